@@ -1,0 +1,20 @@
+"""Sign in with a username (staff) or a mobile number (residents) in the same form."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Q
+
+
+class UsernameOrMobileBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None or password is None:
+            return None
+        user_model = get_user_model()
+        username = username.strip()
+        user = user_model._default_manager.filter(Q(username=username) | Q(mobile=username)).order_by("id").first()
+        if user is None:
+            user_model().set_password(password)  # same work as a real check: no timing difference
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,49 @@
+"""Login, registration and password forms."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from baohe.validators import mobile_validator
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("手机号或用户名"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    error_messages = {
+        "invalid_login": _("手机号/用户名或密码不正确。"),
+        "inactive": _("该账号已停用。"),
+    }
+
+
+class RegisterForm(forms.Form):
+    mobile = forms.CharField(
+        label=_("手机号"),
+        max_length=11,
+        validators=[mobile_validator],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    name = forms.CharField(label=_("姓名"), max_length=50, required=False)
+    password1 = forms.CharField(label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), required=False)
+    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("action") == "send_code":
+            return cleaned
+        for field in ("code", "password1"):
+            if not cleaned.get(field):
+                self.add_error(field, _("此项为必填项。"))
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return cleaned

@@ -1,0 +1,205 @@
+"""Users, their roles and the scope each role gives.
+
+Residents sign in with their mobile number, staff with a username (both work in the same
+login form). A :class:`Role` gives a user a kind of work and where it applies (a street or a
+community); :meth:`User.get_scope` turns the roles into the :class:`~baohe.scoping.Scope`
+that every ``restrict()`` call uses.
+"""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from baohe.models import BaseModel
+from baohe.scoping import CHANGE, VIEW, Scope, ScopePaths
+
+from baohe.validators import mobile_validator
+
+
+class User(AbstractUser):
+    """A person who signs in: a resident (by mobile number) or staff (by username)."""
+
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    mobile = models.CharField(
+        _("手机号"), max_length=11, unique=True, null=True, blank=True, validators=[mobile_validator]
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self):
+        return self.name or self.username
+
+    def get_full_name(self):
+        return self.name or self.username
+
+    # --- roles and scope -------------------------------------------------------------------
+    def _roles(self):
+        cached = self.__dict__.get("_roles_cache")
+        if cached is None:
+            cached = list(self.roles.select_related("community"))
+            self.__dict__["_roles_cache"] = cached
+        return cached
+
+    def role_kinds(self):
+        return {role.kind for role in self._roles()}
+
+    @property
+    def is_portal_staff(self):
+        """Works in the portal (staff, secretary, officials, admin), as opposed to a resident."""
+        return self.is_superuser or bool(self.role_kinds() & Role.Kind.staff_kinds())
+
+    @property
+    def is_official(self):
+        return self.is_superuser or bool(self.role_kinds() & {Role.Kind.STREET_OFFICIAL, Role.Kind.DISTRICT_OFFICIAL})
+
+    @property
+    def is_resident(self):
+        return Role.Kind.RESIDENT in self.role_kinds()
+
+    def get_scope(self, action=VIEW):
+        cache = self.__dict__.setdefault("_scope_cache", {})
+        if action not in cache:
+            cache[action] = self._build_scope(action)
+        return cache[action]
+
+    def _build_scope(self, action):
+        if not self.is_active:
+            return Scope()
+        streets, communities, parents = set(), set(), set()
+        everything = False
+        resident = False
+        for role in self._roles():
+            kind = role.kind
+            if kind == Role.Kind.ADMIN:
+                everything = True
+            elif kind == Role.Kind.DISTRICT_OFFICIAL:
+                everything = everything or action == VIEW
+            elif kind == Role.Kind.STREET_OFFICIAL:
+                if action == VIEW:
+                    streets.add(role.street_id)
+            elif kind in (Role.Kind.STAFF, Role.Kind.SECRETARY):
+                if role.street_id:
+                    streets.add(role.street_id)
+                if role.community_id:
+                    communities.add(role.community_id)
+                    if action == VIEW:
+                        parents.add(role.community_street_id)
+            elif kind == Role.Kind.RESIDENT:
+                resident = True
+        if everything:
+            return Scope(everything=True, user_id=self.pk)
+        households, compounds = set(), set()
+        if resident and action == VIEW:
+            for household_id, compound_id in self.resident_records.values_list("household_id", "household__compound_id"):
+                households.add(household_id)
+                compounds.add(compound_id)
+        staff_like = bool(streets or communities)
+        return Scope(
+            street_ids=frozenset(streets),
+            community_ids=frozenset(communities),
+            parent_street_ids=frozenset(parents - streets),
+            compound_ids=frozenset(compounds),
+            household_ids=frozenset(households),
+            user_id=self.pk,
+            public=action == VIEW and (staff_like or resident),
+        )
+
+    def scope_label(self):
+        """A short description of where this user works, for the navigation bar."""
+        labels = [str(role) for role in self._roles()]
+        return "；".join(labels)
+
+
+class Role(BaseModel):
+    """One kind of work for one user, with where it applies."""
+
+    class Kind(models.TextChoices):
+        RESIDENT = "resident", _("居民")
+        STAFF = "staff", _("社区工作者/网格员")
+        SECRETARY = "secretary", _("社区书记")
+        STREET_OFFICIAL = "street_official", _("街道领导")
+        DISTRICT_OFFICIAL = "district_official", _("区领导")
+        ADMIN = "admin", _("管理员")
+
+        @classmethod
+        def staff_kinds(cls):
+            return {cls.STAFF, cls.SECRETARY, cls.STREET_OFFICIAL, cls.DISTRICT_OFFICIAL, cls.ADMIN}
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="roles")
+    kind = models.CharField(_("角色"), max_length=32, choices=Kind.choices)
+    street = models.ForeignKey(
+        "communities.Street",
+        verbose_name=_("街道"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="roles",
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="roles",
+    )
+
+    scope_paths = ScopePaths(street="street", community="community")
+
+    class Meta:
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+        constraints = [
+            models.CheckConstraint(
+                name="%(app_label)s_%(class)s_scope_fits_kind",
+                condition=(
+                    Q(kind__in=("admin", "district_official"), street__isnull=True, community__isnull=True)
+                    | Q(kind="street_official", street__isnull=False, community__isnull=True)
+                    | Q(kind__in=("secretary", "resident"), street__isnull=True, community__isnull=False)
+                    | Q(kind="staff", street__isnull=False, community__isnull=True)
+                    | Q(kind="staff", street__isnull=True, community__isnull=False)
+                ),
+                violation_error_message=_("角色的适用范围不对：街道领导填街道；书记和居民填社区；工作者填街道或社区之一；区领导和管理员都不填。"),
+            ),
+            models.UniqueConstraint(
+                fields=("user", "kind", "street", "community"),
+                name="%(app_label)s_%(class)s_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self):
+        place = self.community or self.street
+        return f"{self.get_kind_display()} · {place}" if place else str(self.get_kind_display())
+
+    @property
+    def community_street_id(self):
+        return self.community.street_id if self.community_id else None
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to prove a mobile number (registration, password reset)."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("注册")
+
+    mobile = models.CharField(_("手机号"), max_length=11, validators=[mobile_validator])
+    purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
+    code_hash = models.CharField(_("验证码摘要"), max_length=128)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [models.Index(fields=("mobile", "purpose", "-created_at"), name="accounts_phonecode_lookup")]
+
+    def __str__(self):
+        return f"{self.mobile} {self.purpose}"

@@ -1,0 +1,40 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from baohe.validators import mobile_validator
+
+from .models import Role, User
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Role
+        fields = ("id", "kind", "street", "community")
+
+
+class MeSerializer(serializers.ModelSerializer):
+    roles = RoleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "name", "mobile", "roles")
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(label=_("手机号或用户名"))
+    password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class RegisterCodeSerializer(serializers.Serializer):
+    mobile = serializers.CharField(label=_("手机号"), validators=[mobile_validator])
+
+
+class RegisterSerializer(serializers.Serializer):
+    mobile = serializers.CharField(label=_("手机号"), validators=[mobile_validator])
+    code = serializers.CharField(label=_("短信验证码"), max_length=6)
+    password = serializers.CharField(label=_("密码"), trim_whitespace=False, write_only=True)
+    name = serializers.CharField(label=_("姓名"), max_length=50, required=False, allow_blank=True)

@@ -1,0 +1,117 @@
+"""Base API machinery: scoped viewsets and serializers, pagination, error answers.
+
+- :class:`ScopedModelViewSet` restricts its queryset with ``restrict(user, "view")``; a write
+  needs the row in the user's change scope (403 when visible but not changeable), runs in one
+  transaction and re-checks the saved row (``scoped_save``), so a write outside scope rolls back.
+- :class:`ScopedModelSerializer` restricts every related-field choice to what the user may
+  change, and runs the model's ``full_clean()`` so cross-level checks answer 400 with field errors.
+- :func:`exception_handler` turns service errors into answers: Django ``ValidationError`` →
+  400 with field errors, :class:`~baohe.exceptions.Conflict` → 409, ``ProtectedError`` → 409.
+"""
+
+import copy
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import Conflict
+from .scoping import CHANGE, VIEW
+from .services import scoped_delete, scoped_save
+
+
+def validation_error_detail(error):
+    """A Django ValidationError as DRF field errors (``__all__`` → ``non_field_errors``)."""
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if key == NON_FIELD_ERRORS else key): [str(m) for m in messages]
+            for key, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Conflict):
+        return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ProtectedError):
+        return Response(
+            {"detail": str(_("仍有下属记录引用它，不能删除。请先移除或转移下属记录。")), "code": "protected"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related-object choice limited to what the requesting user may change."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is not None and hasattr(queryset, "restrict"):
+            queryset = queryset.restrict(request.user, CHANGE)
+        return queryset
+
+
+class ScopedModelSerializer(serializers.ModelSerializer):
+    serializer_related_field = ScopedRelatedField
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        instance = copy.copy(self.instance) if self.instance is not None else model()
+        many = {f.name for f in model._meta.many_to_many}
+        for key, value in attrs.items():
+            if key not in many:
+                setattr(instance, key, value)
+        exclude = [f.name for f in model._meta.fields if f.name not in attrs and not f.editable] + list(many)
+        try:
+            instance.full_clean(exclude=exclude)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(validation_error_detail(error)) from error
+        return attrs
+
+
+class ScopedModelViewSet(viewsets.ModelViewSet):
+    """Registry CRUD, restricted by ``restrict()``; every write through ``scoped_save``."""
+
+    def get_queryset(self):
+        return super().get_queryset().restrict(self.request.user, VIEW)
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method not in SAFE_METHODS:
+            model = type(obj)
+            if not model._default_manager.restrict(self.request.user, CHANGE).filter(pk=obj.pk).exists():
+                raise PermissionDenied(_("您可以查看但无权修改这条记录。"))
+        return obj
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    def _save(self, serializer):
+        many = {f.name for f in serializer.Meta.model._meta.many_to_many}
+        data = dict(serializer.validated_data)
+        m2m = {key: data.pop(key) for key in list(data) if key in many}
+        instance = serializer.instance or serializer.Meta.model()
+        for key, value in data.items():
+            setattr(instance, key, value)
+        with transaction.atomic():
+            scoped_save(instance=instance, by=self.request.user)
+            for key, value in m2m.items():
+                getattr(instance, key).set(value)
+        serializer.instance = instance
+
+    def perform_destroy(self, instance):
+        scoped_delete(instance=instance, by=self.request.user)

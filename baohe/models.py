@@ -1,0 +1,98 @@
+"""Base models every app builds on.
+
+``BaseModel`` gives timestamps and the restricted manager. ``CommunityScopedModel`` adds
+the denormalised ``street`` and ``community`` columns that scoping and dashboards filter on
+without joining up the tree; they are derived in ``save()`` from ``scope_parent`` (the
+field naming the row's parent, whose ``scope_ids()`` supplies both ids).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import RestrictedManager, ScopePaths
+
+
+class BaseModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = RestrictedManager()
+
+    scope_paths = ScopePaths()
+
+    class Meta:
+        abstract = True
+
+
+class CommunityScopedModel(BaseModel):
+    """A row that lives under one community. ``street``/``community`` follow ``scope_parent``."""
+
+    street = models.ForeignKey(
+        "communities.Street",
+        verbose_name=_("街道"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+
+    # Name of the FK whose target provides scope_ids(); subclasses set it.
+    scope_parent = None
+
+    class Meta:
+        abstract = True
+
+    def scope_ids(self):
+        return self.street_id, self.community_id
+
+    def sync_scope(self):
+        """Copy street and community from the parent; returns True when they changed."""
+        if not self.scope_parent:
+            return False
+        parent = getattr(self, self.scope_parent)
+        if parent is None:
+            return False
+        ids = parent.scope_ids()
+        changed = (self.street_id, self.community_id) != ids
+        self.street_id, self.community_id = ids
+        return changed
+
+    def save(self, *args, **kwargs):
+        self.sync_scope()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "street", "community"}
+        super().save(*args, **kwargs)
+
+
+class AuditEntry(models.Model):
+    """Who read or changed which personal record, when and from where (rule 5)."""
+
+    class Action(models.TextChoices):
+        VIEW_PERSONAL = "view_personal", _("查看个人完整信息")
+        EXPORT = "export", _("导出")
+
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("用户"), on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    action = models.CharField(_("操作"), max_length=32, choices=Action.choices)
+    object_type = models.CharField(_("对象类型"), max_length=100)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=("object_type", "object_id"), name="baohe_audit_object")]
+
+    def __str__(self):
+        return f"{self.user} {self.action} {self.object_repr}"

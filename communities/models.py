@@ -1,0 +1,343 @@
+"""The district registry: District → Street → Community → Compound → Building → Household → Resident.
+
+Plain foreign keys with plural ``related_name``s, PROTECT where deleting must be refused,
+named constraints, and cross-level checks in ``clean()``. Rows below a community carry
+``street`` and ``community`` (``baohe.models.CommunityScopedModel``) kept in sync on save.
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from baohe.validators import mobile_validator, validate_id_number
+from baohe.masking import mask_id_number, mask_mobile
+from baohe.models import BaseModel, CommunityScopedModel
+from baohe.scoping import ScopePaths
+
+
+class District(BaseModel):
+    """区: the top of the tree (包河区)."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    code = models.CharField(_("区划代码"), max_length=12, unique=True)
+
+    scope_paths = ScopePaths(street=None, community=None, public=True)
+
+    class Meta:
+        verbose_name = _("区")
+        verbose_name_plural = _("区")
+        ordering = ("code",)
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("communities:district", args=[self.pk])
+
+
+class Street(BaseModel):
+    """街道、镇或大社区: a street-level unit of the district."""
+
+    class Kind(models.TextChoices):
+        STREET = "street", _("街道")
+        TOWN = "town", _("镇")
+        BIG_COMMUNITY = "big_community", _("大社区")
+
+    district = models.ForeignKey(District, verbose_name=_("区"), on_delete=models.PROTECT, related_name="streets")
+    name = models.CharField(_("名称"), max_length=50)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.STREET)
+    code = models.CharField(_("代码"), max_length=20, unique=True)
+
+    scope_paths = ScopePaths(street="id", community=None, parent_street="id")
+
+    class Meta:
+        verbose_name = _("街道")
+        verbose_name_plural = _("街道")
+        ordering = ("code",)
+        constraints = [
+            models.UniqueConstraint(fields=("district", "name"), name="%(app_label)s_%(class)s_district_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("communities:street", args=[self.pk])
+
+    def scope_ids(self):
+        return self.pk, None
+
+
+class Community(BaseModel):
+    """社区: the unit that community staff work in."""
+
+    street = models.ForeignKey(Street, verbose_name=_("街道"), on_delete=models.PROTECT, related_name="communities")
+    name = models.CharField(_("名称"), max_length=50)
+    code = models.CharField(_("代码"), max_length=20, unique=True)
+    address = models.CharField(_("办公地址"), max_length=200, blank=True)
+    phone = models.CharField(_("办公电话"), max_length=20, blank=True)
+
+    scope_paths = ScopePaths(street="street", community="id")
+
+    class Meta:
+        verbose_name = _("社区")
+        verbose_name_plural = _("社区")
+        ordering = ("code",)
+        constraints = [
+            models.UniqueConstraint(fields=("street", "name"), name="%(app_label)s_%(class)s_street_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("communities:community", args=[self.pk])
+
+    def scope_ids(self):
+        return self.street_id, self.pk
+
+
+class Compound(CommunityScopedModel):
+    """小区: a residential compound (a grid, 网格, is a label on it)."""
+
+    class Kind(models.TextChoices):
+        COMMERCIAL = "commercial", _("商品房小区")
+        RESETTLEMENT = "resettlement", _("回迁安置小区")
+        OLD = "old", _("老旧小区")
+        OTHER = "other", _("其他")
+
+    # The parent community is the scoped row's own community column.
+    community = models.ForeignKey(
+        Community, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="compounds"
+    )
+    name = models.CharField(_("名称"), max_length=50)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.COMMERCIAL)
+    grid = models.CharField(_("网格"), max_length=50, blank=True, help_text=_("网格名称或编号"))
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    property_company = models.CharField(_("物业公司"), max_length=100, blank=True)
+    fee_collection_rate = models.DecimalField(
+        _("物业费缴纳率(%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    handed_over = models.PositiveSmallIntegerField(_("交付年份"), null=True, blank=True)
+
+    scope_parent = "community"
+    scope_paths = ScopePaths(street="street", community="community", compound="id")
+
+    class Meta:
+        verbose_name = _("小区")
+        verbose_name_plural = _("小区")
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=("community", "name"), name="%(app_label)s_%(class)s_community_name"),
+            models.CheckConstraint(
+                name="%(app_label)s_%(class)s_fee_rate_range",
+                condition=Q(fee_collection_rate__isnull=True)
+                | Q(fee_collection_rate__gte=0, fee_collection_rate__lte=100),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("communities:compound", args=[self.pk])
+
+
+class Building(CommunityScopedModel):
+    """楼栋: a building in a compound, by number, optionally named (和谐5栋)."""
+
+    compound = models.ForeignKey(Compound, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="buildings")
+    number = models.CharField(_("楼栋号"), max_length=20, help_text=_("如 5 或 5A"))
+    name = models.CharField(_("楼栋名称"), max_length=50, blank=True, help_text=_("如 和谐5栋"))
+    units = models.PositiveSmallIntegerField(_("单元数"), default=1, validators=[MinValueValidator(1)])
+    floors = models.PositiveSmallIntegerField(_("层数"), null=True, blank=True)
+    head = models.ForeignKey(
+        "Resident",
+        verbose_name=_("楼栋长"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_buildings",
+    )
+
+    scope_parent = "compound"
+    scope_paths = ScopePaths(street="street", community="community", compound="compound")
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ("compound", "number")
+        constraints = [
+            models.UniqueConstraint(fields=("compound", "number"), name="%(app_label)s_%(class)s_compound_number"),
+        ]
+        indexes = [models.Index(fields=("community", "compound"), name="communities_building_scope")]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        base = _("%(number)s栋") % {"number": self.number}
+        return f"{base}（{self.name}）" if self.name else str(base)
+
+    def get_absolute_url(self):
+        return reverse("communities:building", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.head_id and self.pk and self.head.household.building_id != self.pk:
+            raise ValidationError({"head": _("楼栋长必须是本楼栋的居民。")})
+        if self.head_id and not self.pk:
+            raise ValidationError({"head": _("请先保存楼栋，再指定本楼栋居民为楼栋长。")})
+
+
+class Household(CommunityScopedModel):
+    """户: one dwelling in a building, with the flags that drive visits."""
+
+    building = models.ForeignKey(
+        Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="households"
+    )
+    compound = models.ForeignKey(
+        Compound, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="households", editable=False
+    )
+    unit = models.PositiveSmallIntegerField(_("单元"), default=1, validators=[MinValueValidator(1)])
+    room = models.CharField(_("房号"), max_length=10)
+    lives_alone_elderly = models.BooleanField(_("独居老人"), default=False)
+    elderly = models.BooleanField(_("高龄"), default=False)
+    disabled = models.BooleanField(_("残疾"), default=False)
+    low_income = models.BooleanField(_("低保"), default=False)
+    is_rented = models.BooleanField(_("出租户"), default=False)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    scope_parent = "building"
+    scope_paths = ScopePaths(street="street", community="community", household="id")
+
+    FLAG_FIELDS = ("lives_alone_elderly", "elderly", "disabled", "low_income", "is_rented")
+
+    class Meta:
+        verbose_name = _("住户")
+        verbose_name_plural = _("住户")
+        ordering = ("building", "unit", "room")
+        constraints = [
+            models.UniqueConstraint(fields=("building", "unit", "room"), name="%(app_label)s_%(class)s_building_room"),
+        ]
+        indexes = [
+            models.Index(fields=("community", "compound"), name="communities_household_scope"),
+            models.Index(
+                fields=("community",),
+                condition=Q(lives_alone_elderly=True),
+                name="communities_household_alone",
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(building)s %(unit)s单元%(room)s室") % {
+            "building": self.building.label,
+            "unit": self.unit,
+            "room": self.room,
+        }
+
+    @property
+    def address(self):
+        return _("%(unit)s单元%(room)s室") % {"unit": self.unit, "room": self.room}
+
+    def get_absolute_url(self):
+        return reverse("communities:household", args=[self.pk])
+
+    def sync_scope(self):
+        if self.building_id:
+            self.compound_id = self.building.compound_id
+        return super().sync_scope()
+
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "compound"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.building_id and self.unit and self.unit > self.building.units:
+            raise ValidationError(
+                {"unit": _("%(building)s 只有 %(units)s 个单元。") % {"building": self.building.label, "units": self.building.units}}
+            )
+
+    def flags(self):
+        return [self._meta.get_field(name).verbose_name for name in self.FLAG_FIELDS if getattr(self, name)]
+
+
+class Resident(CommunityScopedModel):
+    """居民: a person living in a household. Mobile and ID number are shown masked."""
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+
+    class Relation(models.TextChoices):
+        HEAD = "head", _("户主")
+        SPOUSE = "spouse", _("配偶")
+        CHILD = "child", _("子女")
+        PARENT = "parent", _("父母")
+        TENANT = "tenant", _("租户")
+        OTHER = "other", _("其他")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("住户"), on_delete=models.PROTECT, related_name="residents"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    mobile = models.CharField(_("手机号"), max_length=11, blank=True, validators=[mobile_validator], db_index=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, validators=[validate_id_number])
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField(
+        _("出生年份"), null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    relation = models.CharField(_("与户主关系"), max_length=16, choices=Relation.choices, default=Relation.HEAD)
+    user = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("登录账号"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resident_records",
+    )
+
+    scope_parent = "household"
+    scope_paths = ScopePaths(street="street", community="community", household="household")
+
+    class Meta:
+        verbose_name = _("居民")
+        verbose_name_plural = _("居民")
+        ordering = ("household", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("id_number",),
+                condition=~Q(id_number=""),
+                name="%(app_label)s_%(class)s_unique_id_number",
+                violation_error_message=_("该身份证号已登记在另一位居民名下。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("communities:resident", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        self.id_number = (self.id_number or "").upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_mobile(self):
+        return mask_mobile(self.mobile)
+
+    @property
+    def masked_id_number(self):
+        return mask_id_number(self.id_number)

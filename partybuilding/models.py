@@ -1,0 +1,223 @@
+"""Party organisation in the compounds: who serves whom.
+
+PartyBranch (小区/网格党支部, covering compounds) → PartyGroup (楼栋党小组, covering
+buildings) → PartyMember (a resident). A CentralHousehold (党员中心户) is a party member's
+household that serves neighbouring households. Backbone records the 千万工程's party and
+mass backbones per street and year.
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from baohe.models import BaseModel, CommunityScopedModel
+from baohe.scoping import ScopePaths
+from communities.models import Building, Community, Compound, Household, Resident, Street
+
+
+class PartyBranch(CommunityScopedModel):
+    """党支部: a compound (grid) branch covering one or more compounds, or a functional branch."""
+
+    class Kind(models.TextChoices):
+        COMPOUND = "compound", _("小区(网格)党支部")
+        FUNCTIONAL = "functional", _("功能型党支部")
+
+    community = models.ForeignKey(
+        Community, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="party_branches"
+    )
+    name = models.CharField(_("名称"), max_length=80)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.COMPOUND)
+    compounds = models.ManyToManyField(Compound, verbose_name=_("覆盖小区"), related_name="party_branches", blank=True)
+    secretary = models.ForeignKey(
+        "PartyMember",
+        verbose_name=_("支部书记"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+
+    scope_parent = "community"
+    scope_paths = ScopePaths(street="street", community="community")
+
+    class Meta:
+        verbose_name = _("党支部")
+        verbose_name_plural = _("党支部")
+        ordering = ("community", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("community", "name"), name="%(app_label)s_%(class)s_community_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("partybuilding:branch", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.secretary_id and self.pk and self.secretary.branch_id != self.pk:
+            raise ValidationError({"secretary": _("支部书记必须是本支部的党员。")})
+
+
+class PartyGroup(CommunityScopedModel):
+    """党小组: a building group (covering buildings) or a functional group, inside a branch."""
+
+    class Kind(models.TextChoices):
+        BUILDING = "building", _("楼栋党小组")
+        FUNCTIONAL = "functional", _("功能型党小组")
+
+    branch = models.ForeignKey(PartyBranch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="groups")
+    name = models.CharField(_("名称"), max_length=80)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.BUILDING)
+    buildings = models.ManyToManyField(Building, verbose_name=_("覆盖楼栋"), related_name="party_groups", blank=True)
+    leader = models.ForeignKey(
+        "PartyMember",
+        verbose_name=_("党小组长"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    scope_parent = "branch"
+    scope_paths = ScopePaths(street="street", community="community")
+
+    class Meta:
+        verbose_name = _("党小组")
+        verbose_name_plural = _("党小组")
+        ordering = ("branch", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("branch", "name"), name="%(app_label)s_%(class)s_branch_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("partybuilding:group", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.leader_id and self.pk and self.leader.group_id != self.pk:
+            raise ValidationError({"leader": _("党小组长必须是本小组的党员。")})
+
+
+class PartyMember(CommunityScopedModel):
+    """党员: a resident who is a party member, in a branch and (usually) a group."""
+
+    resident = models.OneToOneField(
+        Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="party_membership"
+    )
+    branch = models.ForeignKey(PartyBranch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="members")
+    group = models.ForeignKey(
+        PartyGroup,
+        verbose_name=_("党小组"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    joined_on = models.DateField(_("入党日期"), null=True, blank=True)
+
+    scope_parent = "branch"
+    scope_paths = ScopePaths(street="street", community="community")
+
+    class Meta:
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
+        ordering = ("branch", "id")
+
+    def __str__(self):
+        return str(self.resident)
+
+    def clean(self):
+        super().clean()
+        if self.group_id and self.branch_id and self.group.branch_id != self.branch_id:
+            raise ValidationError({"group": _("党小组 %(group)s 不属于党支部 %(branch)s。") % {"group": self.group, "branch": self.branch}})
+        if self.resident_id and self.branch_id and self.resident.community_id != self.branch.community_id:
+            raise ValidationError({"resident": _("该居民不住在本支部所在社区。")})
+
+
+class CentralHousehold(CommunityScopedModel):
+    """党员中心户: a party member's household that serves its neighbours."""
+
+    household = models.OneToOneField(
+        Household, verbose_name=_("中心户住户"), on_delete=models.PROTECT, related_name="central_household"
+    )
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="central_households"
+    )
+    served_households = models.ManyToManyField(
+        Household, verbose_name=_("联系服务的住户"), related_name="served_by", blank=True
+    )
+    rated_on = models.DateField(_("评定日期"), null=True, blank=True)
+
+    scope_parent = "household"
+    scope_paths = ScopePaths(street="street", community="community", household="household")
+
+    class Meta:
+        verbose_name = _("党员中心户")
+        verbose_name_plural = _("党员中心户")
+        ordering = ("household",)
+
+    def __str__(self):
+        return _("%(member)s（中心户）") % {"member": self.member}
+
+    def get_absolute_url(self):
+        return reverse("partybuilding:central_household", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.member_id and self.household_id and self.member.resident.household_id != self.household_id:
+            raise ValidationError({"member": _("中心户的党员必须住在该户。")})
+
+
+class Backbone(BaseModel):
+    """千万工程骨干: a party or mass backbone selected in a year, in a street (and community)."""
+
+    class Kind(models.TextChoices):
+        PARTY = "party", _("党员骨干")
+        MASS = "mass", _("群众骨干")
+
+    street = models.ForeignKey(Street, verbose_name=_("街道"), on_delete=models.PROTECT, related_name="backbones")
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="backbones",
+    )
+    resident = models.ForeignKey(Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="backbone_records")
+    kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    specialty = models.CharField(_("特长"), max_length=100, blank=True)
+
+    scope_paths = ScopePaths(street="street", community="community")
+
+    class Meta:
+        verbose_name = _("骨干")
+        verbose_name_plural = _("骨干")
+        ordering = ("-year", "street")
+        constraints = [
+            models.UniqueConstraint(fields=("resident", "year", "kind"), name="%(app_label)s_%(class)s_resident_year_kind"),
+        ]
+        indexes = [models.Index(fields=("street", "year", "kind"), name="pb_backbone_progress")]
+
+    def __str__(self):
+        return f"{self.resident} · {self.get_kind_display()} · {self.year}"
+
+    def save(self, *args, **kwargs):
+        if self.resident_id:
+            self.community_id = self.resident.community_id
+            self.street_id = self.resident.street_id
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.resident_id and self.street_id and self.resident.street_id != self.street_id:
+            raise ValidationError({"resident": _("该居民不在所选街道。")})
