@@ -1,13 +1,14 @@
 """Login, registration and password forms."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from baohe.forms import StyledFormMixin
 from baohe.validators import mobile_validator
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(StyledFormMixin, AuthenticationForm):
     username = forms.CharField(
         label=_("手机号或用户名"),
         max_length=150,
@@ -20,7 +21,7 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(StyledFormMixin, forms.Form):
     mobile = forms.CharField(
         label=_("手机号"),
         max_length=11,
@@ -34,8 +35,12 @@ class RegisterForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
     name = forms.CharField(label=_("姓名"), max_length=50, required=False)
-    password1 = forms.CharField(label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), required=False)
-    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), required=False)
+    password1 = forms.CharField(
+        label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), required=False
+    )
+    password2 = forms.CharField(
+        label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), required=False
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -47,3 +52,7 @@ class RegisterForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("两次输入的密码不一致。"))
         return cleaned
+
+
+class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
+    pass

@@ -12,8 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from baohe.models import BaseModel
-from baohe.scoping import CHANGE, VIEW, Scope, ScopePaths
-
+from baohe.scoping import VIEW, Scope, ScopePaths
 from baohe.validators import mobile_validator
 
 
@@ -95,7 +94,9 @@ class User(AbstractUser):
             return Scope(everything=True, user_id=self.pk)
         households, compounds = set(), set()
         if resident and action == VIEW:
-            for household_id, compound_id in self.resident_records.values_list("household_id", "household__compound_id"):
+            for household_id, compound_id in self.resident_records.values_list(
+                "household_id", "household__compound_id"
+            ):
                 households.add(household_id)
                 compounds.add(compound_id)
         staff_like = bool(streets or communities)
@@ -164,12 +165,24 @@ class Role(BaseModel):
                     | Q(kind="staff", street__isnull=False, community__isnull=True)
                     | Q(kind="staff", street__isnull=True, community__isnull=False)
                 ),
-                violation_error_message=_("角色的适用范围不对：街道领导填街道；书记和居民填社区；工作者填街道或社区之一；区领导和管理员都不填。"),
+                violation_error_message=_(
+                    "角色的适用范围不对：街道领导填街道；书记和居民填社区；工作者填街道或社区之一；区领导和管理员都不填。"
+                ),
             ),
             models.UniqueConstraint(
-                fields=("user", "kind", "street", "community"),
-                name="%(app_label)s_%(class)s_unique",
-                nulls_distinct=False,
+                fields=("user", "kind"),
+                condition=Q(street__isnull=True, community__isnull=True),
+                name="%(app_label)s_%(class)s_unique_district",
+            ),
+            models.UniqueConstraint(
+                fields=("user", "kind", "street"),
+                condition=Q(street__isnull=False),
+                name="%(app_label)s_%(class)s_unique_street",
+            ),
+            models.UniqueConstraint(
+                fields=("user", "kind", "community"),
+                condition=Q(community__isnull=False),
+                name="%(app_label)s_%(class)s_unique_community",
             ),
         ]
 

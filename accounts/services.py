@@ -42,7 +42,9 @@ def phone_code_send(*, mobile, purpose=PhoneCode.Purpose.REGISTER):
         expires_at=now + timedelta(seconds=settings.PHONE_CODE_TTL_SECONDS),
     )
     minutes = settings.PHONE_CODE_TTL_SECONDS // 60
-    send_sms(mobile, _("【和美社区】您的验证码是 %(code)s，%(minutes)s 分钟内有效。") % {"code": code, "minutes": minutes})
+    send_sms(
+        mobile, _("【和美社区】您的验证码是 %(code)s，%(minutes)s 分钟内有效。") % {"code": code, "minutes": minutes}
+    )
 
 
 def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):

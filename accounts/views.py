@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
 from . import services
-from .forms import LoginForm, RegisterForm
+from .forms import LoginForm, RegisterForm, StyledPasswordChangeForm
 
 
 class LoginView(auth_views.LoginView):
@@ -24,6 +24,7 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = StyledPasswordChangeForm
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):

@@ -5,7 +5,30 @@ from django import forms
 from .scoping import CHANGE
 
 
-class ScopedFormMixin:
+class StyledFormMixin:
+    """Bootstrap classes on every widget, and ``is-invalid`` on fields with errors."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid"
+
+
+class ScopedFormMixin(StyledFormMixin):
     """Takes ``user=`` and restricts every model-choice field to what that user may change.
 
     A choice outside the user's scope is then simply "not one of the available choices",

@@ -48,6 +48,13 @@ class CommunityScopedModel(BaseModel):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self.sync_scope()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "street", "community"}
+        super().save(*args, **kwargs)
+
     def scope_ids(self):
         return self.street_id, self.community_id
 
@@ -62,13 +69,6 @@ class CommunityScopedModel(BaseModel):
         changed = (self.street_id, self.community_id) != ids
         self.street_id, self.community_id = ids
         return changed
-
-    def save(self, *args, **kwargs):
-        self.sync_scope()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "street", "community"}
-        super().save(*args, **kwargs)
 
 
 class AuditEntry(models.Model):

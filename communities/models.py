@@ -12,10 +12,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from baohe.validators import mobile_validator, validate_id_number
 from baohe.masking import mask_id_number, mask_mobile
 from baohe.models import BaseModel, CommunityScopedModel
 from baohe.scoping import ScopePaths
+from baohe.validators import mobile_validator, validate_id_number
 
 
 class District(BaseModel):
@@ -202,9 +202,7 @@ class Building(CommunityScopedModel):
 class Household(CommunityScopedModel):
     """户: one dwelling in a building, with the flags that drive visits."""
 
-    building = models.ForeignKey(
-        Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="households"
-    )
+    building = models.ForeignKey(Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="households")
     compound = models.ForeignKey(
         Compound, verbose_name=_("小区"), on_delete=models.PROTECT, related_name="households", editable=False
     )
@@ -266,7 +264,10 @@ class Household(CommunityScopedModel):
         super().clean()
         if self.building_id and self.unit and self.unit > self.building.units:
             raise ValidationError(
-                {"unit": _("%(building)s 只有 %(units)s 个单元。") % {"building": self.building.label, "units": self.building.units}}
+                {
+                    "unit": _("%(building)s 只有 %(units)s 个单元。")
+                    % {"building": self.building.label, "units": self.building.units}
+                }
             )
 
     def flags(self):
@@ -288,9 +289,7 @@ class Resident(CommunityScopedModel):
         TENANT = "tenant", _("租户")
         OTHER = "other", _("其他")
 
-    household = models.ForeignKey(
-        Household, verbose_name=_("住户"), on_delete=models.PROTECT, related_name="residents"
-    )
+    household = models.ForeignKey(Household, verbose_name=_("住户"), on_delete=models.PROTECT, related_name="residents")
     name = models.CharField(_("姓名"), max_length=50)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True, validators=[mobile_validator], db_index=True)
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True, validators=[validate_id_number])

@@ -1,17 +1,323 @@
-from django.http import HttpResponse
-from django.views import View
+"""Registry pages: browse district → street → community → compound → building → household,
+create and edit inside one's scope, and the resident's "my building" page.
+
+Every queryset comes from ``restrict()`` through the base mixins (``baohe.views``): a row
+outside the user's scope answers 404 exactly like a missing one.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, DetailView, UpdateView
+
+from baohe.models import AuditEntry
+from baohe.scoping import CHANGE, VIEW
+from baohe.services import audit
+from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
+
+from . import selectors
+from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm
+from .models import Building, Community, Compound, District, Household, Resident, Street
 
 
-def _stub(*a, **k):
-    return HttpResponse("wip")
+@login_required
+def home(request):
+    """Staff start at the widest level they may see."""
+    user = request.user
+    if not user.is_portal_staff:
+        return redirect("communities:my_building")
+    scope = user.get_scope(VIEW) if not user.is_superuser else None
+    if scope is not None and not scope.everything:
+        if len(scope.community_ids) == 1 and not scope.street_ids:
+            return redirect("communities:community", pk=next(iter(scope.community_ids)))
+        if len(scope.street_ids) == 1 and not scope.community_ids:
+            return redirect("communities:street", pk=next(iter(scope.street_ids)))
+    district = District.objects.order_by("pk").first()
+    if district is None:
+        return render(request, "communities/empty.html")
+    return redirect(district)
 
 
-class _V(View):
-    def get(self, *a, **k):
-        return HttpResponse("wip")
+def breadcrumbs_for(obj):
+    """The chain of ancestors of a registry row, from the district down to ``obj``."""
+    chain = []
+    node = obj
+    while node is not None:
+        chain.append(node)
+        if isinstance(node, Resident):
+            node = node.household
+        elif isinstance(node, Household):
+            node = node.building
+        elif isinstance(node, Building):
+            node = node.compound
+        elif isinstance(node, Compound):
+            node = node.community
+        elif isinstance(node, Community):
+            node = node.street
+        elif isinstance(node, Street):
+            node = node.district
+        else:
+            node = None
+    return list(reversed(chain))
 
 
-home = my_building = _stub
-DistrictDetailView = StreetDetailView = CommunityDetailView = CompoundCreateView = CompoundDetailView = _V
-CompoundUpdateView = BuildingCreateView = BuildingDetailView = BuildingUpdateView = HouseholdCreateView = _V
-HouseholdDetailView = HouseholdUpdateView = ResidentCreateView = ResidentDetailView = ResidentUpdateView = _V
+class LevelView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    """A level of the tree with its child rows and the counts below each."""
+
+    template_name = "communities/level.html"
+    level = None
+    child_model = None
+    child_filter = None
+    add_url_name = None
+
+    def children(self):
+        queryset = self.child_model.objects.restrict(self.request.user, VIEW).filter(**{self.child_filter: self.object})
+        return queryset.order_by(*self.child_model._meta.ordering or ["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = selectors.level_counts(user=self.request.user, level=self.level, parent_id=self.object.pk)
+        children = list(self.children())
+        context.update(
+            level=self.level,
+            counts=counts,
+            rows=[(child, counts.row(child.pk)) for child in children],
+            child_label=self.child_model._meta.verbose_name,
+            breadcrumbs=breadcrumbs_for(self.object)[:-1],
+            can_add=self.add_url_name
+            and type(self.object).objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists(),
+            add_url=reverse(self.add_url_name, args=[self.object.pk]) if self.add_url_name else None,
+        )
+        return context
+
+
+class DistrictDetailView(LevelView):
+    model = District
+    level = "district"
+    child_model = Street
+    child_filter = "district"
+
+
+class StreetDetailView(LevelView):
+    model = Street
+    level = "street"
+    child_model = Community
+    child_filter = "street"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("district")
+
+
+class CommunityDetailView(LevelView):
+    model = Community
+    level = "community"
+    child_model = Compound
+    child_filter = "community"
+    add_url_name = "communities:compound_add"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("street__district")
+
+
+class CompoundDetailView(LevelView):
+    model = Compound
+    level = "compound"
+    child_model = Building
+    child_filter = "compound"
+    add_url_name = "communities:building_add"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("community__street__district")
+
+    def children(self):
+        return super().children().select_related("head")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_edit"] = context["can_add"]
+        context["edit_url"] = reverse("communities:compound_edit", args=[self.object.pk])
+        return context
+
+
+class BuildingDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    model = Building
+    template_name = "communities/building_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("compound__community__street__district", "head")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        can_change = Building.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
+        context.update(
+            households=selectors.household_rows(user=self.request.user, building=self.object),
+            breadcrumbs=breadcrumbs_for(self.object)[:-1],
+            can_change=can_change,
+        )
+        return context
+
+
+class HouseholdDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    model = Household
+    template_name = "communities/household_detail.html"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("building__compound__community__street__district")
+            .prefetch_related(Prefetch("residents", queryset=Resident.objects.order_by("pk")))
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            breadcrumbs=breadcrumbs_for(self.object)[:-1],
+            can_change=Household.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists(),
+        )
+        return context
+
+
+class ResidentDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    """A resident's record. Staff who may change it see the full mobile and ID number, and
+    that reading is written to the audit log; everyone else sees them masked."""
+
+    model = Resident
+    template_name = "communities/resident_detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("household__building__compound__community__street__district")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        full = Resident.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
+        if full:
+            audit(user=self.request.user, action=AuditEntry.Action.VIEW_PERSONAL, obj=self.object, request=self.request)
+        context.update(breadcrumbs=breadcrumbs_for(self.object)[:-1], show_full=full, can_change=full)
+        return context
+
+
+class RegistryFormView(StaffRequiredMixin, ScopedFormViewMixin):
+    """Create or edit a registry row; a create happens under a parent the user may change."""
+
+    template_name = "communities/form.html"
+    parent_model = None
+    parent_kwarg = None
+    parent_field = None
+
+    def get_parent(self):
+        if not hasattr(self, "_parent"):
+            self._parent = get_object_or_404(
+                self.parent_model.objects.restrict(self.request.user, CHANGE), pk=self.kwargs[self.parent_kwarg]
+            )
+        return self._parent
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.parent_kwarg:
+            initial[self.parent_field] = self.get_parent()
+        return initial
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        anchor = self.object if getattr(self, "object", None) else self.get_parent()
+        context["breadcrumbs"] = breadcrumbs_for(anchor)
+        context["title"] = self.title
+        context["cancel_url"] = anchor.get_absolute_url()
+        return context
+
+
+class CompoundCreateView(RegistryFormView, CreateView):
+    model = Compound
+    form_class = CompoundForm
+    parent_model = Community
+    parent_kwarg = "community_pk"
+    parent_field = "community"
+    title = _("新增小区")
+    success_message = _("已新增小区 %(object)s。")
+
+
+class CompoundUpdateView(RegistryFormView, UpdateView):
+    model = Compound
+    form_class = CompoundForm
+    title = _("编辑小区")
+    success_message = _("已保存小区 %(object)s。")
+
+
+class BuildingCreateView(RegistryFormView, CreateView):
+    model = Building
+    form_class = BuildingForm
+    parent_model = Compound
+    parent_kwarg = "compound_pk"
+    parent_field = "compound"
+    title = _("新增楼栋")
+    success_message = _("已新增楼栋 %(object)s。")
+
+
+class BuildingUpdateView(RegistryFormView, UpdateView):
+    model = Building
+    form_class = BuildingForm
+    title = _("编辑楼栋")
+    success_message = _("已保存楼栋 %(object)s。")
+
+
+class HouseholdCreateView(RegistryFormView, CreateView):
+    model = Household
+    form_class = HouseholdForm
+    parent_model = Building
+    parent_kwarg = "building_pk"
+    parent_field = "building"
+    title = _("新增住户")
+    success_message = _("已新增住户 %(object)s。")
+
+
+class HouseholdUpdateView(RegistryFormView, UpdateView):
+    model = Household
+    form_class = HouseholdForm
+    title = _("编辑住户")
+    success_message = _("已保存住户 %(object)s。")
+
+
+class ResidentCreateView(RegistryFormView, CreateView):
+    model = Resident
+    form_class = ResidentForm
+    parent_model = Household
+    parent_kwarg = "household_pk"
+    parent_field = "household"
+    title = _("新增居民")
+    success_message = _("已新增居民 %(object)s。")
+
+
+class ResidentUpdateView(RegistryFormView, UpdateView):
+    model = Resident
+    form_class = ResidentForm
+    title = _("编辑居民")
+    success_message = _("已保存居民 %(object)s。")
+
+
+@login_required
+def my_building(request):
+    """The resident's phone page: their household, building, and who serves them."""
+    records = list(
+        Resident.objects.restrict(request.user, VIEW)
+        .filter(user=request.user)
+        .select_related("household__building__compound__community", "household__building__head")
+    )
+    households = []
+    for record in records:
+        household = record.household
+        households.append(
+            {
+                "household": household,
+                "building": household.building,
+                "compound": household.building.compound,
+                "community": household.building.compound.community,
+                "servers": selectors.household_servers(household),
+            }
+        )
+    return render(request, "communities/my_building.html", {"households": households})

@@ -137,7 +137,12 @@ class PartyMember(CommunityScopedModel):
     def clean(self):
         super().clean()
         if self.group_id and self.branch_id and self.group.branch_id != self.branch_id:
-            raise ValidationError({"group": _("党小组 %(group)s 不属于党支部 %(branch)s。") % {"group": self.group, "branch": self.branch}})
+            raise ValidationError(
+                {
+                    "group": _("党小组 %(group)s 不属于党支部 %(branch)s。")
+                    % {"group": self.group, "branch": self.branch}
+                }
+            )
         if self.resident_id and self.branch_id and self.resident.community_id != self.branch.community_id:
             raise ValidationError({"resident": _("该居民不住在本支部所在社区。")})
 
@@ -192,7 +197,9 @@ class Backbone(BaseModel):
         blank=True,
         related_name="backbones",
     )
-    resident = models.ForeignKey(Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="backbone_records")
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="backbone_records"
+    )
     kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
     year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     specialty = models.CharField(_("特长"), max_length=100, blank=True)
@@ -204,7 +211,9 @@ class Backbone(BaseModel):
         verbose_name_plural = _("骨干")
         ordering = ("-year", "street")
         constraints = [
-            models.UniqueConstraint(fields=("resident", "year", "kind"), name="%(app_label)s_%(class)s_resident_year_kind"),
+            models.UniqueConstraint(
+                fields=("resident", "year", "kind"), name="%(app_label)s_%(class)s_resident_year_kind"
+            ),
         ]
         indexes = [models.Index(fields=("street", "year", "kind"), name="pb_backbone_progress")]
 

@@ -1,0 +1,137 @@
+"""Reads shared by the registry pages and API: the counts shown at each level of the tree.
+
+A level page (district → street → community → compound) lists its child rows and, for each,
+how many of every counted thing lie below it. Each count is one grouped query over the
+denormalised scope columns, so a page costs the same few queries whatever the size of the
+district. Apps on higher floors add their own counters (party branches, groups …) with
+:func:`register_counter` from their ``AppConfig.ready()``; this module imports none of them.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from baohe.scoping import VIEW
+
+from .models import Building, Community, Compound, Household, Resident
+
+# The child level of each level, and the lookup that names a row's parent at that level.
+CHILD_LEVEL = {"district": "street", "street": "community", "community": "compound", "compound": "building"}
+
+
+@dataclass(frozen=True)
+class Counter:
+    """Something counted at every level: ``paths`` maps a level to the lookup of its id."""
+
+    key: str
+    label: str
+    model: type
+    paths: dict = field(default_factory=dict)
+
+
+_COUNTERS: list[Counter] = []
+
+
+def register_counter(counter):
+    if all(existing.key != counter.key for existing in _COUNTERS):
+        _COUNTERS.append(counter)
+
+
+def counters():
+    return list(_COUNTERS)
+
+
+REGISTRY_PATHS = {
+    Community: {"street": "street"},
+    Compound: {"street": "street", "community": "community"},
+    Building: {"street": "street", "community": "community", "compound": "compound"},
+    Household: {"street": "street", "community": "community", "compound": "compound", "building": "building"},
+    Resident: {
+        "street": "street",
+        "community": "community",
+        "compound": "household__compound",
+        "building": "household__building",
+    },
+}
+
+
+def _register_registry_counters():
+    from django.utils.translation import gettext_lazy as _
+
+    labels = {
+        Community: _("社区"),
+        Compound: _("小区"),
+        Building: _("楼栋"),
+        Household: _("住户"),
+        Resident: _("居民"),
+    }
+    for model, paths in REGISTRY_PATHS.items():
+        register_counter(Counter(key=model._meta.model_name, label=labels[model], model=model, paths=paths))
+
+
+_register_registry_counters()
+
+
+@dataclass
+class LevelCounts:
+    """The counters that apply below one level, per child row and in total."""
+
+    columns: list
+    by_child: dict  # child id -> {counter key: n}
+    totals: dict  # counter key -> n
+
+    def row(self, child_id):
+        return [self.by_child.get(child_id, {}).get(c.key, 0) for c in self.columns]
+
+
+def level_counts(*, user, level, parent_id=None):
+    """Counts of every counter below ``level`` (row ``parent_id``), grouped by child row.
+
+    One grouped query and one total per counter; restricted to what ``user`` may see.
+    """
+    child = CHILD_LEVEL[level]
+    columns = [c for c in counters() if child in c.paths]
+    by_child, totals = {}, {}
+    for counter in columns:
+        queryset = counter.model._default_manager.restrict(user, VIEW)
+        if level != "district":
+            queryset = queryset.filter(**{counter.paths[level]: parent_id})
+        group = counter.paths[child]
+        rows = queryset.order_by().values(group).annotate(n=Count("pk", distinct=True))
+        for entry in rows:
+            by_child.setdefault(entry[group], {})[counter.key] = entry["n"]
+        totals[counter.key] = queryset.order_by().aggregate(n=Count("pk", distinct=True))["n"]
+    return LevelCounts(columns=columns, by_child=by_child, totals=totals)
+
+
+def household_rows(*, user, building):
+    """The households of a building with their resident counts, for the building page."""
+    return (
+        Household.objects.restrict(user, VIEW)
+        .filter(building=building)
+        .annotate(resident_count=Count("residents"))
+        .order_by("unit", "room")
+    )
+
+
+# Functions (household) -> [{"role", "name", "mobile"}] that apps on higher floors register
+# (the party group leader, the central household …) for the resident's "my building" page.
+_SERVER_PROVIDERS = []
+
+
+def register_server_provider(provider):
+    if provider not in _SERVER_PROVIDERS:
+        _SERVER_PROVIDERS.append(provider)
+
+
+def household_servers(household):
+    """Who serves this household, with masked phone numbers: the building head, then the rest."""
+    from django.utils.translation import gettext as _
+
+    servers = []
+    head = household.building.head
+    if head is not None:
+        servers.append({"role": _("楼栋长"), "name": head.name, "mobile": head.masked_mobile, "icon": "building"})
+    for provider in _SERVER_PROVIDERS:
+        servers.extend(provider(household))
+    return servers
