@@ -10,7 +10,7 @@ the save goes through ``scoped_save``, which re-checks the row inside the transa
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
@@ -56,7 +56,12 @@ class ScopedFormViewMixin(ScopedQuerysetMixin):
         return instance
 
     def form_valid(self, form):
-        self.object = self.save_form(form)
+        try:
+            self.object = self.save_form(form)
+        except ValidationError as error:
+            # A rule checked only at save time: show it on the form; nothing was written.
+            form.add_error(None, error.messages)
+            return self.form_invalid(form)
         if self.success_message:
             messages.success(self.request, self.success_message % {"object": self.object})
         return HttpResponseRedirect(self.get_success_url())
