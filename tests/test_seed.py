@@ -1,0 +1,146 @@
+"""``manage.py seed_baohe`` builds the article's district, and running it again changes nothing."""
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, F, Q
+
+from accounts.models import Role, User
+from baohe.validators import validate_id_number
+from communities.models import Building, Community, Compound, District, Household, Resident, Street
+from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+
+ARTICLE_NAMES = {"孙长江", "何国先", "黄红兵", "娄辉", "束红英", "阮怀珍", "王玉珍", "陈先法"}
+DEMO_USERNAMES = {"admin", "district", "street_binhu", "staff_qinghua", "secretary_qinghua", "staff_other"}
+
+
+def counts():
+    return {
+        "districts": District.objects.count(),
+        "streets": Street.objects.count(),
+        "communities": Community.objects.count(),
+        "compounds": Compound.objects.count(),
+        "buildings": Building.objects.count(),
+        "heads": Building.objects.filter(head__isnull=False).count(),
+        "households": Household.objects.count(),
+        "residents": Resident.objects.count(),
+        "branches": PartyBranch.objects.count(),
+        "groups": PartyGroup.objects.count(),
+        "group_buildings": PartyGroup.buildings.through.objects.count(),
+        "members": PartyMember.objects.count(),
+        "central_households": CentralHousehold.objects.count(),
+        "served": CentralHousehold.served_households.through.objects.count(),
+        "backbones": Backbone.objects.count(),
+        "users": User.objects.count(),
+        "roles": Role.objects.count(),
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed twice once for this module, inside a transaction rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_baohe", "--quiet-logins")
+        first = counts()
+        call_command("seed_baohe", "--quiet-logins")
+        yield first
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_seed_twice_gives_the_same_rows(seeded):
+    assert counts() == seeded
+    assert seeded["central_households"] >= 1600
+    assert 25_000 <= seeded["residents"] <= 40_000
+    assert 600 <= seeded["buildings"] <= 800
+
+
+@pytest.mark.django_db
+def test_seed_matches_the_article(seeded):
+    assert Street.objects.count() == 13
+    assert set(Street.objects.values_list("name", "kind").filter(kind__in=("town", "big_community"))) == {
+        ("大圩镇", "town"),
+        ("滨湖世纪社区", "big_community"),
+        ("方兴社区", "big_community"),
+    }
+    assert PartyBranch.objects.filter(kind=PartyBranch.Kind.COMPOUND).count() == 139
+    assert PartyGroup.objects.filter(kind=PartyGroup.Kind.BUILDING).count() == 489
+    assert CentralHousehold.objects.count() >= 1600
+
+    harmony = Building.objects.get(name="和谐5栋")
+    assert harmony.number == "5"
+    assert harmony.compound.name == "清华园小区"
+    assert harmony.compound.community.street.name == "滨湖世纪社区"
+    assert harmony.compound.fee_collection_rate == pytest.approx(91.5)
+    assert Resident.objects.filter(household__building=harmony).count() == 363
+    harmony_group = PartyGroup.objects.get(buildings=harmony)
+    assert harmony_group.name == "和谐5栋党小组"
+    assert harmony_group.members.count() >= 20
+
+    taihu = Compound.objects.get(name="太湖新村", community__street__name="芜湖路街道")
+    assert taihu.kind == Compound.Kind.RESETTLEMENT
+    branch = PartyBranch.objects.get(compounds=taihu)
+    assert branch.groups.filter(kind=PartyGroup.Kind.BUILDING).count() == 7
+    assert branch.groups.filter(kind=PartyGroup.Kind.FUNCTIONAL).count() == 2
+
+    assert Compound.objects.filter(name="揽湖苑C区", community__name="万慈社区", street__name="万年埠街道").exists()
+    assert Compound.objects.filter(name="滨湖和园小区", street__name="滨湖世纪社区").exists()
+    moon = Building.objects.get(compound__name="月桂苑", compound__community__name="沁心湖社区", number="5")
+    assert moon.head.household.building_id == moon.pk
+
+
+@pytest.mark.django_db
+def test_seed_rows_are_consistent(seeded):
+    assert not Resident.objects.exclude(street_id=F("household__street_id")).exists()
+    assert not Resident.objects.exclude(community_id=F("household__community_id")).exists()
+    assert not Household.objects.exclude(compound_id=F("building__compound_id")).exists()
+    assert not Household.objects.exclude(community_id=F("building__community_id")).exists()
+    assert not Building.objects.exclude(community_id=F("compound__community_id")).exists()
+    assert not Building.objects.exclude(head__household__building=F("pk")).filter(head__isnull=False).exists()
+    assert not PartyMember.objects.exclude(community_id=F("resident__community_id")).exists()
+    assert not PartyMember.objects.exclude(group__branch=F("branch")).filter(group__isnull=False).exists()
+    assert not PartyGroup.objects.exclude(leader__group=F("pk")).exists()
+    assert not PartyBranch.objects.exclude(secretary__branch=F("pk")).exists()
+    assert not CentralHousehold.objects.exclude(member__resident__household=F("household")).exists()
+    assert not Backbone.objects.exclude(street_id=F("resident__street_id")).exists()
+    # Every central household serves 4–10 households of its own building.
+    served = CentralHousehold.objects.annotate(
+        n=Count("served_households"),
+        elsewhere=Count("served_households", filter=~Q(served_households__building=F("household__building"))),
+    )
+    assert not served.filter(Q(n__lt=4) | Q(n__gt=10) | Q(elsewhere__gt=0)).exists()
+    # Every building is covered by exactly one building party group.
+    assert (
+        not Building.objects.annotate(n=Count("party_groups", filter=Q(party_groups__kind=PartyGroup.Kind.BUILDING)))
+        .exclude(n=1)
+        .exists()
+    )
+
+
+@pytest.mark.django_db
+def test_seed_people_are_synthetic_and_valid(seeded):
+    assert not Resident.objects.filter(name__in=ARTICLE_NAMES).exists()
+    rows = list(Resident.objects.values_list("id_number", "mobile"))
+    for id_number, _mobile in rows:
+        validate_id_number(id_number)
+    assert len({id_number for id_number, _m in rows}) == len(rows)
+    assert len({mobile for _i, mobile in rows}) == len(rows)
+    assert all(len(m) == 11 and m[0] == "1" and m[1] in "3456789" and m.isdigit() for _i, m in rows)
+
+
+@pytest.mark.django_db
+def test_seed_demo_logins(seeded):
+    users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERNAMES)}
+    assert set(users) == DEMO_USERNAMES
+    for user in users.values():
+        assert user.check_password("baohe-demo-2026")
+    assert users["admin"].is_superuser
+    assert Role.objects.get(user=users["street_binhu"]).street.name == "滨湖世纪社区"
+    qinghua = Role.objects.get(user=users["staff_qinghua"]).community
+    assert qinghua.compounds.filter(name="清华园小区").exists()
+    assert Role.objects.get(user=users["secretary_qinghua"]).community == qinghua
+    assert Role.objects.get(user=users["staff_other"]).community.name == "万慈社区"
+    resident = Resident.objects.get(user__isnull=False)
+    assert resident.household.building.name == "和谐5栋"
+    assert resident.user.username == resident.mobile == resident.user.mobile
+    assert Role.objects.get(user=resident.user).kind == Role.Kind.RESIDENT
