@@ -134,7 +134,7 @@ class Compound(CommunityScopedModel):
     class Meta:
         verbose_name = _("小区")
         verbose_name_plural = _("小区")
-        ordering = ("name",)
+        ordering = ("community_id", "name")
         constraints = [
             models.UniqueConstraint(fields=("community", "name"), name="%(app_label)s_%(class)s_community_name"),
             models.CheckConstraint(
@@ -174,7 +174,7 @@ class Building(CommunityScopedModel):
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
-        ordering = ("compound", "number")
+        ordering = ("compound_id", "number")
         constraints = [
             models.UniqueConstraint(fields=("compound", "number"), name="%(app_label)s_%(class)s_compound_number"),
         ]
@@ -223,7 +223,7 @@ class Household(CommunityScopedModel):
     class Meta:
         verbose_name = _("住户")
         verbose_name_plural = _("住户")
-        ordering = ("building", "unit", "room")
+        ordering = ("building_id", "unit", "room")
         constraints = [
             models.UniqueConstraint(fields=("building", "unit", "room"), name="%(app_label)s_%(class)s_building_room"),
         ]
@@ -313,7 +313,7 @@ class Resident(CommunityScopedModel):
     class Meta:
         verbose_name = _("居民")
         verbose_name_plural = _("居民")
-        ordering = ("household", "id")
+        ordering = ("id",)
         constraints = [
             models.UniqueConstraint(
                 fields=("id_number",),

@@ -46,7 +46,7 @@ class PartyBranch(CommunityScopedModel):
     class Meta:
         verbose_name = _("党支部")
         verbose_name_plural = _("党支部")
-        ordering = ("community", "name")
+        ordering = ("community_id", "name")
         constraints = [
             models.UniqueConstraint(fields=("community", "name"), name="%(app_label)s_%(class)s_community_name"),
         ]
@@ -89,7 +89,7 @@ class PartyGroup(CommunityScopedModel):
     class Meta:
         verbose_name = _("党小组")
         verbose_name_plural = _("党小组")
-        ordering = ("branch", "name")
+        ordering = ("branch_id", "name")
         constraints = [
             models.UniqueConstraint(fields=("branch", "name"), name="%(app_label)s_%(class)s_branch_name"),
         ]
@@ -129,7 +129,7 @@ class PartyMember(CommunityScopedModel):
     class Meta:
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
-        ordering = ("branch", "id")
+        ordering = ("branch_id", "id")
 
     def __str__(self):
         return str(self.resident)
@@ -167,7 +167,7 @@ class CentralHousehold(CommunityScopedModel):
     class Meta:
         verbose_name = _("党员中心户")
         verbose_name_plural = _("党员中心户")
-        ordering = ("household",)
+        ordering = ("household_id",)
 
     def __str__(self):
         return _("%(member)s（中心户）") % {"member": self.member}
@@ -209,7 +209,7 @@ class Backbone(BaseModel):
     class Meta:
         verbose_name = _("骨干")
         verbose_name_plural = _("骨干")
-        ordering = ("-year", "street")
+        ordering = ("-year", "street_id")
         constraints = [
             models.UniqueConstraint(
                 fields=("resident", "year", "kind"), name="%(app_label)s_%(class)s_resident_year_kind"
