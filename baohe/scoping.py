@@ -62,7 +62,8 @@ class ScopePaths:
     parent_street: str | None = None
     compound: str | None = None
     household: str | None = None
-    owner: str | None = None
+    # The user(s) a row belongs to whatever their roles (a resident's own request): a lookup or a tuple.
+    owner: str | tuple | None = None
     public: bool = False
 
 
@@ -81,8 +82,10 @@ def scope_filter(paths: ScopePaths, scope: Scope):
             term = Q(**{f"{path}__in": sorted(ids)})
             q = term if q is None else q | term
     if paths.owner and scope.user_id is not None:
-        term = Q(**{paths.owner: scope.user_id})
-        q = term if q is None else q | term
+        owners = (paths.owner,) if isinstance(paths.owner, str) else paths.owner
+        for owner in owners:
+            term = Q(**{owner: scope.user_id})
+            q = term if q is None else q | term
     return q
 
 

@@ -272,4 +272,5 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 PORTAL_NAME = _("和美社区")  # shown in the navigation bar and page titles

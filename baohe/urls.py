@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("registry/", include("communities.urls")),
     path("party/", include("partybuilding.urls")),
+    path("requests/", include("service_requests.urls")),
+    path("open311/v2/", include("service_requests.open311_urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("accounts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
