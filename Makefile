@@ -1,0 +1,65 @@
+# 和美社区 — everyday commands. `make run` starts the portal on one machine with nothing
+# installed but Python (SQLite + kombu's filesystem broker under var/); set DATABASE_URL /
+# REDIS_URL (see .env.example) to use PostgreSQL and Redis instead.
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed
+PYTHON   ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+I18N_IGNORE := --ignore .venv --ignore static/vendor
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint fmt messages migrations-check bench
+
+help:
+	@echo "make venv              create .venv and install requirements-dev.txt (only when they changed)"
+	@echo "make run               migrate, seed the demo district, start web + Celery worker + beat"
+	@echo "make test              run the whole test suite (PYTEST_ARGS=... passes options to pytest)"
+	@echo "make lint / fmt        ruff check + format check / apply ruff fixes and formatting"
+	@echo "make messages          update and compile the English translation"
+	@echo "make migrations-check  fail when a model change has no migration"
+	@echo "make bench             how to run the benchmarks in bench/"
+
+# --- virtualenv: created once, reinstalled only when a requirements file is newer than the stamp
+venv: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+# --- run the portal: web server, worker and beat together; Ctrl-C stops all three
+run: venv
+	$(PY) manage.py migrate --no-input
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages $(I18N_IGNORE) || echo "compilemessages failed; using the committed .mo files"; \
+	else \
+		echo "msgfmt not found (gettext); using the committed .mo files"; \
+	fi
+	$(PY) manage.py seed_baohe
+	bin/run-dev
+
+test: venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: venv
+	$(PY) manage.py makemessages -l en $(I18N_IGNORE)
+	$(PY) manage.py compilemessages $(I18N_IGNORE)
+
+migrations-check: venv
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench:
+	@echo "Benchmarks are not part of 'make test'. See bench/README.md for how to generate"
+	@echo "district-scale data and run them; results go to bench/results/ (git-ignored)."

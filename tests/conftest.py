@@ -1,0 +1,210 @@
+"""Shared fixtures: a small fixed district and the personas who work in it.
+
+``district`` builds::
+
+    包河区
+    ├── 芜湖路街道 (street A)
+    │   ├── 曙光社区 (A1) ── 曙光小区 ── 1栋, 2栋 ── 3 households each ── 2 residents each
+    │   └── 宁国路社区 (A2) ── 宁国小区 ── (same shape)
+    └── 望湖城街道 (street B)
+        └── 望湖社区 (B1) ── 望湖小区 ── (same shape)
+
+Personas (all sign in with ``tests.factories.PASSWORD``): ``resident`` (lives in A1),
+``staff_a`` (A1), ``staff_b`` (A2: another community in the same street),
+``staff_other_street`` (B1), ``secretary_a`` (A1), ``street_official_a`` (street A),
+``district_official``, ``admin_user`` (superuser). ``client_for(user)`` and
+``api_client_for(user)`` give signed-in clients.
+
+Markers: ``services`` tests are skipped without ``REDIS_URL`` and ``e2e`` tests without
+``/usr/bin/chromium``, unless ``REQUIRE_SERVICES=1`` (and, for e2e, ``CI``) is set, in which
+case they run and fail loudly. Everything under ``tests/e2e`` is marked ``e2e``.
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from communities.models import Resident
+from tests.factories import (
+    BuildingFactory,
+    CommunityFactory,
+    CompoundFactory,
+    DistrictFactory,
+    HouseholdFactory,
+    ResidentFactory,
+    RoleFactory,
+    StreetFactory,
+    UserFactory,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def _env_flag(name):
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def pytest_collection_modifyitems(config, items):
+    require_services = _env_flag("REQUIRE_SERVICES")
+    in_ci = _env_flag("CI")
+    skip_services = pytest.mark.skip(reason="needs REDIS_URL")
+    skip_e2e = pytest.mark.skip(
+        reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk); "
+        "REQUIRE_SERVICES=1 or CI makes this a failure instead"
+    )
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("services") and not os.environ.get("REDIS_URL") and not require_services:
+            item.add_marker(skip_services)
+        if item.get_closest_marker("e2e") and not CHROMIUM.exists() and not (require_services or in_ci):
+            item.add_marker(skip_e2e)
+
+
+# --- the registry -----------------------------------------------------------------------------
+@dataclass
+class CommunityTree:
+    """One community with its compound, buildings, households and residents (in creation order)."""
+
+    community: object
+    compound: object
+    buildings: list = field(default_factory=list)
+    households: list = field(default_factory=list)
+    residents: list = field(default_factory=list)
+
+
+@dataclass
+class SmallDistrict:
+    district: object
+    street_a: object
+    street_b: object
+    a1: CommunityTree
+    a2: CommunityTree
+    b1: CommunityTree
+
+    @property
+    def communities(self):
+        return [self.a1.community, self.a2.community, self.b1.community]
+
+
+def _community_tree(street, name, code, compound_name):
+    community = CommunityFactory(street=street, name=name, code=code)
+    compound = CompoundFactory(community=community, name=compound_name)
+    tree = CommunityTree(community=community, compound=compound)
+    for number in ("1", "2"):
+        building = BuildingFactory(compound=compound, number=number)
+        tree.buildings.append(building)
+        for room in ("101", "102", "201"):
+            household = HouseholdFactory(building=building, unit=1, room=room)
+            tree.households.append(household)
+            tree.residents.append(ResidentFactory(household=household, relation=Resident.Relation.HEAD))
+            tree.residents.append(ResidentFactory(household=household, relation=Resident.Relation.SPOUSE))
+    return tree
+
+
+@pytest.fixture
+def district(db):
+    """2 streets; A has communities A1 and A2, B has B1; 1 compound × 2 buildings × 3 households × 2 residents each."""
+    baohe = DistrictFactory()
+    street_a = StreetFactory(district=baohe, name="芜湖路街道", code="340111001")
+    street_b = StreetFactory(district=baohe, name="望湖城街道", code="340111002")
+    return SmallDistrict(
+        district=baohe,
+        street_a=street_a,
+        street_b=street_b,
+        a1=_community_tree(street_a, "曙光社区", "340111001001", "曙光小区"),
+        a2=_community_tree(street_a, "宁国路社区", "340111001002", "宁国小区"),
+        b1=_community_tree(street_b, "望湖社区", "340111002001", "望湖小区"),
+    )
+
+
+# --- personas ---------------------------------------------------------------------------------
+@pytest.fixture
+def resident(district):
+    """A resident of A1 who signs in with their mobile number (or username ``resident_a1``)."""
+    record = district.a1.residents[0]
+    user = UserFactory(username="resident_a1", name=record.name, mobile=record.mobile)
+    record.user = user
+    record.save(update_fields=["user"])
+    RoleFactory(user=user, resident=True, community=district.a1.community)
+    return user
+
+
+@pytest.fixture
+def staff_a(district):
+    user = UserFactory(username="staff_a", name="曙光社区网格员")
+    RoleFactory(user=user, kind=Role.Kind.STAFF, community=district.a1.community)
+    return user
+
+
+@pytest.fixture
+def staff_b(district):
+    """Staff of A2: another community in the same street as A1."""
+    user = UserFactory(username="staff_b", name="宁国路社区网格员")
+    RoleFactory(user=user, kind=Role.Kind.STAFF, community=district.a2.community)
+    return user
+
+
+@pytest.fixture
+def staff_other_street(district):
+    user = UserFactory(username="staff_other_street", name="望湖社区网格员")
+    RoleFactory(user=user, kind=Role.Kind.STAFF, community=district.b1.community)
+    return user
+
+
+@pytest.fixture
+def secretary_a(district):
+    user = UserFactory(username="secretary_a", name="曙光社区书记")
+    RoleFactory(user=user, secretary=True, community=district.a1.community)
+    return user
+
+
+@pytest.fixture
+def street_official_a(district):
+    user = UserFactory(username="street_official_a", name="芜湖路街道领导")
+    RoleFactory(user=user, street_official=True, street=district.street_a)
+    return user
+
+
+@pytest.fixture
+def district_official(district):
+    user = UserFactory(username="district_official", name="包河区领导")
+    RoleFactory(user=user, district_official=True)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    """A superuser (overrides pytest-django's ``admin_user``, so ``admin_client`` uses it too)."""
+    return UserFactory(username="admin", name="管理员", is_superuser=True, is_staff=True)
+
+
+# --- clients ----------------------------------------------------------------------------------
+@pytest.fixture
+def client_for(db):
+    """``client_for(user)``: a Django test client signed in as ``user`` (session login)."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(db):
+    """``api_client_for(user)``: a DRF APIClient authenticated as ``user``."""
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make

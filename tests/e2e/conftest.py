@@ -1,0 +1,101 @@
+"""End-to-end fixtures: Debian's Chromium driven by Playwright against a live server.
+
+Every test here runs against ``live_server`` with ``transactional_db`` (the data a test
+creates must be committed for the server thread to see it). Pages: ``desktop_page``
+(1366×900) and ``phone_page`` (390×844, touch, 2× pixels); ``shot(page, name)`` saves a
+full-page screenshot to ``tests/e2e/screenshots/<name>.png`` (git-ignored);
+``login(page, live_server, username, password)`` signs in through ``/accounts/login/``.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
+# database access from the test body ("You cannot call this from an async context").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _e2e_live_server(live_server, transactional_db):
+    """All e2e tests need the live server and committed (transactional) data."""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _new_page(browser, **context_options):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
+    context.set_default_timeout(15_000)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def desktop_page(browser):
+    context, page = _new_page(browser, viewport={"width": 1366, "height": 900})
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context, page = _new_page(
+        browser,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, name)``: save a full-page screenshot as screenshots/<name>.png and return its path."""
+
+    def take(page, name):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def login():
+    """``login(page, live_server, username, password)``: sign in through the login form."""
+
+    def sign_in(page, live_server, username, password):
+        page.goto(f"{live_server.url}/accounts/login/")
+        form = page.locator("form").filter(has=page.locator("input[name=password]"))
+        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=password]").fill(password)
+        with page.expect_navigation():
+            form.locator("[type=submit]").first.click()
+        if "/accounts/login/" in page.url:
+            raise AssertionError(f"login as {username!r} failed: still on {page.url}")
+        return page
+
+    return sign_in
