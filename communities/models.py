@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -174,7 +175,7 @@ class Building(CommunityScopedModel):
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
-        ordering = ("compound_id", "number")
+        ordering = ("compound_id", Length("number"), "number")
         constraints = [
             models.UniqueConstraint(fields=("compound", "number"), name="%(app_label)s_%(class)s_compound_number"),
         ]
@@ -223,7 +224,7 @@ class Household(CommunityScopedModel):
     class Meta:
         verbose_name = _("住户")
         verbose_name_plural = _("住户")
-        ordering = ("building_id", "unit", "room")
+        ordering = ("building_id", "unit", Length("room"), "room")
         constraints = [
             models.UniqueConstraint(fields=("building", "unit", "room"), name="%(app_label)s_%(class)s_building_room"),
         ]

@@ -10,6 +10,7 @@ district. Apps on higher floors add their own counters (party branches, groups â
 from dataclasses import dataclass, field
 
 from django.db.models import Count
+from django.db.models.functions import Length
 
 from baohe.scoping import VIEW
 
@@ -110,7 +111,7 @@ def household_rows(*, user, building):
         Household.objects.restrict(user, VIEW)
         .filter(building=building)
         .annotate(resident_count=Count("residents"))
-        .order_by("unit", "room")
+        .order_by("unit", Length("room"), "room")
     )
 
 

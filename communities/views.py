@@ -225,7 +225,11 @@ class RegistryFormView(StaffRequiredMixin, ScopedFormViewMixin):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        anchor = self.object if getattr(self, "object", None) else self.get_parent()
+        if getattr(self, "object", None) is not None:
+            # A rejected form has already written its values onto self.object: show the saved row.
+            anchor = type(self.object).objects.get(pk=self.object.pk)
+        else:
+            anchor = self.get_parent()
         context["breadcrumbs"] = breadcrumbs_for(anchor)
         context["title"] = self.title
         context["cancel_url"] = anchor.get_absolute_url()
