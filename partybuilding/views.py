@@ -1,10 +1,564 @@
-from django.http import HttpResponse
-from django.views import View
+"""Party organisation pages for staff: branches → groups → members, central households,
+the coverage of compounds, buildings and households, and the create/edit forms.
+
+Every queryset comes from ``restrict()`` (``baohe.views`` mixins): a row outside the user's
+scope answers 404 exactly like a missing one. Lists use ``select_related`` /
+``prefetch_related`` and counting subqueries, so each page costs a fixed number of queries.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, DetailView, ListView, UpdateView
+
+from baohe.scoping import CHANGE, VIEW, user_scope
+from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
+from communities.models import Building, Community, Compound, Household
+
+from . import selectors
+from .forms import CentralHouseholdForm, PartyBranchForm, PartyGroupForm, PartyMemberForm
+from .models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
+
+PAGE_SIZE = 50
 
 
-class _V(View):
-    def get(self, *a, **k):
-        return HttpResponse("wip")
+class Crumb:
+    """A breadcrumb that is not a registry row (``includes/breadcrumbs.html`` needs both)."""
+
+    def __init__(self, label, url):
+        self.label, self.url = label, url
+
+    def __str__(self):
+        return str(self.label)
+
+    def get_absolute_url(self):
+        return self.url
 
 
-BranchListView = BranchDetailView = GroupDetailView = CentralHouseholdDetailView = _V
+def party_home_crumb(community=None):
+    if community is None:
+        return Crumb(_("党组织"), reverse("partybuilding:home"))
+    return Crumb(community.name, f"{reverse('partybuilding:home')}?community={community.pk}")
+
+
+def branch_crumbs(branch):
+    return [party_home_crumb(), party_home_crumb(branch.community), branch]
+
+
+def may_change_anything(user):
+    """Whether the user has any change scope at all (no query: roles are cached on the user)."""
+    scope = user_scope(user, CHANGE)
+    return scope is None or scope.everything or bool(scope.street_ids or scope.community_ids)
+
+
+def may_change(obj, user):
+    return type(obj).objects.restrict(user, CHANGE).filter(pk=obj.pk).exists()
+
+
+class CommunityFilterMixin:
+    """``?community=<id>`` narrows a list to one community the user may see."""
+
+    @cached_property
+    def communities(self):
+        return list(Community.objects.restrict(self.request.user, VIEW).order_by("code"))
+
+    @cached_property
+    def selected_community(self):
+        raw = self.request.GET.get("community", "")
+        if not raw.isdigit():
+            return None
+        return next((c for c in self.communities if c.pk == int(raw)), None)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(communities=self.communities, selected_community=self.selected_community)
+        return context
+
+
+# --- lists -----------------------------------------------------------------------------------
+class BranchListView(StaffRequiredMixin, CommunityFilterMixin, ScopedQuerysetMixin, ListView):
+    """All branches in scope, with their groups, members and compounds, and what is not yet covered."""
+
+    model = PartyBranch
+    template_name = "partybuilding/branch_list.html"
+    context_object_name = "branches"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        queryset = (
+            super()
+            .get_queryset()
+            .select_related("community", "secretary__resident")
+            .annotate(
+                group_count=selectors.count_of(PartyGroup, "branch"),
+                member_count=selectors.count_of(PartyMember, "branch"),
+            )
+            .prefetch_related(Prefetch("compounds", queryset=Compound.objects.order_by("name")))
+            .order_by("community__code", "name", "pk")
+        )
+        if self.selected_community is not None:
+            queryset = queryset.filter(community=self.selected_community)
+        kind = self.request.GET.get("kind")
+        if kind in PartyBranch.Kind.values:
+            queryset = queryset.filter(kind=kind)
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        coverage = selectors.coverage_counts(self.request.user, community=self.selected_community)
+        query = f"?community={self.selected_community.pk}" if self.selected_community else ""
+        context.update(
+            kinds=PartyBranch.Kind.choices,
+            selected_kind=self.request.GET.get("kind", ""),
+            coverage_cards=[
+                {
+                    "kind": "compounds",
+                    "label": _("无党支部的小区"),
+                    "count": coverage["compounds_without_branch"],
+                    "total": coverage["compounds_total"],
+                    "url": reverse("partybuilding:coverage", args=["compounds"]) + query,
+                },
+                {
+                    "kind": "buildings",
+                    "label": _("无党小组的楼栋"),
+                    "count": coverage["buildings_without_group"],
+                    "total": coverage["buildings_total"],
+                    "url": reverse("partybuilding:coverage", args=["buildings"]) + query,
+                },
+                {
+                    "kind": "households",
+                    "label": _("未联系中心户的住户"),
+                    "count": coverage["households_unserved"],
+                    "total": coverage["households_total"],
+                    "url": reverse("partybuilding:coverage", args=["households"]) + query,
+                },
+            ],
+            can_add=may_change_anything(self.request.user),
+            add_url=reverse("partybuilding:branch_add") + query,
+        )
+        return context
+
+
+class CoverageView(StaffRequiredMixin, CommunityFilterMixin, ListView):
+    """The compounds without a branch, buildings without a group, or households unserved."""
+
+    template_name = "partybuilding/coverage.html"
+    context_object_name = "rows"
+    paginate_by = PAGE_SIZE
+    TITLES = {
+        "compounds": _("无党支部覆盖的小区"),
+        "buildings": _("无党小组覆盖的楼栋"),
+        "households": _("未由党员中心户联系服务的住户"),
+    }
+
+    def get_queryset(self):
+        kind = self.kwargs["kind"]
+        if kind not in selectors.COVERAGE_KINDS:
+            raise Http404
+        filters = {"community": self.selected_community} if self.selected_community else {}
+        queryset = selectors.uncovered(kind, self.request.user, **filters)
+        if kind == "compounds":
+            return queryset.select_related("community").order_by("community__code", "name", "pk")
+        if kind == "buildings":
+            return queryset.select_related("compound", "community").order_by(
+                "community__code", "compound__name", "number", "pk"
+            )
+        return queryset.select_related("building__compound", "community").order_by(
+            "community__code", "compound__name", "building__number", "unit", "room", "pk"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        title = self.TITLES[self.kwargs["kind"]]
+        context.update(
+            kind=self.kwargs["kind"],
+            title=title,
+            breadcrumbs=[party_home_crumb()]
+            + ([party_home_crumb(self.selected_community)] if self.selected_community else []),
+            other_kinds=[
+                (kind, label, reverse("partybuilding:coverage", args=[kind])) for kind, label in self.TITLES.items()
+            ],
+        )
+        return context
+
+
+# --- detail pages ----------------------------------------------------------------------------
+class BranchDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    """A branch: its compounds, its groups (leader, members, buildings) and its members."""
+
+    model = PartyBranch
+    template_name = "partybuilding/branch_detail.html"
+    context_object_name = "branch"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("community__street", "secretary__resident")
+            .prefetch_related(Prefetch("compounds", queryset=Compound.objects.order_by("name")))
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, branch = self.request.user, self.object
+        groups = (
+            PartyGroup.objects.restrict(user, VIEW)
+            .filter(branch=branch)
+            .select_related("leader__resident")
+            .annotate(member_count=selectors.count_of(PartyMember, "group"))
+            .prefetch_related(
+                Prefetch(
+                    "buildings",
+                    queryset=Building.objects.select_related("compound").order_by("compound__name", "number"),
+                )
+            )
+            .order_by("name", "pk")
+        )
+        members = (
+            PartyMember.objects.restrict(user, VIEW)
+            .filter(branch=branch)
+            .select_related("resident__household__building__compound", "group")
+            .order_by("group__name", "resident__name", "pk")
+        )
+        context.update(
+            breadcrumbs=branch_crumbs(branch)[:-1],
+            groups=groups,
+            members=members,
+            can_change=may_change(branch, user),
+        )
+        return context
+
+
+class GroupDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    """A group: its members, the buildings it covers and the central households in them."""
+
+    model = PartyGroup
+    template_name = "partybuilding/group_detail.html"
+    context_object_name = "group"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("branch__community", "leader__resident")
+            .prefetch_related(
+                Prefetch(
+                    "buildings",
+                    queryset=Building.objects.select_related("compound").order_by("compound__name", "number"),
+                )
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, group = self.request.user, self.object
+        members = (
+            PartyMember.objects.restrict(user, VIEW)
+            .filter(group=group)
+            .select_related("resident__household__building__compound")
+            .order_by("resident__name", "pk")
+        )
+        centrals = (
+            CentralHousehold.objects.restrict(user, VIEW)
+            .filter(household__building__party_groups=group)
+            .select_related("household__building__compound", "member__resident")
+            .annotate(served_count=selectors.count_of(selectors.ServedHousehold, "centralhousehold"))
+            .order_by("household__building__number", "household__unit", "household__room", "pk")
+        )
+        context.update(
+            breadcrumbs=branch_crumbs(group.branch),
+            members=members,
+            central_households=centrals,
+            can_change=may_change(group, user),
+        )
+        return context
+
+
+class MemberDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    """A party member: where they live, their branch and group, the central household they run."""
+
+    model = PartyMember
+    template_name = "partybuilding/member_detail.html"
+    context_object_name = "member"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "resident__household__building__compound",
+                "branch__community",
+                "group",
+            )
+            .prefetch_related(
+                Prefetch(
+                    "central_households",
+                    queryset=CentralHousehold.objects.select_related("household__building").order_by("pk"),
+                )
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        member = self.object
+        crumbs = branch_crumbs(member.branch)
+        if member.group is not None:
+            crumbs.append(member.group)
+        context.update(
+            breadcrumbs=crumbs,
+            is_secretary=member.branch.secretary_id == member.pk,
+            is_leader=member.group is not None and member.group.leader_id == member.pk,
+            can_change=may_change(member, self.request.user),
+        )
+        return context
+
+
+class CentralHouseholdDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
+    """A central household: the household, its party member, and the households it serves."""
+
+    model = CentralHousehold
+    template_name = "partybuilding/central_household_detail.html"
+    context_object_name = "central"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "household__building__compound",
+                "member__resident",
+                "member__branch__community",
+                "member__group",
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, central = self.request.user, self.object
+        served = (
+            Household.objects.restrict(user, VIEW)
+            .filter(served_by=central)
+            .select_related("building__compound")
+            .order_by("compound__name", "building__number", "unit", "room")
+        )
+        crumbs = branch_crumbs(central.member.branch)
+        if central.member.group is not None:
+            crumbs.append(central.member.group)
+        context.update(breadcrumbs=crumbs, served=served, can_change=may_change(central, user))
+        return context
+
+
+# --- create / edit ---------------------------------------------------------------------------
+def _add_model_errors(form, error):
+    """Put a model ValidationError raised on save onto the form (unknown fields → non-field)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class PartyFormView(StaffRequiredMixin, ScopedFormViewMixin):
+    """Create or edit a party row; a create happens under a parent the user may change."""
+
+    template_name = "partybuilding/form.html"
+    parent_model = None
+    parent_kwarg = None
+    parent_field = None
+    parent_related = ()
+    title = ""
+
+    def get_parent(self):
+        if not self.parent_kwarg:
+            return None
+        if not hasattr(self, "_parent"):
+            parents = self.parent_model.objects.restrict(self.request.user, CHANGE)
+            if self.parent_related:
+                parents = parents.select_related(*self.parent_related)
+            self._parent = get_object_or_404(parents, pk=self.kwargs[self.parent_kwarg])
+        return self._parent
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.parent_field and self.get_parent() is not None:
+            initial[self.parent_field] = self.get_parent()
+        return initial
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:
+            # A rule only the saved row can check (scoped_save runs full_clean again).
+            _add_model_errors(form, error)
+            return self.form_invalid(form)
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+    def anchor_crumbs(self):
+        return [party_home_crumb()]
+
+    def cancel_url(self):
+        return reverse("partybuilding:home")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(title=self.title, breadcrumbs=self.anchor_crumbs(), cancel_url=self.cancel_url())
+        return context
+
+
+class BranchFormMixin:
+    model = PartyBranch
+    form_class = PartyBranchForm
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("community")
+
+
+class BranchCreateView(BranchFormMixin, PartyFormView, CreateView):
+    title = _("新增党支部")
+    success_message = _("已新增党支部 %(object)s。")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        raw = self.request.GET.get("community", "")
+        if raw.isdigit():
+            community = Community.objects.restrict(self.request.user, CHANGE).filter(pk=int(raw)).first()
+            if community is not None:
+                initial["community"] = community
+        return initial
+
+
+class BranchUpdateView(BranchFormMixin, PartyFormView, UpdateView):
+    title = _("编辑党支部")
+    success_message = _("已保存党支部 %(object)s。")
+
+    def anchor_crumbs(self):
+        return branch_crumbs(self.object)
+
+    def cancel_url(self):
+        return self.object.get_absolute_url()
+
+
+class GroupFormMixin:
+    model = PartyGroup
+    form_class = PartyGroupForm
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("branch__community")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["branch"] = self.get_parent() if self.parent_kwarg else self.object.branch
+        return kwargs
+
+
+class GroupCreateView(GroupFormMixin, PartyFormView, CreateView):
+    parent_model = PartyBranch
+    parent_kwarg = "branch_pk"
+    parent_field = "branch"
+    parent_related = ("community",)
+    title = _("新增党小组")
+    success_message = _("已新增党小组 %(object)s。")
+
+    def anchor_crumbs(self):
+        return branch_crumbs(self.get_parent())
+
+    def cancel_url(self):
+        return self.get_parent().get_absolute_url()
+
+
+class GroupUpdateView(GroupFormMixin, PartyFormView, UpdateView):
+    title = _("编辑党小组")
+    success_message = _("已保存党小组 %(object)s。")
+
+    def anchor_crumbs(self):
+        return branch_crumbs(self.object.branch) + [self.object]
+
+    def cancel_url(self):
+        return self.object.get_absolute_url()
+
+
+class MemberFormMixin:
+    model = PartyMember
+    form_class = PartyMemberForm
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("branch__community", "resident")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["branch"] = self.get_parent() if self.parent_kwarg else self.object.branch
+        return kwargs
+
+    def get_success_url(self):
+        return reverse("partybuilding:member", args=[self.object.pk])
+
+
+class MemberCreateView(MemberFormMixin, PartyFormView, CreateView):
+    parent_model = PartyBranch
+    parent_kwarg = "branch_pk"
+    parent_field = "branch"
+    parent_related = ("community",)
+    title = _("新增党员")
+    success_message = _("已登记党员 %(object)s。")
+
+    def anchor_crumbs(self):
+        return branch_crumbs(self.get_parent())
+
+    def cancel_url(self):
+        return self.get_parent().get_absolute_url()
+
+
+class MemberUpdateView(MemberFormMixin, PartyFormView, UpdateView):
+    title = _("编辑党员")
+    success_message = _("已保存党员 %(object)s。")
+
+    def anchor_crumbs(self):
+        return branch_crumbs(self.object.branch)
+
+    def cancel_url(self):
+        return reverse("partybuilding:member", args=[self.object.pk])
+
+
+class CentralHouseholdFormMixin:
+    model = CentralHousehold
+    form_class = CentralHouseholdForm
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("member__branch__community", "member__resident")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["member"] = self.get_parent() if self.parent_kwarg else self.object.member
+        return kwargs
+
+
+class CentralHouseholdCreateView(CentralHouseholdFormMixin, PartyFormView, CreateView):
+    parent_model = PartyMember
+    parent_kwarg = "member_pk"
+    parent_field = "member"
+    parent_related = ("resident", "branch__community")
+    title = _("设立党员中心户")
+    success_message = _("已设立党员中心户 %(object)s。")
+
+    def anchor_crumbs(self):
+        return branch_crumbs(self.get_parent().branch)
+
+    def cancel_url(self):
+        return reverse("partybuilding:member", args=[self.get_parent().pk])
+
+
+class CentralHouseholdUpdateView(CentralHouseholdFormMixin, PartyFormView, UpdateView):
+    title = _("编辑党员中心户")
+    success_message = _("已保存党员中心户 %(object)s。")
+
+    def anchor_crumbs(self):
+        return branch_crumbs(self.object.member.branch)
+
+    def cancel_url(self):
+        return self.object.get_absolute_url()

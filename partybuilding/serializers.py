@@ -1,0 +1,135 @@
+"""Party organisation serializers. Related choices are limited to the user's change scope,
+the model's ``full_clean()`` runs on every write (``baohe.api.ScopedModelSerializer``), and
+the many-to-many rules shared with the forms (``partybuilding.forms``) answer 400 with a
+field error."""
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from baohe.api import ScopedModelSerializer
+
+from .forms import (
+    branch_compounds_error,
+    central_household_taken_error,
+    group_buildings_error,
+    served_households_error,
+)
+from .models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+
+
+def _unchanged(serializer, field, value, message):
+    """``field`` may be set on create but not changed afterwards."""
+    instance = serializer.instance
+    if instance is not None and value != getattr(instance, field):
+        raise serializers.ValidationError(message)
+    return value
+
+
+class PartyBranchSerializer(ScopedModelSerializer):
+    class Meta:
+        model = PartyBranch
+        fields = ("id", "street", "community", "name", "kind", "compounds", "secretary", "founded_on")
+        read_only_fields = ("street",)
+
+    def validate_community(self, community):
+        return _unchanged(self, "community", community, _("党支部不能移到其他社区。"))
+
+    def validate(self, attrs):
+        if self.instance is None and attrs.get("secretary") is not None:
+            raise serializers.ValidationError({"secretary": [_("请先保存党支部并登记党员，再指定支部书记。")]})
+        attrs = super().validate(attrs)
+        community = attrs.get("community") or self.instance.community
+        compounds = attrs.get("compounds")
+        if compounds:
+            error = branch_compounds_error(community, compounds)
+            if error:
+                raise serializers.ValidationError({"compounds": [error]})
+        return attrs
+
+
+class PartyGroupSerializer(ScopedModelSerializer):
+    class Meta:
+        model = PartyGroup
+        fields = ("id", "street", "community", "branch", "name", "kind", "buildings", "leader")
+        read_only_fields = ("street", "community")
+
+    def validate_branch(self, branch):
+        return _unchanged(self, "branch", branch, _("党小组不能移到其他党支部。"))
+
+    def validate(self, attrs):
+        if self.instance is None and attrs.get("leader") is not None:
+            raise serializers.ValidationError({"leader": [_("请先保存党小组并编入党员，再指定党小组长。")]})
+        attrs = super().validate(attrs)
+        branch = attrs.get("branch") or self.instance.branch
+        buildings = attrs.get("buildings")
+        if buildings:
+            error = group_buildings_error(branch, buildings)
+            if error:
+                raise serializers.ValidationError({"buildings": [error]})
+        return attrs
+
+
+class PartyMemberSerializer(ScopedModelSerializer):
+    name = serializers.CharField(source="resident.name", read_only=True)
+
+    class Meta:
+        model = PartyMember
+        fields = ("id", "street", "community", "resident", "name", "branch", "group", "joined_on")
+        read_only_fields = ("street", "community")
+
+    def validate_resident(self, resident):
+        return _unchanged(self, "resident", resident, _("不能把党员记录改到另一位居民名下。"))
+
+
+class CentralHouseholdSerializer(ScopedModelSerializer):
+    """The household is the member's own: it follows ``member`` and is not sent."""
+
+    class Meta:
+        model = CentralHousehold
+        fields = ("id", "street", "community", "household", "member", "served_households", "rated_on")
+        read_only_fields = ("street", "community", "household")
+
+    def validate(self, attrs):
+        member = attrs.get("member")
+        if member is not None:
+            household = member.resident.household
+            error = central_household_taken_error(household, self.instance)
+            if error:
+                raise serializers.ValidationError({"member": [error]})
+            attrs["household"] = household
+        attrs = super().validate(attrs)
+        household = attrs.get("household") or self.instance.household
+        served = attrs.get("served_households")
+        if served:
+            error = served_households_error(household, served)
+            if error:
+                raise serializers.ValidationError({"served_households": [error]})
+        return attrs
+
+
+class BackboneSerializer(ScopedModelSerializer):
+    """Street and community follow the resident."""
+
+    name = serializers.CharField(source="resident.name", read_only=True)
+
+    class Meta:
+        model = Backbone
+        fields = ("id", "street", "community", "resident", "name", "kind", "year", "specialty")
+        read_only_fields = ("street", "community")
+
+    def validate(self, attrs):
+        resident = attrs.get("resident")
+        if resident is not None:
+            attrs["street"], attrs["community"] = resident.street, resident.community
+        return super().validate(attrs)
+
+
+class CoverageSerializer(serializers.Serializer):
+    """How much of the user's scope the party organisation does not yet cover."""
+
+    compounds_without_branch = serializers.IntegerField()
+    buildings_without_group = serializers.IntegerField()
+    households_unserved = serializers.IntegerField()
+    compounds_total = serializers.IntegerField()
+    buildings_total = serializers.IntegerField()
+    households_total = serializers.IntegerField()
