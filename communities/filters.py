@@ -5,19 +5,32 @@ import django_filters
 from .models import Building, Community, Compound, Household, Resident, Street
 
 
+def ids(field_name):
+    """A plain id filter. django-filter's default model-choice filter answers 400 for an id
+    that does not exist but an empty 200 for another community's, telling an outsider which
+    ids exist; a number filter answers the same empty list for both (rule 1)."""
+    return django_filters.NumberFilter(field_name=field_name)
+
+
 class StreetFilter(django_filters.FilterSet):
+    district = ids("district")
+
     class Meta:
         model = Street
         fields = ("district", "kind")
 
 
 class CommunityFilter(django_filters.FilterSet):
+    street = ids("street")
+
     class Meta:
         model = Community
         fields = ("street",)
 
 
 class CompoundFilter(django_filters.FilterSet):
+    street = ids("street")
+    community = ids("community")
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -26,12 +39,21 @@ class CompoundFilter(django_filters.FilterSet):
 
 
 class BuildingFilter(django_filters.FilterSet):
+    street = ids("street")
+    community = ids("community")
+    compound = ids("compound")
+
     class Meta:
         model = Building
         fields = ("street", "community", "compound", "number")
 
 
 class HouseholdFilter(django_filters.FilterSet):
+    street = ids("street")
+    community = ids("community")
+    compound = ids("compound")
+    building = ids("building")
+
     class Meta:
         model = Household
         fields = (
@@ -49,8 +71,11 @@ class HouseholdFilter(django_filters.FilterSet):
 
 class ResidentFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
-    compound = django_filters.NumberFilter(field_name="household__compound")
-    building = django_filters.NumberFilter(field_name="household__building")
+    street = ids("street")
+    community = ids("community")
+    household = ids("household")
+    compound = ids("household__compound")
+    building = ids("household__building")
 
     class Meta:
         model = Resident

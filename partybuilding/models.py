@@ -59,7 +59,7 @@ class PartyBranch(CommunityScopedModel):
 
     def clean(self):
         super().clean()
-        if self.secretary_id and self.pk and self.secretary.branch_id != self.pk:
+        if self.secretary_id and (not self.pk or self.secretary.branch_id != self.pk):
             raise ValidationError({"secretary": _("支部书记必须是本支部的党员。")})
 
 
@@ -102,7 +102,7 @@ class PartyGroup(CommunityScopedModel):
 
     def clean(self):
         super().clean()
-        if self.leader_id and self.pk and self.leader.group_id != self.pk:
+        if self.leader_id and (not self.pk or self.leader.group_id != self.pk):
             raise ValidationError({"leader": _("党小组长必须是本小组的党员。")})
 
 
