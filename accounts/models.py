@@ -40,7 +40,7 @@ class User(AbstractUser):
     def _roles(self):
         cached = self.__dict__.get("_roles_cache")
         if cached is None:
-            cached = list(self.roles.select_related("community"))
+            cached = list(self.roles.select_related("community", "street"))
             self.__dict__["_roles_cache"] = cached
         return cached
 

@@ -48,21 +48,31 @@ def phone_code_send(*, mobile, purpose=PhoneCode.Purpose.REGISTER):
 
 
 def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):
-    """Check and use up the newest code for ``mobile``; bounded attempts, constant-time compare."""
-    now = timezone.now()
-    phone_code = (
-        PhoneCode.objects.select_for_update()
-        .filter(mobile=mobile, purpose=purpose, used_at=None, expires_at__gt=now)
-        .order_by("-created_at")
-        .first()
-    )
+    """Check and use up the newest code for ``mobile``; bounded attempts, constant-time compare.
+
+    The check runs in its own transaction and the error is raised only after it has
+    committed, so a wrong code's attempt is counted (raising inside the block would roll the
+    counter back and allow unlimited guesses).
+    """
     error = ValidationError({"code": _("验证码错误或已过期，请重新获取。")}, code="bad_code")
-    if phone_code is None or phone_code.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
+    with transaction.atomic():
+        now = timezone.now()
+        phone_code = (
+            PhoneCode.objects.select_for_update()
+            .filter(mobile=mobile, purpose=purpose, used_at=None, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if phone_code is None or phone_code.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
+            matched = False
+        elif hmac.compare_digest(phone_code.code_hash, _digest(mobile, (code or "").strip())):
+            PhoneCode.objects.filter(pk=phone_code.pk).update(used_at=now)
+            matched = True
+        else:
+            PhoneCode.objects.filter(pk=phone_code.pk).update(attempts=F("attempts") + 1)
+            matched = False
+    if not matched:
         raise error
-    if not hmac.compare_digest(phone_code.code_hash, _digest(mobile, (code or "").strip())):
-        PhoneCode.objects.filter(pk=phone_code.pk).update(attempts=F("attempts") + 1)
-        raise error
-    PhoneCode.objects.filter(pk=phone_code.pk).update(used_at=now)
 
 
 def resident_register(*, mobile, code, password, name=""):
@@ -74,10 +84,12 @@ def resident_register(*, mobile, code, password, name=""):
     """
     mobile_validator(mobile)
     user = User(username=mobile, mobile=mobile, name=name)
-    validate_password(password, user)
-    # The failed attempt counter must survive a wrong code: verify in its own transaction.
-    with transaction.atomic():
-        phone_code_verify(mobile=mobile, code=code)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from error
+    # Commits the attempt (or the use) of the code before anything else can fail.
+    phone_code_verify(mobile=mobile, code=code)
     with transaction.atomic():
         if User.objects.select_for_update().filter(mobile=mobile).exists():
             raise ValidationError({"mobile": _("该手机号已注册，请直接登录。")}, code="registered")

@@ -32,12 +32,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
+# Service error keys that a form names differently.
+_FORM_FIELD = {"password": "password1"}
+
+
 def _apply_errors(form, error):
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
+            field = _FORM_FIELD.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error("password1" if "password" in str(error.messages).lower() else None, error)
+        form.add_error(None, error)
 
 
 def register(request):

@@ -20,6 +20,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.validators import UniqueTogetherValidator
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import Conflict
@@ -63,6 +64,12 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
 
 class ScopedModelSerializer(serializers.ModelSerializer):
     serializer_related_field = ScopedRelatedField
+
+    def get_validators(self):
+        # validate() runs full_clean(), which checks every model constraint with the model's own
+        # message ("包含 小区 和 楼栋号 的 楼栋 已经存在。"); DRF's copy of a multi-field unique
+        # constraint would answer first, naming raw field names ("字段 compound, number …").
+        return [v for v in super().get_validators() if not isinstance(v, UniqueTogetherValidator)]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
