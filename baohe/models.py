@@ -6,7 +6,8 @@ without joining up the tree; they are derived in ``save()`` from ``scope_parent`
 field naming the row's parent, whose ``scope_ids()`` supplies both ids).
 """
 
-from django.db import models
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, router
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import RestrictedManager, ScopePaths
@@ -19,9 +20,30 @@ class BaseModel(models.Model):
     objects = RestrictedManager()
 
     scope_paths = ScopePaths()
+    # Constraint name -> the field its violation is shown on (instead of the whole form), e.g.
+    # a duplicate building number belongs under "number", not at the top of the form.
+    constraint_error_fields: dict = {}
 
     class Meta:
         abstract = True
+
+    def validate_constraints(self, exclude=None):
+        if not self.constraint_error_fields:
+            return super().validate_constraints(exclude=exclude)
+        errors = {}
+        using = router.db_for_write(type(self), instance=self)
+        for constraint in self._meta.constraints:
+            try:
+                constraint.validate(type(self), self, exclude=exclude, using=using)
+            except ValidationError as error:
+                field = self.constraint_error_fields.get(constraint.name)
+                if field and (not exclude or field not in exclude):
+                    errors.setdefault(field, []).extend(error.messages)
+                else:
+                    for key, messages in error.update_error_dict({}).items():
+                        errors.setdefault(key or NON_FIELD_ERRORS, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
 
 
 class CommunityScopedModel(BaseModel):

@@ -171,13 +171,18 @@ class Building(CommunityScopedModel):
 
     scope_parent = "compound"
     scope_paths = ScopePaths(street="street", community="community", compound="compound")
+    constraint_error_fields = {"communities_building_compound_number": "number"}
 
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
         ordering = ("compound_id", Length("number"), "number")
         constraints = [
-            models.UniqueConstraint(fields=("compound", "number"), name="%(app_label)s_%(class)s_compound_number"),
+            models.UniqueConstraint(
+                fields=("compound", "number"),
+                name="%(app_label)s_%(class)s_compound_number",
+                violation_error_message=_("本小区已有这个楼栋号。"),
+            ),
         ]
         indexes = [models.Index(fields=("community", "compound"), name="communities_building_scope")]
 
@@ -218,6 +223,7 @@ class Household(CommunityScopedModel):
 
     scope_parent = "building"
     scope_paths = ScopePaths(street="street", community="community", household="id")
+    constraint_error_fields = {"communities_household_building_room": "room"}
 
     FLAG_FIELDS = ("lives_alone_elderly", "elderly", "disabled", "low_income", "is_rented")
 
@@ -226,7 +232,11 @@ class Household(CommunityScopedModel):
         verbose_name_plural = _("住户")
         ordering = ("building_id", "unit", Length("room"), "room")
         constraints = [
-            models.UniqueConstraint(fields=("building", "unit", "room"), name="%(app_label)s_%(class)s_building_room"),
+            models.UniqueConstraint(
+                fields=("building", "unit", "room"),
+                name="%(app_label)s_%(class)s_building_room",
+                violation_error_message=_("本楼栋这个单元已有这个房号。"),
+            ),
         ]
         indexes = [
             models.Index(fields=("community", "compound"), name="communities_household_scope"),
@@ -310,6 +320,7 @@ class Resident(CommunityScopedModel):
 
     scope_parent = "household"
     scope_paths = ScopePaths(street="street", community="community", household="household")
+    constraint_error_fields = {"communities_resident_unique_id_number": "id_number"}
 
     class Meta:
         verbose_name = _("居民")

@@ -69,7 +69,7 @@ def test_api_household_with_malformed_building_is_400_not_500(district, staff_a,
 
 
 # --- unique constraints ----------------------------------------------------------------------
-DUPLICATE_BUILDING = "包含 小区 和 楼栋号 的 楼栋 已经存在。"
+DUPLICATE_BUILDING = "本小区已有这个楼栋号。"
 
 
 def test_api_duplicate_building_number_answers_the_constraint_message(district, staff_a, api_client_for):
@@ -80,7 +80,7 @@ def test_api_duplicate_building_number_answers_the_constraint_message(district, 
     )
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [DUPLICATE_BUILDING]}
+    assert response.json() == {"number": [DUPLICATE_BUILDING]}
     assert list(Building.objects.filter(compound=compound).values_list("number", flat=True)) == ["1", "2"]
 
 
@@ -90,7 +90,7 @@ def test_api_renumbering_onto_an_existing_building_is_refused(district, staff_a,
     response = api_client_for(staff_a).patch(f"/api/v1/buildings/{second.pk}/", {"number": "1"}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [DUPLICATE_BUILDING]}
+    assert response.json() == {"number": [DUPLICATE_BUILDING]}
     second.refresh_from_db()
     assert second.number == "2"
 
@@ -102,7 +102,7 @@ def test_page_duplicate_building_number_answers_the_constraint_message(district,
         reverse("communities:building_add", args=[compound.pk]), {"compound": compound.pk, "number": "1", "units": 2}
     )
 
-    assert form_errors(response) == {"__all__": [DUPLICATE_BUILDING]}
+    assert form_errors(response) == {"number": [DUPLICATE_BUILDING]}
     assert DUPLICATE_BUILDING in response.content.decode()
     assert list(Building.objects.filter(compound=compound).values_list("number", flat=True)) == ["1", "2"]
 
@@ -116,7 +116,7 @@ def test_api_duplicate_household_room_is_refused(district, staff_a, api_client_f
     )
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["包含 楼栋，单元 和 房号 的 住户 已经存在。"]}
+    assert response.json() == {"room": ["本楼栋这个单元已有这个房号。"]}
     assert Household.objects.count() == count
 
 
@@ -135,7 +135,7 @@ def test_duplicate_id_number_is_refused_by_api_and_page(district, staff_a, api_c
         reverse("communities:resident_add", args=[household.pk]),
         {"household": household.pk, "name": "重复", "id_number": taken, "relation": Resident.Relation.CHILD},
     )
-    assert form_errors(response) == {"__all__": ["该身份证号已登记在另一位居民名下。"]}
+    assert form_errors(response) == {"id_number": ["该身份证号已登记在另一位居民名下。"]}
     assert Resident.objects.count() == count
 
 
