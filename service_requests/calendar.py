@@ -14,6 +14,11 @@ from .models import CalendarDay
 END_OF_DAY = time(23, 59, 59)
 
 
+def local_date(moment: datetime) -> date:
+    """The date of ``moment`` in the portal's time zone (Asia/Shanghai), whatever zone is active."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
 def overrides_between(start: date, end: date):
     """{date: kind} for the exceptional days in [start, end]."""
     return dict(CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind"))
@@ -32,7 +37,7 @@ def add_working_days(start: datetime, days: int) -> datetime:
     """The end of the ``days``-th working day after the (local) day of ``start``."""
     if days < 1:
         raise ValueError("days must be at least 1")
-    day = timezone.localtime(start).date()
+    day = local_date(start)
     # Long holidays (春节) add at most ~9 days; a generous window keeps this to one query.
     overrides = overrides_between(day, day + timedelta(days=days * 2 + 30))
     counted = 0
@@ -40,13 +45,13 @@ def add_working_days(start: datetime, days: int) -> datetime:
         day += timedelta(days=1)
         if is_working_day(day, overrides):
             counted += 1
-    return timezone.make_aware(datetime.combine(day, END_OF_DAY))
+    return timezone.make_aware(datetime.combine(day, END_OF_DAY), timezone.get_default_timezone())
 
 
 def working_days_between(start: datetime, end: datetime) -> int:
     """How many working days lie after the local day of ``start`` up to the day of ``end``."""
-    first = timezone.localtime(start).date()
-    last = timezone.localtime(end).date()
+    first = local_date(start)
+    last = local_date(end)
     overrides = overrides_between(first, last)
     count, day = 0, first
     while day < last:

@@ -46,6 +46,8 @@ def check_image(upload) -> CheckedImage:
     name = getattr(upload, "name", "") or "?"
     if upload.size is not None and upload.size > MAX_BYTES:
         raise ValidationError(_("照片 %(name)s 超过 10 MB，请压缩后再上传。") % {"name": name}, code="too_large")
+    if hasattr(upload, "seek"):
+        upload.seek(0)  # a form field may have read it already
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ValidationError(_("照片 %(name)s 超过 10 MB，请压缩后再上传。") % {"name": name}, code="too_large")

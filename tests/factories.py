@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from baohe.validators import id_check_char
 from communities.models import Building, Community, Compound, District, Household, Resident, Street
 from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from service_requests.models import Category, ServiceRequest
 
 PASSWORD = "Baohe-test-2024!"  # every factory-made user signs in with this
 
@@ -220,3 +221,34 @@ class BackboneFactory(DjangoModelFactory):
     kind = Backbone.Kind.PARTY
     year = factory.LazyFunction(lambda: timezone.localdate().year)
     specialty = "调解"
+
+
+# --- requests ---------------------------------------------------------------------------------
+class CategoryFactory(DjangoModelFactory):
+    """A second-level (leaf) category under a top level of its own; ``parent=None`` makes a top level."""
+
+    class Meta:
+        model = Category
+
+    parent = factory.SubFactory("tests.factories.CategoryFactory", parent=None)
+    name = factory.Sequence(lambda n: f"分类{n}")
+    code = factory.Sequence(lambda n: f"test-{n}")
+    accept_within_hours = 24
+    resolve_within_days = 5
+
+
+class ServiceRequestFactory(DjangoModelFactory):
+    """A request row as it stands (no events): for reads and lists. Workflow tests use the services."""
+
+    class Meta:
+        model = ServiceRequest
+
+    number = factory.Sequence(lambda n: f"BH-TEST-{n:06d}")
+    category = factory.SubFactory(CategoryFactory)
+    description = factory.Sequence(lambda n: f"楼道灯不亮（{n}）")
+    compound = factory.SubFactory(CompoundFactory)
+    building = None
+    status = ServiceRequest.Status.SUBMITTED
+    channel = ServiceRequest.Channel.ONLINE
+    accept_due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=24))
+    resolve_due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
