@@ -208,3 +208,9 @@ def api_client_for(db):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Personas have passwords; the production hasher would cost about a second per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
