@@ -11,12 +11,28 @@ holidays and 调休 make-up days), giving ``accept_due_at`` and ``resolve_due_at
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from baohe.models import BaseModel, CommunityScopedModel
 from baohe.scoping import ScopePaths
 
 OPEN_STATUSES = ("submitted", "accepted", "in_progress")
+ACCEPT_CLOCK_STATUSES = ("submitted",)
+RESOLVE_CLOCK_STATUSES = ("accepted", "in_progress")
+
+# (index name, due column, claim column, statuses): the partial indexes of the deadline scan.
+SCAN_INDEXES = (
+    ("sr_scan_accept_warn", "accept_warn_at", "accept_warned_at", ACCEPT_CLOCK_STATUSES),
+    ("sr_scan_accept_overdue", "accept_due_at", "accept_overdue_at", ACCEPT_CLOCK_STATUSES),
+    ("sr_scan_accept_escalate", "accept_escalate_at", "accept_escalated_at", ACCEPT_CLOCK_STATUSES),
+    ("sr_scan_resolve_warn", "resolve_warn_at", "resolve_warned_at", RESOLVE_CLOCK_STATUSES),
+    ("sr_scan_resolve_overdue", "resolve_due_at", "resolve_overdue_at", RESOLVE_CLOCK_STATUSES),
+    ("sr_scan_resolve_escalate", "resolve_escalate_at", "resolve_escalated_at", RESOLVE_CLOCK_STATUSES),
+    ("sr_scan_rate", "resolved_at", "rate_reminded_at", ("resolved",)),
+)
+WARN_AT = 0.75  # the warning falls due when 75% of the time allowed has passed
+ESCALATE_AT = 2  # the street is told at twice the time allowed
 
 
 class Category(BaseModel):
@@ -182,6 +198,14 @@ class ServiceRequest(CommunityScopedModel):
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
 
+    # When each reminder falls due (see reminders.py): the warning at 75% of the time allowed,
+    # the escalation to the street at twice the time. Set with the deadlines by
+    # start_accept_clock()/start_resolve_clock(); the overdue notice uses the *_due_at itself.
+    accept_warn_at = models.DateTimeField(_("签收预警时点"), null=True, blank=True, editable=False)
+    accept_escalate_at = models.DateTimeField(_("签收上报街道时点"), null=True, blank=True, editable=False)
+    resolve_warn_at = models.DateTimeField(_("办结预警时点"), null=True, blank=True, editable=False)
+    resolve_escalate_at = models.DateTimeField(_("办结上报街道时点"), null=True, blank=True, editable=False)
+
     # Set by the deadline scan when each reminder has been claimed (see tasks.scan_deadlines).
     accept_warned_at = models.DateTimeField(_("签收预警时间"), null=True, blank=True, editable=False)
     accept_overdue_at = models.DateTimeField(_("签收超时时间"), null=True, blank=True, editable=False)
@@ -189,6 +213,7 @@ class ServiceRequest(CommunityScopedModel):
     resolve_warned_at = models.DateTimeField(_("办结预警时间"), null=True, blank=True, editable=False)
     resolve_overdue_at = models.DateTimeField(_("办结超时时间"), null=True, blank=True, editable=False)
     resolve_escalated_at = models.DateTimeField(_("办结上报街道时间"), null=True, blank=True, editable=False)
+    rate_reminded_at = models.DateTimeField(_("评价提醒时间"), null=True, blank=True, editable=False)
 
     # Open311: the token a client gets back before the request has its id (here: at once).
     open311_token = models.CharField(_("Open311 令牌"), max_length=40, blank=True, db_index=True, editable=False)
@@ -208,25 +233,62 @@ class ServiceRequest(CommunityScopedModel):
             models.Index(fields=("submitted_by", "-id"), name="sr_submitted_by"),
             models.Index(fields=("assigned_to", "status"), name="sr_assigned_to"),
             models.Index(fields=("building", "category", "status"), name="sr_building_category"),
-            # The deadline scan reads only open rows whose reminder is not yet claimed.
-            models.Index(
-                fields=("accept_due_at",),
-                condition=Q(status="submitted", accept_escalated_at=None),
-                name="sr_scan_accept",
-            ),
-            models.Index(
-                fields=("resolve_due_at",),
-                condition=Q(status__in=("accepted", "in_progress"), resolve_escalated_at=None),
-                name="sr_scan_resolve",
-            ),
+            # The deadline scan (reminders.py): one partial index per reminder, holding only the
+            # open rows whose reminder is not yet claimed, ordered by when it falls due. The
+            # conditions are exactly the scan's predicates, so an idle scan is one probe each.
+            *[
+                models.Index(fields=(due,), condition=Q(status__in=statuses, **{claim: None}), name=name)
+                for name, due, claim, statuses in SCAN_INDEXES
+            ],
             models.Index(fields=("resolved_at",), condition=Q(status="resolved"), name="sr_scan_rating"),
         ]
 
     def __str__(self):
         return self.number
 
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            # A new row whose reminders nobody scheduled (factories, imports): its clocks start now.
+            start = timezone.now()
+            if self.accept_warn_at is None and self.accept_due_at is not None:
+                self.start_accept_clock(start)
+            if self.resolve_warn_at is None and self.resolve_due_at is not None:
+                self.start_resolve_clock(start)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("service_requests:detail", args=[self.pk])
+
+    # --- reminder clocks (the deadline scan reads these columns; see reminders.py) ----------
+    def start_accept_clock(self, start):
+        """Schedule the accept reminders for a clock started at ``start`` and due at ``accept_due_at``;
+        clears the claims of an earlier clock. Returns the changed field names."""
+        span = self.accept_due_at - start
+        self.accept_warn_at = start + span * WARN_AT
+        self.accept_escalate_at = start + span * ESCALATE_AT
+        self.accept_warned_at = self.accept_overdue_at = self.accept_escalated_at = None
+        return ["accept_warn_at", "accept_escalate_at", "accept_warned_at", "accept_overdue_at", "accept_escalated_at"]
+
+    def start_resolve_clock(self, start):
+        """The same for the resolve clock (``resolve_due_at``)."""
+        span = self.resolve_due_at - start
+        self.resolve_warn_at = start + span * WARN_AT
+        self.resolve_escalate_at = start + span * ESCALATE_AT
+        self.resolve_warned_at = self.resolve_overdue_at = self.resolve_escalated_at = None
+        return [
+            "resolve_warn_at",
+            "resolve_escalate_at",
+            "resolve_warned_at",
+            "resolve_overdue_at",
+            "resolve_escalated_at",
+        ]
+
+    def resolve_clock_start(self):
+        """When the current resolve clock started (from its schedule), or ``None`` if unscheduled."""
+        if self.resolve_escalate_at is None:
+            return None
+        span = (self.resolve_escalate_at - self.resolve_due_at) / (ESCALATE_AT - 1)
+        return self.resolve_due_at - span
 
     @property
     def is_open(self):

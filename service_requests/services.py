@@ -9,6 +9,7 @@ request outside the user's scope is not found (404). Views, the API, Open311 and
 call these functions.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from baohe.exceptions import Conflict
-from baohe.scoping import CHANGE, VIEW, check_in_scope
-from communities.models import Compound
+from baohe.exceptions import Conflict, OutOfScope
+from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
+from communities.models import Compound, Resident
 from notifications.services import notify
 
 from . import calendar
@@ -41,13 +42,35 @@ def access_request_by_id(user, pk, action=VIEW):
     return get_object_or_404(ServiceRequest.objects.restrict(user, action), pk=pk)
 
 
+# Handling a request is staff work: the change scope through street and community only. The
+# owner paths of ``ServiceRequest.scope_paths`` (submitter, assignee) let people *see* their
+# requests; they must not make the resident who filed one "staff" for it (accept, reject, close).
+_STAFF_PATHS = replace(ServiceRequest.scope_paths, owner=None)
+
+
+def requests_handled_by(user):
+    """The requests ``user`` may handle as community/street staff (or everything, for admins)."""
+    scope = user_scope(user, CHANGE)
+    if scope is None or scope.everything:
+        return ServiceRequest.objects.all()
+    q = scope_filter(_STAFF_PATHS, scope)
+    return ServiceRequest.objects.none() if q is None else ServiceRequest.objects.filter(q)
+
+
 def _is_staff_for(user, request):
-    return ServiceRequest.objects.restrict(user, CHANGE).filter(pk=request.pk).exists()
+    return requests_handled_by(user).filter(pk=request.pk).exists()
+
+
+def _refuse(user, request, message):
+    """Refuse a step: 404 for whoever may not even see the request (rule 1), else 403."""
+    if not ServiceRequest.objects.restrict(user, VIEW).filter(pk=request.pk).exists():
+        raise OutOfScope(ServiceRequest._meta.verbose_name)
+    raise PermissionDenied(message)
 
 
 def _require_staff(user, request):
     if not _is_staff_for(user, request):
-        raise PermissionDenied(_("只有本社区工作人员可以办理该诉求。"))
+        _refuse(user, request, _("只有本社区工作人员可以办理该诉求。"))
 
 
 def _lock(request):
@@ -63,22 +86,32 @@ def _require_status(request, allowed, action_label):
         )
 
 
-def _event(request, kind, by, message="", public=True, from_status=""):
+def _event(request, kind, by, message="", public=True, from_status=None):
+    """Record a step; a step that does not change the status records it as both from and to."""
     return RequestEvent.objects.create(
         request=request,
         kind=kind,
         actor=by,
         message=message,
         public=public,
-        from_status=from_status,
+        from_status=request.status if from_status is None else from_status,
         to_status=request.status,
     )
 
 
+def _drop_pending_extension(request):
+    """A request that leaves the open statuses takes no pending extension with it; the changed fields."""
+    if request.extension_until is None and not request.extension_reason:
+        return []
+    request.extension_until = None
+    request.extension_reason = ""
+    return ["extension_until", "extension_reason"]
+
+
 # --- notifications ------------------------------------------------------------------------------
 def _tell(user, request, event, title, body=""):
-    if user is None:
-        return
+    if user is None or user.pk == event.actor_id:
+        return  # nobody is told about their own step
     notify(
         recipient=user,
         kind=f"request.{event.kind}",
@@ -118,7 +151,7 @@ def _party_servers(request):
 # --- numbering ----------------------------------------------------------------------------------
 def number_next(now=None):
     """BH-YYYYMMDD-NNNN from a per-day counter row, incremented under a row lock."""
-    day = timezone.localtime(now or timezone.now()).date()
+    day = timezone.localtime(now or timezone.now(), timezone.get_default_timezone()).date()
     NumberSequence.objects.get_or_create(day=day)
     NumberSequence.objects.filter(day=day).update(last=F("last") + 1)
     last = NumberSequence.objects.values_list("last", flat=True).get(day=day)
@@ -161,8 +194,12 @@ def request_submit(
     if not category.is_active or category.children.exists():
         raise ValidationError({"category": _("请选择一个具体的（二级）分类。")})
     staff_entry = by is not None and by.is_portal_staff
-    if by is not None and not staff_entry and compound.pk not in by.get_scope(VIEW).compound_ids:
-        raise ValidationError({"compound": _("只能为您居住的小区提交诉求。")})
+    if by is not None and not staff_entry:
+        scope = by.get_scope(VIEW)
+        if compound.pk not in scope.compound_ids:
+            raise ValidationError({"compound": _("只能为您居住的小区提交诉求。")})
+        if household is not None and household.pk not in scope.household_ids:
+            raise ValidationError({"household": _("只能以您自己的住户提交诉求。")})
     checked = check_images(photos)
     now = timezone.now()
     accept_due, resolve_due = _deadlines(category, now)
@@ -187,11 +224,13 @@ def request_submit(
             longitude=longitude,
             open311_token=open311_token,
         )
+        request.start_accept_clock(now)  # the reminders of both deadlines (reminders.py)
+        request.start_resolve_clock(now)
         request.full_clean(exclude=["number", "accept_due_at", "resolve_due_at"])
         request.save()
         if staff_entry:
             check_in_scope(request, by, CHANGE)
-        event = _event(request, Event.SUBMITTED, by, message=request.get_channel_display())
+        event = _event(request, Event.SUBMITTED, by, message=request.get_channel_display(), from_status="")
         _attach(request, event, checked, by)
         for user in community_staff(request.community_id):
             _tell(
@@ -267,6 +306,13 @@ def request_assign(*, request, by, kind, user=None, label=""):
             raise ValidationError({"kind": _("未知的承办方类型。")})
         if user is None and not label:
             raise ValidationError({"user": _("请选择承办人。")})
+        if (
+            user is not None
+            and not _is_staff_for(user, request)
+            and not Resident.objects.filter(user=user, community_id=request.community_id).exists()
+        ):
+            # The assignee gets to see the request: only people of this community (or its street).
+            raise ValidationError({"user": _("承办人必须是本社区的工作人员或居民。")})
         previous = request.status
         request.assignee_kind = kind
         request.assigned_to = user
@@ -311,6 +357,8 @@ def request_extension_request(*, request, by, until, reason):
     """Ask the community secretary for more time; the deadline moves only when approved."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写延期理由。")})
+    if len(reason) > ServiceRequest._meta.get_field("extension_reason").max_length:
+        raise ValidationError({"reason": _("延期理由不能超过 300 个字。")})
     with transaction.atomic():
         request = _lock(request)
         _require_staff(by, request)
@@ -338,6 +386,7 @@ def request_extension_decide(*, request, by, approve, note=""):
         if not is_secretary:
             _require_staff(by, request)  # 404 stays 404 for outsiders
             raise PermissionDenied(_("只有社区书记可以审批延期。"))
+        _require_status(request, (Status.ACCEPTED, Status.IN_PROGRESS), _("审批延期"))
         if request.extension_until is None:
             raise Conflict(_("没有待审批的延期申请。"), code="no_extension")
         if approve:
@@ -346,9 +395,10 @@ def request_extension_decide(*, request, by, approve, note=""):
                 "new": timezone.localtime(request.extension_until).strftime("%Y-%m-%d %H:%M"),
                 "note": note,
             }
+            start = request.resolve_clock_start() or timezone.now()
             request.resolve_due_at = request.extension_until
             request.extension_count = F("extension_count") + 1
-            request.resolve_warned_at = request.resolve_overdue_at = request.resolve_escalated_at = None
+            request.start_resolve_clock(start)  # reminders follow the new deadline (reminders.py)
             kind = Event.EXTENSION_APPROVED
         else:
             message = note
@@ -376,7 +426,8 @@ def request_return(*, request, by, reason):
         previous = request.status
         request.status = Status.RETURNED
         request.return_count = F("return_count") + 1
-        request.save(update_fields=["status", "return_count", "updated_at"])
+        dropped = _drop_pending_extension(request)
+        request.save(update_fields=["status", "return_count", "updated_at", *dropped])
         request.refresh_from_db(fields=["return_count"])
         event = _event(request, Event.RETURNED, by, message=reason, public=False, from_status=previous)
         street_staff = User.objects.filter(
@@ -406,10 +457,19 @@ def request_reroute(*, request, by, compound, building=None):
         request.assigned_to = None
         request.assignee_kind = ""
         request.assignee_label = ""
-        request.accept_due_at, request.resolve_due_at = _deadlines(request.category, timezone.now())
-        request.accept_warned_at = request.accept_overdue_at = request.accept_escalated_at = None
-        request.resolve_warned_at = request.resolve_overdue_at = request.resolve_escalated_at = None
+        now = timezone.now()
+        request.accept_due_at, request.resolve_due_at = _deadlines(request.category, now)
+        request.start_accept_clock(now)  # reminders follow the new deadlines (reminders.py)
+        request.start_resolve_clock(now)
         request.save()
+        # The history and photos follow the request into its new community (rule 1: rows carry
+        # the street and community they are scoped by).
+        RequestEvent.objects.filter(request=request).update(
+            street_id=request.street_id, community_id=request.community_id
+        )
+        Attachment.objects.filter(request=request).update(
+            street_id=request.street_id, community_id=request.community_id
+        )
         event = _event(request, Event.REROUTED, by, message=str(compound), public=False, from_status=previous)
         for user in community_staff(request.community_id):
             _tell(user, request, event, _("街道改派诉求 %(number)s 到本社区。") % {"number": request.number})
@@ -428,7 +488,8 @@ def request_resolve(*, request, by, message, photos=()):
         previous = request.status
         request.status = Status.RESOLVED
         request.resolved_at = timezone.now()
-        request.save(update_fields=["status", "resolved_at", "updated_at"])
+        dropped = _drop_pending_extension(request)
+        request.save(update_fields=["status", "resolved_at", "updated_at", *dropped])
         event = _event(request, Event.RESOLVED, by, message=message, from_status=previous)
         _attach(request, event, checked, by)
         _tell_resident(
@@ -451,7 +512,8 @@ def request_reject(*, request, by, reason):
         previous = request.status
         request.status = Status.REJECTED
         request.closed_at = timezone.now()
-        request.save(update_fields=["status", "closed_at", "updated_at"])
+        dropped = _drop_pending_extension(request)
+        request.save(update_fields=["status", "closed_at", "updated_at", *dropped])
         event = _event(request, Event.REJECTED, by, message=reason, from_status=previous)
         _tell_resident(request, event, _("您的诉求 %(number)s 不予受理。") % {"number": request.number}, reason)
     return request
@@ -469,7 +531,8 @@ def request_mark_duplicate(*, request, by, original):
         request.status = Status.CLOSED
         request.duplicate_of = original
         request.closed_at = timezone.now()
-        request.save(update_fields=["status", "duplicate_of", "closed_at", "updated_at"])
+        dropped = _drop_pending_extension(request)
+        request.save(update_fields=["status", "duplicate_of", "closed_at", "updated_at", *dropped])
         event = _event(request, Event.DUPLICATE, by, message=original.number, from_status=previous)
         _tell_resident(
             request,
@@ -501,6 +564,8 @@ def _apply_rating(request, by, solved, satisfaction, comment, kind):
         raise ValidationError({"solved": _("请选择是否解决。")})
     if satisfaction not in ServiceRequest.Satisfaction.values:
         raise ValidationError({"satisfaction": _("请选择是否满意。")})
+    if len(comment or "") > ServiceRequest._meta.get_field("rating_comment").max_length:
+        raise ValidationError({"comment": _("评价意见不能超过 500 个字。")})
     now = timezone.now()
     previous = request.status
     request.solved = solved
@@ -515,7 +580,8 @@ def _apply_rating(request, by, solved, satisfaction, comment, kind):
         request.reopen_count = F("reopen_count") + 1
         request.resolved_at = None
         request.resolve_due_at = calendar.add_working_days(now, request.category.resolve_within_days)
-        request.resolve_warned_at = request.resolve_overdue_at = request.resolve_escalated_at = None
+        request.start_resolve_clock(now)  # reminders follow the new deadline (reminders.py)
+        request.rate_reminded_at = None  # the next resolution asks for a rating again
     else:
         request.status = Status.CLOSED
         request.closed_at = now
@@ -543,7 +609,7 @@ def request_rate(*, request, by, solved, satisfaction, comment=""):
     with transaction.atomic():
         request = _lock(request)
         if request.submitted_by_id != by.pk:
-            raise PermissionDenied(_("只有提交人可以评价该诉求。"))
+            _refuse(by, request, _("只有提交人可以评价该诉求。"))
         _require_status(request, (Status.RESOLVED,), _("评价"))
         if request.resolved_at and timezone.now() - request.resolved_at > REOPEN_WINDOW:
             raise Conflict(_("办结已超过 7 天，不能再评价。"), code="rating_window_passed")

@@ -1,0 +1,475 @@
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) under ``/open311/v2/``.
+
+Endpoints, each as ``.json`` or ``.xml`` (any other suffix answers 404):
+
+- ``discovery`` — where the API lives and which formats it speaks.
+- ``services`` — every active leaf category (``service_code`` = ``Category.code``,
+  ``group`` = the parent's name, ``metadata`` false, ``type`` realtime);
+  ``services/{code}`` — its (empty) service definition, 404 for an unknown code.
+- ``requests`` GET — public data of the district's requests: ``service_request_id`` (comma
+  list; overrides the other filters), ``service_code`` (comma list), ``start_date`` /
+  ``end_date`` (W3C datetimes; at most 90 days apart, the last 90 days by default),
+  ``status=open|closed``; newest first, at most 1,000.
+- ``requests`` POST (form-encoded, CSRF-exempt) — files a request through
+  ``services.request_submit`` with channel ``open311``, by the account the ``api_key`` acts for
+  (``manage.py open311_key create NAME [--user USERNAME]``; none is allowed). Answers 201 with
+  ``[{service_request_id, token, service_notice, account_id}]``.
+- ``requests/{id}`` — one request; ``tokens/{token}`` — the id behind a POST's token.
+
+Choices made here:
+
+- **Ids.** ``service_request_id`` is the request number residents and staff already quote
+  (``BH-20261126-0042``), always a string.
+- **Statuses.** Ours collapse to ``open`` (submitted, accepted, in progress, returned for
+  re-routing) and ``closed`` (resolved, closed, rejected). "Resolved" counts as closed: in
+  Open311 terms the work is done; if the resident is not satisfied the request is reopened
+  (``in_progress``) and reads ``open`` again.
+- **Public data only.** No resident name, phone or household; ``status_notes`` is the latest
+  reply the resident was sent (a public reply, the resolution note or the rejection reason);
+  internal notes never appear. ``media_url`` is the portal's address of the first photo: the
+  photo itself is served only to signed-in users who may see the request (photos of homes are
+  personal data), so an anonymous client gets a link, not the picture.
+- **Routing.** A request belongs to a compound (小区). It is taken from the extension
+  attribute ``attribute[compound]`` (the compound's exact name) or else from the compound name
+  contained in ``address_string`` (the longest match; a tie between two compounds of the same
+  name is broken by the community name also appearing in the address). If that leaves no
+  single compound the answer is 400 "无法确定小区".
+- **Not taken.** ``media_url`` on POST (we do not fetch remote files) and ``email`` (no field
+  to keep it in; residents are told by SMS through their accounts).
+- Datetimes are ISO 8601 in Asia/Shanghai with their offset (``2026-11-26T09:30:00+08:00``).
+"""
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from xml.etree import ElementTree as ET  # noqa: S405 — we build XML, never parse it here
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import CharField, F, Max, OuterRef, Subquery, Value
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from communities.models import Compound
+
+from . import services
+from .models import Attachment, Category, Open311Key, RequestEvent, ServiceRequest
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+MIME_TYPES = ["application/json", "text/xml"]
+MAX_REQUESTS = 1000
+MAX_SPAN = timedelta(days=90)
+
+Status = ServiceRequest.Status
+OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RETURNED)
+CLOSED = (Status.RESOLVED, Status.CLOSED, Status.REJECTED)
+NOTE_KINDS = (RequestEvent.Kind.REPLIED, RequestEvent.Kind.RESOLVED, RequestEvent.Kind.REJECTED)
+
+# The element that holds each item of a list, by the list's own element name.
+ITEM_TAGS = {
+    "service_requests": "request",
+    "services": "service",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "errors": "error",
+    "attributes": "attribute",
+}
+
+
+# --- keys ------------------------------------------------------------------------------------
+def hash_key(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def key_create(*, name, user=None):
+    """A new client key: only its SHA-256 and first 8 characters are kept. Returns (key, raw)."""
+    raw = secrets.token_urlsafe(32)
+    key = Open311Key(name=name, key_hash=hash_key(raw), prefix=raw[:8], user=user)
+    key.full_clean()
+    key.save()
+    return key, raw
+
+
+def key_revoke(*, name):
+    """Switch a client key off; returns how many keys were revoked (0 or 1)."""
+    return Open311Key.objects.filter(name=name, is_active=True).update(is_active=False)
+
+
+def key_lookup(raw):
+    """The active key for ``raw`` (with an active user or none), else ``None``."""
+    if not raw:
+        return None
+    key = Open311Key.objects.select_related("user").filter(key_hash=hash_key(raw), is_active=True).first()
+    if key is None or (key.user_id and not key.user.is_active):
+        return None
+    return key
+
+
+# --- rendering -------------------------------------------------------------------------------
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _element(tag, value):
+    element = ET.Element(tag)
+    if isinstance(value, dict):
+        for key, child in value.items():
+            element.append(_element(key, child))
+    elif isinstance(value, list | tuple):
+        item_tag = ITEM_TAGS.get(tag, "item")
+        for child in value:
+            element.append(_element(item_tag, child))
+    else:
+        element.text = _text(value)
+    return element
+
+
+def render(fmt, data, root, status=200):
+    """``data`` as JSON, or as XML under ``<root>`` (lists get one child element per item)."""
+    if fmt == "xml":
+        body = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(_element(root, data), encoding="unicode")
+    else:
+        body = json.dumps(data, ensure_ascii=False)
+    return HttpResponse(body, status=status, content_type=CONTENT_TYPES[fmt])
+
+
+def error(fmt, status, *descriptions):
+    """The spec's error list: ``[{"code": 400, "description": …}]`` / ``<errors><error>…``."""
+    fmt = fmt if fmt in CONTENT_TYPES else "json"
+    return render(fmt, [{"code": status, "description": str(d)} for d in descriptions], "errors", status=status)
+
+
+def validation_errors(fmt, exc):
+    if hasattr(exc, "error_dict"):
+        messages = [f"{field}: {message}" for field, items in exc.message_dict.items() for message in items]
+    else:
+        messages = exc.messages
+    return error(fmt, 400, *messages)
+
+
+def open311_view(methods=("GET",)):
+    """Check the format suffix (404 error list otherwise) and the HTTP method."""
+
+    def decorate(view):
+        def wrapper(request, fmt, **kwargs):
+            if fmt not in CONTENT_TYPES:
+                return error("json", 404, _("不支持的格式 %(fmt)s，请使用 .json 或 .xml。") % {"fmt": fmt})
+            return view(request, fmt, **kwargs)
+
+        wrapper.__name__ = view.__name__
+        wrapper.__doc__ = view.__doc__
+        return require_http_methods(list(methods))(wrapper)
+
+    return decorate
+
+
+def iso(moment):
+    return timezone.localtime(moment, timezone.get_default_timezone()).isoformat(timespec="seconds") if moment else ""
+
+
+# --- discovery and services ------------------------------------------------------------------
+def service_categories():
+    """Active categories a request can be filed under: leaves whose parent (if any) is active."""
+    return (
+        Category.objects.filter(is_active=True, children__isnull=True)
+        .exclude(parent__is_active=False)
+        .select_related("parent")
+        .order_by("parent__order", "parent_id", "order", "id")
+    )
+
+
+@open311_view()
+def discovery(request, fmt):
+    """Where this endpoint lives and what it speaks."""
+    changed = Category.objects.aggregate(last=Max("updated_at"))["last"]
+    changeset = iso(changed) if changed else ""
+    data = {
+        "changeset": changeset,
+        "contact": _("合肥市包河区 和美社区 诉求平台；使用问题请联系区级平台管理员。"),
+        "key_service": _("提交诉求需要 api_key，请向区级平台管理员申请。"),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": "json"}))[
+                    : -len("/discovery.json")
+                ],
+                "changeset": changeset,
+                "type": "test" if settings.DEBUG else "production",
+                "formats": MIME_TYPES,
+            }
+        ],
+    }
+    return render(fmt, data, "discovery")
+
+
+def service_row(category):
+    group = category.parent.name if category.parent_id else ""
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(filter(None, [group, category.name])),
+        "group": group,
+    }
+
+
+@open311_view()
+def service_list(request, fmt):
+    return render(fmt, [service_row(c) for c in service_categories()], "services")
+
+
+@open311_view()
+def service_definition(request, fmt, code):
+    if not service_categories().filter(code=code).exists():
+        return error(fmt, 404, _("没有服务代码为 %(code)s 的服务。") % {"code": code})
+    return render(fmt, {"service_code": code, "attributes": []}, "service_definition")
+
+
+# --- reading requests ------------------------------------------------------------------------
+def request_queryset():
+    latest_note = RequestEvent.objects.filter(request=OuterRef("pk"), public=True, kind__in=NOTE_KINDS).order_by(
+        "-created_at", "-id"
+    )
+    first_photo = Attachment.objects.filter(request=OuterRef("pk")).order_by("id")
+    return ServiceRequest.objects.select_related("category", "community", "compound", "building").annotate(
+        status_notes=Subquery(latest_note.values("message")[:1]),
+        first_photo=Subquery(first_photo.values("pk")[:1]),
+    )
+
+
+def open311_status(service_request):
+    return "closed" if service_request.status in CLOSED else "open"
+
+
+def request_row(request, service_request):
+    place = [service_request.compound.name]
+    if service_request.building_id:
+        place.append(service_request.building.label)
+    if service_request.address:
+        place.append(service_request.address)
+    photo = service_request.first_photo
+    return {
+        "service_request_id": service_request.number,
+        "status": open311_status(service_request),
+        "status_notes": service_request.status_notes or "",
+        "service_name": service_request.category.name,
+        "service_code": service_request.category.code,
+        "description": service_request.description,
+        "agency_responsible": service_request.community.name,
+        "service_notice": "",
+        "requested_datetime": iso(service_request.created_at),
+        "updated_datetime": iso(service_request.updated_at),
+        "expected_datetime": iso(service_request.resolve_due_at),
+        "address": " ".join(place),
+        "address_id": "",
+        "zipcode": "",
+        "lat": float(service_request.latitude) if service_request.latitude is not None else None,
+        "long": float(service_request.longitude) if service_request.longitude is not None else None,
+        "media_url": request.build_absolute_uri(reverse("service_requests:attachment", args=[photo])) if photo else "",
+    }
+
+
+def parse_moment(raw, name, end=False):
+    """A W3C datetime (naive ones are local time), or a date (its start, or its end for ``end``)."""
+    raw = raw.strip().replace(" ", "+") if "T" in raw else raw.strip()  # "+08:00" arrives as " 08:00"
+    try:
+        moment = parse_datetime(raw)
+        if moment is None:
+            day = parse_date(raw)
+            if day is None:
+                raise ValueError(raw)
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    except ValueError as exc:
+        raise ValidationError({name: _("不是有效的日期时间（W3C 格式，如 2026-11-26T09:30:00+08:00）。")}) from exc
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    return moment
+
+
+def filter_requests(params):
+    """The GET filters of the spec; raises ValidationError for bad values."""
+    queryset = request_queryset().order_by("-created_at", "-id")
+    ids = [i.strip() for i in params.get("service_request_id", "").split(",") if i.strip()]
+    if ids:
+        return queryset.filter(number__in=ids[:MAX_REQUESTS])
+    codes = [c.strip() for c in params.get("service_code", "").split(",") if c.strip()]
+    if codes:
+        queryset = queryset.filter(category__code__in=codes)
+    statuses = {s.strip().lower() for s in params.get("status", "").split(",") if s.strip()}
+    if statuses - {"open", "closed"}:
+        raise ValidationError({"status": _("status 只能是 open 或 closed。")})
+    if statuses == {"open"}:
+        queryset = queryset.filter(status__in=OPEN)
+    elif statuses == {"closed"}:
+        queryset = queryset.filter(status__in=CLOSED)
+    end = parse_moment(params["end_date"], "end_date", end=True) if params.get("end_date") else None
+    start = parse_moment(params["start_date"], "start_date") if params.get("start_date") else None
+    if start is None:
+        start = (end or timezone.now()) - MAX_SPAN
+    if end is not None:
+        if end < start:
+            raise ValidationError({"end_date": _("end_date 不能早于 start_date。")})
+        if end - start > MAX_SPAN:
+            raise ValidationError({"end_date": _("start_date 与 end_date 相距不能超过 90 天。")})
+        queryset = queryset.filter(created_at__lt=end)
+    return queryset.filter(created_at__gte=start)
+
+
+def request_list(request, fmt):
+    try:
+        rows = list(filter_requests(request.GET)[:MAX_REQUESTS])
+    except ValidationError as exc:
+        return validation_errors(fmt, exc)
+    return render(fmt, [request_row(request, row) for row in rows], "service_requests")
+
+
+@open311_view()
+def request_detail(request, fmt, request_id):
+    row = request_queryset().filter(number=request_id).first()
+    if row is None:
+        return error(fmt, 404, _("没有编号为 %(id)s 的诉求。") % {"id": request_id})
+    return render(fmt, [request_row(request, row)], "service_requests")
+
+
+@open311_view()
+def token_detail(request, fmt, token):
+    number = ServiceRequest.objects.filter(open311_token=token).values_list("number", flat=True).first()
+    if number is None:
+        return error(fmt, 404, _("没有这个令牌对应的诉求。"))
+    return render(fmt, [{"service_request_id": number, "token": token}], "service_requests")
+
+
+# --- filing requests -------------------------------------------------------------------------
+def route_compound(*, attribute="", address=""):
+    """The compound named by ``attribute[compound]``, or the one whose name ``address`` contains."""
+    attribute = attribute.strip()
+    if attribute:
+        found = list(Compound.objects.filter(name=attribute)[:2])
+        return found[0] if len(found) == 1 else None
+    if not address.strip():
+        return None
+    candidates = list(
+        Compound.objects.alias(given=Value(address, output_field=CharField()))
+        .filter(given__contains=F("name"))
+        .select_related("community")
+    )
+    if not candidates:
+        return None
+
+    def score(compound):
+        return (len(compound.name), compound.community.name in address)
+
+    best = max(score(c) for c in candidates)
+    top = [c for c in candidates if score(c) == best]
+    return top[0] if len(top) == 1 else None
+
+
+def parse_coordinate(raw, name, limit):
+    try:
+        value = Decimal(raw.strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({name: _("不是有效的坐标。")}) from exc
+    if not value.is_finite() or abs(value) > limit:
+        raise ValidationError({name: _("坐标超出范围。")})
+    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
+def _limited(data, name, limit):
+    value = data.get(name, "").strip()
+    if len(value) > limit:
+        raise ValidationError({name: _("不能超过 %(limit)s 个字。") % {"limit": limit}})
+    return value
+
+
+def contact_name(first, last):
+    """Chinese names read family name first (姓 = last_name); western ones first name first."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+        return f"{last}{first}"
+    return " ".join(filter(None, [first, last]))
+
+
+def create_request(request, fmt):
+    data = request.POST
+    key = key_lookup(data.get("api_key", ""))
+    if key is None:
+        return error(fmt, 403, _("缺少 api_key 或 api_key 无效。"))
+    code = data.get("service_code", "").strip()
+    if not code:
+        return error(fmt, 400, _("缺少 service_code。"))
+    category = service_categories().filter(code=code).first()
+    if category is None:
+        return error(fmt, 400, _("没有服务代码为 %(code)s 的服务。") % {"code": code})
+    try:
+        description = _limited(data, "description", 2000)
+        address = _limited(data, "address_string", 200)
+        lat, long = data.get("lat", "").strip(), data.get("long", "").strip()
+        if bool(lat) != bool(long):
+            raise ValidationError({"lat": _("lat 和 long 需要同时提供。")})
+        if not (lat or address):
+            raise ValidationError({"address_string": _("请提供位置：lat/long 或 address_string。")})
+        latitude = parse_coordinate(lat, "lat", 90) if lat else None
+        longitude = parse_coordinate(long, "long", 180) if long else None
+        first = _limited(data, "first_name", 25)
+        last = _limited(data, "last_name", 25)
+        phone = _limited(data, "phone", 20)
+    except ValidationError as exc:
+        return validation_errors(fmt, exc)
+    compound = route_compound(attribute=data.get("attribute[compound]", ""), address=address)
+    if compound is None:
+        return error(
+            fmt,
+            400,
+            _("无法确定诉求所属的小区：请在 attribute[compound] 填写小区名称，或在 address_string 中写明小区名称。"),
+        )
+    by = key.user
+    token = secrets.token_urlsafe(24)
+    try:
+        with transaction.atomic():
+            created = services.request_submit(
+                by=by,
+                category=category,
+                description=description,
+                compound=compound,
+                address=address,
+                contact_name=contact_name(first, last),
+                contact_mobile=phone,
+                channel=ServiceRequest.Channel.OPEN311,
+                latitude=latitude,
+                longitude=longitude,
+                open311_token=token,
+            )
+    except ValidationError as exc:
+        return validation_errors(fmt, exc)
+    except Http404:
+        # The key's account works elsewhere (the service's scope re-check refused the row).
+        return error(fmt, 403, _("该 api_key 的账号无权为小区 %(name)s 提交诉求。") % {"name": compound.name})
+    notice = _("社区将在 %(hours)s 小时内签收，%(days)s 个工作日内办结。") % {
+        "hours": category.accept_within_hours,
+        "days": category.resolve_within_days,
+    }
+    row = {"service_request_id": created.number, "token": token, "service_notice": notice, "account_id": ""}
+    return render(fmt, [row], "service_requests", status=201)
+
+
+@csrf_exempt
+@open311_view(methods=("GET", "POST"))
+def requests_endpoint(request, fmt):
+    """GET: search the public requests; POST: file one (needs ``api_key``)."""
+    if request.method == "POST":
+        return create_request(request, fmt)
+    return request_list(request, fmt)

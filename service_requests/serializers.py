@@ -1,0 +1,395 @@
+"""Request API serializers: output shapes, the create input, and one input serializer per
+workflow step (the step itself is a service; these only check the shape of what came in).
+
+Related-object choices are limited to what the requesting user may use: residents pick
+their own compound and household, staff anything in their change scope.
+"""
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from accounts.models import User
+from baohe.masking import mask_mobile
+from baohe.scoping import CHANGE, VIEW
+from communities.models import Building, Compound, Household, Resident
+
+from .models import Attachment, Category, RequestEvent, ServiceRequest
+
+Channel = ServiceRequest.Channel
+STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.VISIT)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean that is required in form posts too (DRF reads a missing checkbox as false)."""
+
+    default_empty_html = empty
+
+
+# --- categories ------------------------------------------------------------------------------
+class CategoryChildSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ("id", "name", "code", "description", "accept_within_hours", "resolve_within_days")
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    children = CategoryChildSerializer(many=True, read_only=True, source="active_children")
+
+    class Meta:
+        model = Category
+        fields = (
+            "id",
+            "parent",
+            "name",
+            "code",
+            "description",
+            "accept_within_hours",
+            "resolve_within_days",
+            "children",
+        )
+
+
+# --- output ----------------------------------------------------------------------------------
+class ServiceRequestSerializer(serializers.ModelSerializer):
+    """A request as its reader may see it.
+
+    ``context["changeable_ids"]`` holds the ids the user may handle; everyone else (officials,
+    who read only) sees the contact mobile masked and no internal extension details. The
+    resident who filed it and its assignee see the mobile too: they need it.
+    """
+
+    category_name = serializers.CharField(source="category.__str__", read_only=True)
+    compound_name = serializers.CharField(source="compound.name", read_only=True)
+    community_name = serializers.CharField(source="community.name", read_only=True)
+    building_label = serializers.SerializerMethodField()
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    channel_display = serializers.CharField(source="get_channel_display", read_only=True)
+    current_due_at = serializers.SerializerMethodField()
+    is_open = serializers.BooleanField(read_only=True)
+    can_handle = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceRequest
+        fields = (
+            "id",
+            "number",
+            "category",
+            "category_name",
+            "description",
+            "street",
+            "community",
+            "community_name",
+            "compound",
+            "compound_name",
+            "building",
+            "building_label",
+            "household",
+            "address",
+            "latitude",
+            "longitude",
+            "channel",
+            "channel_display",
+            "status",
+            "status_display",
+            "is_open",
+            "submitted_by",
+            "contact_name",
+            "contact_mobile",
+            "contact_time",
+            "accept_due_at",
+            "resolve_due_at",
+            "current_due_at",
+            "accepted_at",
+            "resolved_at",
+            "closed_at",
+            "assignee_kind",
+            "assigned_to",
+            "assignee_label",
+            "duplicate_of",
+            "reopen_count",
+            "return_count",
+            "extension_count",
+            "extension_until",
+            "extension_reason",
+            "solved",
+            "satisfaction",
+            "rating_comment",
+            "rated_at",
+            "created_at",
+            "updated_at",
+            "can_handle",
+        )
+        read_only_fields = fields
+
+    def _can_handle(self, instance):
+        return instance.pk in self.context.get("changeable_ids", ())
+
+    def get_building_label(self, instance) -> str:
+        return instance.building.label if instance.building_id else ""
+
+    def get_current_due_at(self, instance) -> str:
+        due = getattr(instance, "current_due", None)
+        if due is None:
+            due = (
+                instance.accept_due_at
+                if instance.status == ServiceRequest.Status.SUBMITTED
+                else instance.resolve_due_at
+            )
+        return serializers.DateTimeField().to_representation(due)
+
+    def get_can_handle(self, instance) -> bool:
+        return self._can_handle(instance)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        user = getattr(self.context.get("request"), "user", None)
+        own = user is not None and user.pk in (instance.submitted_by_id, instance.assigned_to_id)
+        if not (self._can_handle(instance) or own):
+            data["contact_mobile"] = mask_mobile(instance.contact_mobile)
+        if not self._can_handle(instance):
+            data["extension_until"] = None
+            data["extension_reason"] = ""
+        return data
+
+
+class RequestEventSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RequestEvent
+        fields = (
+            "id",
+            "kind",
+            "kind_display",
+            "actor",
+            "actor_name",
+            "message",
+            "public",
+            "from_status",
+            "to_status",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_actor_name(self, event) -> str:
+        return str(event.actor) if event.actor_id else ""
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ("id", "event", "url", "content_type", "size", "width", "height", "created_at")
+        read_only_fields = fields
+
+    def get_url(self, attachment) -> str:
+        request = self.context.get("request")
+        url = attachment.get_absolute_url()
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class CountsSerializer(serializers.Serializer):
+    all = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    assigned_to_me = serializers.IntegerField()
+    due_today = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class RequestErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+# --- input: submit ---------------------------------------------------------------------------
+class PhotosField(serializers.ListField):
+    """``photos``: any number of files under one multipart name (checked by the service)."""
+
+    child = serializers.FileField(allow_empty_file=False)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_empty", True)
+        super().__init__(**kwargs)
+
+
+class ServiceRequestCreateSerializer(serializers.Serializer):
+    """File a request: a resident for their own compound, staff on a resident's behalf."""
+
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    description = serializers.CharField(max_length=2000)
+    compound = serializers.PrimaryKeyRelatedField(queryset=Compound.objects.none())
+    building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.none(), required=False, allow_null=True)
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none(), required=False, allow_null=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    contact_mobile = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    contact_time = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in (Channel.ONLINE, *STAFF_CHANNELS)],
+        required=False,
+        help_text="居民：online（默认）；工作人员代录入：phone / walk_in / visit（必填）",
+    )
+    resident_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), required=False, allow_null=True, help_text="代录入时：居民的账号 id（可选）"
+    )
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True
+    )
+    photos = PhotosField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return
+        fields = self.fields
+        if user.is_portal_staff:
+            fields["compound"].queryset = Compound.objects.restrict(user, CHANGE)
+            fields["building"].queryset = Building.objects.restrict(user, CHANGE)
+            fields["household"].queryset = Household.objects.restrict(user, CHANGE)
+            fields["resident_user"].queryset = User.objects.filter(
+                is_active=True, resident_records__in=Resident.objects.restrict(user, CHANGE)
+            ).distinct()
+        else:
+            scope = user.get_scope(VIEW)
+            fields["compound"].queryset = Compound.objects.filter(pk__in=sorted(scope.compound_ids))
+            fields["building"].queryset = Building.objects.filter(compound__in=sorted(scope.compound_ids))
+            fields["household"].queryset = Household.objects.filter(pk__in=sorted(scope.household_ids))
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        channel = attrs.get("channel")
+        if user.is_portal_staff:
+            if channel not in STAFF_CHANNELS:
+                raise serializers.ValidationError(
+                    {"channel": [_("代居民录入时请选择来源渠道：电话、来访或走访发现。")]}
+                )
+        else:
+            if channel not in (None, Channel.ONLINE):
+                raise serializers.ValidationError({"channel": [_("居民只能网上提交诉求。")]})
+            if attrs.get("resident_user") is not None:
+                raise serializers.ValidationError({"resident_user": [_("只有工作人员代录入时才能指定居民。")]})
+            attrs["channel"] = Channel.ONLINE
+            if attrs.get("household") is None:
+                # A resident files from home: their household in that compound, when there is one.
+                own = [h for h in self.fields["household"].queryset if h.compound_id == attrs["compound"].pk]
+                if len(own) == 1:
+                    attrs["household"] = own[0]
+        household = attrs.get("household")
+        if household is not None:
+            if household.compound_id != attrs["compound"].pk:
+                raise serializers.ValidationError({"household": [_("该住户不在所选小区。")]})
+            if attrs.get("building") is None:
+                attrs["building"] = household.building
+        return attrs
+
+
+# --- input: workflow steps -------------------------------------------------------------------
+class RequestContextMixin:
+    @property
+    def service_request(self):
+        return self.context["service_request"]
+
+    @property
+    def user(self):
+        return self.context["request"].user
+
+
+class AssignInputSerializer(RequestContextMixin, serializers.Serializer):
+    assignee_kind = serializers.ChoiceField(choices=ServiceRequest.AssigneeKind.choices)
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="承办人账号：本社区（或所属街道）的工作人员，或本社区居民（党小组长、中心户、志愿者）",
+    )
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("service_request")
+        if request is not None:
+            self.fields["user"].queryset = assignable_users(request)
+
+    def validate(self, attrs):
+        if attrs.get("user") is None and not attrs.get("label", "").strip():
+            raise serializers.ValidationError({"user": [_("请选择承办人。")]})
+        return attrs
+
+
+def assignable_users(request):
+    """Who may be given a request: staff of its community or street, or residents of its community."""
+    return User.objects.filter(
+        Q(roles__community_id=request.community_id)
+        | Q(roles__street_id=request.street_id, roles__kind="staff")
+        | Q(resident_records__community_id=request.community_id),
+        is_active=True,
+    ).distinct()
+
+
+class ReplyInputSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=2000)
+    public = serializers.BooleanField(default=True, help_text="true：答复居民；false：内部备注")
+
+
+class ExtensionInputSerializer(serializers.Serializer):
+    until = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=300)
+
+
+class ExtensionDecideInputSerializer(serializers.Serializer):
+    approve = StrictBooleanField()
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class RerouteInputSerializer(RequestContextMixin, serializers.Serializer):
+    compound = serializers.PrimaryKeyRelatedField(queryset=Compound.objects.none())
+    building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.none(), required=False, allow_null=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["compound"].queryset = Compound.objects.restrict(request.user, CHANGE)
+            self.fields["building"].queryset = Building.objects.restrict(request.user, CHANGE)
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=2000)
+    photos = PhotosField()
+
+
+class DuplicateInputSerializer(serializers.Serializer):
+    original = serializers.PrimaryKeyRelatedField(queryset=ServiceRequest.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["original"].queryset = ServiceRequest.objects.restrict(request.user, VIEW)
+
+
+class CloseInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RatingInputSerializer(serializers.Serializer):
+    solved = serializers.ChoiceField(choices=ServiceRequest.Solved.choices)
+    satisfaction = serializers.ChoiceField(choices=ServiceRequest.Satisfaction.choices)
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
