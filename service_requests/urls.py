@@ -1,4 +1,19 @@
-from django.urls import path  # noqa: F401
+"""Request pages: /requests/… (the staff queue and handling steps, the resident's pages)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "service_requests"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("queue/", views.QueueView.as_view(), name="queue"),
+    path("new/", views.new, name="new"),
+    path("submit/", views.submit, name="submit"),
+    path("mine/", views.mine, name="mine"),
+    path("similar/", views.similar, name="similar"),
+    path("attachment/<int:pk>/", views.attachment, name="attachment"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/rate/", views.rate, name="rate"),
+    path("<int:pk>/<slug:name>/", views.action, name="action"),
+]

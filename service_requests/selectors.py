@@ -1,0 +1,303 @@
+"""Reads that the request pages (and APIs) share: the staff work queue with its current
+deadline, the counts behind the queue's filters (one query), a request's timeline as one
+user may see it, and the "time left" wording.
+
+``current_due`` is the deadline that matters now: ``accept_due_at`` while a request waits to
+be accepted, ``resolve_due_at`` while it is being handled, and a far-future sentinel for
+everything else (resolved, closed, rejected, returned), so ordering by ``(current_due, id)``
+puts the most urgent first and finished ones last, and that pair is a stable cursor.
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Case, Count, DateTimeField, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from baohe.scoping import VIEW
+
+from .models import OPEN_STATUSES, Attachment, Category, RequestEvent, ServiceRequest
+
+Status = ServiceRequest.Status
+
+# Rows without a running clock sort after every real deadline.
+NO_DUE = datetime(3000, 1, 1, tzinfo=UTC)
+QUEUE_PAGE_SIZE = 25
+DUE_SOON = timedelta(hours=4)
+
+
+# --- the work queue -----------------------------------------------------------------------------
+def with_current_due(queryset):
+    """Annotate ``current_due`` (see the module docstring)."""
+    return queryset.annotate(
+        current_due=Case(
+            When(status=Status.SUBMITTED, then=F("accept_due_at")),
+            When(status__in=(Status.ACCEPTED, Status.IN_PROGRESS), then=F("resolve_due_at")),
+            default=Value(NO_DUE),
+            output_field=DateTimeField(),
+        )
+    )
+
+
+def today_bounds(now=None):
+    """Now and the start of tomorrow (local time)."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now, tomorrow
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The filters of the queue, read from GET parameters (unknown values are ignored)."""
+
+    status: str = ""  # "", "open" or a Status value
+    category_id: int | None = None
+    compound_id: int | None = None
+    mine: bool = False
+    due_today: bool = False
+    overdue: bool = False
+
+    STATUS_CHOICES = ("open", *Status.values)
+
+    @classmethod
+    def from_query(cls, query):
+        def number(name):
+            raw = query.get(name, "")
+            return int(raw) if raw.isdigit() else None
+
+        status = query.get("status", "")
+        return cls(
+            status=status if status in cls.STATUS_CHOICES else "",
+            category_id=number("category"),
+            compound_id=number("compound"),
+            mine=query.get("mine") == "1",
+            due_today=query.get("due") == "today",
+            overdue=query.get("due") == "overdue",
+        )
+
+    def params(self, **changes):
+        """The GET parameters of this filter with ``changes`` applied (falsy values dropped)."""
+        values = {
+            "status": self.status,
+            "category": self.category_id,
+            "compound": self.compound_id,
+            "mine": "1" if self.mine else "",
+            "due": "today" if self.due_today else ("overdue" if self.overdue else ""),
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value}
+
+
+def status_q(status):
+    if status == "open":
+        return Q(status__in=OPEN_STATUSES)
+    return Q(status=status)
+
+
+def due_today_q(now):
+    now, tomorrow = today_bounds(now)
+    return Q(status__in=OPEN_STATUSES, current_due__gte=now, current_due__lt=tomorrow)
+
+
+def overdue_q(now):
+    return Q(status__in=OPEN_STATUSES, current_due__lt=now)
+
+
+def queue_base(user, *, category_id=None, compound_id=None):
+    """The requests ``user`` may see, narrowed by the category and compound selects."""
+    queryset = with_current_due(ServiceRequest.objects.restrict(user, VIEW))
+    if category_id:
+        queryset = queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+    if compound_id:
+        queryset = queryset.filter(compound_id=compound_id)
+    return queryset
+
+
+def queue_queryset(user, filters: QueueFilter, now=None):
+    """The queue's rows for these filters, most urgent first (``current_due``, then id)."""
+    now = now or timezone.now()
+    queryset = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id)
+    if filters.status:
+        queryset = queryset.filter(status_q(filters.status))
+    if filters.mine:
+        queryset = queryset.filter(assigned_to=user)
+    if filters.due_today:
+        queryset = queryset.filter(due_today_q(now))
+    if filters.overdue:
+        queryset = queryset.filter(overdue_q(now))
+    return queryset.select_related("category__parent", "compound", "building", "assigned_to").order_by(
+        "current_due", "id"
+    )
+
+
+def queue_counts(user, filters: QueueFilter, now=None):
+    """How many rows each filter pill selects (within the category/compound selects): one query."""
+    now = now or timezone.now()
+    base = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id)
+    aggregates = {"all": Count("id"), "open": Count("id", filter=status_q("open"))}
+    for value in Status.values:
+        aggregates[value] = Count("id", filter=Q(status=value))
+    aggregates["mine"] = Count("id", filter=Q(assigned_to=user))
+    aggregates["due_today"] = Count("id", filter=due_today_q(now))
+    aggregates["overdue"] = Count("id", filter=overdue_q(now))
+    return base.aggregate(**aggregates)
+
+
+# --- cursor pagination ----------------------------------------------------------------------------
+def encode_cursor(row):
+    raw = f"{row.current_due.isoformat()}|{row.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value):
+    """``(current_due, id)`` from a cursor, or ``None`` when it is missing or malformed."""
+    if not value:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        due_text, pk_text = raw.split("|")
+        due = datetime.fromisoformat(due_text)
+        pk = int(pk_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if timezone.is_naive(due):
+        return None
+    return due, pk
+
+
+def cursor_page(queryset, cursor, size=None):
+    """One page of a queryset ordered by ``(current_due, id)`` after ``cursor``.
+
+    Keyset pagination: the next page starts strictly after the last row shown, so rows added
+    or changed meanwhile never shift a page (no duplicates, nothing skipped, no OFFSET scan).
+    Returns ``(rows, next_cursor)``; ``next_cursor`` is ``None`` on the last page.
+    """
+    size = size or QUEUE_PAGE_SIZE
+    position = decode_cursor(cursor)
+    if position is not None:
+        due, pk = position
+        queryset = queryset.filter(Q(current_due__gt=due) | Q(current_due=due, id__gt=pk))
+    rows = list(queryset[: size + 1])
+    if len(rows) > size:
+        return rows[:size], encode_cursor(rows[size - 1])
+    return rows, None
+
+
+# --- time left ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimeLeft:
+    text: str
+    state: str  # "overdue", "soon", "ok" or "" (no running clock)
+
+
+def _span(delta):
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(days)s天%(hours)s小时") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s小时%(minutes)s分") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s分钟") % {"minutes": max(minutes, 1)}
+
+
+def time_left(due, now=None):
+    """ "剩余 2天3小时" or "超时 5小时10分" for a deadline; empty for no running clock."""
+    if due is None or due >= NO_DUE:
+        return TimeLeft("", "")
+    now = now or timezone.now()
+    if due < now:
+        return TimeLeft(_("超时 %(span)s") % {"span": _span(now - due)}, "overdue")
+    left = due - now
+    return TimeLeft(_("剩余 %(span)s") % {"span": _span(left)}, "soon" if left <= DUE_SOON else "ok")
+
+
+def current_due_of(request):
+    if request.status == Status.SUBMITTED:
+        return request.accept_due_at
+    if request.status in (Status.ACCEPTED, Status.IN_PROGRESS):
+        return request.resolve_due_at
+    return None
+
+
+# --- one request --------------------------------------------------------------------------------
+def request_for_page(queryset):
+    """A request queryset with everything a detail page shows about the request itself."""
+    return queryset.select_related(
+        "category__parent",
+        "compound__community",
+        "building",
+        "household__building",
+        "assigned_to",
+        "submitted_by",
+        "entered_by",
+        "duplicate_of",
+    )
+
+
+def timeline(*, request, staff):
+    """The request's events, oldest first, each with ``photos``, and the photos filed with the
+    request itself. Internal notes and other non-public steps only for staff (``staff=True``);
+    residents see the public steps and their photos. Two queries."""
+    events = RequestEvent.objects.filter(request=request).select_related("actor").order_by("created_at", "id")
+    if not staff:
+        events = events.filter(public=True)
+    events = list(events)
+    photos_by_event = {}
+    for attachment in Attachment.objects.filter(request=request).order_by("id"):
+        photos_by_event.setdefault(attachment.event_id, []).append(attachment)
+    submitted = [e.pk for e in events if e.kind == RequestEvent.Kind.SUBMITTED]
+    submission_photos = photos_by_event.pop(None, [])
+    labels = dict(Status.choices)
+    for event in events:
+        changed = event.to_status and event.to_status != event.from_status
+        event.to_status_label = labels.get(event.to_status, "") if changed else ""
+        photos = photos_by_event.get(event.pk, [])
+        if event.pk in submitted:
+            submission_photos.extend(photos)
+            event.photos = []
+        else:
+            event.photos = photos
+    return events, submission_photos
+
+
+def my_requests(user):
+    """The resident's own requests, newest first."""
+    return with_current_due(ServiceRequest.objects.filter(submitted_by=user)).select_related(
+        "category__parent", "compound", "building"
+    )
+
+
+# --- categories ---------------------------------------------------------------------------------
+def category_choices():
+    """Active leaf categories grouped under their active parents: ``[(parent, [(id, name)])]``."""
+    categories = list(Category.objects.filter(is_active=True).select_related("parent").order_by("order", "id"))
+    parents_with_children = {c.parent_id for c in categories if c.parent_id}
+    groups, loose = {}, []
+    for category in categories:
+        if category.parent_id is None:
+            if category.pk not in parents_with_children:
+                loose.append((category.pk, category.name))
+            continue
+        if not category.parent.is_active:
+            continue
+        groups.setdefault(category.parent, []).append((category.pk, category.name))
+    choices = [
+        (parent.name, options) for parent, options in sorted(groups.items(), key=lambda g: (g[0].order, g[0].pk))
+    ]
+    if loose:
+        choices.append((_("其他"), loose))
+    return choices
+
+
+def leaf_categories():
+    """The categories a request may be filed under (active, with no children, parent active)."""
+    return (
+        Category.objects.filter(is_active=True, children__isnull=True)
+        .filter(Q(parent__isnull=True) | Q(parent__is_active=True))
+        .select_related("parent")
+    )

@@ -1,0 +1,159 @@
+"""Resident pages, phone first: submit a request (我要反映), my requests (我的诉求), one request
+with its public progress, and the rating when it is resolved.
+
+A resident reaches only their own requests (``restrict()`` lets a row's submitter see it) and
+only the public steps of them: internal notes never reach these pages.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from baohe.exceptions import Conflict
+from communities.models import Building, Resident
+
+from .. import forms, selectors, services
+from ..models import ServiceRequest
+from .staff import add_service_errors
+
+Status = ServiceRequest.Status
+MINE_PAGE_SIZE = 20
+
+
+def resident_records(user):
+    """The user's registered residences (household → building → compound)."""
+    return list(Resident.objects.filter(user=user).select_related("household__building__compound").order_by("id"))
+
+
+@login_required
+def submit(request):
+    """我要反映: category, place (prefilled with the resident's building), description, photos."""
+    if request.user.is_portal_staff:
+        return redirect("service_requests:new")
+    records = resident_records(request.user)
+    if not records:
+        return render(request, "service_requests/submit.html", {"records": records})
+    home = records[0].household
+    form = forms.ResidentSubmitForm(
+        request.POST or None, request.FILES or None, user=request.user, initial={"building": home.building_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        building = data["building"]
+        household = next((r.household for r in records if r.household.building_id == building.pk), None)
+        record = next((r for r in records if r.household_id == getattr(household, "pk", None)), records[0])
+        try:
+            service_request = services.request_submit(
+                by=request.user,
+                category=data["category"],
+                description=data["description"],
+                compound=building.compound,
+                building=building,
+                household=household,
+                address=data["address"],
+                contact_name=record.name,
+                contact_mobile=request.user.mobile or record.mobile,
+                contact_time=data["contact_time"],
+                photos=data["photos"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, "photos")
+        else:
+            messages.success(
+                request,
+                _("您的诉求已提交，编号 %(number)s。社区会在时限内签收办理，进展会通知您。")
+                % {"number": service_request.number},
+            )
+            return redirect(service_request)
+    return render(request, "service_requests/submit.html", {"records": records, "form": form})
+
+
+@login_required
+def similar(request):
+    """htmx partial: open requests in the chosen building and category, before submitting."""
+    rows = []
+    building_id, category_id = request.GET.get("building", ""), request.GET.get("category", "")
+    if building_id.isdigit() and category_id.isdigit():
+        building = Building.objects.restrict(request.user).filter(pk=building_id).first()
+        category = selectors.leaf_categories().filter(pk=category_id).first()
+        if building is not None and category is not None:
+            now = timezone.now()
+            rows = list(services.similar_open_requests(building=building, category=category))
+            for row in rows:
+                row.due = selectors.time_left(selectors.current_due_of(row), now)
+    return render(request, "service_requests/_similar.html", {"rows": rows})
+
+
+@login_required
+def mine(request):
+    """我的诉求: the resident's requests, newest first, with status and deadline."""
+    now = timezone.now()
+    page = Paginator(selectors.my_requests(request.user).order_by("-id"), MINE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for row in page.object_list:
+        row.due = selectors.time_left(row.current_due, now)
+    return render(request, "service_requests/mine.html", {"page": page, "rows": page.object_list})
+
+
+def can_rate(service_request, user):
+    return (
+        service_request.status == Status.RESOLVED
+        and service_request.submitted_by_id == user.pk
+        and service_request.resolved_at is not None
+        and timezone.now() - service_request.resolved_at <= services.RATING_WINDOW
+    )
+
+
+def render_resident_detail(request, service_request, rating_form=None, status=200):
+    now = timezone.now()
+    events, photos = selectors.timeline(request=service_request, staff=False)
+    current_due = selectors.current_due_of(service_request)
+    if rating_form is None and can_rate(service_request, request.user):
+        rating_form = forms.RatingForm(prefix="rate")
+    context = {
+        "sr": service_request,
+        "events": events,
+        "photos": photos,
+        "is_submitter": service_request.submitted_by_id == request.user.pk,
+        "current_due": current_due,
+        "due": selectors.time_left(current_due, now),
+        "rating_form": rating_form if can_rate(service_request, request.user) else None,
+    }
+    return render(request, "service_requests/resident_detail.html", context, status=status)
+
+
+@require_POST
+@login_required
+def rate(request, pk):
+    """The submitter rates a resolved request; 不满意 or 未解决 sends it back (已重新办理)."""
+    service_request = services.access_request_by_id(request.user, pk)
+    form = forms.RatingForm(request.POST, prefix="rate")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.request_rate(
+                request=service_request,
+                by=request.user,
+                solved=data["solved"],
+                satisfaction=data["satisfaction"],
+                comment=data["comment"],
+            )
+        except Conflict as conflict:
+            messages.error(request, conflict.message)
+            return redirect(service_request)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if result.status == Status.IN_PROGRESS:
+                messages.warning(request, _("很抱歉没能让您满意，您的诉求已重新办理，社区会尽快联系您。"))
+            else:
+                messages.success(request, _("感谢您的评价！"))
+            return redirect(service_request)
+    page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=service_request.pk)
+    return render_resident_detail(request, page_request, rating_form=form)
