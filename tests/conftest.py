@@ -210,7 +210,9 @@ def api_client_for(db):
     return make
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """Personas have passwords; the production hasher would cost about a second per user."""
+def pytest_configure(config):
+    """Personas and demo logins have passwords; the production hasher would cost about a second
+    per user. One fast hasher for the whole session (module-scoped seeds included)."""
+    from django.conf import settings
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

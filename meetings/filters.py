@@ -1,0 +1,95 @@
+"""django-filter FilterSets for the meeting API. Ids are plain number filters, so another
+community's id answers the same empty list as a missing one (rule 1)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
+from .selectors import minutes_missing_q
+
+
+def ids(field_name):
+    return django_filters.NumberFilter(field_name=field_name)
+
+
+class MeetingFilter(django_filters.FilterSet):
+    community = ids("community")
+    compound = ids("compound")
+    status = django_filters.ChoiceFilter(choices=Meeting.Status.choices)
+    kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices)
+    request = ids("requests")
+    minutes_missing = django_filters.BooleanFilter(method="filter_minutes_missing", label="已召开、纪要未记录")
+    scheduled_after = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
+    scheduled_before = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lt")
+
+    class Meta:
+        model = Meeting
+        fields = ("community", "compound", "status", "kind")
+
+    def filter_minutes_missing(self, queryset, name, value):
+        return queryset.filter(minutes_missing_q()) if value else queryset.exclude(minutes_missing_q())
+
+
+class InviteeFilter(django_filters.FilterSet):
+    meeting = ids("meeting")
+    role = django_filters.ChoiceFilter(choices=Invitee.Role.choices)
+    attended = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Invitee
+        fields = ("meeting", "role", "attended")
+
+
+class DecisionFilter(django_filters.FilterSet):
+    meeting = ids("meeting")
+    community = ids("community")
+    supervision_team = ids("supervision_team")
+
+    class Meta:
+        model = Decision
+        fields = ("meeting", "community", "supervision_team")
+
+
+class ActionItemFilter(django_filters.FilterSet):
+    community = ids("community")
+    meeting = ids("decision__meeting")
+    decision = ids("decision")
+    request = ids("requests")
+    done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="已逾期未完成")
+    mine = django_filters.BooleanFilter(method="filter_mine", label="我负责的")
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
+
+    class Meta:
+        model = ActionItem
+        fields = ("community", "decision")
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(done_at=None, due_on__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_mine(self, queryset, name, value):
+        user = self.request.user
+        return queryset.filter(owner=user) if value else queryset.exclude(owner=user)
+
+
+class InspectionFilter(django_filters.FilterSet):
+    community = ids("community")
+    meeting = ids("decision__meeting")
+    decision = ids("decision")
+    team = ids("team")
+    ok = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Inspection
+        fields = ("community", "decision", "team", "ok")
+
+
+class SupervisionTeamFilter(django_filters.FilterSet):
+    community = ids("community")
+    compound = ids("compound")
+
+    class Meta:
+        model = SupervisionTeam
+        fields = ("community", "compound")
