@@ -6,7 +6,7 @@ VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 PYTHON   ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
-I18N_IGNORE := --ignore .venv --ignore static/vendor
+I18N_IGNORE := --ignore ".venv/*" --ignore "static/vendor/*" --ignore "tests/*" --ignore "bench/*" --ignore "var/*"
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
