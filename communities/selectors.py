@@ -136,3 +136,25 @@ def household_servers(household):
     for provider in _SERVER_PROVIDERS:
         servers.extend(provider(household))
     return servers
+
+
+# Functions (household, user) -> {"key", "title", "url"} or None, registered by apps on higher
+# floors for the staff household page (e.g. volunteers: the services the household received).
+# The page loads each section from its URL (htmx), so a provider runs no query and the
+# registry page costs the same whatever the apps above it add.
+_HOUSEHOLD_SECTIONS = []
+
+
+def register_household_section(provider):
+    if provider not in _HOUSEHOLD_SECTIONS:
+        _HOUSEHOLD_SECTIONS.append(provider)
+
+
+def household_sections(household, user):
+    """The extra sections of a household's page, in registration order (``None`` left out)."""
+    sections = []
+    for provider in _HOUSEHOLD_SECTIONS:
+        section = provider(household, user)
+        if section:
+            sections.append(section)
+    return sections

@@ -176,6 +176,7 @@ class HouseholdDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
         context.update(
             breadcrumbs=breadcrumbs_for(self.object)[:-1],
             can_change=Household.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists(),
+            household_sections=selectors.household_sections(self.object, self.request.user),
         )
         return context
 

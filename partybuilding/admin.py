@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from .models import (
+    Attendance,
+    Backbone,
+    BackboneTarget,
+    CentralHousehold,
+    Course,
+    PartyBranch,
+    PartyGroup,
+    PartyMember,
+    TrainingSession,
+)
 
 
 @admin.register(PartyBranch)
@@ -44,3 +54,34 @@ class BackboneAdmin(admin.ModelAdmin):
     search_fields = ("resident__name",)
     list_select_related = ("resident", "street", "community")
     autocomplete_fields = ("resident",)
+
+
+@admin.register(BackboneTarget)
+class BackboneTargetAdmin(admin.ModelAdmin):
+    list_display = ("street", "year", "party_quota", "mass_quota")
+    list_filter = ("year",)
+    list_select_related = ("street",)
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("name", "hours", "is_active")
+    search_fields = ("name",)
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    extra = 0
+    autocomplete_fields = ("backbone",)
+    fields = ("backbone", "attended")
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(admin.ModelAdmin):
+    list_display = ("course", "street", "community", "starts_at", "place", "teacher")
+    list_filter = ("street",)
+    search_fields = ("course__name", "place", "teacher")
+    list_select_related = ("course", "street", "community")
+    autocomplete_fields = ("course", "street", "community")
+    date_hierarchy = "starts_at"
+    inlines = (AttendanceInline,)

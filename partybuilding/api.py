@@ -1,8 +1,15 @@
 """Party organisation API: /api/v1/party-branches, party-groups, party-members,
 central-households, backbones (plain CRUD, ``baohe.api.ScopedModelViewSet``: restricted by
-``restrict()``, every write one checked transaction) and the read-only party-coverage."""
+``restrict()``, every write one checked transaction) and the read-only party-coverage.
 
-from django.db.models import Prefetch
+千万工程: ``backbone-targets`` (one per street and year; street staff write),
+``backbone-progress`` (per street against the year's target), ``training-courses`` (the
+academy's catalogue, read-only), ``training-sessions``, ``training-attendances`` and
+``training-sessions/{session_pk}/attendance/`` (save a session's attendance sheet)."""
+
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
@@ -12,8 +19,18 @@ from baohe.api import ScopedModelViewSet
 from baohe.api_router import router
 from communities.models import Building, Compound, Household
 
-from . import filters, selectors, serializers
-from .models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from . import filters, selectors, serializers, services
+from .models import (
+    Attendance,
+    Backbone,
+    BackboneTarget,
+    CentralHousehold,
+    Course,
+    PartyBranch,
+    PartyGroup,
+    PartyMember,
+    TrainingSession,
+)
 
 
 class IsPortalStaff(permissions.BasePermission):
@@ -92,3 +109,100 @@ router.register("party-members", PartyMemberViewSet, basename="party-member")
 router.register("central-households", CentralHouseholdViewSet, basename="central-household")
 router.register("backbones", BackboneViewSet, basename="backbone")
 router.register("party-coverage", PartyCoverageViewSet, basename="party-coverage")
+
+
+# --- 千万工程: targets, progress and the community governance academy ----------------------------------
+class BackboneTargetViewSet(ScopedModelViewSet):
+    """Annual targets per street (one per street and year); street staff and administrators write."""
+
+    queryset = BackboneTarget.objects.order_by("-year", "street_id")
+    serializer_class = serializers.BackboneTargetSerializer
+    filterset_class = filters.BackboneTargetFilter
+    permission_classes = [IsPortalStaff]
+
+
+class BackboneProgressViewSet(viewsets.ViewSet):
+    """Per street, the year's backbones (party and mass, selected and trained) against its
+    target, for the streets whose backbones the user sees in full."""
+
+    permission_classes = [IsPortalStaff]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int, description="年度（默认今年）")],
+        responses=serializers.BackboneProgressSerializer(many=True),
+    )
+    def list(self, request):
+        raw = request.query_params.get("year", "")
+        year = timezone.localdate().year
+        if raw:
+            if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+                return Response(
+                    {"year": [_("年度必须是 2000 到 2100 之间的整数。")]}, status=status.HTTP_400_BAD_REQUEST
+                )
+            year = int(raw)
+        rows, _totals = selectors.backbone_progress(request.user, year)
+        return Response(serializers.BackboneProgressSerializer([{**row, "year": year} for row in rows], many=True).data)
+
+
+class CourseViewSet(viewsets.ReadOnlyModelViewSet):
+    """社区治理学院's course catalogue (kept by administrators in the admin)."""
+
+    queryset = Course.objects.order_by("name")
+    serializer_class = serializers.CourseSerializer
+    permission_classes = [IsPortalStaff]
+
+
+class TrainingSessionViewSet(ScopedModelViewSet):
+    queryset = TrainingSession.objects.annotate(
+        attended=Count("attendances", filter=Q(attendances__attended=True))
+    ).order_by("-starts_at", "pk")
+    serializer_class = serializers.TrainingSessionSerializer
+    filterset_class = filters.TrainingSessionFilter
+    permission_classes = [IsPortalStaff]
+    lookup_value_regex = r"[0-9]+"
+
+
+class AttendanceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Attendance.objects.all()
+    serializer_class = serializers.AttendanceSerializer
+    filterset_class = filters.AttendanceFilter
+    permission_classes = [IsPortalStaff]
+
+    def get_queryset(self):
+        return Attendance.objects.restrict(self.request.user).select_related("backbone__resident").order_by("pk")
+
+
+class SessionAttendanceApi(viewsets.GenericViewSet):
+    """签到表: save a session's attendance as the user's roster sees it (ticked = attended)."""
+
+    serializer_class = serializers.AttendanceSheetSerializer
+    permission_classes = [IsPortalStaff]
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("session_pk", int, OpenApiParameter.PATH, description="培训班次 id")],
+        request=serializers.AttendanceSheetSerializer,
+        responses=serializers.AttendanceSerializer(many=True),
+    )
+    def create(self, request, session_pk):
+        get_object_or_404(TrainingSession.objects.restrict(request.user), pk=session_pk)
+        data = serializers.AttendanceSheetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.attendance_record(
+            session_id=int(session_pk), attended_ids=data.validated_data["attended"], by=request.user
+        )
+        rows = (
+            Attendance.objects.restrict(request.user).filter(session_id=session_pk).select_related("backbone__resident")
+        )
+        return Response(serializers.AttendanceSerializer(rows.order_by("pk"), many=True).data)
+
+
+router.register("backbone-targets", BackboneTargetViewSet, basename="backbone-target")
+router.register("backbone-progress", BackboneProgressViewSet, basename="backbone-progress")
+router.register("training-courses", CourseViewSet, basename="training-course")
+router.register(
+    r"training-sessions/(?P<session_pk>[0-9]+)/attendance", SessionAttendanceApi, basename="session-attendance"
+)
+router.register("training-sessions", TrainingSessionViewSet, basename="training-session")
+router.register("training-attendances", AttendanceViewSet, basename="training-attendance")

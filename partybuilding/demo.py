@@ -13,13 +13,26 @@ only rows missing by natural key are written.
 
 import datetime
 import math
+import random
+from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
 from communities.demo import DISTRICT_CODE, HARMONY_NAME, QINGHUA
-from communities.models import Building, Compound, Household, Resident
+from communities.models import Building, Compound, Household, Resident, Street
 
-from .models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from .models import (
+    Attendance,
+    Backbone,
+    BackboneTarget,
+    CentralHousehold,
+    Course,
+    PartyBranch,
+    PartyGroup,
+    PartyMember,
+    TrainingSession,
+)
 
 ORDER = 20
 
@@ -402,7 +415,100 @@ def seed(ctx):
         batch_size=BATCH,
     )
 
+    seed_academy(ctx, registry)
+
     ctx.log(
         f"  partybuilding: {len(branches)} branches, {len(groups)} groups, {len(members)} members, "
         f"{len(centrals)} central households, {len(backbones)} backbones ({YEAR})"
+    )
+
+
+# --- 千万工程: annual targets and the community governance academy ------------------------------------
+PARTY_TARGET = 1000  # resident party backbones a year, district-wide (the article)
+MASS_TARGET = 10000  # mass backbones a year
+COURSES = (
+    ("红色领航与基层党建", "小区党支部、楼栋党小组和党员中心户的职责与工作方法。", "3.0"),
+    ("接诉即办与群众工作", "诉求的签收、办理、回访和满意度；与居民沟通的方法。", "2.0"),
+    ("矛盾纠纷调解实务", "邻里纠纷、家庭纠纷的调解步骤和常见案例。", "3.0"),
+    ("协商议事规则", "座谈会、议事会的组织和决议落实、监督。", "2.0"),
+    ("志愿服务组织与管理", "志愿服务队的组建、活动组织、时长记录和激励。", "2.0"),
+)
+SESSION_DATES = ((4, 18), (9, 12))  # (month, day) of each street's two sessions in YEAR
+
+
+def largest_remainder(total, weights):
+    """Split ``total`` in proportion to ``weights`` (a dict) so that the parts add up exactly."""
+    whole = sum(weights.values()) or 1
+    shares = {key: total * weight / whole for key, weight in weights.items()}
+    parts = {key: math.floor(share) for key, share in shares.items()}
+    for key in sorted(shares, key=lambda k: (parts[k] - shares[k], str(k)))[: total - sum(parts.values())]:
+        parts[key] += 1
+    return parts
+
+
+def seed_academy(ctx, registry):
+    """Each street's target for YEAR (1,000 party and 10,000 mass backbones split by
+    residents), the academy's courses, two street sessions per street and who attended.
+
+    Draws from a private ``random.Random`` started from ``ctx.rng``'s state (without advancing
+    it), so the modules after this one see the same stream; rows by natural key.
+    """
+    rng = random.Random()  # noqa: S311 - demo data
+    rng.setstate(ctx.rng.getstate())
+    people = {}
+    for _pk, _name, street_id, _community_id in registry.compounds:
+        people.setdefault(street_id, 0)
+    for rows in registry.residents.values():
+        for row in rows:
+            people[row[4]] = people.get(row[4], 0) + 1
+    party = largest_remainder(PARTY_TARGET, people)
+    mass = largest_remainder(MASS_TARGET, people)
+    existing = set(BackboneTarget.objects.filter(year=YEAR).values_list("street_id", flat=True))
+    BackboneTarget.objects.bulk_create(
+        [
+            BackboneTarget(street_id=street_id, year=YEAR, party_quota=party[street_id], mass_quota=mass[street_id])
+            for street_id in sorted(people)
+            if street_id not in existing
+        ]
+    )
+    courses = {}
+    for name, description, hours in COURSES:
+        courses[name], _created = Course.objects.get_or_create(
+            name=name, defaults={"description": description, "hours": Decimal(hours)}
+        )
+    if TrainingSession.objects.filter(starts_at__year=YEAR).exists():
+        return
+    course_list = [courses[c[0]] for c in COURSES]
+    backbones = {}
+    for pk, street_id, kind in Backbone.objects.filter(year=YEAR).order_by("pk").values_list("pk", "street_id", "kind"):
+        backbones.setdefault(street_id, []).append((pk, kind))
+    attendances = []
+    street_names = dict(Street.objects.filter(pk__in=list(people)).values_list("pk", "name"))
+    for street_id in sorted(people):
+        street = street_names.get(street_id, "")
+        for month, day in SESSION_DATES:
+            starts = datetime.datetime(YEAR, month, day, 14, 30, tzinfo=timezone.get_current_timezone())
+            session = TrainingSession.objects.create(
+                course=rng.choice(course_list),
+                street_id=street_id,
+                starts_at=starts,
+                place=f"{street.removesuffix('社区')}社区治理学院",
+                teacher=rng.choice(("区委党校教师", "街道党工委委员", "社区书记", "律师志愿者")),
+            )
+            for pk, kind in backbones.get(street_id, ()):
+                if rng.random() < (0.6 if kind == Backbone.Kind.PARTY else 0.35):
+                    attendances.append((session, pk))
+    rows = Backbone.objects.in_bulk([pk for _s, pk in attendances])
+    Attendance.objects.bulk_create(
+        [
+            Attendance(
+                session=session,
+                backbone_id=pk,
+                attended=True,
+                street_id=rows[pk].street_id,
+                community_id=rows[pk].community_id,
+            )
+            for session, pk in attendances
+        ],
+        batch_size=BATCH,
     )

@@ -8,7 +8,16 @@ for another community's, which would tell an outsider which ids exist.
 import django_filters
 from django_filters import NumberFilter
 
-from .models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from .models import (
+    Attendance,
+    Backbone,
+    BackboneTarget,
+    CentralHousehold,
+    PartyBranch,
+    PartyGroup,
+    PartyMember,
+    TrainingSession,
+)
 
 
 class ScopeFilterSet(django_filters.FilterSet):
@@ -62,3 +71,29 @@ class BackboneFilter(ScopeFilterSet):
     class Meta:
         model = Backbone
         fields = ("kind", "year")
+
+
+class BackboneTargetFilter(django_filters.FilterSet):
+    street = NumberFilter(field_name="street")
+
+    class Meta:
+        model = BackboneTarget
+        fields = ("year",)
+
+
+class TrainingSessionFilter(ScopeFilterSet):
+    course = NumberFilter(field_name="course")
+    year = NumberFilter(field_name="starts_at__year")
+
+    class Meta:
+        model = TrainingSession
+        fields = ()
+
+
+class AttendanceFilter(ScopeFilterSet):
+    session = NumberFilter(field_name="session")
+    backbone = NumberFilter(field_name="backbone")
+
+    class Meta:
+        model = Attendance
+        fields = ("attended",)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from baohe.forms import ScopedModelForm
 
-from .models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from .models import BackboneTarget, CentralHousehold, Course, PartyBranch, PartyGroup, PartyMember, TrainingSession
 
 NAME_SEPARATOR = "、"
 
@@ -232,3 +232,53 @@ class CentralHouseholdForm(ScopedModelForm):
 def _household_label_short(member):
     household = member.resident.household
     return f"{household.building.label} {household.address}"
+
+
+# --- 千万工程 -----------------------------------------------------------------------------------------
+class BackboneTargetForm(ScopedModelForm):
+    class Meta:
+        model = BackboneTarget
+        fields = ("street", "year", "party_quota", "mass_quota")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["street"].disabled = True
+            self.fields["year"].disabled = True
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class TrainingSessionForm(ScopedModelForm):
+    class Meta:
+        model = TrainingSession
+        fields = ("course", "street", "community", "starts_at", "place", "teacher")
+        widgets = {"starts_at": DateTimeInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        self.fields["course"].queryset = Course.objects.filter(is_active=True).order_by("name")
+        community = self.fields["community"]
+        community.queryset = community.queryset.select_related("street").order_by("code")
+        community.label_from_instance = lambda c: f"{c.street.name} · {c.name}"
+        # Street-level sessions are for street staff; the street choice also lists the street
+        # of a community the user works in, so community staff can open a session there.
+        from communities.models import Street
+
+        self.fields["street"].queryset = Street.objects.restrict(self.user, "view").order_by("code")
+
+    def clean(self):
+        cleaned = super().clean()
+        street, community = cleaned.get("street"), cleaned.get("community")
+        if street is not None and community is None:
+            from communities.models import Street
+
+            if not Street.objects.restrict(self.user, "change").filter(pk=street.pk).exists():
+                self.add_error("community", _("您只能在自己的社区开班，请选择社区。"))
+        return cleaned

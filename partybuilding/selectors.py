@@ -147,3 +147,106 @@ def household_party_servers(household):
             {"role": _("党员中心户"), "name": resident.name, "mobile": resident.masked_mobile, "icon": "house-heart"}
         )
     return servers
+
+
+# --- 千万工程: backbone progress against the year's targets ------------------------------------------
+def _backbone_counts(user, year, group, **filters):
+    """Backbones of ``year`` the user may see, grouped by ``group`` ("street" or "community"):
+    ``{id: {"party", "mass", "party_trained", "mass_trained"}}``. One grouped query; a
+    backbone counts as trained when it attended at least one training session."""
+    from .models import Backbone
+
+    party, mass = Backbone.Kind.PARTY, Backbone.Kind.MASS
+    rows = (
+        Backbone.objects.restrict(user, VIEW)
+        .filter(year=year, **filters)
+        .order_by()
+        .values(group)
+        .annotate(
+            party=Count("pk", filter=Q(kind=party), distinct=True),
+            mass=Count("pk", filter=Q(kind=mass), distinct=True),
+            party_trained=Count("pk", filter=Q(kind=party, attendances__attended=True), distinct=True),
+            mass_trained=Count("pk", filter=Q(kind=mass, attendances__attended=True), distinct=True),
+        )
+    )
+    return {row[group]: row for row in rows}
+
+
+def _percent(count, quota):
+    if not quota:
+        return None
+    return round(100 * count / quota, 1)
+
+
+def _progress_row(place, counts, target):
+    counts = counts or {}
+    row = {
+        "place": place,
+        "target": target,
+        "party": counts.get("party", 0),
+        "mass": counts.get("mass", 0),
+        "party_trained": counts.get("party_trained", 0),
+        "mass_trained": counts.get("mass_trained", 0),
+        "party_quota": target.party_quota if target else None,
+        "mass_quota": target.mass_quota if target else None,
+    }
+    row["party_percent"] = _percent(row["party"], row["party_quota"])
+    row["mass_percent"] = _percent(row["mass"], row["mass_quota"])
+    return row
+
+
+def sees_whole_street(user, street_id):
+    """Whether the user's view reaches every backbone of a street (not just their community's)."""
+    from baohe.scoping import user_scope
+
+    scope = user_scope(user, VIEW)
+    return scope is None or scope.everything or street_id in scope.street_ids
+
+
+def backbone_progress(user, year):
+    """Per street: the year's target and the backbones selected and trained, for the streets
+    whose backbones the user sees in full (district and street level). Three queries."""
+    from communities.models import Street
+
+    from .models import BackboneTarget
+
+    streets = [s for s in Street.objects.restrict(user, VIEW).order_by("code") if sees_whole_street(user, s.pk)]
+    targets = {t.street_id: t for t in BackboneTarget.objects.restrict(user, VIEW).filter(year=year)}
+    counts = _backbone_counts(user, year, "street")
+    rows = [_progress_row(street, counts.get(street.pk), targets.get(street.pk)) for street in streets]
+    totals = _progress_row(
+        None,
+        {key: sum(row[key] for row in rows) for key in ("party", "mass", "party_trained", "mass_trained")},
+        None,
+    )
+    totals["party_quota"] = sum(row["party_quota"] or 0 for row in rows)
+    totals["mass_quota"] = sum(row["mass_quota"] or 0 for row in rows)
+    totals["party_percent"] = _percent(totals["party"], totals["party_quota"])
+    totals["mass_percent"] = _percent(totals["mass"], totals["mass_quota"])
+    return rows, totals
+
+
+def backbone_street_progress(user, street, year):
+    """One street: its target, its totals (when the user sees the whole street) and, per
+    community the user may see, the backbones selected and trained. Four queries."""
+    from communities.models import Community
+
+    from .models import BackboneTarget
+
+    target = BackboneTarget.objects.restrict(user, VIEW).filter(street=street, year=year).first()
+    communities = list(Community.objects.restrict(user, VIEW).filter(street=street).order_by("code"))
+    counts = _backbone_counts(user, year, "community", street=street)
+    rows = [_progress_row(c, counts.get(c.pk), None) for c in communities]
+    total = None
+    if sees_whole_street(user, street.pk):
+        total = _progress_row(street, _backbone_counts(user, year, "street", street=street).get(street.pk), target)
+    return target, rows, total
+
+
+def backbone_years(user):
+    """Years that have a target or a backbone, newest first (for the year picker)."""
+    from .models import Backbone, BackboneTarget
+
+    years = set(BackboneTarget.objects.restrict(user, VIEW).values_list("year", flat=True).distinct())
+    years |= set(Backbone.objects.restrict(user, VIEW).order_by().values_list("year", flat=True).distinct())
+    return sorted(years, reverse=True)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from baohe.api import ScopedModelSerializer
+from communities.models import Street
 
 from .forms import (
     branch_compounds_error,
@@ -14,7 +15,17 @@ from .forms import (
     group_buildings_error,
     served_households_error,
 )
-from .models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from .models import (
+    Attendance,
+    Backbone,
+    BackboneTarget,
+    CentralHousehold,
+    Course,
+    PartyBranch,
+    PartyGroup,
+    PartyMember,
+    TrainingSession,
+)
 
 
 def _unchanged(serializer, field, value, message):
@@ -133,3 +144,75 @@ class CoverageSerializer(serializers.Serializer):
     compounds_total = serializers.IntegerField()
     buildings_total = serializers.IntegerField()
     households_total = serializers.IntegerField()
+
+
+# --- 千万工程 ------------------------------------------------------------------------------------------
+class BackboneTargetSerializer(ScopedModelSerializer):
+    class Meta:
+        model = BackboneTarget
+        fields = ("id", "street", "year", "party_quota", "mass_quota")
+
+    def validate_street(self, street):
+        instance = self.instance
+        if instance is not None and street != instance.street:
+            raise serializers.ValidationError(_("目标不能改到其他街道。"))
+        return street
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Course
+        fields = ("id", "name", "description", "hours", "is_active")
+
+
+class VisibleStreetField(serializers.PrimaryKeyRelatedField):
+    """A street the user sees (community staff open sessions in their community of it; the
+    saved row must still lie in their change scope)."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Street.objects.restrict(request.user if request else None, "view")
+
+
+class TrainingSessionSerializer(ScopedModelSerializer):
+    attended = serializers.IntegerField(read_only=True)
+    street = VisibleStreetField()
+
+    class Meta:
+        model = TrainingSession
+        fields = ("id", "course", "street", "community", "starts_at", "place", "teacher", "attended")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # The catalogue is public; choosing a course needs no change scope on it.
+        fields["course"].queryset = Course.objects.filter(is_active=True)
+        return fields
+
+
+class AttendanceSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="backbone.resident.name", read_only=True)
+
+    class Meta:
+        model = Attendance
+        fields = ("id", "session", "backbone", "name", "attended", "street", "community")
+        read_only_fields = fields
+
+
+class AttendanceSheetSerializer(serializers.Serializer):
+    """The backbones (of the user's roster for the session) who attended; the rest are absent."""
+
+    attended = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True, max_length=2000)
+
+
+class BackboneProgressSerializer(serializers.Serializer):
+    street = serializers.IntegerField(source="place.pk")
+    street_name = serializers.CharField(source="place.name")
+    year = serializers.IntegerField()
+    party = serializers.IntegerField()
+    mass = serializers.IntegerField()
+    party_trained = serializers.IntegerField()
+    mass_trained = serializers.IntegerField()
+    party_quota = serializers.IntegerField(allow_null=True)
+    mass_quota = serializers.IntegerField(allow_null=True)
+    party_percent = serializers.FloatField(allow_null=True)
+    mass_percent = serializers.FloatField(allow_null=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import backbone_views, views
 
 app_name = "partybuilding"
 urlpatterns = [
@@ -26,4 +26,12 @@ urlpatterns = [
         views.CentralHouseholdUpdateView.as_view(),
         name="central_household_edit",
     ),
+    # 千万工程: backbones against the annual targets, and the community governance academy
+    path("backbones/", backbone_views.ProgressView.as_view(), name="backbones"),
+    path("backbones/street/<int:pk>/", backbone_views.StreetProgressView.as_view(), name="backbone_street"),
+    path("backbones/targets/new/", backbone_views.TargetCreateView.as_view(), name="backbone_target_add"),
+    path("backbones/targets/<int:pk>/edit/", backbone_views.TargetUpdateView.as_view(), name="backbone_target_edit"),
+    path("backbones/academy/", backbone_views.TrainingView.as_view(), name="backbone_training"),
+    path("backbones/academy/sessions/new/", backbone_views.SessionCreateView.as_view(), name="backbone_session_add"),
+    path("backbones/academy/sessions/<int:pk>/", backbone_views.SessionDetailView.as_view(), name="backbone_session"),
 ]

@@ -1,0 +1,415 @@
+"""Volunteer API under /api/v1/.
+
+Registry CRUD (``baohe.api.ScopedModelViewSet``: restricted by ``restrict()``, every write one
+checked transaction; writes for staff only): ``volunteer-teams``, ``service-projects``,
+``activities`` (saved through ``services.activity_save``: more places promote from the
+waitlist, fewer than the confirmed sign-ups is refused). Read-only lists: ``volunteers``
+(with approved hours and points balance; ``POST`` registers one), ``signups``,
+``service-hours`` (``POST`` records hours, pending approval), ``points``.
+
+Workflow endpoints, one ``<Entity><Action>Api`` each, with their own input serializer, calling
+one service:
+
+- ``POST activities/{activity_pk}/signup/`` — :class:`ActivitySignupApi`
+- ``POST activities/{activity_pk}/cancel/`` — :class:`ActivityCancelApi`
+- ``POST signups/{signup_pk}/check-in/`` — :class:`SignupCheckInApi`
+- ``POST service-hours/approve/`` and ``service-hours/reject/`` — :class:`HoursApproveApi`,
+  :class:`HoursRejectApi` (bulk, all or nothing)
+- ``GET service-hours/export/?year=&community=`` — :class:`HoursExportApi` (.xlsx)
+- ``POST volunteer-teams/{team_pk}/join/`` — :class:`TeamJoinApi`
+
+They are router-registered viewsets (the router is this project's one API URL map); an
+object outside the user's scope answers 404 before the input is read, a step that no longer
+applies 409, bad input 400, a resident calling a staff step 403.
+"""
+
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.response import Response
+
+from baohe.api import ScopedModelViewSet
+from baohe.api_router import router
+from baohe.scoping import CHANGE, VIEW
+from communities.models import Community
+
+from . import exports, filters, selectors, serializers, services
+from .models import (
+    Activity,
+    PointsEntry,
+    ServiceHours,
+    ServiceProject,
+    Signup,
+    TeamMembership,
+    Volunteer,
+    VolunteerTeam,
+    points_per_hour,
+)
+
+CONFLICT = OpenApiResponse(serializers.ErrorSerializer, description="当前状态不允许该操作（409）")
+FORBIDDEN = OpenApiResponse(serializers.ErrorSerializer, description="只有社区工作人员可以进行这项操作（403）")
+NOT_FOUND = OpenApiResponse(serializers.ErrorSerializer, description="不存在或不在您的范围内（404）")
+
+
+def path_id(name, description):
+    return OpenApiParameter(name, int, OpenApiParameter.PATH, description=description)
+
+
+class StaffWrites(permissions.BasePermission):
+    """Everyone signed in reads what their scope allows; only staff write."""
+
+    message = _("只有社区工作人员可以进行这项操作。")
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in permissions.SAFE_METHODS or request.user.is_portal_staff
+
+
+# --- registry ------------------------------------------------------------------------------------------
+class VolunteerTeamViewSet(ScopedModelViewSet):
+    queryset = VolunteerTeam.objects.annotate(member_count=selectors.count_of(TeamMembership, "team")).order_by("pk")
+    serializer_class = serializers.VolunteerTeamSerializer
+    filterset_class = filters.VolunteerTeamFilter
+    permission_classes = [StaffWrites]
+    search_fields = ("name",)
+
+
+class ServiceProjectViewSet(ScopedModelViewSet):
+    queryset = ServiceProject.objects.order_by("pk")
+    serializer_class = serializers.ServiceProjectSerializer
+    filterset_class = filters.ServiceProjectFilter
+    permission_classes = [StaffWrites]
+    search_fields = ("name",)
+
+
+class ActivityViewSet(ScopedModelViewSet):
+    """志愿活动 with their sign-up counts; residents see those of their compound and community."""
+
+    queryset = Activity.objects.all()
+    serializer_class = serializers.ActivitySerializer
+    filterset_class = filters.ActivityFilter
+    permission_classes = [StaffWrites]
+    search_fields = ("title", "place")
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        return selectors.with_signup_counts(super().get_queryset()).order_by("starts_at", "pk")
+
+    def _save(self, serializer):
+        instance = serializer.instance or Activity()
+        for key, value in serializer.validated_data.items():
+            setattr(instance, key, value)
+        services.activity_save(instance=instance, by=self.request.user)
+        serializer.instance = selectors.with_signup_counts(Activity.objects.filter(pk=instance.pk)).get()
+
+
+class VolunteerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """志愿者 with approved hours and points balance. ``POST`` registers a resident (staff)."""
+
+    queryset = Volunteer.objects.all()
+    serializer_class = serializers.VolunteerSerializer
+    filterset_class = filters.VolunteerFilter
+    permission_classes = [StaffWrites]
+    search_fields = ("resident__name",)
+
+    def get_queryset(self):
+        return selectors.with_totals(
+            Volunteer.objects.restrict(self.request.user, VIEW).select_related("resident")
+        ).order_by("pk")
+
+    @extend_schema(request=serializers.VolunteerRegisterSerializer, responses={201: serializers.VolunteerSerializer})
+    def create(self, request, *args, **kwargs):
+        data = serializers.VolunteerRegisterSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        volunteer = services.volunteer_register(by=request.user, **data.validated_data)
+        row = self.get_queryset().get(pk=volunteer.pk)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class SignupViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Signup.objects.all()
+    serializer_class = serializers.SignupSerializer
+    filterset_class = filters.SignupFilter
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        return Signup.objects.restrict(self.request.user, VIEW).select_related("volunteer__resident").order_by("pk")
+
+
+class ServiceHoursViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """服务时长. ``POST`` records hours served outside a check-in (staff), pending approval."""
+
+    queryset = ServiceHours.objects.all()
+    serializer_class = serializers.ServiceHoursSerializer
+    filterset_class = filters.ServiceHoursFilter
+    permission_classes = [StaffWrites]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        return (
+            ServiceHours.objects.restrict(self.request.user, VIEW)
+            .select_related("volunteer__resident")
+            .prefetch_related("households")
+            .order_by("-served_on", "-pk")
+        )
+
+    @extend_schema(request=serializers.ServiceHoursInputSerializer, responses={201: serializers.ServiceHoursSerializer})
+    def create(self, request, *args, **kwargs):
+        data = serializers.ServiceHoursInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        row = services.hours_record(by=request.user, **values)
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class PointsEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """积分流水: earned per approved hour; a volunteer's balance is the sum of their entries."""
+
+    queryset = PointsEntry.objects.all()
+    serializer_class = serializers.PointsEntrySerializer
+    filterset_class = filters.PointsEntryFilter
+
+    def get_queryset(self):
+        return PointsEntry.objects.restrict(self.request.user, VIEW).order_by("-created_at", "-pk")
+
+
+# --- workflow -------------------------------------------------------------------------------------------
+def _signup_data(signup):
+    positions = {}
+    if signup.status == Signup.Status.WAITLISTED:
+        positions[signup.pk] = selectors.waitlist_position(signup)
+    return serializers.SignupSerializer(signup, context={"waitlist_positions": positions}).data
+
+
+@extend_schema(tags=["activities"])
+class ActivitySignupApi(viewsets.GenericViewSet):
+    """报名: a confirmed place while one is left, else the waitlist. Residents sign themselves
+    up (and are registered as volunteers on their first sign-up); staff name a volunteer."""
+
+    serializer_class = serializers.SignupInputSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[path_id("activity_pk", "活动 id")],
+        request=serializers.SignupInputSerializer,
+        responses={201: serializers.SignupSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def create(self, request, activity_pk):
+        services.access_activity_by_id(request.user, activity_pk, VIEW)
+        data = serializers.SignupInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        signup = services.signup_create(
+            activity_id=int(activity_pk), by=request.user, volunteer=data.validated_data.get("volunteer")
+        )
+        return Response(_signup_data(signup), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["activities"])
+class ActivityCancelApi(viewsets.GenericViewSet):
+    """取消报名: the resident's own sign-up, or (staff) the one named. A freed place goes to
+    the earliest waitlisted, who is told."""
+
+    serializer_class = serializers.CancelInputSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[path_id("activity_pk", "活动 id")],
+        request=serializers.CancelInputSerializer,
+        responses={200: serializers.CancelOutputSerializer, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def create(self, request, activity_pk):
+        activity = services.access_activity_by_id(request.user, activity_pk, VIEW)
+        data = serializers.CancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signup_id = data.validated_data.get("signup")
+        if signup_id is None:
+            signup, promoted = services.signup_cancel_own(activity_id=activity.pk, by=request.user)
+        else:
+            get_object_or_404(Signup.objects.restrict(request.user, CHANGE), pk=signup_id, activity=activity)
+            signup, promoted = services.signup_cancel(signup_id=signup_id, by=request.user)
+        return Response(
+            {
+                "signup": serializers.SignupSerializer(signup).data,
+                "promoted": serializers.SignupSerializer(promoted, many=True).data,
+            }
+        )
+
+
+@extend_schema(tags=["activities"])
+class SignupCheckInApi(viewsets.GenericViewSet):
+    """签到 (staff): the volunteer came; the activity's length is recorded as pending hours."""
+
+    serializer_class = serializers.CheckInOutputSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[path_id("signup_pk", "报名 id")],
+        request=None,
+        responses={200: serializers.CheckInOutputSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def create(self, request, signup_pk):
+        services.require_staff(request.user)
+        signup = get_object_or_404(services.staff_rows(Signup, request.user), pk=signup_pk)
+        result = services.signup_check_in(activity_id=signup.activity_id, signup_ids=[signup.pk], by=request.user)
+        signup = Signup.objects.select_related("volunteer__resident").get(pk=signup.pk)
+        hours = ServiceHours.objects.filter(signup=signup).first()
+        return Response(
+            {
+                "signup": serializers.SignupSerializer(signup).data,
+                "hours": serializers.ServiceHoursSerializer(hours).data if hours else None,
+                "already": bool(result.already),
+            }
+        )
+
+
+def _review_output(result):
+    rate = points_per_hour()
+    hours = sum((row.hours for row in result.done), Decimal("0.00"))
+    return {
+        "done": [row.pk for row in result.done],
+        "skipped": [row.pk for row in result.skipped],
+        "hours": hours,
+        "points": (hours * rate).quantize(Decimal("0.01")),
+    }
+
+
+@extend_schema(tags=["service-hours"])
+class HoursApproveApi(viewsets.GenericViewSet):
+    """审核通过 (staff, bulk): every pending row earns hours × points-per-hour points. All or
+    nothing: an id outside the user's scope answers 404; rows already reviewed are skipped."""
+
+    serializer_class = serializers.IdsSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        request=serializers.IdsSerializer,
+        responses={200: serializers.ReviewOutputSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def create(self, request):
+        services.require_staff(request.user)
+        data = serializers.IdsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.hours_approve(hours_ids=data.validated_data["ids"], by=request.user)
+        return Response(serializers.ReviewOutputSerializer(_review_output(result)).data)
+
+
+@extend_schema(tags=["service-hours"])
+class HoursRejectApi(viewsets.GenericViewSet):
+    """不通过 (staff, bulk), with a reason; no points."""
+
+    serializer_class = serializers.RejectSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        request=serializers.RejectSerializer,
+        responses={200: serializers.ReviewOutputSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def create(self, request):
+        services.require_staff(request.user)
+        data = serializers.RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.hours_reject(
+            hours_ids=data.validated_data["ids"], reason=data.validated_data["reason"], by=request.user
+        )
+        output = _review_output(result)
+        output["points"] = Decimal("0.00")
+        return Response(serializers.ReviewOutputSerializer(output).data)
+
+
+@extend_schema(tags=["service-hours"])
+class HoursExportApi(viewsets.GenericViewSet):
+    """Approved hours per team and month of a year, as an Excel workbook (staff)."""
+
+    pagination_class = None
+    filter_backends = []
+    serializer_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="年度（默认今年）"),
+            OpenApiParameter("community", int, description="社区 id"),
+        ],
+        responses={(200, exports.XLSX): OpenApiTypes.BINARY, 400: serializers.ErrorSerializer},
+    )
+    def list(self, request):
+        services.require_staff(request.user)
+        errors = {}
+        raw_year = request.query_params.get("year", "")
+        year = timezone.localdate().year
+        if raw_year:
+            if not raw_year.isdigit() or not 2000 <= int(raw_year) <= 2100:
+                errors["year"] = [_("年度必须是 2000 到 2100 之间的整数。")]
+            else:
+                year = int(raw_year)
+        raw_community = request.query_params.get("community", "")
+        if raw_community and not raw_community.isdigit():
+            errors["community"] = [_("请输入整数编号。")]
+        if errors:
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        queryset = ServiceHours.objects.restrict(request.user, VIEW)
+        community = None
+        if raw_community:
+            community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=int(raw_community))
+            queryset = queryset.filter(community=community)
+        content = exports.hours_workbook(selectors.hours_by_team_month(queryset, year), year=year, community=community)
+        response = HttpResponse(content, content_type=exports.XLSX)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"volunteer-hours-{year}.xlsx"
+        )
+        return response
+
+
+@extend_schema(tags=["volunteer-teams"])
+class TeamJoinApi(viewsets.GenericViewSet):
+    """加入志愿服务队: a resident joins a team of their community; staff add a volunteer."""
+
+    serializer_class = serializers.TeamJoinInputSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[path_id("team_pk", "志愿服务队 id")],
+        request=serializers.TeamJoinInputSerializer,
+        responses={201: serializers.MembershipSerializer, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def create(self, request, team_pk):
+        team = get_object_or_404(VolunteerTeam.objects.restrict(request.user, VIEW), pk=team_pk)
+        data = serializers.TeamJoinInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        volunteer = data.validated_data.get("volunteer")
+        if volunteer is None:
+            membership = services.team_join(team_id=team.pk, by=request.user)
+        else:
+            services.require_staff(request.user)
+            membership = services.team_add_member(team=team, volunteer=volunteer, by=request.user)
+        return Response(serializers.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+# Workflow routes first: their fixed words must not be taken for an id.
+router.register(r"activities/(?P<activity_pk>[0-9]+)/signup", ActivitySignupApi, basename="activity-signup")
+router.register(r"activities/(?P<activity_pk>[0-9]+)/cancel", ActivityCancelApi, basename="activity-cancel")
+router.register(r"signups/(?P<signup_pk>[0-9]+)/check-in", SignupCheckInApi, basename="signup-check-in")
+router.register("service-hours/approve", HoursApproveApi, basename="hours-approve")
+router.register("service-hours/reject", HoursRejectApi, basename="hours-reject")
+router.register("service-hours/export", HoursExportApi, basename="hours-export")
+router.register(r"volunteer-teams/(?P<team_pk>[0-9]+)/join", TeamJoinApi, basename="team-join")
+router.register("volunteer-teams", VolunteerTeamViewSet, basename="volunteer-team")
+router.register("service-projects", ServiceProjectViewSet, basename="service-project")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("volunteers", VolunteerViewSet, basename="volunteer")
+router.register("signups", SignupViewSet, basename="signup")
+router.register("service-hours", ServiceHoursViewSet, basename="service-hours")
+router.register("points", PointsEntryViewSet, basename="points-entry")
