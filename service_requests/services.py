@@ -25,7 +25,7 @@ from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
 from communities.models import Compound, Resident
 from notifications.services import notify
 
-from . import calendar
+from . import calendar, summary
 from .models import Attachment, NumberSequence, RequestEvent, ServiceRequest
 from .uploads import check_images
 
@@ -74,7 +74,8 @@ def _require_staff(user, request):
 
 
 def _lock(request):
-    return ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    # The summary notes what the row counts before the step changes it (summary.record applies the difference).
+    return summary.snapshot(ServiceRequest.objects.select_for_update().get(pk=request.pk))
 
 
 def _require_status(request, allowed, action_label):
@@ -87,8 +88,9 @@ def _require_status(request, allowed, action_label):
 
 
 def _event(request, kind, by, message="", public=True, from_status=None):
-    """Record a step; a step that does not change the status records it as both from and to."""
-    return RequestEvent.objects.create(
+    """Record a step; a step that does not change the status records it as both from and to.
+    The dashboards' request summary is brought up to date in the same transaction."""
+    event = RequestEvent.objects.create(
         request=request,
         kind=kind,
         actor=by,
@@ -97,6 +99,8 @@ def _event(request, kind, by, message="", public=True, from_status=None):
         from_status=request.status if from_status is None else from_status,
         to_status=request.status,
     )
+    summary.record(request=request, event=event)
+    return event
 
 
 def _drop_pending_extension(request):

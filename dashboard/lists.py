@@ -1,0 +1,562 @@
+"""The list behind every number on a dashboard ("every number links to the list behind it").
+
+A :class:`ListSpec` names a metric (``received``, ``satisfied``, ``households_unserved`` …),
+the rows it counts and the columns shown. The rows are computed *directly* from the domain
+tables — requests, events, the registry, visits — never from the summary, restricted to the
+viewer with ``restrict()`` and narrowed to the place and the period exactly as the summary
+counts them (see ``service_requests.summary``). So a dashboard number and the length of its
+list must agree; the tests hold them to it.
+"""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from baohe.scoping import VIEW
+from service_requests.filters import overdue_q
+from service_requests.models import OPEN_STATUSES, RequestEvent, ServiceRequest
+from service_requests.summary import SATISFIED
+
+from .places import add_months
+from .selectors import PATHS, optional_model
+
+Solved = ServiceRequest.Solved
+
+
+@dataclass(frozen=True)
+class Column:
+    label: object
+    value: object  # row -> value
+    url: object = None  # row -> URL or None
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    metric: str
+    title: object
+    model: object  # () -> model class, or None when its app is not there
+    paths: str  # key of selectors.PATHS
+    rows: object  # (dashboard) -> Q or a queryset filter function
+    columns: tuple
+    related: tuple = ()
+    order: tuple = ("-pk",)
+    period: bool = True  # the period narrows the rows
+    category: bool = False  # ``?category=<group>`` narrows the rows
+    distinct: bool = False
+    base: object = None  # (dashboard) -> queryset, instead of model.objects.restrict(user)
+    extra: dict = field(default_factory=dict)
+
+    def queryset(self, dashboard, category=None):
+        model = self.model()
+        if self.base is not None:
+            queryset = self.base(dashboard)
+        else:
+            queryset = model._default_manager.restrict(dashboard.user, VIEW)
+        queryset = queryset.filter(dashboard.place.filter_for(PATHS[self.paths])).filter(self.rows(dashboard))
+        if self.category and category:
+            prefix = "request__" if self.paths == "events" else ""
+            queryset = queryset.filter(
+                Q(**{f"{prefix}category_id": category}) | Q(**{f"{prefix}category__parent_id": category})
+            )
+        if self.distinct:
+            queryset = queryset.distinct()
+        return queryset.select_related(*self.related).order_by(*self.order)
+
+
+def local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def yes_no(value):
+    if value is None:
+        return ""
+    return _("是") if value else _("否")
+
+
+def _model(app_label, name):
+    return lambda: optional_model(app_label, name)
+
+
+# --- requests -----------------------------------------------------------------------------------
+def _between(name):
+    def condition(dashboard):
+        start, end = dashboard.period.bounds()
+        return Q(**{f"{name}__gte": start, f"{name}__lt": end})
+
+    return condition
+
+
+def _and(first, extra):
+    return lambda dashboard: first(dashboard) & extra
+
+
+REQUEST = _model("service_requests", "ServiceRequest")
+REQUEST_COLUMNS = (
+    Column(gettext_lazy("编号"), lambda r: r.number, lambda r: r.get_absolute_url()),
+    Column(gettext_lazy("分类"), lambda r: str(r.category)),
+    Column(gettext_lazy("小区"), lambda r: r.compound.name),
+    Column(gettext_lazy("状态"), lambda r: r.get_status_display()),
+    Column(gettext_lazy("提交时间"), lambda r: local(r.created_at)),
+)
+REQUEST_RELATED = ("category__parent", "compound")
+
+
+def _request_spec(metric, title, rows, *extra_columns, period=True):
+    return ListSpec(
+        metric=metric,
+        title=title,
+        model=REQUEST,
+        paths="requests",
+        rows=rows,
+        columns=REQUEST_COLUMNS + extra_columns,
+        related=REQUEST_RELATED,
+        period=period,
+        category=True,
+    )
+
+
+ACCEPTED_COLUMNS = (
+    Column(gettext_lazy("签收期限"), lambda r: local(r.accept_due_at)),
+    Column(gettext_lazy("签收时间"), lambda r: local(r.accepted_at)),
+)
+RESOLVED_COLUMNS = (
+    Column(gettext_lazy("办结期限"), lambda r: local(r.resolve_due_at)),
+    Column(gettext_lazy("办结时间"), lambda r: local(r.resolved_at)),
+)
+RATED_COLUMNS = (
+    Column(gettext_lazy("是否解决"), lambda r: r.get_solved_display()),
+    Column(gettext_lazy("是否满意"), lambda r: r.get_satisfaction_display()),
+    Column(gettext_lazy("评价时间"), lambda r: local(r.rated_at)),
+)
+created = _between("created_at")
+resolved = _between("resolved_at")
+rated = _between("rated_at")
+on_time_accept = Q(accepted_at__lte=F("accept_due_at"))
+
+EVENT_COLUMNS = (
+    Column(gettext_lazy("时间"), lambda e: local(e.created_at)),
+    Column(gettext_lazy("诉求编号"), lambda e: e.request.number, lambda e: e.request.get_absolute_url()),
+    Column(gettext_lazy("分类"), lambda e: str(e.request.category)),
+    Column(gettext_lazy("小区"), lambda e: e.request.compound.name),
+    Column(gettext_lazy("说明"), lambda e: e.message),
+)
+
+
+def _event_spec(metric, title, kind):
+    return ListSpec(
+        metric=metric,
+        title=title,
+        model=_model("service_requests", "RequestEvent"),
+        paths="events",
+        rows=_and(_between("created_at"), Q(kind=kind)),
+        columns=EVENT_COLUMNS,
+        related=("request__category__parent", "request__compound"),
+        order=("-created_at", "-pk"),
+        category=True,
+    )
+
+
+SPECS = [
+    _request_spec("received", gettext_lazy("受理诉求"), created),
+    _request_spec("accepted_on_time", gettext_lazy("按时签收的诉求"), _and(created, on_time_accept), *ACCEPTED_COLUMNS),
+    _request_spec(
+        "not_accepted_on_time",
+        gettext_lazy("未按时签收的诉求"),
+        _and(created, ~Q(accepted_at__lte=F("accept_due_at")) | Q(accepted_at__isnull=True)),
+        *ACCEPTED_COLUMNS,
+    ),
+    _request_spec("resolved", gettext_lazy("办结的诉求"), resolved, *RESOLVED_COLUMNS),
+    _request_spec(
+        "resolved_on_time",
+        gettext_lazy("按期办结的诉求"),
+        _and(resolved, Q(resolved_at__lte=F("resolve_due_at"))),
+        *RESOLVED_COLUMNS,
+    ),
+    _request_spec("rated", gettext_lazy("已评价的诉求"), rated, *RATED_COLUMNS),
+    _request_spec("solved", gettext_lazy("评价为解决的诉求"), _and(rated, Q(solved=Solved.SOLVED)), *RATED_COLUMNS),
+    _request_spec("partly", gettext_lazy("评价为部分解决的诉求"), _and(rated, Q(solved=Solved.PARTLY)), *RATED_COLUMNS),
+    _request_spec(
+        "satisfied",
+        gettext_lazy("评价为满意或基本满意的诉求"),
+        _and(rated, Q(satisfaction__in=SATISFIED)),
+        *RATED_COLUMNS,
+    ),
+    _request_spec(
+        "overdue",
+        gettext_lazy("当前超时的诉求"),
+        lambda d: Q(status__in=OPEN_STATUSES) & overdue_q(d.now),
+        Column(gettext_lazy("签收期限"), lambda r: local(r.accept_due_at)),
+        Column(gettext_lazy("办结期限"), lambda r: local(r.resolve_due_at)),
+        period=False,
+    ),
+    _event_spec("returned", gettext_lazy("退单记录"), RequestEvent.Kind.RETURNED),
+    _event_spec("reopened", gettext_lazy("重办记录"), RequestEvent.Kind.REOPENED),
+]
+
+
+# --- party organisation and the registry ----------------------------------------------------------
+def _everything(dashboard):
+    return Q()
+
+
+def _uncovered(kind):
+    def base(dashboard):
+        from partybuilding.selectors import uncovered
+
+        return uncovered(kind, dashboard.user)
+
+    return base
+
+
+def _name_column(label):
+    return Column(label, lambda o: str(o), lambda o: o.get_absolute_url())
+
+
+COMMUNITY_COLUMN = Column(gettext_lazy("社区"), lambda o: o.community.name)
+HOUSEHOLD_COLUMNS = (
+    Column(gettext_lazy("小区"), lambda h: h.building.compound.name),
+    Column(gettext_lazy("住户"), lambda h: str(h), lambda h: h.get_absolute_url()),
+    COMMUNITY_COLUMN,
+)
+
+
+def _registry(metric, title, app, name, paths, columns, related=(), order=("pk",), base=None, rows=None, **kw):
+    return ListSpec(
+        metric=metric,
+        title=title,
+        model=_model(app, name),
+        paths=paths,
+        rows=rows or _everything,
+        columns=columns,
+        related=related,
+        order=order,
+        period=False,
+        base=base,
+        **kw,
+    )
+
+
+SPECS += [
+    _registry(
+        "branches",
+        gettext_lazy("党支部"),
+        "partybuilding",
+        "PartyBranch",
+        "branches",
+        (_name_column(gettext_lazy("党支部")), COMMUNITY_COLUMN),
+        related=("community",),
+        order=("community__code", "name", "pk"),
+        distinct=True,
+    ),
+    _registry(
+        "groups",
+        gettext_lazy("党小组"),
+        "partybuilding",
+        "PartyGroup",
+        "groups",
+        (
+            _name_column(gettext_lazy("党小组")),
+            Column(gettext_lazy("党支部"), lambda g: g.branch.name, lambda g: g.branch.get_absolute_url()),
+            COMMUNITY_COLUMN,
+        ),
+        related=("branch", "community"),
+        order=("community__code", "branch__name", "name", "pk"),
+        distinct=True,
+    ),
+    _registry(
+        "central_households",
+        gettext_lazy("党员中心户"),
+        "partybuilding",
+        "CentralHousehold",
+        "central_households",
+        (
+            Column(gettext_lazy("党员"), lambda c: c.member.resident.name, lambda c: c.get_absolute_url()),
+            Column(gettext_lazy("住户"), lambda c: str(c.household), lambda c: c.household.get_absolute_url()),
+            COMMUNITY_COLUMN,
+        ),
+        related=("member__resident", "household__building", "community"),
+        order=("community__code", "pk"),
+    ),
+    _registry(
+        "members",
+        gettext_lazy("党员"),
+        "partybuilding",
+        "PartyMember",
+        "members",
+        (
+            Column(
+                gettext_lazy("党员"),
+                lambda m: m.resident.name,
+                lambda m: reverse("partybuilding:member", args=[m.pk]),
+            ),
+            Column(gettext_lazy("党支部"), lambda m: m.branch.name, lambda m: m.branch.get_absolute_url()),
+            COMMUNITY_COLUMN,
+        ),
+        related=("resident", "branch", "community"),
+        order=("community__code", "branch__name", "pk"),
+    ),
+    _registry(
+        "compounds",
+        gettext_lazy("小区"),
+        "communities",
+        "Compound",
+        "compounds",
+        (_name_column(gettext_lazy("小区")), COMMUNITY_COLUMN),
+        related=("community",),
+        order=("community__code", "name", "pk"),
+    ),
+    _registry(
+        "compounds_uncovered",
+        gettext_lazy("无党支部覆盖的小区"),
+        "communities",
+        "Compound",
+        "compounds",
+        (_name_column(gettext_lazy("小区")), COMMUNITY_COLUMN),
+        related=("community",),
+        order=("community__code", "name", "pk"),
+        base=_uncovered("compounds"),
+    ),
+    _registry(
+        "buildings",
+        gettext_lazy("楼栋"),
+        "communities",
+        "Building",
+        "buildings",
+        (
+            Column(gettext_lazy("小区"), lambda b: b.compound.name),
+            _name_column(gettext_lazy("楼栋")),
+            COMMUNITY_COLUMN,
+        ),
+        related=("compound", "community"),
+        order=("community__code", "compound__name", "pk"),
+    ),
+    _registry(
+        "buildings_uncovered",
+        gettext_lazy("无党小组覆盖的楼栋"),
+        "communities",
+        "Building",
+        "buildings",
+        (
+            Column(gettext_lazy("小区"), lambda b: b.compound.name),
+            _name_column(gettext_lazy("楼栋")),
+            COMMUNITY_COLUMN,
+        ),
+        related=("compound", "community"),
+        order=("community__code", "compound__name", "pk"),
+        base=_uncovered("buildings"),
+    ),
+    _registry(
+        "households",
+        gettext_lazy("住户"),
+        "communities",
+        "Household",
+        "households",
+        HOUSEHOLD_COLUMNS,
+        related=("building__compound", "community"),
+        order=("community__code", "building_id", "unit", "room", "pk"),
+    ),
+    _registry(
+        "households_uncovered",
+        gettext_lazy("未由党员中心户联系服务的住户"),
+        "communities",
+        "Household",
+        "households",
+        HOUSEHOLD_COLUMNS,
+        related=("building__compound", "community"),
+        order=("community__code", "building_id", "unit", "room", "pk"),
+        base=_uncovered("households"),
+    ),
+]
+
+
+# --- visits, volunteers, backbones ------------------------------------------------------------------
+def _today_before(field_name):
+    return lambda d: Q(active=True, **{f"{field_name}__lt": d.today})
+
+
+PLAN_COLUMNS = (
+    Column(gettext_lazy("住户"), lambda p: str(p.household), lambda p: p.household.get_absolute_url()),
+    Column(gettext_lazy("走访规则"), lambda p: p.get_rule_display()),
+    Column(gettext_lazy("走访人"), lambda p: p.visitor_label),
+    Column(gettext_lazy("下次应走访"), lambda p: p.next_due_on),
+    COMMUNITY_COLUMN,
+)
+VISIT_COLUMNS = (
+    Column(gettext_lazy("走访时间"), lambda v: local(v.visited_at), lambda v: v.get_absolute_url()),
+    Column(gettext_lazy("住户"), lambda v: str(v.household)),
+    Column(gettext_lazy("事由"), lambda v: v.get_purpose_display()),
+    Column(gettext_lazy("走访人"), lambda v: v.visitor_label or str(v.visitor)),
+    Column(gettext_lazy("按时"), lambda v: yes_no(v.on_time)),
+)
+HOURS_COLUMNS = (
+    Column(gettext_lazy("服务日期"), lambda h: h.served_on),
+    Column(gettext_lazy("志愿者"), lambda h: h.volunteer.resident.name, lambda h: h.volunteer.get_absolute_url()),
+    Column(gettext_lazy("服务项目"), lambda h: h.project.name),
+    Column(gettext_lazy("时长(小时)"), lambda h: h.hours),
+    COMMUNITY_COLUMN,
+)
+
+
+def _served_between(dashboard):
+    first, after = dashboard.period.day_bounds()
+    return Q(status="approved", served_on__gte=first, served_on__lt=after)
+
+
+def _served_in_last_month(dashboard):
+    first = dashboard.period.end
+    return Q(status="approved", served_on__gte=first, served_on__lt=add_months(first, 1))
+
+
+def _backbones(kind, trained=False):
+    def rows(dashboard):
+        q = Q(year=dashboard.period.end.year, kind=kind)
+        return q & Q(attendances__attended=True) if trained else q
+
+    return rows
+
+
+BACKBONE_COLUMNS = (
+    Column(gettext_lazy("姓名"), lambda b: b.resident.name, lambda b: b.resident.get_absolute_url()),
+    Column(gettext_lazy("类别"), lambda b: b.get_kind_display()),
+    Column(gettext_lazy("年度"), lambda b: b.year),
+    Column(gettext_lazy("特长"), lambda b: b.specialty),
+    Column(gettext_lazy("街道"), lambda b: b.street.name),
+)
+
+SPECS += [
+    _registry(
+        "visit_plans",
+        gettext_lazy("有效走访计划"),
+        "visits",
+        "VisitPlan",
+        "visit_plans",
+        PLAN_COLUMNS,
+        related=("household__building", "community"),
+        order=("next_due_on", "pk"),
+        rows=lambda d: Q(active=True),
+    ),
+    _registry(
+        "visit_plans_overdue",
+        gettext_lazy("逾期未走访的计划"),
+        "visits",
+        "VisitPlan",
+        "visit_plans",
+        PLAN_COLUMNS,
+        related=("household__building", "community"),
+        order=("next_due_on", "pk"),
+        rows=_today_before("next_due_on"),
+    ),
+    ListSpec(
+        "visits",
+        gettext_lazy("走访记录"),
+        _model("visits", "Visit"),
+        "visits",
+        _between("visited_at"),
+        VISIT_COLUMNS,
+        related=("household__building", "visitor"),
+        order=("-visited_at", "-pk"),
+    ),
+    ListSpec(
+        "visits_on_time",
+        gettext_lazy("按时走访记录"),
+        _model("visits", "Visit"),
+        "visits",
+        _and(_between("visited_at"), Q(on_time=True)),
+        VISIT_COLUMNS,
+        related=("household__building", "visitor"),
+        order=("-visited_at", "-pk"),
+    ),
+    _registry(
+        "volunteers",
+        gettext_lazy("在册志愿者"),
+        "volunteers",
+        "Volunteer",
+        "volunteers",
+        (
+            Column(gettext_lazy("志愿者"), lambda v: v.resident.name, lambda v: v.get_absolute_url()),
+            Column(gettext_lazy("特长技能"), lambda v: v.skills),
+            Column(gettext_lazy("注册日期"), lambda v: v.joined_on),
+            COMMUNITY_COLUMN,
+        ),
+        related=("resident", "community"),
+        order=("community__code", "pk"),
+        rows=lambda d: Q(is_active=True),
+    ),
+    ListSpec(
+        "volunteer_hours",
+        gettext_lazy("志愿服务时长记录"),
+        _model("volunteers", "ServiceHours"),
+        "service_hours",
+        _served_between,
+        HOURS_COLUMNS,
+        related=("volunteer__resident", "project", "community"),
+        order=("-served_on", "-pk"),
+    ),
+    ListSpec(
+        "volunteer_hours_month",
+        gettext_lazy("当月志愿服务时长记录"),
+        _model("volunteers", "ServiceHours"),
+        "service_hours",
+        _served_in_last_month,
+        HOURS_COLUMNS,
+        related=("volunteer__resident", "project", "community"),
+        order=("-served_on", "-pk"),
+    ),
+]
+for _kind, _label, _trained_label in (
+    ("party", gettext_lazy("党员骨干"), gettext_lazy("已参加培训的党员骨干")),
+    ("mass", gettext_lazy("群众骨干"), gettext_lazy("已参加培训的群众骨干")),
+):
+    for _trained, _suffix in ((False, ""), (True, "_trained")):
+        SPECS.append(
+            ListSpec(
+                f"backbones_{_kind}{_suffix}",
+                _trained_label if _trained else _label,
+                _model("partybuilding", "Backbone"),
+                "backbones",
+                _backbones(_kind, _trained),
+                BACKBONE_COLUMNS,
+                related=("resident", "street"),
+                order=("street__code", "pk"),
+                period=False,
+                distinct=_trained,
+                extra={"trained": _trained},
+            )
+        )
+
+SPECS = {spec.metric: spec for spec in SPECS}
+
+
+def spec_for(metric):
+    spec = SPECS.get(metric)
+    if spec is None or spec.model() is None:
+        return None
+    return spec
+
+
+@lru_cache(maxsize=4096)
+def _list_prefix(level, pk):
+    """``/dashboard/<level>/<pk>/list/`` (reversed once per place: a page links to hundreds of lists)."""
+    if level == "district":
+        return reverse("dashboard:list", args=["-"])[:-2]
+    return reverse("dashboard:list_at", args=(level, pk, "-"))[:-2]
+
+
+@lru_cache(maxsize=1024)
+def _period_query(start, end):
+    return urlencode({"from": f"{start:%Y-%m}", "to": f"{end:%Y-%m}"})
+
+
+def list_url(place, metric, period, **params):
+    """The URL of the list behind a number (``params``: e.g. ``category``)."""
+    query = _period_query(period.start, period.end)
+    extra = {k: v for k, v in params.items() if v not in (None, "")}
+    if extra:
+        query = f"{query}&{urlencode(extra)}"
+    return f"{_list_prefix(place.level, place.pk)}{metric}/?{query}"

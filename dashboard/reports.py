@@ -1,0 +1,145 @@
+"""The monthly report (月度报表): one .xlsx with the standard sections, built by the worker.
+
+A :class:`~dashboard.models.ReportJob` is created by the page (``report_request``) and its
+id handed to the worker through ``baohe.jobs.enqueue_on_commit``; the task
+(:func:`report_generate`) builds the workbook section by section with the requester's own
+view of the district (``restrict()`` as on the page), writes the progress after each section,
+stores the file under ``MEDIA_ROOT/reports/`` and marks the job done. The sections are the
+page's own tables (``tables.py``) for the one month, so the report and the page agree.
+
+Idempotent: a job that is done is not built again; a job whose worker died half way
+(``acks_late`` redelivers it) is built again from the start.
+"""
+
+import logging
+import uuid
+from io import BytesIO
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from baohe.jobs import enqueue_on_commit
+from baohe.scoping import VIEW
+from communities.models import Street
+
+from . import exports, tables
+from .models import ReportJob
+from .places import Period, Place, district_place, require_dashboard_user, sees_whole_district
+from .selectors import Dashboard
+
+logger = logging.getLogger(__name__)
+
+# (sheet, builder) in the report's order: the standard sections, then the rankings.
+SECTIONS = (
+    ("organisation", gettext_lazy("组织覆盖")),
+    ("requests", gettext_lazy("诉求办理")),
+    ("trend", gettext_lazy("近12个月趋势")),
+    ("categories", gettext_lazy("分类统计")),
+    ("top_compounds", gettext_lazy("小区排行")),
+    ("children", gettext_lazy("下级排名")),
+    ("visits", gettext_lazy("走访")),
+    ("volunteers", gettext_lazy("志愿服务")),
+    ("backbones", gettext_lazy("骨干培养")),
+)
+
+
+def report_request(*, by, month, street=None):
+    """Create a report job for ``month`` of ``street`` (or the whole district) and queue it."""
+    from .tasks import generate_monthly_report
+
+    require_dashboard_user(by)
+    if street is None and not sees_whole_district(by):
+        raise ValidationError({"street": _("请选择街道：您只能查看本街道的数据。")})
+    if street is not None and not Street.objects.restrict(by, VIEW).filter(pk=street.pk).exists():
+        raise ValidationError({"street": _("您无权查看该街道。")})
+    with transaction.atomic():
+        job = ReportJob.objects.create(requested_by=by, street=street, month=month.replace(day=1))
+        enqueue_on_commit(generate_monthly_report, job.pk)
+    return job
+
+
+def _place(job):
+    user = job.requested_by
+    if job.street_id is None:
+        return district_place(user)
+    street = Street.objects.restrict(user, VIEW).select_related("district").get(pk=job.street_id)
+    return Place("street", street)
+
+
+def _progress(job_id, progress, step):
+    ReportJob.objects.filter(pk=job_id).update(progress=progress, step=str(step)[:50])
+
+
+def build_workbook(dashboard, progress=None):
+    """The report's workbook as bytes: a cover sheet, then one sheet per section."""
+    book = Workbook()
+    cover = book.active
+    cover.title = _("说明")
+    title = _("%(place)s 月度报表（%(period)s）") % {"place": dashboard.place.name, "period": dashboard.period.label}
+    cover.append([title])
+    cover["A1"].font = Font(bold=True, size=16)
+    cover.append([exports.subtitle_for(dashboard)])
+    cover.append([])
+    cover.append([_("章节")])
+    cover["A4"].font = Font(bold=True)
+    for _name, label in SECTIONS:
+        cover.append([str(label)])
+    cover.append([])
+    for line in (
+        _("响应率＝当月受理诉求中按时签收的比例；"),
+        _("解决率＝当月评价中评价为“解决”的比例（部分解决不计入）；"),
+        _("按期办结率＝当月办结诉求中在办结期限内办结的比例；"),
+        _("满意率＝当月评价中“满意”和“基本满意”的比例；"),
+        _("当前超时为生成报表时仍未办结且已超过期限的诉求。"),
+    ):
+        cover.append([line])
+    cover.column_dimensions["A"].width = 80
+    for row in cover.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=False)
+    subtitle = exports.subtitle_for(dashboard)
+    for index, (name, label) in enumerate(SECTIONS, start=1):
+        table = tables.build(name, dashboard)
+        sheet = book.create_sheet(exports.sheet_title(label))
+        exports.write_sheet(sheet, table, subtitle=subtitle)
+        if progress is not None:
+            progress(int(90 * index / len(SECTIONS)), label)
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def report_generate(*, job_id):
+    """Build the job's workbook (see the module docstring); returns the job."""
+    claimed = ReportJob.objects.filter(
+        pk=job_id, status__in=(ReportJob.Status.PENDING, ReportJob.Status.RUNNING)
+    ).update(status=ReportJob.Status.RUNNING, started_at=timezone.now(), progress=1, step="", error="")
+    job = ReportJob.objects.select_related("requested_by", "street").filter(pk=job_id).first()
+    if not claimed or job is None:
+        return job
+    try:
+        dashboard = Dashboard(user=job.requested_by, place=_place(job), period=Period.month(job.month))
+        content = build_workbook(dashboard, progress=lambda value, step: _progress(job.pk, value, step))
+        name = f"{job.month:%Y-%m}-{job.pk}-{uuid.uuid4().hex[:8]}.xlsx"
+        job.file.save(name, ContentFile(content), save=False)
+    except (OperationalError, InterfaceError):
+        raise  # transient: the task retries
+    except (DatabaseError, OSError, Http404, Street.DoesNotExist) as error:
+        logger.exception("monthly report %s failed", job_id)
+        ReportJob.objects.filter(pk=job.pk).update(
+            status=ReportJob.Status.FAILED, error=f"{error.__class__.__name__}"[:300], finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        return job
+    ReportJob.objects.filter(pk=job.pk).update(
+        status=ReportJob.Status.DONE, progress=100, step="", file=job.file.name, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job

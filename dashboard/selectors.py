@@ -1,0 +1,404 @@
+"""The numbers on a dashboard, section by section: reads only, a fixed number of queries.
+
+Requests come from the summary tables (``service_requests.summary``): one grouped query for
+the totals, the trend and the ranking of the level below, one for the category breakdown,
+one for the ten compounds with most requests. Overdue requests, the party organisation,
+visits, volunteers and backbones are live counts — single aggregates on indexed, scoped
+columns. Every query starts from ``Model.objects.restrict(user)``; the place (street,
+community, compound) is a filter on the row's own ``street``/``community``/``compound``.
+
+Visits, volunteers and backbones are read only when their app and models are there; a
+section whose data does not exist yet is ``None`` and shows "暂无数据".
+"""
+
+from collections import Counter
+from functools import cached_property
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from baohe.scoping import VIEW, user_scope
+from communities.models import Building, Community, Compound, Household, Street
+from service_requests.filters import overdue_q
+from service_requests.models import (
+    OPEN_STATUSES,
+    RequestCommunitySummary,
+    RequestCompoundSummary,
+    RequestStreetSummary,
+    RequestSummary,
+    ServiceRequest,
+)
+from service_requests.summary import COUNTERS, rates
+
+from .places import add_months
+
+# Lookups from each model to the place levels (see Place.filter_for).
+SCOPED = {"street": "street", "community": "community", "compound": "compound"}
+PATHS = {
+    "summary": {"street": "street_id", "community": "community_id", "compound": "compound_id"},
+    "requests": SCOPED,
+    "events": {"street": "street", "community": "community", "compound": "request__compound"},
+    "compounds": {"street": "street", "community": "community", "compound": "pk"},
+    "buildings": SCOPED,
+    "households": SCOPED,
+    "branches": {"street": "street", "community": "community", "compound": "compounds"},
+    "groups": {"street": "street", "community": "community", "compound": "buildings__compound"},
+    "central_households": {"street": "street", "community": "community", "compound": "household__compound"},
+    "members": {"street": "street", "community": "community", "compound": "resident__household__compound"},
+    "visit_plans": SCOPED,
+    "visits": SCOPED,
+    "volunteers": {"street": "street", "community": "community", "compound": "resident__household__compound"},
+    "service_hours": {
+        "street": "street",
+        "community": "community",
+        "compound": "volunteer__resident__household__compound",
+    },
+    "backbones": {"street": "street", "community": "community", "compound": "resident__household__compound"},
+}
+# The column naming a row's child place, per level (requests and summary rows).
+CHILD_FIELD = {"district": "street_id", "street": "community_id", "community": "compound_id"}
+CHILD_MODELS = {"street": Street, "community": Community, "compound": Compound}
+
+
+def optional_model(app_label, name):
+    """The model if its app is installed and defines it (other apps may not be finished)."""
+    if not apps.is_installed(app_label):
+        return None
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None
+
+
+def scope_key(user):
+    """What ``restrict()`` will let ``user`` see, as a short cache-key part."""
+    scope = user_scope(user, VIEW)
+    if scope is None or scope.everything:
+        return "all"
+    parts = (scope.street_ids, scope.community_ids, scope.parent_street_ids, scope.compound_ids, scope.household_ids)
+    return "-".join(",".join(str(i) for i in sorted(ids)) for ids in parts) + (f"-u{scope.user_id}")
+
+
+def summed(rows, keys=COUNTERS):
+    total = Counter()
+    for row in rows:
+        for key in keys:
+            total[key] += row.get(key) or 0
+    return total
+
+
+def with_rates(counts):
+    """The counters (0 where missing) and the four rates computed from them, as a dict."""
+    out = {name: counts.get(name) or 0 for name in COUNTERS}
+    out.update(rates(out))
+    return out
+
+
+def _sums():
+    return {name: Sum(name) for name in COUNTERS}
+
+
+class Dashboard:
+    """All sections of one place's dashboard over one period, each read on first use."""
+
+    def __init__(self, *, user, place, period, now=None):
+        self.user = user
+        self.place = place
+        self.period = period
+        self.now = now or timezone.now()
+        self.today = timezone.localdate(self.now)
+
+    def _scoped(self, model, paths_key):
+        return model._default_manager.restrict(self.user, VIEW).filter(self.place.filter_for(PATHS[paths_key]))
+
+    # --- requests (summary) ------------------------------------------------------------------
+    @property
+    def _rollup(self):
+        """The summary table holding this level's totals and its children's (by child and month)."""
+        return {
+            "district": RequestStreetSummary,
+            "street": RequestCommunitySummary,
+            "community": RequestCompoundSummary,
+            "compound": RequestCompoundSummary,
+        }[self.place.level]
+
+    @cached_property
+    def _request_rows(self):
+        """Counters per (child, month) over the period and the trend: one query."""
+        child = CHILD_FIELD.get(self.place.level)
+        group = (child, "month") if child else ("month",)
+        return list(
+            self._scoped(self._rollup, "summary")
+            .filter(month__gte=self.period.first_read, month__lte=self.period.end)
+            .order_by()
+            .values(*group)
+            .annotate(**_sums())
+        )
+
+    def _in_period(self, row):
+        return self.period.start <= row["month"] <= self.period.end
+
+    @cached_property
+    def request_totals(self):
+        """Counters over the period, the four rates and the live overdue count."""
+        totals = with_rates(summed(r for r in self._request_rows if self._in_period(r)))
+        totals["overdue"] = sum(self.overdue_by_child.values())
+        return totals
+
+    @cached_property
+    def trend(self):
+        """``[(month, counters + rates)]`` for the twelve months ending with the period."""
+        by_month = {}
+        for row in self._request_rows:
+            by_month.setdefault(row["month"], []).append(row)
+        out = []
+        for month in self.period.trend_months:
+            out.append((month, with_rates(summed(by_month.get(month, [])))))
+        return out
+
+    @cached_property
+    def overdue_by_child(self):
+        """Open requests past their current deadline now, per child place (one live query)."""
+        # status__in=OPEN first: the partial index sr_open_place holds only the open requests.
+        queryset = (
+            self._scoped(ServiceRequest, "requests")
+            .filter(status__in=OPEN_STATUSES)
+            .filter(overdue_q(self.now))
+            .order_by()
+        )
+        child = CHILD_FIELD.get(self.place.level)
+        if child is None:
+            return {self.place.pk: queryset.count()}
+        return {row[child]: row["n"] for row in queryset.values(child).annotate(n=Count("pk"))}
+
+    @cached_property
+    def categories(self):
+        """Counters and rates per category group (top-level category) over the period."""
+        model = {
+            "district": RequestStreetSummary,
+            "street": RequestStreetSummary,
+            "community": RequestCommunitySummary,
+            "compound": RequestSummary,
+        }[self.place.level]
+        rows = (
+            self._scoped(model, "summary")
+            .filter(month__gte=self.period.start, month__lte=self.period.end)
+            .order_by()
+            .values("category_id", "category__name", "category__order")
+            .annotate(**_sums())
+        )
+        out = []
+        for row in sorted(rows, key=lambda r: (r["category__order"], r["category_id"])):
+            if not any(row[name] for name in COUNTERS):
+                continue
+            counts = with_rates(row)
+            out.append({"id": row["category_id"], "name": row["category__name"], "counts": counts})
+        return out
+
+    @cached_property
+    def top_compounds(self):
+        """The ten compounds with most requests received in the period (not on a compound's page)."""
+        if self.place.level == "compound":
+            return []
+        # First the ten by requests received (one sum over the compound rows, no joins), then
+        # their counters and names (a few dozen rows).
+        in_period = self._scoped(RequestCompoundSummary, "summary").filter(
+            month__gte=self.period.start, month__lte=self.period.end
+        )
+        top = list(
+            in_period.order_by()
+            .values("compound_id")
+            .annotate(received=Sum("received"))
+            .filter(received__gt=0)
+            .order_by("-received", "compound_id")
+            .values_list("compound_id", flat=True)[:10]
+        )
+        if not top:
+            return []
+        rows = {
+            row["compound_id"]: row
+            for row in in_period.filter(compound_id__in=top)
+            .order_by()
+            .values("compound_id", "compound__name", "compound__community__name")
+            .annotate(**_sums())
+        }
+        return [
+            {
+                "id": pk,
+                "name": rows[pk]["compound__name"],
+                "community": rows[pk]["compound__community__name"],
+                "counts": with_rates(rows[pk]),
+            }
+            for pk in top
+        ]
+
+    @cached_property
+    def children(self):
+        """The places one level down that the user may see, each with its counters and rates."""
+        level = self.place.child_level
+        if level is None:
+            return []
+        model = CHILD_MODELS[level]
+        parent = {"street": "district", "community": "street", "compound": "community"}[level]
+        objects = model._default_manager.restrict(self.user, VIEW).filter(**{parent: self.place.pk})
+        child = CHILD_FIELD[self.place.level]
+        per_child = {}
+        for row in self._request_rows:
+            if self._in_period(row):
+                per_child.setdefault(row[child], []).append(row)
+        out = []
+        for obj in objects.order_by(*(("code",) if level != "compound" else ("name", "pk"))):
+            counts = with_rates(summed(per_child.get(obj.pk, [])))
+            counts["overdue"] = self.overdue_by_child.get(obj.pk, 0)
+            out.append({"level": level, "obj": obj, "counts": counts})
+        return out
+
+    # --- party organisation (live, cached for a few minutes) ----------------------------------------
+    @cached_property
+    def organisation(self):
+        """Branches, groups, central households and members, and what is not yet covered.
+
+        Counted live, but the coverage of a whole district means anti-joins over every household
+        (about a second at 450,000 households), so the result is kept in the cache for
+        ``DASHBOARD_CACHE_SECONDS`` (default 600; 0 turns the cache off) per place and per
+        scope: a registry change shows within that time.
+        """
+        seconds = getattr(settings, "DASHBOARD_CACHE_SECONDS", 600)
+        if not seconds:
+            return self._organisation()
+        key = f"dashboard:organisation:{self.place.key}:{scope_key(self.user)}"
+        value = cache.get(key)
+        if value is None:
+            value = self._organisation()
+            cache.set(key, value, seconds)
+        return value
+
+    def _organisation(self):
+        from partybuilding import selectors as party
+        from partybuilding.models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
+
+        def count(model, key):
+            return self._scoped(model, key).order_by().aggregate(n=Count("pk", distinct=True))["n"]
+
+        out = {
+            "branches": count(PartyBranch, "branches"),
+            "groups": count(PartyGroup, "groups"),
+            "central_households": count(CentralHousehold, "central_households"),
+            "members": count(PartyMember, "members"),
+        }
+        level, pk = self.place.level, self.place.pk
+        if level == "compound":
+            # coverage_counts() narrows by street or community; a compound's rows by their own columns.
+            for kind, model, key in (
+                ("compounds", Compound, "compounds"),
+                ("buildings", Building, "buildings"),
+                ("households", Household, "households"),
+            ):
+                scoped = self._scoped(model, key)
+                out[f"{kind}_total"] = scoped.order_by().count()
+                out[f"{kind}_uncovered"] = (
+                    party.uncovered(kind, self.user).filter(self.place.filter_for(PATHS[key])).count()
+                )
+        else:
+            coverage = party.coverage_counts(
+                self.user,
+                community=pk if level == "community" else None,
+                street=pk if level == "street" else None,
+            )
+            out.update(
+                compounds_total=coverage["compounds_total"],
+                compounds_uncovered=coverage["compounds_without_branch"],
+                buildings_total=coverage["buildings_total"],
+                buildings_uncovered=coverage["buildings_without_group"],
+                households_total=coverage["households_total"],
+                households_uncovered=coverage["households_unserved"],
+            )
+        return out
+
+    # --- visits, volunteers, backbones (live, when their apps are there) --------------------------
+    @cached_property
+    def visits(self):
+        VisitPlan = optional_model("visits", "VisitPlan")
+        Visit = optional_model("visits", "Visit")
+        if VisitPlan is None or Visit is None:
+            return None
+        plans = (
+            self._scoped(VisitPlan, "visit_plans")
+            .order_by()
+            .aggregate(
+                planned=Count("pk", filter=Q(active=True)),
+                overdue=Count("pk", filter=Q(active=True, next_due_on__lt=self.today)),
+            )
+        )
+        start, end = self.period.bounds()
+        done = (
+            self._scoped(Visit, "visits")
+            .filter(visited_at__gte=start, visited_at__lt=end)
+            .order_by()
+            .aggregate(done=Count("pk"), on_time=Count("pk", filter=Q(on_time=True)))
+        )
+        return {**plans, **done}
+
+    @cached_property
+    def volunteers(self):
+        Volunteer = optional_model("volunteers", "Volunteer")
+        ServiceHours = optional_model("volunteers", "ServiceHours")
+        if Volunteer is None or ServiceHours is None:
+            return None
+        active = self._scoped(Volunteer, "volunteers").filter(is_active=True).order_by().count()
+        first, after = self.period.day_bounds()
+        month_first, month_after = self.period.end, add_months(self.period.end, 1)
+        in_period = Q(served_on__gte=first, served_on__lt=after)
+        in_month = Q(served_on__gte=month_first, served_on__lt=month_after)
+        zero = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
+        hours = (
+            self._scoped(ServiceHours, "service_hours")
+            .filter(status=ServiceHours.Status.APPROVED)
+            .filter(in_period | in_month)
+            .order_by()
+            .aggregate(
+                period_hours=Coalesce(Sum("hours", filter=in_period), zero),
+                people=Count("volunteer", filter=in_period, distinct=True),
+                month_hours=Coalesce(Sum("hours", filter=in_month), zero),
+                month_people=Count("volunteer", filter=in_month, distinct=True),
+            )
+        )
+        return {"active": active, **hours}
+
+    @cached_property
+    def backbones(self):
+        """千万工程 for the year of the period's last month: selected and trained against the target
+        (targets are set per street: none for a community or compound)."""
+        from partybuilding.models import Attendance, Backbone
+
+        BackboneTarget = optional_model("partybuilding", "BackboneTarget")
+        year = self.period.end.year
+        party, mass = Backbone.Kind.PARTY, Backbone.Kind.MASS
+        # An uncorrelated IN (a hashed subplan), not a join: no duplicate rows, so no COUNT(DISTINCT).
+        trained = Q(pk__in=Attendance.objects.filter(attended=True).values("backbone_id"))
+        counts = (
+            self._scoped(Backbone, "backbones")
+            .filter(year=year)
+            .order_by()
+            .aggregate(
+                party=Count("pk", filter=Q(kind=party)),
+                mass=Count("pk", filter=Q(kind=mass)),
+                party_trained=Count("pk", filter=Q(kind=party) & trained),
+                mass_trained=Count("pk", filter=Q(kind=mass) & trained),
+            )
+        )
+        target = {"party_quota": None, "mass_quota": None}
+        if BackboneTarget is not None and self.place.level in ("district", "street"):
+            targets = BackboneTarget.objects.restrict(self.user, VIEW).filter(year=year)
+            if self.place.level == "street":
+                targets = targets.filter(street_id=self.place.pk)
+            target = targets.order_by().aggregate(
+                party_quota=Sum("party_quota"), mass_quota=Sum("mass_quota"), n=Count("pk")
+            )
+            if not target.pop("n"):
+                target = {"party_quota": None, "mass_quota": None}
+        return {"year": year, **counts, **target}

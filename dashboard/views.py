@@ -1,0 +1,288 @@
+"""Dashboard pages (/dashboard/…): thin views over ``selectors``, ``tables`` and ``lists``.
+
+Every view signs the user in, refuses anyone but officials (403) and finds its place through
+``restrict()`` (404 outside the user's scope, like a missing place). A street official who
+opens /dashboard/ lands on their street. Numbers come from one :class:`Dashboard` per
+request, so each page and endpoint costs a fixed number of queries whatever the data.
+"""
+
+from urllib.parse import quote
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import exports, tables
+from .forms import ReportForm
+from .lists import spec_for
+from .models import ReportJob
+from .places import (
+    LEVEL_LABELS,
+    Period,
+    add_months,
+    home_street,
+    month_label,
+    place_for,
+    require_dashboard_user,
+    sees_whole_district,
+)
+from .reports import report_request
+from .selectors import Dashboard
+
+LIST_PAGE_SIZE = 50
+LIST_EXPORT_MAX = 10_000
+PAGE_TABLES = ("requests", "trend", "categories", "top_compounds", "children", "organisation", "visits", "volunteers")
+
+
+def _dashboard(request, level, pk):
+    place = place_for(request.user, level, pk)
+    period, error = Period.from_query(request.GET)
+    return Dashboard(user=request.user, place=place, period=period), error
+
+
+def _xlsx_response(content, filename):
+    response = HttpResponse(content, content_type=exports.XLSX)
+    response["Content-Disposition"] = _content_disposition(filename)
+    return response
+
+
+def _content_disposition(filename):
+    return f"attachment; filename=\"dashboard.xlsx\"; filename*=UTF-8''{quote(filename)}"
+
+
+# --- the dashboard page -----------------------------------------------------------------------------
+@login_required
+def page(request, level="district", pk=None):
+    require_dashboard_user(request.user)
+    if level == "district" and not sees_whole_district(request.user):
+        street = home_street(request.user)
+        if street is None:
+            raise Http404
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(reverse("dashboard:page_at", args=("street", street.pk)) + query)
+    dashboard, error = _dashboard(request, level, pk)
+    sort = request.GET.get("sort", "")
+    built = {name: tables.build(name, dashboard, sort) for name in PAGE_TABLES}
+    built["backbones"] = tables.build("backbones", dashboard)
+    place = dashboard.place
+    for name, built_table in built.items():
+        params = {**dashboard.period.params(), "format": "xlsx"}
+        if name == "children":
+            params["sort"] = built_table.sort
+        built_table.export_url = f"{place.url('table', name)}?{urlencode(params)}"
+    requests_table = built["requests"]
+    kpis = [
+        {"key": key, "label": row[0].value, "cell": row[1], "num": row[2], "den": row[3]}
+        for key, row in zip(requests_table.keys, requests_table.rows, strict=True)
+    ]
+    context = {
+        "place": place,
+        "dashboard": dashboard,
+        "period": dashboard.period,
+        "period_error": error,
+        "tables": built,
+        "kpis": kpis,
+        "ancestors": [(a, _ancestor_url(request.user, a)) for a in place.ancestors()],
+        "chart_url": f"{place.url('chart_data')}?{urlencode(dashboard.period.params())}",
+        "period_query": urlencode(dashboard.period.params()),
+        "sort": built["children"].sort,
+        "level_label": LEVEL_LABELS[place.level],
+        "trend_end": month_label(dashboard.period.end),
+    }
+    if place.level in ("district", "street"):
+        jobs = ReportJob.objects.filter(requested_by=request.user).select_related("street")[:5]
+        last_month = add_months(dashboard.period.end, -1) if dashboard.period.end == _this_month() else None
+        context.update(
+            report_form=ReportForm(
+                user=request.user,
+                initial={"month": f"{(last_month or dashboard.period.end):%Y-%m}", "place": place.key},
+            ),
+            report_jobs=jobs,
+        )
+    return render(request, "dashboard/page.html", context)
+
+
+def _this_month():
+    return Period.last_months(1).end
+
+
+def _ancestor_url(user, ancestor):
+    if ancestor.level == "district" and not sees_whole_district(user):
+        return None
+    return ancestor.url()
+
+
+@login_required
+def chart_data(request, level="district", pk=None):
+    """The charts' data as JSON (trend, categories, the level below): a fixed number of queries."""
+    dashboard, _error = _dashboard(request, level, pk)
+    place, period = dashboard.place, dashboard.period
+    from .lists import list_url
+
+    def pct(value):
+        return None if value is None else round(value * 100, 1)
+
+    trend = {
+        "labels": [f"{month:%Y-%m}" for month, _c in dashboard.trend],
+        "received": [c["received"] for _m, c in dashboard.trend],
+        "resolved": [c["resolved"] for _m, c in dashboard.trend],
+        "response_rate": [pct(c["response_rate"]) for _m, c in dashboard.trend],
+        "satisfaction_rate": [pct(c["satisfaction_rate"]) for _m, c in dashboard.trend],
+        "urls": [list_url(place, "received", Period.month(month)) for month, _c in dashboard.trend],
+    }
+    categories = {
+        "names": [row["name"] for row in dashboard.categories],
+        "received": [row["counts"]["received"] for row in dashboard.categories],
+        "urls": [list_url(place, "received", period, category=row["id"]) for row in dashboard.categories],
+    }
+    child_level = place.child_level
+    children = {
+        "label": str(LEVEL_LABELS[child_level]) if child_level else "",
+        "names": [c["obj"].name for c in dashboard.children],
+        "received": [c["counts"]["received"] for c in dashboard.children],
+        "response_rate": [pct(c["counts"]["response_rate"]) for c in dashboard.children],
+        "satisfaction_rate": [pct(c["counts"]["satisfaction_rate"]) for c in dashboard.children],
+        "urls": [
+            f"{reverse('dashboard:page_at', args=(child_level, c['obj'].pk))}?{urlencode(period.params())}"
+            for c in dashboard.children
+        ],
+    }
+    series = {
+        "received": _("受理"),
+        "resolved": _("办结"),
+        "response_rate": _("响应率(%)"),
+        "satisfaction_rate": _("满意率(%)"),
+        "count": _("件"),
+        "rate": "%",
+    }
+    return JsonResponse(
+        {
+            "place": {"level": place.level, "name": place.name},
+            "period": period.params(),
+            "series": series,
+            "trend": trend,
+            "categories": categories,
+            "children": children,
+        }
+    )
+
+
+@login_required
+def table(request, name, level="district", pk=None):
+    """One table of the page: ``?format=xlsx`` downloads it as Excel, otherwise JSON."""
+    if name not in tables.BUILDERS:
+        raise Http404
+    dashboard, _error = _dashboard(request, level, pk)
+    built = tables.build(name, dashboard, request.GET.get("sort", ""))
+    if request.GET.get("format") == "xlsx":
+        filename = (
+            f"{dashboard.place.name}-{built.title}-{dashboard.period.start:%Y%m}-{dashboard.period.end:%Y%m}.xlsx"
+        )
+        return _xlsx_response(exports.table_workbook(built, dashboard), filename)
+    return JsonResponse(
+        {
+            "name": built.name,
+            "title": str(built.title),
+            "columns": [str(c.label) for c in built.columns],
+            "rows": [
+                [{"value": _json_value(cell), "kind": cell.kind, "url": cell.url} for cell in row] for row in built.rows
+            ],
+            "available": built.available,
+        }
+    )
+
+
+def _json_value(cell):
+    if cell.kind == "hours" and cell.value is not None:
+        return str(cell.value)
+    return cell.value
+
+
+# --- the list behind a number ------------------------------------------------------------------------
+@login_required
+def list_view(request, metric, level="district", pk=None):
+    spec = spec_for(metric)
+    if spec is None:
+        raise Http404
+    dashboard, error = _dashboard(request, level, pk)
+    category = request.GET.get("category", "")
+    category = int(category) if category.isdigit() else None
+    queryset = spec.queryset(dashboard, category=category)
+    if request.GET.get("format") == "xlsx":
+        content = exports.list_workbook(spec, dashboard, queryset, limit=LIST_EXPORT_MAX)
+        return _xlsx_response(content, f"{dashboard.place.name}-{spec.title}.xlsx")
+    paginator = Paginator(queryset, LIST_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    rows = [
+        [(column.value(obj), column.url(obj) if column.url else None) for column in spec.columns] for obj in page_obj
+    ]
+    base_query = {k: v for k, v in request.GET.items() if k not in ("page", "format")}
+    place = dashboard.place
+    return render(
+        request,
+        "dashboard/list.html",
+        {
+            "spec": spec,
+            "place": place,
+            "period": dashboard.period,
+            "period_error": error,
+            "page_obj": page_obj,
+            "rows": rows,
+            "count": paginator.count,
+            "columns": [str(c.label) for c in spec.columns],
+            "query": urlencode(base_query),
+            "back_url": f"{place.url()}?{urlencode(dashboard.period.params())}",
+            "export_url": f"?{urlencode({**base_query, 'format': 'xlsx'})}",
+            "ancestors": [(a, _ancestor_url(request.user, a)) for a in place.ancestors()],
+            "category": category,
+            "export_max": LIST_EXPORT_MAX,
+        },
+    )
+
+
+# --- monthly reports -----------------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def reports(request):
+    """GET: the user's report jobs. POST: request a new one (then its progress page)."""
+    require_dashboard_user(request.user)
+    form = ReportForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = report_request(by=request.user, month=form.cleaned_data["month"], street=form.cleaned_data["street"])
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            return redirect(job.get_absolute_url())
+    jobs = ReportJob.objects.filter(requested_by=request.user).select_related("street")[:50]
+    status = 400 if request.method == "POST" else 200
+    return render(request, "dashboard/reports.html", {"form": form, "jobs": jobs}, status=status)
+
+
+@login_required
+def report(request, pk):
+    """A report job's progress (polled by htmx every second until it is finished)."""
+    require_dashboard_user(request.user)
+    job = get_object_or_404(ReportJob.objects.select_related("street"), pk=pk, requested_by=request.user)
+    template = "dashboard/_report_progress.html" if request.headers.get("HX-Request") else "dashboard/report.html"
+    return render(request, template, {"job": job, "month_label": month_label(job.month)})
+
+
+@login_required
+def report_download(request, pk):
+    """The finished report, for the user who asked for it only (404 for anyone else)."""
+    require_dashboard_user(request.user)
+    job = get_object_or_404(ReportJob, pk=pk, requested_by=request.user, status=ReportJob.Status.DONE)
+    if not job.file:
+        raise Http404
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    return FileResponse(handle, as_attachment=True, filename=job.download_name, content_type=exports.XLSX)
