@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "baohe.context_processors.portal",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -214,14 +216,66 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The beat schedule: a dict reviewed like code. Scans find due work in indexed columns,
-# so a missed tick loses nothing. Later capabilities add their scans here.
-CELERY_BEAT_SCHEDULE = {}
+# so a missed tick loses nothing; ``expires`` drops a tick the worker did not get to before
+# the next one (no pile-up after an outage). Later capabilities add their scans here.
+CELERY_BEAT_SCHEDULE = {
+    "scan-deadlines": {
+        "task": "service_requests.tasks.scan_deadlines",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "scan-due-visits": {
+        "task": "visits.tasks.scan_due_visits",
+        "schedule": 900.0,
+        "options": {"expires": 840},
+    },
+    "scan-meeting-reminders": {
+        "task": "meetings.tasks.scan_meeting_reminders",
+        "schedule": 3600.0,
+        "options": {"expires": 3300},
+    },
+    "dispatch-pending": {
+        "task": "notifications.tasks.dispatch_pending",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "heartbeat": {"task": "baohe.heartbeat", "schedule": 30.0, "options": {"expires": 25}},
+    "daily-digest": {
+        "task": "notifications.tasks.send_daily_digest",
+        "schedule": crontab(hour=8, minute=0),  # CELERY_TIMEZONE: 08:00 Asia/Shanghai
+        "options": {"expires": 3600},
+    },
+}
+
+# --- Notifications and reminders ------------------------------------------------------------
+# A delivery is retried after BACKOFF × 2ⁿ seconds and given up after MAX_ATTEMPTS. A worker
+# holds a claimed delivery for LEASE seconds (longer than an SMTP or SMS timeout): if it dies
+# meanwhile, the delivery is sent again after that.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 6)
+NOTIFICATIONS_BACKOFF_SECONDS = env_int("NOTIFICATIONS_BACKOFF_SECONDS", 60)
+NOTIFICATIONS_SEND_LEASE_SECONDS = env_int("NOTIFICATIONS_SEND_LEASE_SECONDS", 120)
+NOTIFICATIONS_DISPATCH_BATCH = env_int("NOTIFICATIONS_DISPATCH_BATCH", 200)
+NOTIFICATIONS_DISPATCH_SECONDS = env_int("NOTIFICATIONS_DISPATCH_SECONDS", 20)
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 2000)
 
 # --- Cache ----------------------------------------------------------------------------------
+# "heartbeat" holds the worker's last heartbeat for /healthz (see baohe/celery.py): it must be
+# shared by the web and worker processes, so without Redis it is a file cache under VAR_DIR.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+        "heartbeat": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "baohe",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "heartbeat": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"},
+    }
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -13,6 +13,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
+class NotificationQuerySet(models.QuerySet):
+    def restrict(self, user, action="view"):
+        """A notification belongs to its recipient alone: anyone else gets nothing (404), admins too."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self):
+        return self.filter(read_at=None)
+
+
 class Notification(models.Model):
     """One message to one person."""
 
@@ -26,6 +37,8 @@ class Notification(models.Model):
     dedupe_key = models.CharField(_("去重键"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("通知")
@@ -41,6 +54,10 @@ class Notification(models.Model):
 
     def get_absolute_url(self):
         return reverse("notifications:open", args=[self.pk])
+
+    @property
+    def is_read(self):
+        return self.read_at is not None
 
 
 class Delivery(models.Model):

@@ -1,0 +1,37 @@
+"""The notification preferences form."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from baohe.masking import mask_mobile
+
+
+class PreferenceForm(forms.Form):
+    """Which channels a person is told on, besides the inbox (always on)."""
+
+    sms = forms.BooleanField(label=_("短信通知"), required=False)
+    email = forms.BooleanField(label=_("邮件通知"), required=False)
+    daily_digest = forms.BooleanField(
+        label=_("每日汇总邮件"), required=False, help_text=_("每天 8:00 把前一天的未读通知汇总发到邮箱。")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["sms"].help_text = (
+            _("发送到 %(mobile)s。") % {"mobile": mask_mobile(user.mobile)}
+            if user.mobile
+            else _("您的账号没有手机号。")
+        )
+        self.fields["email"].help_text = (
+            _("发送到 %(email)s。") % {"email": user.email} if user.email else _("您的账号没有邮箱地址。")
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sms") and not self.user.mobile:
+            self.add_error("sms", _("您的账号没有手机号，无法接收短信。"))
+        if (data.get("email") or data.get("daily_digest")) and not self.user.email:
+            field = "email" if data.get("email") else "daily_digest"
+            self.add_error(field, _("您的账号没有邮箱地址，无法接收邮件。"))
+        return data
