@@ -30,7 +30,16 @@ class EventInline(admin.TabularInline):
 class ServiceRequestAdmin(admin.ModelAdmin):
     """Read-mostly: state changes go through the services (the request pages or the API)."""
 
-    list_display = ("number", "category", "compound", "community", "status", "channel", "accept_due_at", "resolve_due_at")
+    list_display = (
+        "number",
+        "category",
+        "compound",
+        "community",
+        "status",
+        "channel",
+        "accept_due_at",
+        "resolve_due_at",
+    )
     list_filter = ("status", "channel", "category", "street")
     search_fields = ("number", "description")
     list_select_related = ("category", "compound", "community")
