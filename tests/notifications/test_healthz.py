@@ -30,6 +30,8 @@ def broker(monkeypatch):
     """``broker(url)`` points the Celery app at another broker for this test."""
 
     def use(url):
+        # Celery reads CELERY_BROKER_URL from the environment before its own setting (CI sets it).
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         monkeypatch.setattr(app.conf, "broker_url", url)  # (broker_write_url follows it when unset)
 
     return use
