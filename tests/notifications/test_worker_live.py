@@ -147,11 +147,15 @@ class Worker:
 
 
 @pytest.fixture
-def use_broker():
-    """``use_broker(url)``: this process's Celery app sends to ``url`` (restored afterwards)."""
+def use_broker(monkeypatch):
+    """``use_broker(url)``: this process's Celery app sends to ``url`` (restored afterwards).
+
+    Celery reads CELERY_BROKER_URL from the environment before its own setting (CI sets it),
+    so the variable is switched too."""
     original = app.conf.broker_url
 
     def switch(url):
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         app.conf.broker_url = url
         app._pool = None
         app.amqp._producer_pool = None
