@@ -19,7 +19,7 @@ help:
 	@echo "make lint / fmt        ruff check + format check / apply ruff fixes and formatting"
 	@echo "make messages          update and compile the English translation"
 	@echo "make migrations-check  fail when a model change has no migration"
-	@echo "make bench             how to run the benchmarks in bench/"
+	@echo "make bench             district-scale data on PostgreSQL + load benchmarks (BENCH_ARGS=... passes options)"
 
 # --- virtualenv: created once, reinstalled only when a requirements file is newer than the stamp
 venv: $(STAMP)
@@ -60,6 +60,10 @@ messages: venv
 migrations-check: venv
 	$(PY) manage.py makemigrations --check --dry-run
 
-bench:
-	@echo "Benchmarks are not part of 'make test'. See bench/README.md for how to generate"
-	@echo "district-scale data and run them; results go to bench/results/ (git-ignored)."
+# --- benchmarks (not part of `make test`): PostgreSQL at BENCH_POSTGRES (default
+# postgres://postgres@127.0.0.1:5432); seeds bench_100k and bench_1m with `seed_baohe --scale
+# district`, serves them with gunicorn, loads them on loopback, prints the table and writes it
+# into bench/README.md (JSON in bench/results/, git-ignored). See bench/README.md.
+BENCH_ARGS ?=
+bench: venv
+	$(PY) bench/run.py $(BENCH_ARGS)
