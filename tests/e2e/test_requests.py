@@ -1,0 +1,118 @@
+"""A request's whole life in a real browser (issue 3's journey), on the seeded demo district.
+
+A resident files a request with two photos on a phone; staff of that community find it at the
+top of their queue, accept, assign, reply and resolve it on a desktop; the resident sees every
+step and rates it 不满意, which reopens it with a new deadline.
+"""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from accounts.demo import PASSWORD
+from communities.demo import HARMONY_NAME, QINGHUA
+from communities.models import Resident
+from service_requests.models import RequestEvent, ServiceRequest
+
+
+@pytest.fixture
+def seeded():
+    call_command("seed_baohe", "--quiet-logins")
+
+
+def png_file(tmp_path, name, colour):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "PNG")
+    path = tmp_path / name
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def open_step(page, name):
+    panel = page.locator(f"details[data-step='{name}']")
+    panel.locator("summary").click()
+    return panel
+
+
+def test_resident_files_staff_handle_resident_reopens(
+    seeded, phone_page, desktop_page, live_server, login, shot, tmp_path
+):
+    resident = Resident.objects.select_related("user").get(
+        user__isnull=False, household__building__name=HARMONY_NAME, household__compound__name=QINGHUA
+    )
+
+    # --- the resident files a request with two photos, on a phone ---------------------------------
+    phone = phone_page
+    login(phone, live_server, resident.user.username, PASSWORD)
+    phone.goto(f"{live_server.url}/requests/submit/")
+    form = phone.locator("[data-testid=submit-form]")
+    category = form.locator("select[name=category]")
+    category.select_option(index=1)
+    form.locator("textarea[name=description]").fill("5栋2单元楼道灯坏了一周，晚上看不见台阶。")
+    form.locator("input[name=photos]").set_input_files(
+        [png_file(tmp_path, "a.png", "red"), png_file(tmp_path, "b.png", "blue")]
+    )
+    shot(phone, "requests-01-resident-submit")
+    form.locator("[data-testid=submit]").click()
+    phone.wait_for_load_state()
+    request = ServiceRequest.objects.get(submitted_by=resident.user, description__startswith="5栋2单元楼道灯")
+    assert request.status == ServiceRequest.Status.SUBMITTED
+    assert request.attachments.count() == 2
+    assert request.number in phone.locator("[data-testid=request-number]").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(phone, "requests-02-resident-submitted")
+
+    # --- staff of that community: top of the queue, accept, assign, reply, resolve -----------------
+    desk = desktop_page
+    login(desk, live_server, "staff_qinghua", PASSWORD)
+    desk.goto(f"{live_server.url}/requests/queue/?status=submitted")
+    shot(desk, "requests-03-staff-queue")
+    assert request.number in desk.locator("table").inner_text()
+    desk.goto(f"{live_server.url}{request.get_absolute_url()}")
+    desk.locator("button[data-action=accept]").first.click()
+    desk.wait_for_load_state()
+    request.refresh_from_db()
+    assert request.status == ServiceRequest.Status.ACCEPTED
+
+    panel = open_step(desk, "assign")
+    panel.locator("select[name$=assignee]").select_option(index=1)
+    panel.locator("button[data-action=assign]").click()
+    desk.wait_for_load_state()
+    request.refresh_from_db()
+    assert request.status == ServiceRequest.Status.IN_PROGRESS
+
+    panel = open_step(desk, "reply")
+    panel.locator("textarea[name$=message]").fill("已联系物业，明天上午更换灯泡。")
+    panel.locator("button[data-action=reply]").click()
+    desk.wait_for_load_state()
+
+    panel = open_step(desk, "resolve")
+    panel.locator("textarea[name$=message]").fill("楼道灯已更换，经检查正常。")
+    panel.locator("button[data-action=resolve]").click()
+    desk.wait_for_load_state()
+    request.refresh_from_db()
+    assert request.status == ServiceRequest.Status.RESOLVED
+    shot(desk, "requests-04-staff-resolved")
+    first_due = request.resolve_due_at
+
+    # --- the resident sees every step and rates it 不满意: it reopens -------------------------------
+    phone.goto(f"{live_server.url}{request.get_absolute_url()}")
+    page_text = phone.locator("body").inner_text()
+    for text in ("已联系物业，明天上午更换灯泡。", "楼道灯已更换，经检查正常。"):
+        assert text in page_text
+    rating = phone.locator("[data-testid=rating]")
+    rating.locator("label.choice-solved").click()  # the radios are button-styled labels
+    rating.locator("label.choice-unsatisfied").click()
+    shot(phone, "requests-05-resident-rating")
+    rating.locator("[data-testid=rate]").click()
+    phone.wait_for_load_state()
+    request.refresh_from_db()
+    assert request.status == ServiceRequest.Status.IN_PROGRESS
+    assert request.reopen_count == 1
+    # A new resolve limit counted from the reopening (the same working day here, so not earlier).
+    assert request.resolve_due_at >= first_due
+    assert request.resolve_due_at > request.events.get(kind=RequestEvent.Kind.REOPENED).created_at
+    assert request.events.filter(kind=RequestEvent.Kind.REOPENED).count() == 1
+    shot(phone, "requests-06-resident-reopened")
