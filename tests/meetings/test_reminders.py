@@ -15,8 +15,9 @@ from .conftest import local, plan, two_decisions
 
 @pytest.fixture
 def now():
-    """10:00 today, local time: inside the hours the scan sends."""
-    return local(timezone.localdate(), 10)
+    """10:00 yesterday, local time: inside the hours the scan sends, and always in the past (the
+    services refuse a meeting "held" later than the real clock, whatever hour the suite runs)."""
+    return local(timezone.localdate() - timedelta(days=1), 10)
 
 
 def minutes_notes(meeting):
@@ -98,19 +99,19 @@ def test_action_items_due_are_reminded_to_their_owner_once(world, staff_a, secre
     body = ActionItem.objects.get(owner=None)  # the property company: its reminder goes to the organiser
     assert scan(now)["action_due"] == 0
 
-    ActionItem.objects.filter(pk=own.pk).update(due_on=timezone.localdate() + timedelta(days=3))
+    ActionItem.objects.filter(pk=own.pk).update(due_on=timezone.localdate(now) + timedelta(days=3))
     assert scan(now)["action_due"] == 0
-    ActionItem.objects.update(due_on=timezone.localdate() + timedelta(days=2))
+    ActionItem.objects.update(due_on=timezone.localdate(now) + timedelta(days=2))
     assert scan(now, times=3)["action_due"] == 2
     notes = dict(
         Notification.objects.filter(kind="meeting.action_due").values_list("dedupe_key", "recipient__username")
     )
     assert notes == {f"action:{own.pk}:due": "secretary_a", f"action:{body.pk}:due": "staff_a"}
     title = Notification.objects.get(dedupe_key=f"action:{own.pk}:due").title
-    due = timezone.localdate() + timedelta(days=2)
+    due = timezone.localdate(now) + timedelta(days=2)
     assert title == f"决议事项将于 2 天后到期（{due}）：入户劝导并组织清运"
 
-    ActionItem.objects.update(due_on=timezone.localdate() - timedelta(days=1))
+    ActionItem.objects.update(due_on=timezone.localdate(now) - timedelta(days=1))
     assert scan(now)["action_due"] == 0
     assert Notification.objects.filter(kind="meeting.action_due").count() == 2
 

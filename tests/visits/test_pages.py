@@ -208,7 +208,7 @@ def coverage_row(response, compound):
 
 def test_coverage_counts_flagged_plans_on_time_and_overdue(visiting, district, client_for, staff_a):
     services.visit_record(by=visiting.central, household=visiting.alone, purpose=Purpose.HEALTH)
-    set_due(visiting.monthly, -1)
+    set_due(visiting.monthly, -2)  # due two days ago: the visit an hour ago is late, whatever the hour
     services.visit_record(
         by=visiting.central,
         household=visiting.served,
