@@ -256,7 +256,9 @@ NOTIFICATIONS_BACKOFF_SECONDS = env_int("NOTIFICATIONS_BACKOFF_SECONDS", 60)
 NOTIFICATIONS_SEND_LEASE_SECONDS = env_int("NOTIFICATIONS_SEND_LEASE_SECONDS", 120)
 NOTIFICATIONS_DISPATCH_BATCH = env_int("NOTIFICATIONS_DISPATCH_BATCH", 200)
 NOTIFICATIONS_DISPATCH_SECONDS = env_int("NOTIFICATIONS_DISPATCH_SECONDS", 20)
-REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 2000)
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 5000)
+# Connections the deadline scan claims a backlog with at once (PostgreSQL; see reminders.py).
+REMINDER_SCAN_WORKERS = env_int("REMINDER_SCAN_WORKERS", 2)
 
 # --- Cache ----------------------------------------------------------------------------------
 # "heartbeat" holds the worker's last heartbeat for /healthz (see baohe/celery.py): it must be

@@ -36,7 +36,7 @@ from rest_framework.views import APIView
 
 from baohe.api_router import router
 
-from . import serializers, services
+from . import selectors, serializers, services
 from .filters import (
     ServiceRequestFilter,
     assigned_to_me_q,
@@ -218,9 +218,7 @@ class RequestEventListApi(APIView):
     @extend_schema(responses={200: serializers.RequestEventSerializer(many=True), 404: NOT_FOUND})
     def get(self, request, pk):
         service_request = services.access_request_by_id(request.user, pk)
-        events = service_request.events.select_related("actor").order_by("created_at", "id")
-        if not sees_internal(request.user, service_request):
-            events = events.filter(public=True)
+        events = selectors.timeline_events(request=service_request, staff=sees_internal(request.user, service_request))
         return Response(serializers.RequestEventSerializer(events, many=True, context={"request": request}).data)
 
 

@@ -32,7 +32,7 @@ from notifications.models import Delivery, Notification
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from . import calendar, services
-from .models import CalendarDay, Category, NumberSequence, RequestEvent, ServiceRequest
+from .models import CalendarDay, Category, NumberSequence, RequestClock, RequestEvent, ServiceRequest
 
 ORDER = 40
 
@@ -777,7 +777,10 @@ class Maker:
         schedule = ServiceRequest(accept_due_at=stamps["accept_due_at"], resolve_due_at=stamps["resolve_due_at"])
         fields = schedule.start_accept_clock(clocks["accept"]) + schedule.start_resolve_clock(clocks["resolve"])
         stamps.update({name: getattr(schedule, name) for name in fields})
-        ServiceRequest.objects.filter(pk=request.pk).update(updated_at=last, rate_reminded_at=None, **stamps)
+        ServiceRequest.objects.filter(pk=request.pk).update(updated_at=last, **stamps)
+        # The scan's clocks follow the backdated schedule (update() does not pass through save()).
+        RequestClock.objects.filter(request=request).delete()
+        RequestClock.sync(ServiceRequest.objects.get(pk=request.pk))
         self.made.append((request.pk, stamps["created_at"], plan))
         return request
 

@@ -8,6 +8,8 @@ an accept limit in hours and a resolve limit in working days (:class:`CalendarDa
 holidays and 调休 make-up days), giving ``accept_due_at`` and ``resolve_due_at``.
 """
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -21,18 +23,25 @@ OPEN_STATUSES = ("submitted", "accepted", "in_progress")
 ACCEPT_CLOCK_STATUSES = ("submitted",)
 RESOLVE_CLOCK_STATUSES = ("accepted", "in_progress")
 
-# (index name, due column, claim column, statuses): the partial indexes of the deadline scan.
-SCAN_INDEXES = (
-    ("sr_scan_accept_warn", "accept_warn_at", "accept_warned_at", ACCEPT_CLOCK_STATUSES),
-    ("sr_scan_accept_overdue", "accept_due_at", "accept_overdue_at", ACCEPT_CLOCK_STATUSES),
-    ("sr_scan_accept_escalate", "accept_escalate_at", "accept_escalated_at", ACCEPT_CLOCK_STATUSES),
-    ("sr_scan_resolve_warn", "resolve_warn_at", "resolve_warned_at", RESOLVE_CLOCK_STATUSES),
-    ("sr_scan_resolve_overdue", "resolve_due_at", "resolve_overdue_at", RESOLVE_CLOCK_STATUSES),
-    ("sr_scan_resolve_escalate", "resolve_escalate_at", "resolve_escalated_at", RESOLVE_CLOCK_STATUSES),
-    ("sr_scan_rate", "resolved_at", "rate_reminded_at", ("resolved",)),
-)
 WARN_AT = 0.75  # the warning falls due when 75% of the time allowed has passed
 ESCALATE_AT = 2  # the street is told at twice the time allowed
+RATE_REMINDER_AFTER = timedelta(days=3)  # the resident is asked to rate 3 days after resolving
+# The request's fields its running clocks are copied from (ServiceRequest.save -> RequestClock.sync).
+CLOCK_SOURCE_FIELDS = (
+    "status",
+    "number",
+    "street_id",
+    "community_id",
+    "assigned_to_id",
+    "submitted_by_id",
+    "accept_warn_at",
+    "accept_due_at",
+    "accept_escalate_at",
+    "resolve_warn_at",
+    "resolve_due_at",
+    "resolve_escalate_at",
+    "resolved_at",
+)
 
 
 class Category(BaseModel):
@@ -198,22 +207,14 @@ class ServiceRequest(CommunityScopedModel):
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
 
-    # When each reminder falls due (see reminders.py): the warning at 75% of the time allowed,
-    # the escalation to the street at twice the time. Set with the deadlines by
-    # start_accept_clock()/start_resolve_clock(); the overdue notice uses the *_due_at itself.
+    # When each reminder falls due: the warning at 75% of the time allowed, the escalation to
+    # the street at twice the time. Set with the deadlines by start_accept_clock() and
+    # start_resolve_clock(); the overdue notice uses the *_due_at itself. The scan does not read
+    # these: save() copies the running clocks into RequestClock rows (clocks_sync), which it does.
     accept_warn_at = models.DateTimeField(_("签收预警时点"), null=True, blank=True, editable=False)
     accept_escalate_at = models.DateTimeField(_("签收上报街道时点"), null=True, blank=True, editable=False)
     resolve_warn_at = models.DateTimeField(_("办结预警时点"), null=True, blank=True, editable=False)
     resolve_escalate_at = models.DateTimeField(_("办结上报街道时点"), null=True, blank=True, editable=False)
-
-    # Set by the deadline scan when each reminder has been claimed (see tasks.scan_deadlines).
-    accept_warned_at = models.DateTimeField(_("签收预警时间"), null=True, blank=True, editable=False)
-    accept_overdue_at = models.DateTimeField(_("签收超时时间"), null=True, blank=True, editable=False)
-    accept_escalated_at = models.DateTimeField(_("签收上报街道时间"), null=True, blank=True, editable=False)
-    resolve_warned_at = models.DateTimeField(_("办结预警时间"), null=True, blank=True, editable=False)
-    resolve_overdue_at = models.DateTimeField(_("办结超时时间"), null=True, blank=True, editable=False)
-    resolve_escalated_at = models.DateTimeField(_("办结上报街道时间"), null=True, blank=True, editable=False)
-    rate_reminded_at = models.DateTimeField(_("评价提醒时间"), null=True, blank=True, editable=False)
 
     # Open311: the token a client gets back before the request has its id (here: at once).
     open311_token = models.CharField(_("Open311 令牌"), max_length=40, blank=True, db_index=True, editable=False)
@@ -240,13 +241,6 @@ class ServiceRequest(CommunityScopedModel):
                 condition=Q(status__in=OPEN_STATUSES),
                 name="sr_open_place",
             ),
-            # The deadline scan (reminders.py): one partial index per reminder, holding only the
-            # open rows whose reminder is not yet claimed, ordered by when it falls due. The
-            # conditions are exactly the scan's predicates, so an idle scan is one probe each.
-            *[
-                models.Index(fields=(due,), condition=Q(status__in=statuses, **{claim: None}), name=name)
-                for name, due, claim, statuses in SCAN_INDEXES
-            ],
             models.Index(fields=("resolved_at",), condition=Q(status="resolved"), name="sr_scan_rating"),
         ]
 
@@ -262,33 +256,68 @@ class ServiceRequest(CommunityScopedModel):
             if self.resolve_warn_at is None and self.resolve_due_at is not None:
                 self.start_resolve_clock(start)
         super().save(*args, **kwargs)
+        # The deadline scan reads RequestClock rows, not this table: keep them in step with the
+        # status and schedule whenever either changed (every service saves through here).
+        state = self._clock_state()
+        if state != getattr(self, "_clock_loaded", None):
+            RequestClock.sync(self)
+            self._clock_loaded = state
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._clock_loaded = instance._clock_state()
+        return instance
+
+    def _clock_state(self):
+        """What the running clocks depend on, as loaded (``None`` if a field was deferred)."""
+        values = self.__dict__
+        if any(name not in values for name in CLOCK_SOURCE_FIELDS):
+            return None
+        return tuple(values[name] for name in CLOCK_SOURCE_FIELDS)
+
+    def clocks_wanted(self):
+        """``{clock: (warn_at, due_at, escalate_at, recipient_id)}`` of the clocks that run in this
+        status: accept while waiting to be accepted, resolve while being handled, and the rating
+        reminder (one step, 3 days after resolving) while waiting for a rating."""
+        wanted = {}
+        if self.status in ACCEPT_CLOCK_STATUSES and self.accept_due_at:
+            wanted[RequestClock.Clock.ACCEPT] = (
+                self.accept_warn_at,
+                self.accept_due_at,
+                self.accept_escalate_at,
+                self.assigned_to_id,
+            )
+        if self.status in RESOLVE_CLOCK_STATUSES and self.resolve_due_at:
+            wanted[RequestClock.Clock.RESOLVE] = (
+                self.resolve_warn_at,
+                self.resolve_due_at,
+                self.resolve_escalate_at,
+                self.assigned_to_id,
+            )
+        if self.status == self.Status.RESOLVED and self.resolved_at:
+            wanted[RequestClock.Clock.RATE] = (self.resolved_at + RATE_REMINDER_AFTER, None, None, self.submitted_by_id)
+        return wanted
 
     def get_absolute_url(self):
         return reverse("service_requests:detail", args=[self.pk])
 
     # --- reminder clocks (the deadline scan reads these columns; see reminders.py) ----------
     def start_accept_clock(self, start):
-        """Schedule the accept reminders for a clock started at ``start`` and due at ``accept_due_at``;
-        clears the claims of an earlier clock. Returns the changed field names."""
+        """Schedule the accept reminders for a clock started at ``start`` and due at ``accept_due_at``
+        (a new schedule is a new clock cycle: its reminders are sent again). Returns the changed
+        field names."""
         span = self.accept_due_at - start
         self.accept_warn_at = start + span * WARN_AT
         self.accept_escalate_at = start + span * ESCALATE_AT
-        self.accept_warned_at = self.accept_overdue_at = self.accept_escalated_at = None
-        return ["accept_warn_at", "accept_escalate_at", "accept_warned_at", "accept_overdue_at", "accept_escalated_at"]
+        return ["accept_warn_at", "accept_escalate_at"]
 
     def start_resolve_clock(self, start):
         """The same for the resolve clock (``resolve_due_at``)."""
         span = self.resolve_due_at - start
         self.resolve_warn_at = start + span * WARN_AT
         self.resolve_escalate_at = start + span * ESCALATE_AT
-        self.resolve_warned_at = self.resolve_overdue_at = self.resolve_escalated_at = None
-        return [
-            "resolve_warn_at",
-            "resolve_escalate_at",
-            "resolve_warned_at",
-            "resolve_overdue_at",
-            "resolve_escalated_at",
-        ]
+        return ["resolve_warn_at", "resolve_escalate_at"]
 
     def resolve_clock_start(self):
         """When the current resolve clock started (from its schedule), or ``None`` if unscheduled."""
@@ -303,6 +332,162 @@ class ServiceRequest(CommunityScopedModel):
 
     def scope_ids(self):
         return self.street_id, self.community_id
+
+
+class RequestClock(models.Model):
+    """A deadline clock of a request while it runs, and the reminders the scan claimed on it.
+
+    The deadline scan (reminders.py) works on this table, not on ``ServiceRequest``: claiming a
+    reminder is an UPDATE, and an UPDATE writes a new entry into every index of the row's table
+    — about thirty on the request (for its pages), two here. A clock has up to three steps
+    (warn at 75% of the time, overdue at the deadline, escalate at twice the time; the rating
+    clock has only its one reminder in ``warn_at``) and ``next_due_at``, the earliest step not
+    yet claimed: the one partial index holds exactly the running clocks with a reminder still to
+    send, so an idle scan is one index probe.
+
+    Rows are written by ``ServiceRequest.save()`` through :meth:`sync`, never by hand: a clock
+    starts when the request enters its status, a new schedule (reroute, extension, reopen) is a
+    new ``cycle`` (its reminders are sent again), and a clock that stops is kept only if it
+    claimed something — the claims are the request's record of "overdue, the secretary was
+    told", shown in its timeline (``selectors.timeline``). ``number``, ``street``, ``community``
+    and ``recipient`` (the assignee; the resident for the rating) are copied from the request so
+    the scan never reads the wide request rows.
+    """
+
+    class Clock(models.TextChoices):
+        ACCEPT = "accept", _("签收")
+        RESOLVE = "resolve", _("办结")
+        RATE = "rate", _("评价")
+
+    pk = models.CompositePrimaryKey("request", "clock", "cycle")
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="clocks", db_index=False
+    )
+    clock = models.CharField(_("时钟"), max_length=8, choices=Clock.choices)
+    cycle = models.PositiveIntegerField(_("轮次"), default=1)
+    running = models.BooleanField(_("计时中"), default=True)
+    number = models.CharField(_("编号"), max_length=20)
+    street = models.ForeignKey(
+        "communities.Street", verbose_name=_("街道"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    community = models.ForeignKey(
+        "communities.Community", verbose_name=_("社区"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    recipient = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("提醒对象"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    warn_at = models.DateTimeField(_("预警时点"), null=True, blank=True)
+    due_at = models.DateTimeField(_("期限"), null=True, blank=True)
+    escalate_at = models.DateTimeField(_("上报街道时点"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("上报街道时间"), null=True, blank=True)
+    next_due_at = models.DateTimeField(_("下次提醒时间"), null=True, blank=True)
+
+    STEPS = (("warn_at", "warned_at"), ("due_at", "overdue_at"), ("escalate_at", "escalated_at"))
+    # How a claim reads in the request's timeline (staff only): (event kind, message).
+    TIMELINE = {
+        ("accept", "overdue_at"): ("overdue", _("超过签收时限，已通知社区书记。")),
+        ("accept", "escalated_at"): ("escalated", _("超过签收时限一倍，已上报街道。")),
+        ("resolve", "overdue_at"): ("overdue", _("超过办结时限，已通知社区书记。")),
+        ("resolve", "escalated_at"): ("escalated", _("超过办结时限一倍，已上报街道。")),
+    }
+
+    class Meta:
+        verbose_name = _("诉求时钟")
+        verbose_name_plural = _("诉求时钟")
+        indexes = [
+            models.Index(fields=("next_due_at",), condition=Q(next_due_at__isnull=False), name="sr_clock_next_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.clock}#{self.cycle}"
+
+    def pending(self):
+        """The earliest step not yet claimed (``None`` when all are), for ``next_due_at``."""
+        times = [getattr(self, at) for at, claimed in self.STEPS if getattr(self, claimed) is None]
+        times = [t for t in times if t is not None]
+        return min(times) if times else None
+
+    @classmethod
+    def timeline_events(cls, request):
+        """The overdue notices and escalations claimed on ``request``'s clocks, as unsaved
+        internal :class:`RequestEvent` objects to merge into its timeline (one query)."""
+        events = []
+        claimed = cls.objects.filter(request=request).filter(
+            Q(overdue_at__isnull=False) | Q(escalated_at__isnull=False)
+        )
+        for clock in claimed:
+            for (name, column), (kind, message) in cls.TIMELINE.items():
+                at = getattr(clock, column)
+                if name == clock.clock and at is not None:
+                    events.append(
+                        RequestEvent(
+                            request=request,
+                            street_id=request.street_id,
+                            community_id=request.community_id,
+                            kind=kind,
+                            message=str(message),
+                            public=False,
+                            created_at=at,
+                            updated_at=at,
+                        )
+                    )
+        return events
+
+    def claimed_any(self):
+        return any(getattr(self, claimed) for _at, claimed in self.STEPS)
+
+    @classmethod
+    def sync(cls, request):
+        """Make ``request``'s clock rows match what should run now (``clocks_wanted``): start the
+        clocks that should run, stop the others, and start a new cycle when a schedule changed.
+        Called by ``ServiceRequest.save()`` inside the caller's transaction (the services lock the
+        request first; a scan holding a clock row makes this wait for its batch, never the other
+        way round)."""
+        wanted = request.clocks_wanted()
+        latest = {}
+        for row in cls.objects.filter(request=request).order_by("clock", "cycle"):
+            latest[row.clock] = row  # the last cycle of each clock
+        copied = {
+            "number": request.number,
+            "street_id": request.street_id,
+            "community_id": request.community_id,
+        }
+        for name, row in latest.items():
+            if name in wanted or not row.running:
+                continue
+            if row.claimed_any():  # stopped: kept as the record of what was sent
+                cls.objects.filter(pk=row.pk).update(running=False, next_due_at=None)
+            else:
+                cls.objects.filter(pk=row.pk).delete()
+        for name, (warn_at, due_at, escalate_at, recipient_id) in wanted.items():
+            row = latest.get(name)
+            schedule = {"warn_at": warn_at, "due_at": due_at, "escalate_at": escalate_at}
+            if row is not None and all(getattr(row, k) == v for k, v in schedule.items()):
+                # The same schedule: carry on (or resume) with the claims it has.
+                values = {**copied, "recipient_id": recipient_id, "running": True}
+                values["next_due_at"] = row.pending()
+                changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+                if changed:
+                    cls.objects.filter(pk=row.pk).update(**changed)
+                continue
+            cycle = 1
+            if row is not None:
+                cycle = row.cycle + 1
+                if row.running and not row.claimed_any():
+                    cls.objects.filter(pk=row.pk).delete()
+                elif row.running:
+                    cls.objects.filter(pk=row.pk).update(running=False, next_due_at=None)
+            new = cls(request=request, clock=name, cycle=cycle, recipient_id=recipient_id, **copied, **schedule)
+            new.next_due_at = new.pending()
+            new.save(force_insert=True)
 
 
 class RequestEvent(CommunityScopedModel):

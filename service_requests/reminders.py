@@ -1,211 +1,266 @@
 """The deadline scan: warn, mark overdue, escalate, ask for a rating, close unrated requests.
 
 Run every minute by ``tasks.scan_deadlines`` (and once by ``manage.py run_scans``). Nothing is
-scheduled ahead in the broker (ARCHITECTURE rule 3): each reminder is a pair of columns on the
-request — when it falls due (``accept_warn_at``, ``accept_due_at``, ``accept_escalate_at``, …,
-set with the deadlines by the services) and when it was claimed (``accept_warned_at``, …) — and a
-partial index holds exactly the open rows whose reminder is not yet claimed (``SCAN_INDEXES``
-in models.py). A scan starts with one statement of eight short index probes (:func:`_probe`):
-an idle scan is that one round trip.
+scheduled ahead in the broker (ARCHITECTURE rule 3): each running deadline clock of a request
+is a :class:`~service_requests.models.RequestClock` row (kept in step by
+``ServiceRequest.save()``) holding when each of its reminders falls due and when it was claimed,
+and ``next_due_at``, the earliest one not yet claimed. One partial index holds exactly the
+running clocks with a reminder still to send, so a scan starts with one short index probe
+(:func:`_probe`): an idle scan is that one round trip.
 
-Claiming is set-based, in bounded batches: in one transaction, select up to ``batch_size``
-rows due for a reminder, ordered by its due column (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
-so concurrent scans take disjoint rows; SQLite's IMMEDIATE transactions serialise instead),
-claim them with a conditional UPDATE — for that reminder and any other of the same clock that
-is due too, so a request found past its warning and its deadline is updated once — and write
-the notifications (unique ``dedupe_key`` per request, reminder, clock cycle and person), their
-deliveries and the request events, all in the same transaction: a reminder is claimed exactly
-when it is written. A scan run twice, two scans at once, or a scan killed half way tell each
-person once. Only ids and a few columns of one batch are ever in memory.
+Claiming is set-based, in bounded batches, one statement each (:data:`CLAIM_SQL`): take up to
+``batch_size`` clocks whose ``next_due_at`` has passed, oldest first (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so concurrent scans take disjoint rows; SQLite's IMMEDIATE
+transactions serialise instead), and in the same UPDATE claim every step of each that is due
+(a request found past its warning, deadline and twice the time is claimed once, for all three)
+and move ``next_due_at`` on, ``RETURNING`` what the messages need. The conditional UPDATE and
+the notifications it causes are one transaction: a reminder is claimed exactly when it is
+written. A scan run twice, two scans at once, or a scan killed half way tell each person once.
+Only one batch of narrow rows is ever in memory, and the wide request rows are never read.
 
-| reminder           | falls due when                          | told                                  |
-|--------------------|-----------------------------------------|---------------------------------------|
-| accept/resolve warn | 75% of the time allowed has passed     | the assignee, else the community staff |
-| … overdue          | the deadline passes                     | the community secretary (else staff)   |
-| … escalate         | twice the time allowed has passed       | street officials and street staff      |
-| rate               | 3 days after resolving, still unrated   | the resident                           |
-| (auto-close)       | 7 days after resolving, still unrated   | — closed by ``request_close``          |
+Each person hears one notification per kind of reminder per batch: in the steady state (a scan
+a minute) that is one per request, as the table says; after an outage, when one batch finds
+hundreds of requests a street official must hear about, it is one notification listing them
+(with a link to the overdue queue) instead of hundreds.
+
+| reminder            | falls due when                          | told                                  |
+|---------------------|-----------------------------------------|---------------------------------------|
+| accept/resolve warn | 75% of the time allowed has passed      | the assignee, else the community staff |
+| … overdue           | the deadline passes                     | the community secretary (else staff)   |
+| … escalate          | twice the time allowed has passed       | street officials and street staff      |
+| rate                | 3 days after resolving, still unrated   | the resident                           |
+| (auto-close)        | 7 days after resolving, still unrated   | — closed by ``request_close``          |
+
+"Overdue" and "escalated" are recorded on the clock (``overdue_at``, ``escalated_at``) and shown
+in the request's timeline from there (``selectors.timeline``); the scan writes no event rows.
 """
 
 import functools
 import logging
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, reset_queries, transaction
-from django.db.models import Q
+from django.db.models import DateTimeField
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.models import Role
 from baohe.exceptions import Conflict
-from notifications import bulk
 from notifications.services import Message, notify_many
 
-from .models import ACCEPT_CLOCK_STATUSES, RESOLVE_CLOCK_STATUSES, RequestEvent, ServiceRequest
+from .models import RATE_REMINDER_AFTER, RequestClock, ServiceRequest
 from .services import RATING_WINDOW, request_close
 
 logger = logging.getLogger(__name__)
 
-RATE_REMINDER_AFTER = timedelta(days=3)
-DEFAULT_BATCH_SIZE = 2000
+DEFAULT_BATCH_SIZE = 5000
+LISTED_IN_ONE = 30  # requests named in the body of a notification that covers several
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: hashing the lazy texts would translate them
 class Reminder:
-    """One kind of reminder: its columns, who hears it, and what it says."""
+    """One kind of reminder: the clock step it belongs to, who hears it, and what it says."""
 
     clock: str  # "accept", "resolve" or "rate": also part of the dedupe key
     step: str  # "warn", "overdue", "escalate", "remind"
-    due: str  # the column saying when it falls due
-    claim: str  # the column set when it is claimed
-    statuses: tuple
+    at: str  # the RequestClock column saying when it falls due
+    claimed: str  # the RequestClock column set when it is claimed
     audience: str  # "handler", "secretary", "street" or "resident"
-    title: str
-    event: str = ""  # the RequestEvent written with it, if any
-    event_message: str = ""
-
-    @property
-    def deadline(self):
-        """The column shown as "the deadline" in the message (a warning falls due before it)."""
-        return {"accept": "accept_due_at", "resolve": "resolve_due_at"}.get(self.clock, self.due)
+    title: str  # for one request: %(number)s, %(due)s
+    title_many: str  # for several (ngettext_lazy on "count"): %(count)d, %(numbers)s
 
     @property
     def key(self):
         return f"{self.clock}.{self.step}"
 
-    def is_due(self, value, now):
-        """The scan predicate's time condition, for a value already read (see due_filter)."""
-        if value is None:
-            return False
-        if self.clock == "rate":
-            return now - RATING_WINDOW < value <= now - RATE_REMINDER_AFTER
-        return value <= now
 
-    def due_filter(self, now):
-        """The scan predicate: the same conditions as the reminder's partial index, plus "due"."""
-        condition = Q(status__in=self.statuses, **{self.claim: None, f"{self.due}__lte": now})
-        if self.clock == "rate":
-            # Ask for a rating 3 days after resolving; after 7 days the request is closed instead.
-            condition = Q(
-                status__in=self.statuses,
-                **{
-                    self.claim: None,
-                    f"{self.due}__lte": now - RATE_REMINDER_AFTER,
-                    f"{self.due}__gt": now - RATING_WINDOW,
-                },
-            )
-        return condition
-
-
-E = RequestEvent.Kind
 REMINDERS = (
     Reminder(
         "accept",
         "warn",
-        "accept_warn_at",
-        "accept_warned_at",
-        ACCEPT_CLOCK_STATUSES,
+        "warn_at",
+        "warned_at",
         "handler",
         _("诉求 %(number)s 即将超过签收时限（%(due)s），请尽快签收。"),
+        ngettext_lazy(
+            "%(count)d 件诉求即将超过签收时限，请尽快签收：%(numbers)s",
+            "%(count)d 件诉求即将超过签收时限，请尽快签收：%(numbers)s",
+            "count",
+        ),
     ),
     Reminder(
         "accept",
         "overdue",
-        "accept_due_at",
-        "accept_overdue_at",
-        ACCEPT_CLOCK_STATUSES,
+        "due_at",
+        "overdue_at",
         "secretary",
         _("诉求 %(number)s 已超过签收时限（%(due)s），仍未签收。"),
-        E.OVERDUE,
-        _("超过签收时限，已通知社区书记。"),
+        ngettext_lazy(
+            "%(count)d 件诉求已超过签收时限，仍未签收：%(numbers)s",
+            "%(count)d 件诉求已超过签收时限，仍未签收：%(numbers)s",
+            "count",
+        ),
     ),
     Reminder(
         "accept",
         "escalate",
-        "accept_escalate_at",
-        "accept_escalated_at",
-        ACCEPT_CLOCK_STATUSES,
+        "escalate_at",
+        "escalated_at",
         "street",
         _("诉求 %(number)s 超过签收时限一倍仍未签收，请街道督办。"),
-        E.ESCALATED,
-        _("超过签收时限一倍，已上报街道。"),
+        ngettext_lazy(
+            "%(count)d 件诉求超过签收时限一倍仍未签收，请街道督办：%(numbers)s",
+            "%(count)d 件诉求超过签收时限一倍仍未签收，请街道督办：%(numbers)s",
+            "count",
+        ),
     ),
     Reminder(
         "resolve",
         "warn",
-        "resolve_warn_at",
-        "resolve_warned_at",
-        RESOLVE_CLOCK_STATUSES,
+        "warn_at",
+        "warned_at",
         "handler",
         _("诉求 %(number)s 即将超过办结时限（%(due)s），请抓紧办理。"),
+        ngettext_lazy(
+            "%(count)d 件诉求即将超过办结时限，请抓紧办理：%(numbers)s",
+            "%(count)d 件诉求即将超过办结时限，请抓紧办理：%(numbers)s",
+            "count",
+        ),
     ),
     Reminder(
         "resolve",
         "overdue",
-        "resolve_due_at",
-        "resolve_overdue_at",
-        RESOLVE_CLOCK_STATUSES,
+        "due_at",
+        "overdue_at",
         "secretary",
         _("诉求 %(number)s 已超过办结时限（%(due)s），仍未办结。"),
-        E.OVERDUE,
-        _("超过办结时限，已通知社区书记。"),
+        ngettext_lazy(
+            "%(count)d 件诉求已超过办结时限，仍未办结：%(numbers)s",
+            "%(count)d 件诉求已超过办结时限，仍未办结：%(numbers)s",
+            "count",
+        ),
     ),
     Reminder(
         "resolve",
         "escalate",
-        "resolve_escalate_at",
-        "resolve_escalated_at",
-        RESOLVE_CLOCK_STATUSES,
+        "escalate_at",
+        "escalated_at",
         "street",
         _("诉求 %(number)s 超过办结时限一倍仍未办结，请街道督办。"),
-        E.ESCALATED,
-        _("超过办结时限一倍，已上报街道。"),
+        ngettext_lazy(
+            "%(count)d 件诉求超过办结时限一倍仍未办结，请街道督办：%(numbers)s",
+            "%(count)d 件诉求超过办结时限一倍仍未办结，请街道督办：%(numbers)s",
+            "count",
+        ),
     ),
     Reminder(
         "rate",
         "remind",
-        "resolved_at",
-        "rate_reminded_at",
-        ("resolved",),
+        "warn_at",
+        "warned_at",
         "resident",
         _("您的诉求 %(number)s 已办结，请对办理结果进行评价。"),
+        ngettext_lazy(
+            "您有 %(count)d 件已办结的诉求待评价：%(numbers)s",
+            "您有 %(count)d 件已办结的诉求待评价：%(numbers)s",
+            "count",
+        ),
     ),
 )
-
-CLOCKS = {clock: tuple(r for r in REMINDERS if r.clock == clock) for clock in ("accept", "resolve", "rate")}
-
-# The columns each claimed row is read with (in the same statement that locks it).
-_FIELDS = (
-    "pk",
-    "number",
-    "status",
-    "street_id",
-    "community_id",
-    "assigned_to_id",
-    "submitted_by_id",
-    "return_count",
-    "reopen_count",
-    "extension_count",
-)
+STEPS = {(r.clock, r.claimed): r for r in REMINDERS}
+CLAIM_COLUMNS = ("warned_at", "overdue_at", "escalated_at")
 
 
+# --- the claim: one statement per batch -------------------------------------------------------------
+# A claimed clock comes back as a tuple (the scan handles 300,000 of them in a sweep):
+REQUEST, CLOCK, CYCLE, NUMBER, STREET, COMMUNITY, RECIPIENT, DEADLINE, CLAIMED = range(9)
+STALE_RATING = 8  # bit of CLAIMED: a rating reminder found after the request should be closed
+
+
+def _claim_sql():
+    """The claim statement for this database.
+
+    Take the due clocks (oldest first, at most ``batch``), claim each due step (``claimed IS
+    NULL AND at <= now``), set ``next_due_at`` to the first step still ahead (the steps are in
+    time order, and a step without a time never falls due), and return what the messages need:
+    the copied request columns, the deadline as text (parsed only for the rows a message
+    shows), and a bit per step claimed by this statement (1 warn, 2 overdue, 4 escalate; 8 for
+    a rating reminder too late to send)."""
+    table = connection.ops.quote_name(RequestClock._meta.db_table)
+    claims = ",\n".join(
+        f"{claimed} = CASE WHEN {claimed} IS NULL AND {at} <= %(now)s THEN %(now)s ELSE {claimed} END"
+        for at, claimed in RequestClock.STEPS
+    )
+    ahead = " ".join(f"WHEN {at} > %(now)s THEN {at}" for at, _claimed in RequestClock.STEPS)
+    bits = " + ".join(
+        f"CASE WHEN {claimed} = %(now)s THEN {1 << i} ELSE 0 END" for i, claimed in enumerate(CLAIM_COLUMNS)
+    )
+    stale = f"CASE WHEN clock = 'rate' AND warn_at <= %(stale)s THEN {STALE_RATING} ELSE 0 END"
+    due = f"SELECT request_id, clock, cycle FROM {table} WHERE next_due_at <= %(now)s ORDER BY next_due_at LIMIT %(batch)s"  # noqa: S608
+    if connection.features.has_select_for_update_skip_locked:
+        due += " FOR UPDATE SKIP LOCKED"  # concurrent scans take disjoint rows instead of waiting
+    # Only column names of the model go into the text; every value is a parameter.
+    return f"""
+        WITH due AS ({due})
+        UPDATE {table} SET
+        {claims},
+        next_due_at = CASE {ahead} END
+        WHERE (request_id, clock, cycle) IN (SELECT request_id, clock, cycle FROM due)
+        RETURNING request_id, clock, cycle, number, street_id, community_id, recipient_id,
+            CAST(COALESCE(due_at, warn_at) AS TEXT), {bits} + {stale}
+    """  # noqa: S608
+
+
+class _Params(dict):
+    """``%(name)s`` parameters adapted for the database (SQLite keeps datetimes as text)."""
+
+    def __init__(self, **values):
+        field = DateTimeField()
+        super().__init__(
+            {
+                key: field.get_db_prep_value(value, connection) if isinstance(value, datetime) else value
+                for key, value in values.items()
+            }
+        )
+
+
+def _claim(now, batch_size):
+    """Claim one batch of due clocks: a list of tuples (see ``REQUEST`` … ``CLAIMED``)."""
+    stale = now - (RATING_WINDOW - RATE_REMINDER_AFTER)  # resolved over 7 days ago: it is closed instead
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), _Params(now=now, batch=batch_size, stale=stale))
+        return cursor.fetchall()
+
+
+@functools.cache
+def _reminders_claimed(clock, bits):
+    """The reminders a claimed row tells about, from its clock and CLAIMED bits."""
+    if bits & STALE_RATING:
+        return ()
+    return tuple(STEPS[(clock, claimed)] for i, claimed in enumerate(CLAIM_COLUMNS) if bits & (1 << i))
+
+
+# --- who hears it, and what they read -------------------------------------------------------------
 class _People:
-    """Who hears a reminder, looked up once per community/street for the whole scan."""
+    """Who hears a reminder: the user ids behind an audience, looked up once per community or
+    street for the whole scan."""
 
     def __init__(self):
-        self._community = {}  # (community_id, kinds) -> [user_id]
-        self._street = {}
+        self._cache = {}  # (column, place id, kinds) -> [user_id]
 
-    def _load(self, cache, ids, kinds, column):
-        missing = {i for i in ids if (i, kinds) not in cache}
+    def _load(self, ids, kinds, column):
+        missing = {i for i in ids if (column, i, kinds) not in self._cache}
         if not missing:
             return
         for i in missing:
-            cache[(i, kinds)] = []
+            self._cache[(column, i, kinds)] = []
         rows = (
             Role.objects.filter(**{f"{column}__in": missing}, kind__in=kinds, user__is_active=True)
             .order_by("user_id")
@@ -213,15 +268,24 @@ class _People:
             .distinct()
         )
         for place, user_id in rows:
-            cache[(place, kinds)].append(user_id)
+            self._cache[(column, place, kinds)].append(user_id)
 
-    def community(self, community_ids, kinds):
-        self._load(self._community, community_ids, kinds, "community_id")
-        return lambda community_id: self._community[(community_id, kinds)]
+    def _get(self, column, place_id, kinds):
+        self._load({place_id}, kinds, column)
+        return self._cache[(column, place_id, kinds)]
 
-    def street(self, street_ids, kinds):
-        self._load(self._street, street_ids, kinds, "street_id")
-        return lambda street_id: self._street[(street_id, kinds)]
+    def users(self, audience):
+        """The user ids of an audience from :func:`_audience`."""
+        what, place = audience
+        if what == "user":
+            return [place]
+        if what == "street":
+            return self._get("street_id", place, STREET_KINDS)
+        staff = self._get("community_id", place, STAFF_KINDS)
+        if what == "secretary":
+            # A community without a secretary: its staff hear it rather than nobody.
+            return self._get("community_id", place, SECRETARY_KINDS) or staff
+        return staff
 
 
 STAFF_KINDS = (Role.Kind.STAFF, Role.Kind.SECRETARY)
@@ -229,158 +293,156 @@ SECRETARY_KINDS = (Role.Kind.SECRETARY,)
 STREET_KINDS = (Role.Kind.STREET_OFFICIAL, Role.Kind.STAFF)
 
 
-def _recipients(reminder, rows, people):
-    """``row -> [user_id]`` for a batch of rows (dicts of ``_FIELDS`` and the due column)."""
+def _audience(reminder, street, community, recipient):
+    """Who hears ``reminder`` for a claimed clock, as (kind, id): one user, a community's staff or
+    secretary, a street — so the people behind it are looked up once per batch, not per row."""
     if reminder.audience == "resident":
-        return lambda row: [row["submitted_by_id"]] if row["submitted_by_id"] else []
+        return ("user", recipient) if recipient else None
     if reminder.audience == "street":
-        street = people.street({row["street_id"] for row in rows}, STREET_KINDS)
-        return lambda row: street(row["street_id"])
-    communities = {row["community_id"] for row in rows}
-    staff = people.community(communities, STAFF_KINDS)
+        return ("street", street)
     if reminder.audience == "secretary":
-        secretaries = people.community(communities, SECRETARY_KINDS)
-        # A community without a secretary: its staff hear it rather than nobody.
-        return lambda row: secretaries(row["community_id"]) or staff(row["community_id"])
-    return lambda row: [row["assigned_to_id"]] if row["assigned_to_id"] else staff(row["community_id"])
+        return ("secretary", community)
+    return ("user", recipient) if recipient else ("staff", community)
 
 
-def _cycle(reminder, row):
-    """Which clock a reminder belongs to: a reroute, reopen or extension starts a new one."""
-    if reminder.clock == "accept":
-        return f"{row['return_count']}"
-    if reminder.clock == "resolve":
-        return f"{row['return_count']}.{row['reopen_count']}.{row['extension_count']}"
-    return f"{row['reopen_count']}"
+class _Texts:
+    """Links, translated templates and formatted deadlines, prepared once per batch."""
 
-
-def _messages(reminder, rows, people, link_template):
-    """The notifications of one reminder for ``rows`` (dicts of ``_FIELDS`` and the due columns)."""
-    recipients = _recipients(reminder, rows, people)
-    template = str(reminder.title)  # translated once per batch, not once per row
-    zone = timezone.get_default_timezone()  # deadlines are shown in Asia/Shanghai
-    kind = f"request.{reminder.clock}.{reminder.step}"
-    messages = []
-    for row in rows:
-        title = template % {
-            "number": row["number"],
-            "due": row[reminder.deadline].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+    def __init__(self):
+        self.detail = reverse("service_requests:detail", args=[999999999])
+        queue = reverse("service_requests:queue")
+        self.lists = {
+            "warn": f"{queue}?status=open",
+            "overdue": f"{queue}?due=overdue",
+            "escalate": f"{queue}?due=overdue",
+            "remind": reverse("service_requests:mine"),
         }
-        link = link_template.replace("999999999", str(row["pk"]))
-        prefix = f"request:{row['pk']}:{reminder.clock}:{reminder.step}:{_cycle(reminder, row)}"
-        messages.extend(
-            Message(
-                recipient_id=user_id,
-                kind=kind,
-                title=title,
-                link=link,
-                dedupe_key=f"{prefix}:user:{user_id}",
-            )
-            for user_id in recipients(row)
-        )
-    return messages
+        self.titles = {}
+        self.deadlines = {}
+        self.zone = timezone.get_default_timezone()  # deadlines are shown in Asia/Shanghai
+
+    def title(self, reminder):
+        if reminder not in self.titles:
+            self.titles[reminder] = str(reminder.title)
+        return self.titles[reminder]
+
+    def deadline(self, row):
+        """The row's deadline as local "YYYY-MM-DD HH:MM" (the database returns it as text)."""
+        raw = row[DEADLINE]
+        if raw not in self.deadlines:
+            when = parse_datetime(str(raw))
+            if timezone.is_naive(when):  # SQLite stores UTC without an offset
+                when = when.replace(tzinfo=UTC)
+            self.deadlines[raw] = when.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        return self.deadlines[raw]
 
 
-def _events_create(events):
-    """The request events of the claimed reminders: ``[(reminder, row), …]``, actor none, internal."""
-    if not events:
-        return
-    texts = {reminder: str(reminder.event_message) for reminder in {r for r, _row in events}}  # translated once
-    if bulk.supported():
-        now = timezone.now()
-        bulk.insert_rows(
-            RequestEvent,
-            {
-                "request": [row["pk"] for _r, row in events],
-                "street": [row["street_id"] for _r, row in events],
-                "community": [row["community_id"] for _r, row in events],
-                "kind": [reminder.event for reminder, _row in events],
-                "message": [texts[reminder] for reminder, _row in events],
-                "from_status": [row["status"] for _r, row in events],
-                "to_status": [row["status"] for _r, row in events],
-            },
-            constants={"created_at": now, "updated_at": now, "public": False},
-        )
-        return
-    RequestEvent.objects.bulk_create(
-        [
-            RequestEvent(
-                request_id=row["pk"],
-                street_id=row["street_id"],
-                community_id=row["community_id"],
-                kind=reminder.event,
-                message=texts[reminder],
-                public=False,
-                from_status=row["status"],
-                to_status=row["status"],
-            )
-            for reminder, row in events
-        ],
-        batch_size=1000,
+def _message(reminder, user_id, rows, texts):
+    """The notification telling ``user_id`` about ``reminder`` on ``rows`` (one or several)."""
+    first = rows[0]
+    key = f"request:{first[REQUEST]}:{reminder.clock}:{reminder.step}:{first[CYCLE]}:user:{user_id}"
+    kind = f"request.{reminder.clock}.{reminder.step}"
+    if len(rows) == 1:
+        title = texts.title(reminder) % {"number": first[NUMBER], "due": texts.deadline(first)}
+        link = texts.detail.replace("999999999", str(first[REQUEST]))
+        return Message(recipient_id=user_id, kind=kind, title=title, link=link, dedupe_key=key)
+    numbers = "、".join(row[NUMBER] for row in rows[:3]) + ("…" if len(rows) > 3 else "")
+    title = str(reminder.title_many % {"count": len(rows), "numbers": numbers})
+    lines = [f"{row[NUMBER]}（{texts.deadline(row)}）" for row in rows[:LISTED_IN_ONE]]
+    if len(rows) > LISTED_IN_ONE:
+        lines.append(str(_("……共 %(count)d 件") % {"count": len(rows)}))
+    return Message(
+        recipient_id=user_id,
+        kind=kind,
+        title=title,
+        body="\n".join(lines),
+        link=texts.lists[reminder.step],
+        dedupe_key=f"{key}:+{len(rows) - 1}",
     )
 
 
-def _claim_batch(reminder, now, batch_size, people):
-    """Claim up to ``batch_size`` rows due for ``reminder`` and write what they cause, in one
-    transaction; returns (rows read, {reminder key: rows claimed}).
-
-    A row is claimed for every reminder of the same clock that is due, not only this one (a
-    request found past its warning is often past its deadline too): one UPDATE per row, which
-    is what the scan's time goes into (it touches every index of the table).
-    """
-    clock = CLOCKS[reminder.clock]
-    columns = [c for r in clock for c in (r.due, r.claim)]
+def _claim_batch(now, batch_size, people):
+    """Claim one batch of due clocks and write the notifications they cause, in one
+    transaction; returns (clocks claimed, {reminder key: requests told about})."""
+    counts = Counter()
     with transaction.atomic():
-        due = ServiceRequest.objects.filter(reminder.due_filter(now)).order_by(reminder.due)
-        if connection.features.has_select_for_update_skip_locked:
-            # Concurrent scans take disjoint rows instead of waiting for each other.
-            due = due.select_for_update(skip_locked=True)
-        rows = list(due.values(*_FIELDS, *columns)[:batch_size])
-        claimed = Counter()
+        rows = _claim(now, batch_size)
         if not rows:
-            return 0, claimed
-        groups = defaultdict(list)  # (reminders due) -> rows
+            return 0, counts
+        # Rows alike for the messages (same clock, claims and people) first: the per-row work
+        # is one dict append, the rest is per group.
+        alike = defaultdict(list)
         for row in rows:
-            groups[tuple(r for r in clock if row[r.claim] is None and r.is_due(row[r.due], now))].append(row)
-        messages, events = [], []
-        link_template = reverse("service_requests:detail", args=[999999999])
-        for due_now, group in groups.items():
-            ids = [row["pk"] for row in group]
-            updated = ServiceRequest.objects.filter(pk__in=ids, **{r.claim: None for r in due_now}).update(
-                **{r.claim: now for r in due_now}
-            )
-            if updated != len(ids):  # cannot happen under the row locks; never tell twice if it does
-                logger.warning("%s: claimed %s of %s rows", reminder.key, updated, len(ids))
-                mine = set(
-                    ServiceRequest.objects.filter(pk__in=ids, **{r.claim: now for r in due_now}).values_list(
-                        "pk", flat=True
-                    )
-                )
-                group = [row for row in group if row["pk"] in mine]
-            for r in due_now:
-                messages.extend(_messages(r, group, people, link_template))
-                if r.event:
-                    events.extend((r, row) for row in group)
-                claimed[r.key] += len(group)
-        notify_many(messages)
-        _events_create(events)
-    return len(rows), claimed
+            alike[(row[CLOCK], row[CLAIMED], row[STREET], row[COMMUNITY], row[RECIPIENT])].append(row)
+        by_audience = defaultdict(list)  # (reminder, audience) -> rows
+        for (clock, bits, street, community, recipient), group in alike.items():
+            for reminder in _reminders_claimed(clock, bits):
+                counts[reminder.key] += len(group)
+                audience = _audience(reminder, street, community, recipient)
+                if audience is not None:
+                    by_audience[(reminder, audience)].extend(group)
+        told = defaultdict(list)  # (reminder, user id) -> rows
+        for (reminder, audience), group in by_audience.items():
+            for user_id in people.users(audience):
+                told[(reminder, user_id)].extend(group)
+        texts = _Texts()
+        notify_many([_message(reminder, user_id, group, texts) for (reminder, user_id), group in told.items()])
+    return len(rows), counts
 
 
-def reminders_send(reminder, *, now=None, batch_size=DEFAULT_BATCH_SIZE, people=None):
-    """Claim every due ``reminder`` in batches, with whatever of its clock falls due with it;
-    returns ``{reminder key: requests claimed}``."""
+def _sweep(now, batch_size, people, counts, lock):
+    """Claim batches until one comes back short (nothing more is due)."""
+    while True:
+        claimed, batch_counts = _claim_batch(now, batch_size, people)
+        with lock:
+            counts.update(batch_counts)
+        if claimed < batch_size:
+            return
+        # With DEBUG on (a development worker) Django keeps the last 9,000 statements: keep a
+        # long sweep's memory flat.
+        reset_queries()
+
+
+def _sweep_in_thread(now, batch_size, people, counts, lock, errors):
+    try:
+        _sweep(now, batch_size, people, counts, lock)
+    except Exception as error:  # noqa: BLE001 - re-raised by the scan's own thread
+        errors.append(error)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def reminders_send(*, now=None, batch_size=DEFAULT_BATCH_SIZE, workers=1, people=None):
+    """Claim every due reminder in batches; returns ``{reminder key: requests told about}``.
+
+    When the first batch comes back full (a backlog: the worker was down, or a sweep like the
+    benchmark's) and the database lets concurrent claims skip each other's rows (PostgreSQL),
+    ``workers - 1`` more threads claim alongside, each on its own connection and in its own
+    transactions, so the database's cores share the sweep. The batches stay disjoint (``SKIP
+    LOCKED``), so nothing is told twice; each thread stops at its first short batch."""
     now = now or timezone.now()
     people = people or _People()
-    counts = Counter()
-    while True:
-        rows, claimed = _claim_batch(reminder, now, batch_size, people)
-        counts.update(claimed)
-        if rows < batch_size:
-            return counts
-        # With DEBUG on (a development worker) Django keeps the last 9,000 statements, and a
-        # batch's INSERTs are large: keep a long sweep's memory flat.
-        reset_queries()
+    counts, lock = Counter(), threading.Lock()
+    claimed, batch_counts = _claim_batch(now, batch_size, people)
+    counts.update(batch_counts)
+    if claimed < batch_size:
+        return counts
+    threads, errors = [], []
+    if workers > 1 and connection.features.has_select_for_update_skip_locked and not connection.in_atomic_block:
+        threads = [
+            threading.Thread(target=_sweep_in_thread, args=(now, batch_size, people, counts, lock, errors))
+            for _ in range(workers - 1)
+        ]
+        for thread in threads:
+            thread.start()
+    try:
+        _sweep(now, batch_size, people, counts, lock)
+    finally:
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return counts
 
 
 def requests_close_unrated(*, now=None, batch_size=500):
@@ -406,63 +468,35 @@ def requests_close_unrated(*, now=None, batch_size=500):
             return closed
 
 
-_PROBE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _probe_statement(now):
-    """The probe as (sql, params): is there a due row for each reminder, and a request to close?"""
-    # Ordered by the indexed column, as the claims are: with LIMIT 1 and no order, the planner
-    # may prefer a sequential scan "until the first match" when its estimates (which cannot
-    # see that claimed rows no longer match) promise many matches.
-    probes = [ServiceRequest.objects.filter(r.due_filter(now)).order_by(r.due) for r in REMINDERS]
-    probes.append(
-        ServiceRequest.objects.filter(
-            status=ServiceRequest.Status.RESOLVED, resolved_at__lte=now - RATING_WINDOW
-        ).order_by("resolved_at")
+def _probe(now):
+    """(a clock has a reminder due, a request waits to be closed): one statement of two index
+    probes (``sr_clock_next_due`` and ``sr_scan_rating``), so an idle scan is one round trip."""
+    clocks = RequestClock.objects.filter(next_due_at__lte=now).order_by("next_due_at").values("next_due_at")[:1]
+    closing = (
+        ServiceRequest.objects.filter(status=ServiceRequest.Status.RESOLVED, resolved_at__lte=now - RATING_WINDOW)
+        .order_by("resolved_at")
+        .values("pk")[:1]
     )
     parts, params = [], []
-    for query in probes:
-        sql, query_params = query.values("pk")[:1].query.sql_with_params()
-        # "(SELECT id … LIMIT 1) IS NOT NULL" rather than EXISTS: a plain index scan, which marks
-        # the index entries of rows claimed since the last VACUUM as dead for the next probe
-        # (an index-only scan would visit their heap rows again every time).
+    for query in (clocks, closing):
+        sql, query_params = query.query.sql_with_params()
+        # "(SELECT … LIMIT 1) IS NOT NULL" rather than EXISTS: a plain index scan, which marks
+        # the index entries of rows claimed since the last VACUUM as dead for the next probe.
         parts.append(f"({sql}) IS NOT NULL")
         params.extend(query_params)
-    return "SELECT " + ", ".join(parts), params  # noqa: S608 - compiled by the ORM
-
-
-@functools.cache
-def _probe_template():
-    return _probe_statement(_PROBE_EPOCH)
-
-
-def _probe(now):
-    """Which reminders have a due row, and whether a request waits to be closed: one query of
-    eight probes (each a short index probe), so an idle scan costs one round trip."""
-    if connection.vendor == "postgresql":
-        # Compiling eight querysets costs more than running them: compile once, and move the
-        # time parameters (all "now" ± a constant) by how far now is from the template's.
-        sql, params = _probe_template()
-        shift = now - _PROBE_EPOCH
-        params = [p + shift if isinstance(p, datetime) else p for p in params]
-    else:
-        sql, params = _probe_statement(now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchone()
-    return {r.key: bool(hit) for r, hit in zip(REMINDERS, found, strict=False)}, bool(found[-1])
+        cursor.execute("SELECT " + ", ".join(parts), params)  # noqa: S608 - compiled by the ORM
+        due, to_close = cursor.fetchone()
+    return bool(due), bool(to_close)
 
 
 def scan_deadlines(*, now=None, batch_size=None):
     """Every reminder that is due, then the automatic closes. Returns ``{reminder key: count}``."""
     now = now or timezone.now()
     batch_size = batch_size or getattr(settings, "REMINDER_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+    workers = getattr(settings, "REMINDER_SCAN_WORKERS", 1)
     due, to_close = _probe(now)
-    people = _People()
-    counts = Counter()
-    for reminder in REMINDERS:
-        if due[reminder.key]:  # (it may have been claimed meanwhile with an earlier one of its clock)
-            counts.update(reminders_send(reminder, now=now, batch_size=batch_size, people=people))
+    counts = reminders_send(now=now, batch_size=batch_size, workers=workers) if due else Counter()
     result = {r.key: counts[r.key] for r in REMINDERS}
     result["closed"] = requests_close_unrated(now=now) if to_close else 0
     return result

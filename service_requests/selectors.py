@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from baohe.scoping import VIEW
 
-from .models import OPEN_STATUSES, Attachment, Category, RequestEvent, ServiceRequest
+from .models import OPEN_STATUSES, Attachment, Category, RequestClock, RequestEvent, ServiceRequest
 
 Status = ServiceRequest.Status
 
@@ -239,14 +239,22 @@ def request_for_page(queryset):
     )
 
 
+def timeline_events(*, request, staff):
+    """The request's events, oldest first: for staff (``staff=True``) with the internal ones and
+    the overdue notices and escalations the deadline scan recorded on its clocks; for residents
+    the public steps only. One query for residents, two for staff."""
+    events = RequestEvent.objects.filter(request=request).select_related("actor").order_by("created_at", "id")
+    if not staff:
+        return list(events.filter(public=True))
+    events = [*events, *RequestClock.timeline_events(request)]
+    return sorted(events, key=lambda event: (event.created_at, event.pk or 0))
+
+
 def timeline(*, request, staff):
     """The request's events, oldest first, each with ``photos``, and the photos filed with the
     request itself. Internal notes and other non-public steps only for staff (``staff=True``);
-    residents see the public steps and their photos. Two queries."""
-    events = RequestEvent.objects.filter(request=request).select_related("actor").order_by("created_at", "id")
-    if not staff:
-        events = events.filter(public=True)
-    events = list(events)
+    residents see the public steps and their photos. Two queries (three for staff)."""
+    events = timeline_events(request=request, staff=staff)
     photos_by_event = {}
     for attachment in Attachment.objects.filter(request=request).order_by("id"):
         photos_by_event.setdefault(attachment.event_id, []).append(attachment)

@@ -585,7 +585,6 @@ def _apply_rating(request, by, solved, satisfaction, comment, kind):
         request.resolved_at = None
         request.resolve_due_at = calendar.add_working_days(now, request.category.resolve_within_days)
         request.start_resolve_clock(now)  # reminders follow the new deadline (reminders.py)
-        request.rate_reminded_at = None  # the next resolution asks for a rating again
     else:
         request.status = Status.CLOSED
         request.closed_at = now

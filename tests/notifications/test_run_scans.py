@@ -1,16 +1,14 @@
 """``manage.py run_scans``: every periodic scan once, in the foreground."""
 
 import io
-from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from notifications.models import Delivery, Notification, Preference
-from service_requests.models import ServiceRequest
 from service_requests.services import request_submit
+from tests.clocks import make_due
 from tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +26,7 @@ def test_run_scans_warns_and_delivers(district, resident, staff_a, settings):
     request = request_submit(
         by=resident, category=CategoryFactory(), description="路灯不亮", compound=district.a1.compound
     )
-    ServiceRequest.objects.filter(pk=request.pk).update(accept_warn_at=timezone.now() - timedelta(minutes=1))
+    make_due(request, "accept_warn_at")
 
     output = run()
 

@@ -26,13 +26,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from baohe.celery import app
@@ -42,6 +40,7 @@ from notifications.tasks import dispatch_pending
 from service_requests.models import ServiceRequest
 from service_requests.services import request_accept, request_submit
 from service_requests.tasks import scan_deadlines
+from tests.clocks import make_due
 from tests.factories import CategoryFactory
 
 from .conftest import Mailbox, free_port
@@ -202,11 +201,6 @@ def wait_for(condition, timeout, message, poll=0.1):
             return
         time.sleep(poll)
     raise AssertionError(f"{message} (after {timeout}s)")
-
-
-def make_due(request, *columns):
-    past = timezone.now() - timedelta(minutes=1)
-    ServiceRequest.objects.filter(pk=request.pk).update(**dict.fromkeys(columns, past))
 
 
 def subjects(mailbox):

@@ -622,7 +622,7 @@ def test_event_list_query_count_is_flat(district, resident, staff_a, category, d
     client = fresh_client(staff_a)
 
     # The user's roles, the request in scope, whether they handle it, the events with their actors.
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = client.get(step(request.pk, "events"))
 
     assert len(response.json()) == replies + 1

@@ -629,7 +629,7 @@ def test_staff_detail_queries_are_flat(client_for, staff_a, district, categories
         group.leader = member
         group.save(update_fields=["leader"])
     client = client_for(staff_a)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(request.get_absolute_url())
     assert response.content.decode().count('data-event="') == rows + 2
 

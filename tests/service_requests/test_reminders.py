@@ -1,11 +1,13 @@
 """The deadline scan (service_requests/reminders.py): each reminder once, to the right people.
 
-Requests are made through the services; a test then moves the reminder columns it needs
-into the past with a queryset ``update()`` and runs the scan. Fixed personas of community A1
+Requests are made through the services (which keep their ``RequestClock`` rows); a test then
+moves the reminder times it needs into the past with queryset ``update()`` s on the request and
+its running clock (``make_due``) and runs the scan. Fixed personas of community A1
 (曙光社区, street A 芜湖路街道): ``staff_a``, ``secretary_a``, ``street_official_a`` and a
 street-level staff member; ``staff_b`` (A2) and the other street's staff must never be told.
 """
 
+import re
 import threading
 from datetime import timedelta
 
@@ -15,8 +17,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from notifications.models import Delivery, Notification
-from service_requests import reminders
-from service_requests.models import SCAN_INDEXES, RequestEvent, ServiceRequest
+from service_requests import reminders, selectors
+from service_requests.models import RequestClock, RequestEvent, ServiceRequest
 from service_requests.services import (
     request_accept,
     request_assign,
@@ -28,6 +30,7 @@ from service_requests.services import (
     request_return,
     request_submit,
 )
+from tests.clocks import make_due
 from tests.factories import CategoryFactory, RoleFactory, UserFactory
 
 S = ServiceRequest.Status
@@ -88,10 +91,25 @@ def submit(district, resident, category, text="2栋电梯停在3楼不动"):
     )
 
 
-def make_due(request, *columns, ago=timedelta(minutes=1)):
-    """Move the given reminder columns of ``request`` into the past."""
-    past = timezone.now() - ago
-    ServiceRequest.objects.filter(pk=request.pk).update(**dict.fromkeys(columns, past))
+def clock(request, name):
+    """The last cycle of ``request``'s clock ``name`` (``None`` if it never ran or ran without claims)."""
+    return RequestClock.objects.filter(request=request, clock=name).order_by("cycle").last()
+
+
+def claims(request, name):
+    row = clock(request, name)
+    return (row.warned_at, row.overdue_at, row.escalated_at)
+
+
+NUMBER = re.compile(r"BH-[0-9-]+[0-9]")
+
+
+def mentioned(kind, user):
+    """The request numbers named in ``user``'s notifications of ``kind``, once per notification."""
+    numbers = []
+    for note in Notification.objects.filter(kind=kind, recipient=user):
+        numbers.extend(sorted(set(NUMBER.findall(f"{note.title}\n{note.body}"))))
+    return sorted(numbers)
 
 
 def told(kind):
@@ -119,7 +137,16 @@ def test_submitting_schedules_warning_at_75_percent_and_escalation_at_twice_the_
     assert request.resolve_warn_at == start + span * 0.75
     assert request.resolve_escalate_at == start + span * 2
     assert request.resolve_clock_start() == start
-    assert (request.accept_warned_at, request.accept_overdue_at, request.accept_escalated_at) == (None, None, None)
+    # The scan's copy: only the accept clock runs while the request waits to be accepted.
+    accept = RequestClock.objects.get(request=request)
+    assert (accept.clock, accept.cycle, accept.running, accept.number) == ("accept", 1, True, request.number)
+    assert (accept.warn_at, accept.due_at, accept.escalate_at) == (
+        request.accept_warn_at,
+        request.accept_due_at,
+        request.accept_escalate_at,
+    )
+    assert accept.next_due_at == accept.warn_at
+    assert claims(request, "accept") == (None, None, None)
 
 
 def test_nothing_due_sends_nothing(people, district, category):
@@ -131,10 +158,10 @@ def test_nothing_due_sends_nothing(people, district, category):
 def test_an_idle_scan_is_one_query(people, district, category, django_assert_num_queries):
     for _ in range(3):
         submit(district, people["resident"], category)
-    # One statement of probes (7 reminders + the requests to close); nothing else.
+    # One statement of two probes (a clock with a reminder due, a request to close); nothing else.
     with django_assert_num_queries(1) as captured:
         assert reminders.scan_deadlines() == NOTHING
-    assert captured.captured_queries[0]["sql"].count("IS NOT NULL") == 8
+    assert captured.captured_queries[0]["sql"].count("IS NOT NULL") == 2
 
 
 # --- accept: warn, overdue, escalate --------------------------------------------------------
@@ -149,13 +176,13 @@ def test_accept_deadline_passing_warns_marks_overdue_and_escalates_once_each(peo
     staff, secretary = people["staff"], people["secretary"]
     # Nobody has it yet: the community's staff (the secretary is staff too) are warned.
     assert told("request.accept.warn") == {
-        "secretary_a": f"{key}:warn:0:user:{secretary.pk}",
-        "staff_a": f"{key}:warn:0:user:{staff.pk}",
+        "secretary_a": f"{key}:warn:1:user:{secretary.pk}",
+        "staff_a": f"{key}:warn:1:user:{staff.pk}",
     }
-    assert told("request.accept.overdue") == {"secretary_a": f"{key}:overdue:0:user:{secretary.pk}"}
+    assert told("request.accept.overdue") == {"secretary_a": f"{key}:overdue:1:user:{secretary.pk}"}
     assert told("request.accept.escalate") == {
-        "street_official_a": f"{key}:escalate:0:user:{people['street_official'].pk}",
-        "street_staff_a": f"{key}:escalate:0:user:{people['street_staff'].pk}",
+        "street_official_a": f"{key}:escalate:1:user:{people['street_official'].pk}",
+        "street_staff_a": f"{key}:escalate:1:user:{people['street_staff'].pk}",
     }
     warning = Notification.objects.get(kind="request.accept.warn", recipient=staff)
     request.refresh_from_db()
@@ -174,24 +201,20 @@ def test_accept_deadline_passing_warns_marks_overdue_and_escalates_once_each(peo
 
     request.refresh_from_db()
     assert request.status == S.SUBMITTED
-    assert request.accept_warned_at and request.accept_overdue_at and request.accept_escalated_at
-    events = list(
-        RequestEvent.objects.filter(request=request)
-        .exclude(kind=E.SUBMITTED)
-        .values_list("kind", "actor", "public", "message", "from_status", "to_status", "community_id")
-    )
-    assert events == [
-        (E.OVERDUE, None, False, "超过签收时限，已通知社区书记。", "submitted", "submitted", district.a1.community.pk),
-        (
-            E.ESCALATED,
-            None,
-            False,
-            "超过签收时限一倍，已上报街道。",
-            "submitted",
-            "submitted",
-            district.a1.community.pk,
-        ),
+    warned, overdue, escalated = claims(request, "accept")
+    assert warned and overdue and escalated
+    assert clock(request, "accept").next_due_at is None  # nothing left to send on this clock
+    # Staff read "overdue, the secretary was told" and "escalated" in the timeline; residents don't.
+    events = [
+        (e.kind, e.actor_id, e.public, e.message, e.created_at)
+        for e in selectors.timeline_events(request=request, staff=True)
     ]
+    assert events[1:] == [
+        (E.OVERDUE, None, False, "超过签收时限，已通知社区书记。", overdue),
+        (E.ESCALATED, None, False, "超过签收时限一倍，已上报街道。", escalated),
+    ]
+    assert [e.kind for e in selectors.timeline_events(request=request, staff=False)] == [E.SUBMITTED]
+    assert RequestEvent.objects.filter(request=request).count() == 1  # the scan writes no event rows
 
 
 def test_running_the_scan_again_sends_nothing_more(people, district, category):
@@ -226,7 +249,7 @@ def test_a_community_without_secretary_tells_its_staff_when_overdue(district, re
     request = submit(district, resident, category)
     make_due(request, "accept_due_at")
     reminders.scan_deadlines()
-    assert told("request.accept.overdue") == {"staff_a": f"request:{request.pk}:accept:overdue:0:user:{staff_a.pk}"}
+    assert told("request.accept.overdue") == {"staff_a": f"request:{request.pk}:accept:overdue:1:user:{staff_a.pk}"}
 
 
 def test_inactive_people_are_not_told(people, district, category):
@@ -238,14 +261,32 @@ def test_inactive_people_are_not_told(people, district, category):
     assert set(told("request.accept.escalate")) == {"street_staff_a"}
 
 
-def test_batches_claim_every_row_once(people, district, category):
+def test_batches_claim_every_row_once_and_tell_each_person_once_per_batch(people, district, category):
     requests = [submit(district, people["resident"], category, text=f"第{i}件") for i in range(7)]
     for request in requests:
         make_due(request, "accept_warn_at")
     assert reminders.scan_deadlines(batch_size=3)["accept.warn"] == 7
-    # 7 requests × (staff_a, secretary_a)
-    assert Notification.objects.filter(kind="request.accept.warn").count() == 14
-    assert ServiceRequest.objects.filter(accept_warned_at=None).count() == 0
+    assert RequestClock.objects.filter(warned_at=None).count() == 0
+    # Batches of 3, 3 and 1: staff_a and secretary_a each get 3 notifications naming all 7 once.
+    numbers = sorted(r.number for r in requests)
+    for person in (people["staff"], people["secretary"]):
+        assert Notification.objects.filter(kind="request.accept.warn", recipient=person).count() == 3
+        assert mentioned("request.accept.warn", person) == numbers
+
+
+def test_many_requests_due_at_once_are_one_notification_per_person(people, district, category):
+    requests = [submit(district, people["resident"], category, text=f"第{i}件") for i in range(5)]
+    Notification.objects.all().delete()
+    for request in requests:
+        make_due(request, "accept_due_at")
+    assert reminders.scan_deadlines()["accept.overdue"] == 5
+    note = Notification.objects.get(kind="request.accept.overdue")
+    assert note.recipient == people["secretary"]
+    first = sorted(requests, key=lambda r: r.accept_due_at)
+    assert note.title.startswith("5 件诉求已超过签收时限，仍未签收：")
+    assert note.link == "/requests/queue/?due=overdue"
+    assert mentioned("request.accept.overdue", people["secretary"]) == sorted(r.number for r in first)
+    assert len(note.body.splitlines()) == 5
 
 
 # --- resolve ----------------------------------------------------------------------------------
@@ -263,8 +304,8 @@ def test_resolve_deadline_warns_the_assignee_then_secretary_then_street(people, 
 
     assert reminders.scan_deadlines() == counts(**{"resolve.warn": 1, "resolve.overdue": 1, "resolve.escalate": 1})
     key = f"request:{request.pk}:resolve"
-    assert told("request.resolve.warn") == {"staff_a": f"{key}:warn:0.0.0:user:{people['staff'].pk}"}
-    assert told("request.resolve.overdue") == {"secretary_a": f"{key}:overdue:0.0.0:user:{people['secretary'].pk}"}
+    assert told("request.resolve.warn") == {"staff_a": f"{key}:warn:1:user:{people['staff'].pk}"}
+    assert told("request.resolve.overdue") == {"secretary_a": f"{key}:overdue:1:user:{people['secretary'].pk}"}
     assert set(told("request.resolve.escalate")) == {"street_official_a", "street_staff_a"}
     assert reminders.scan_deadlines() == NOTHING
 
@@ -292,14 +333,18 @@ def test_an_approved_extension_moves_the_reminders_and_they_are_sent_again(peopl
     assert request.resolve_due_at == until
     assert abs(request.resolve_warn_at - (start + span * 0.75)) < timedelta(seconds=1)
     assert abs(request.resolve_escalate_at - (start + span * 2)) < timedelta(seconds=1)
-    assert (request.resolve_warned_at, request.resolve_overdue_at) == (None, None)
+    # A new cycle of the resolve clock, nothing claimed on it; the old one is kept, stopped.
+    assert clock(request, "resolve").cycle == 2
+    assert claims(request, "resolve") == (None, None, None)
+    old = RequestClock.objects.get(request=request, clock="resolve", cycle=1)
+    assert (old.running, old.next_due_at, bool(old.warned_at), bool(old.overdue_at)) == (False, None, True, True)
 
     make_due(request, "resolve_warn_at")
     assert reminders.scan_deadlines()["resolve.warn"] == 1
     keys = sorted(Notification.objects.filter(kind="request.resolve.warn").values_list("dedupe_key", flat=True))
     assert keys == [
-        f"request:{request.pk}:resolve:warn:0.0.0:user:{people['staff'].pk}",
-        f"request:{request.pk}:resolve:warn:0.0.1:user:{people['staff'].pk}",
+        f"request:{request.pk}:resolve:warn:1:user:{people['staff'].pk}",
+        f"request:{request.pk}:resolve:warn:2:user:{people['staff'].pk}",
     ]
 
 
@@ -317,11 +362,15 @@ def test_a_reopened_request_starts_a_new_resolve_clock(people, district, categor
     request.refresh_from_db()
     assert request.status == S.IN_PROGRESS
     assert request.resolve_warn_at > timezone.now()
-    assert (request.resolve_warned_at, request.resolve_overdue_at, request.resolve_escalated_at) == (None, None, None)
+    assert clock(request, "resolve").cycle == 2
+    assert claims(request, "resolve") == (None, None, None)
 
     make_due(request, *RESOLVE_COLUMNS)
     assert reminders.scan_deadlines() == counts(**{"resolve.warn": 1, "resolve.overdue": 1, "resolve.escalate": 1})
-    assert Notification.objects.filter(dedupe_key__contains=":resolve:overdue:0.1.0:").count() == 1
+    assert Notification.objects.filter(dedupe_key__contains=":resolve:overdue:2:").count() == 1
+    # The timeline keeps both overdue notices, one per clock cycle.
+    kinds = [e.kind for e in selectors.timeline_events(request=request, staff=True)]
+    assert kinds.count(E.OVERDUE) == 2
 
 
 def test_a_rerouted_request_starts_new_clocks(people, district, category, staff_b):
@@ -332,13 +381,14 @@ def test_a_rerouted_request_starts_new_clocks(people, district, category, staff_
     request = request_reroute(request=request, by=people["street_staff"], compound=district.a2.compound)
     request.refresh_from_db()
     assert request.accept_warn_at > timezone.now()
-    assert (request.accept_warned_at, request.accept_overdue_at, request.accept_escalated_at) == (None, None, None)
+    assert clock(request, "accept").cycle == 2
+    assert claims(request, "accept") == (None, None, None)
 
     make_due(request, "accept_warn_at")
     assert reminders.scan_deadlines()["accept.warn"] == 1
     # Now A2's staff are warned, under a new cycle.
     assert Notification.objects.get(recipient=staff_b, kind="request.accept.warn").dedupe_key == (
-        f"request:{request.pk}:accept:warn:1:user:{staff_b.pk}"
+        f"request:{request.pk}:accept:warn:2:user:{staff_b.pk}"
     )
 
 
@@ -359,7 +409,7 @@ def test_the_resident_is_asked_to_rate_three_days_after_resolving(people, distri
     assert (note.recipient, note.title, note.dedupe_key) == (
         people["resident"],
         f"您的诉求 {request.number} 已办结，请对办理结果进行评价。",
-        f"request:{request.pk}:rate:remind:0:user:{people['resident'].pk}",
+        f"request:{request.pk}:rate:remind:1:user:{people['resident'].pk}",
     )
     # Residents are told by SMS by default.
     assert list(note.deliveries.values_list("channel", "status")) == [("sms", "pending")]
@@ -408,9 +458,8 @@ postgres_only = pytest.mark.skipif(
 @pytest.mark.django_db(transaction=True)
 def test_four_scans_at_once_send_each_reminder_once(people, district, category):
     requests = [submit(district, people["resident"], category, text=f"第{i}件") for i in range(30)]
-    ServiceRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
-        **dict.fromkeys(ACCEPT_COLUMNS, timezone.now() - timedelta(minutes=1))
-    )
+    for request in requests:
+        make_due(request, *ACCEPT_COLUMNS)
     barrier = threading.Barrier(4)
     results, errors = [], []
 
@@ -432,32 +481,76 @@ def test_four_scans_at_once_send_each_reminder_once(people, district, category):
     assert errors == []
     for key in ("accept.warn", "accept.overdue", "accept.escalate"):
         assert sum(result[key] for result in results) == 30
-    # Per request: warn ×2 (staff, secretary), overdue ×1, escalate ×2 (official, street staff).
-    assert Notification.objects.filter(kind="request.accept.warn").count() == 60
-    assert Notification.objects.filter(kind="request.accept.overdue").count() == 30
-    assert Notification.objects.filter(kind="request.accept.escalate").count() == 60
-    assert RequestEvent.objects.filter(kind__in=(E.OVERDUE, E.ESCALATED)).count() == 60
+    # Each person named each request exactly once: warn (staff, secretary), overdue (secretary),
+    # escalate (official, street staff) — however the scans split the batches between them.
+    numbers = sorted(r.number for r in requests)
+    for kind, person in (
+        ("request.accept.warn", "staff"),
+        ("request.accept.warn", "secretary"),
+        ("request.accept.overdue", "secretary"),
+        ("request.accept.escalate", "street_official"),
+        ("request.accept.escalate", "street_staff"),
+    ):
+        assert mentioned(kind, people[person]) == numbers, (kind, person)
+    assert RequestClock.objects.filter(running=True, next_due_at__isnull=False).count() == 0
 
 
 @postgres_only
-@pytest.mark.parametrize("index", SCAN_INDEXES, ids=[i[0] for i in SCAN_INDEXES])
-def test_each_reminder_query_can_use_its_partial_index(db, index):
-    """The scan predicate implies the index condition (else the planner could not use it)."""
-    name = index[0]
-    reminder = next(r for r in reminders.REMINDERS if r.claim == index[2])
-    query = ServiceRequest.objects.filter(reminder.due_filter(timezone.now())).order_by(reminder.due)
+def test_the_claim_and_the_probe_use_the_partial_index(db):
+    """Both find due clocks through sr_clock_next_due (the scan predicate implies its condition)."""
+    now = timezone.now()
+    query = RequestClock.objects.filter(next_due_at__lte=now).order_by("next_due_at").values("pk")[:5000]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
-        plan = "\n".join(query.values("pk")[:2000].explain().splitlines())
-    assert name in plan, plan
+        plan = query.explain()
+        cursor.execute("EXPLAIN " + reminders._claim_sql(), reminders._Params(now=now, batch=5000, stale=now))
+        claim_plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "sr_clock_next_due" in plan, plan
+    assert "sr_clock_next_due" in claim_plan, claim_plan
 
 
-@postgres_only
-def test_the_cached_probe_matches_a_freshly_compiled_one(db):
-    now = timezone.now()
-    sql, params = reminders._probe_template()
-    shift = now - reminders._PROBE_EPOCH
-    fresh_sql, fresh_params = reminders._probe_statement(now)
-    assert sql == fresh_sql
-    assert [p + shift if isinstance(p, type(now)) else p for p in params] == fresh_params
+# --- the clocks follow the request ------------------------------------------------------------------
+def running(request):
+    return sorted(RequestClock.objects.filter(request=request, running=True).values_list("clock", flat=True))
+
+
+def test_each_clock_runs_only_in_its_status_and_stops_without_a_trace_when_nothing_was_sent(people, district, category):
+    request = submit(district, people["resident"], category)
+    assert running(request) == ["accept"]
+    request = request_accept(request=request, by=people["staff"])
+    assert running(request) == ["resolve"]
+    request = request_resolve(request=request, by=people["staff"], message="已修好")
+    assert running(request) == ["rate"]
+    request_rate(
+        request=request,
+        by=people["resident"],
+        solved=ServiceRequest.Solved.SOLVED,
+        satisfaction=ServiceRequest.Satisfaction.SATISFIED,
+    )
+    assert running(request) == []
+    assert not RequestClock.objects.filter(request=request).exists()  # nothing was sent on any clock
+
+
+def test_an_assignment_moves_the_warning_to_the_new_assignee(people, district, category, staff_b):
+    request = accepted_and_assigned(people, district, category)
+    assert clock(request, "resolve").recipient == people["staff"]
+    request_assign(
+        request=request, by=people["secretary"], kind=ServiceRequest.AssigneeKind.STAFF, user=people["secretary"]
+    )
+    assert clock(request, "resolve").recipient == people["secretary"]
+    assert clock(request, "resolve").cycle == 1  # the same clock, not a new one
+    make_due(request, "resolve_warn_at")
+    reminders.scan_deadlines()
+    assert set(told("request.resolve.warn")) == {"secretary_a"}
+
+
+def test_staff_read_the_overdue_notice_in_the_timeline_and_residents_do_not(people, district, category, client_for):
+    request = submit(district, people["resident"], category)
+    make_due(request, *ACCEPT_COLUMNS)
+    reminders.scan_deadlines()
+    staff_page = client_for(people["staff"]).get(request.get_absolute_url()).content.decode()
+    assert "超过签收时限，已通知社区书记。" in staff_page
+    assert "超过签收时限一倍，已上报街道。" in staff_page
+    resident_page = client_for(people["resident"]).get(request.get_absolute_url()).content.decode()
+    assert "超过签收时限" not in resident_page

@@ -436,7 +436,7 @@ def test_satisfied_closes(world):
 def test_unsatisfied_reopens_with_a_new_deadline(world):
     sr = world.in_status(S.RESOLVED)
     overdue = timezone.now() - timedelta(days=1)
-    ServiceRequest.objects.filter(pk=sr.pk).update(resolve_due_at=overdue, resolve_overdue_at=overdue)
+    ServiceRequest.objects.filter(pk=sr.pk).update(resolve_due_at=overdue)
     events_before = len(events_of(sr))
 
     sr = request_rate(
@@ -450,7 +450,8 @@ def test_unsatisfied_reopens_with_a_new_deadline(world):
     assert sr.status == S.IN_PROGRESS
     assert sr.reopen_count == 1
     assert sr.resolved_at is None
-    assert sr.resolve_overdue_at is None
+    running = sr.clocks.get(running=True)  # the new resolve clock, nothing sent on it yet
+    assert (running.clock, running.due_at, running.overdue_at) == ("resolve", sr.resolve_due_at, None)
     assert sr.resolve_due_at > overdue
     assert sr.resolve_due_at == add_working_days(sr.rated_at, world.category.resolve_within_days)
     new = events_of(sr)[events_before:]
@@ -518,7 +519,7 @@ def test_return_then_reroute_by_street_staff(world, district, staff_b):
 
     # Pretend the old clocks ran out, so the new ones are visibly new.
     past = timezone.now() - timedelta(days=3)
-    ServiceRequest.objects.filter(pk=sr.pk).update(accept_due_at=past, resolve_due_at=past, accept_overdue_at=past)
+    ServiceRequest.objects.filter(pk=sr.pk).update(accept_due_at=past, resolve_due_at=past)
     target = district.a2.compound
     building = district.a2.buildings[1]
     started = timezone.now()
@@ -526,7 +527,14 @@ def test_return_then_reroute_by_street_staff(world, district, staff_b):
     sr.refresh_from_db()
     assert (sr.status, sr.compound, sr.building, sr.household) == (S.SUBMITTED, target, building, None)
     assert (sr.community, sr.street) == (district.a2.community, district.street_a)
-    assert (sr.assigned_to, sr.accepted_at, sr.accept_overdue_at) == (None, None, None)
+    assert (sr.assigned_to, sr.accepted_at) == (None, None)
+    running = sr.clocks.get(running=True)  # a new accept clock, in A2, nothing sent on it yet
+    assert (running.clock, running.community_id, running.due_at, running.overdue_at) == (
+        "accept",
+        district.a2.community.pk,
+        sr.accept_due_at,
+        None,
+    )
     assert started + timedelta(hours=4) <= sr.accept_due_at <= timezone.now() + timedelta(hours=4)
     assert sr.resolve_due_at == add_working_days(sr.accept_due_at - timedelta(hours=4), 3)
     rerouted = events_of(sr)[-1]
