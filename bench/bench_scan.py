@@ -5,17 +5,24 @@
 Seeds ``--requests`` requests (1,000,000) with COPY, of which ``--past`` (300,000) are open and
 past a deadline — half waiting to be accepted, half in progress; all past their 75% warning
 and their deadline, half of them also past twice the time — 200,000 open with deadlines
-ahead, the rest closed. Then, each in a fresh process (so its memory is its own):
+ahead, the rest closed. COPY bypasses ``ServiceRequest.save()``, so the seed also COPYs the
+:class:`~service_requests.models.RequestClock` row the scan reads for every open request (the
+accept clock while submitted, the resolve clock while accepted or in progress): cycle 1,
+running, nothing claimed, ``next_due_at`` = its warning time. Then, each in a fresh process
+(so its memory is its own):
 
 * one full scan (``tasks.scan_deadlines``, as the worker runs it) that claims every due
-  reminder and writes the notifications and events: time, requests/s, claims/s and the
-  process's peak RSS (VmHWM);
+  reminder on the clock rows and writes the notifications and their deliveries (no request
+  events: the timeline shows the clocks' claims): time, requests/s, claims/s, the database
+  time by statement kind (the claim is one ``WITH … UPDATE service_requests_requestclock``
+  per batch) and the process's peak RSS (VmHWM);
 * idle scans (nothing due): the first right after the full scan, the median and p90 of 20,
   and the median again after ``VACUUM`` (what autovacuum does after such a sweep).
 
 The database must be called ``bench_scan`` (it is emptied); it is created if missing.
-``--reuse`` keeps the seeded requests and only resets their claims (much faster reruns).
-Results are printed as a table and written to ``bench/results/bench_scan.json``.
+``--reuse`` keeps the seeded requests and clock rows and only resets the clocks' claims and
+deletes the notifications (much faster reruns). Results are printed as a table and written
+to ``bench/results/bench_scan.json``.
 """
 
 import argparse
@@ -23,6 +30,7 @@ import csv
 import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -55,6 +63,8 @@ def setup_django():
 def child_full_scan():
     setup_django()
     from django.db import connection
+    from django.db.backends.signals import connection_created
+    from django.urls import get_resolver
 
     from service_requests.tasks import scan_deadlines
 
@@ -62,21 +72,50 @@ def child_full_scan():
 
     def timed(execute, sql, params, many, context):
         """Database time by statement kind (the rest of the scan's time is Python)."""
-        words = sql.split(None, 3)
-        kind = " ".join(words[:3] if words[0] == "INSERT" else words[:2]).replace('"', "")
-        if words[0] == "SELECT" and "FOR UPDATE" in sql:
-            kind = "SELECT … FOR UPDATE SKIP LOCKED"
+        kind = statement_kind(sql if isinstance(sql, str) else str(sql))
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
             spent[kind] = spent.get(kind, 0) + time.perf_counter() - started
 
+    def wrap(sender, connection, **kwargs):
+        # The scan may claim a backlog on extra connections (REMINDER_SCAN_WORKERS threads):
+        # time their statements too. Their times add up, so with threads the sum of the
+        # statement times can exceed the wall time.
+        if timed not in connection.execute_wrappers:
+            connection.execute_wrappers.append(timed)
+
+    connection_created.connect(wrap)
+    # A running worker has its URLconf loaded (the messages reverse() their links): load it
+    # before the clock starts, as the worker did long before this scan.
+    get_resolver().url_patterns  # noqa: B018
+    connection.ensure_connection()
+    wrap(None, connection)
     started = time.perf_counter()
-    with connection.execute_wrapper(timed):
-        counts = scan_deadlines.run()
+    counts = scan_deadlines.run()
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "counts": counts, "peak_rss_mb": vm_hwm_mb(), "sql_seconds": spent}))
+
+
+CLAIM = "claim (WITH … UPDATE requestclock)"
+_CLAIM_UPDATE = re.compile(r"\bUPDATE\s+service_requests_requestclock\b", re.IGNORECASE)
+
+
+def statement_kind(sql):
+    """``claim (WITH … UPDATE requestclock)`` for the scan's claim (``WITH due AS (SELECT … FOR
+    UPDATE SKIP LOCKED) UPDATE service_requests_requestclock … RETURNING …``), else the first
+    words: ``INSERT INTO <table>``, ``SELECT … FOR UPDATE SKIP LOCKED``, ``UPDATE <table>``, …"""
+    plain = sql.replace('"', "")
+    words = plain.split(None, 3)
+    if not words:
+        return "(empty)"
+    verb = words[0].upper()
+    if verb == "WITH" and _CLAIM_UPDATE.search(plain):
+        return CLAIM
+    if verb == "SELECT" and "FOR UPDATE" in plain.upper():
+        return "SELECT … FOR UPDATE SKIP LOCKED"
+    return " ".join(words[:3] if verb == "INSERT" else words[:2])
 
 
 def child_idle_scans(runs):
@@ -165,17 +204,64 @@ def seed_places():
     return places, resident.pk, category.pk
 
 
+CLOCK_COLUMNS = (
+    "request_id",
+    "clock",
+    "cycle",
+    "running",
+    "number",
+    "street_id",
+    "community_id",
+    "recipient_id",
+    "warn_at",
+    "due_at",
+    "escalate_at",
+    "warned_at",
+    "overdue_at",
+    "escalated_at",
+    "next_due_at",
+)
+
+
+def expected_clocks(total, past):
+    """How many clock rows the seed writes: one per open request."""
+    return min(total, past + 200_000)
+
+
 def seed_requests(total, past, chunk=50_000):
     from django.db import connection
     from django.utils import timezone
 
-    from service_requests.models import ServiceRequest
+    from service_requests.models import RequestClock, ServiceRequest
 
     places, resident_id, category_id = seed_places()
     now = timezone.now()
-    fields = [f for f in ServiceRequest._meta.concrete_fields if not f.primary_key]
+    fields = list(ServiceRequest._meta.concrete_fields)  # with the id: the clock rows point to it
     columns = [f.column for f in fields]
     hour = timedelta(hours=1)
+
+    def clock_row(values):
+        """The running clock of an open request, as ``RequestClock.sync`` would start it."""
+        if values["status"] == "submitted":
+            clock, prefix = RequestClock.Clock.ACCEPT, "accept"
+        else:
+            clock, prefix = RequestClock.Clock.RESOLVE, "resolve"
+        warn_at = values[f"{prefix}_warn_at"]
+        clock_values = {
+            "request_id": values["id"],
+            "clock": clock.value,
+            "cycle": 1,
+            "running": True,
+            "number": values["number"],
+            "street_id": values["street"],
+            "community_id": values["community"],
+            "recipient_id": values.get("assigned_to"),
+            "warn_at": warn_at,
+            "due_at": values[f"{prefix}_due_at"],
+            "escalate_at": values[f"{prefix}_escalate_at"],
+            "next_due_at": warn_at,  # nothing claimed: the warning is the earliest step
+        }
+        return [_csv(clock_values.get(column)) for column in CLOCK_COLUMNS]
 
     def row(i):
         street_id, community_id, compound_id, staff_id = places[i % len(places)]
@@ -189,6 +275,7 @@ def seed_requests(total, past, chunk=50_000):
         created = now - hour * (30 * 24 if kind != "open_future" else 2)
         accept_due, resolve_due = created + 24 * hour, created + 7 * 24 * hour
         values = {
+            "id": i + 1,
             "created_at": created,
             "updated_at": created,
             "street": street_id,
@@ -220,22 +307,40 @@ def seed_requests(total, past, chunk=50_000):
                 values["resolve_escalate_at"] = now + 5 * hour
         if kind == "closed":
             values.update(status="closed", resolved_at=created + 48 * hour, closed_at=created + 60 * hour)
-        return [_csv(values.get(f.name, values.get(f.attname, _default(f)))) for f in fields]
+        request = [_csv(values.get(f.name, values.get(f.attname, _default(f)))) for f in fields]
+        return request, (clock_row(values) if kind != "closed" else None)
 
+    copy = "COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE service_requests_servicerequest CASCADE")
+        cursor.execute("TRUNCATE service_requests_servicerequest CASCADE")  # and its clocks, events, …
         raw = cursor.cursor
+        clocks = 0
         for start in range(0, total, chunk):
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
+            requests_buffer, clocks_buffer = io.StringIO(), io.StringIO()
+            requests_writer, clocks_writer = csv.writer(requests_buffer), csv.writer(clocks_buffer)
             for i in range(start, min(total, start + chunk)):
-                writer.writerow(row(i))
-            buffer.seek(0)
+                request, clock = row(i)
+                requests_writer.writerow(request)
+                if clock is not None:
+                    clocks_writer.writerow(clock)
+                    clocks += 1
+            requests_buffer.seek(0)
+            clocks_buffer.seek(0)
+            # The requests first: each clock row's foreign key points to its request.
             raw.copy_expert(
-                f"COPY service_requests_servicerequest ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-                buffer,
+                copy.format(table="service_requests_servicerequest", columns=", ".join(columns)), requests_buffer
             )
-            print(f"  seeded {min(total, start + chunk):>9,} requests", file=sys.stderr, end="\r")
+            raw.copy_expert(
+                copy.format(table="service_requests_requestclock", columns=", ".join(CLOCK_COLUMNS)), clocks_buffer
+            )
+            print(
+                f"  seeded {min(total, start + chunk):>9,} requests, {clocks:>9,} clock rows", file=sys.stderr, end="\r"
+            )
+        # The ids were given explicitly: the next request created normally continues after them.
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('service_requests_servicerequest', 'id'), "
+            "(SELECT max(id) FROM service_requests_servicerequest))"
+        )
     print(file=sys.stderr)
 
 
@@ -258,16 +363,15 @@ def _csv(value):
 
 
 def reset_claims():
-    """Undo a previous scan: claims back to NULL, notifications and reminder events gone."""
+    """Undo a previous scan: the running clocks' claims back to NULL (their next reminder is the
+    warning again), notifications and their deliveries gone."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE notifications_delivery, notifications_notification")
-        cursor.execute("DELETE FROM service_requests_requestevent WHERE kind IN ('overdue', 'escalated')")
         cursor.execute(
-            "UPDATE service_requests_servicerequest SET accept_warned_at = NULL, accept_overdue_at = NULL, "
-            "accept_escalated_at = NULL, resolve_warned_at = NULL, resolve_overdue_at = NULL, "
-            "resolve_escalated_at = NULL WHERE status <> 'closed'"
+            "UPDATE service_requests_requestclock SET warned_at = NULL, overdue_at = NULL, escalated_at = NULL, "
+            "next_due_at = warn_at WHERE running"
         )
 
 
@@ -278,7 +382,12 @@ def vacuum():
     old = connection.connection.autocommit
     connection.connection.autocommit = True
     with connection.connection.cursor() as cursor:
-        for table in ("service_requests_servicerequest", "notifications_notification", "notifications_delivery"):
+        for table in (
+            "service_requests_servicerequest",
+            "service_requests_requestclock",
+            "notifications_notification",
+            "notifications_delivery",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
     connection.connection.autocommit = old
 
@@ -293,9 +402,12 @@ def table_counts():
             "past_deadline": "SELECT count(*) FROM service_requests_servicerequest WHERE "
             "(status = 'submitted' AND accept_due_at <= now()) OR "
             "(status IN ('accepted', 'in_progress') AND resolve_due_at <= now())",
+            "clocks": "SELECT count(*) FROM service_requests_requestclock",
+            "clocks_due": "SELECT count(*) FROM service_requests_requestclock WHERE next_due_at <= now()",
+            "clocks_claimed": "SELECT count(*) FROM service_requests_requestclock WHERE "
+            "warned_at IS NOT NULL OR overdue_at IS NOT NULL OR escalated_at IS NOT NULL",
             "notifications": "SELECT count(*) FROM notifications_notification",
             "deliveries": "SELECT count(*) FROM notifications_delivery",
-            "events": "SELECT count(*) FROM service_requests_requestevent WHERE kind IN ('overdue', 'escalated')",
         }.items():
             cursor.execute(sql)
             result[name] = cursor.fetchone()[0]
@@ -307,7 +419,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--past", type=int, default=300_000)
-    parser.add_argument("--reuse", action="store_true", help="keep seeded requests, only reset their claims")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the seeded requests and clock rows, only reset the claims"
+    )
     parser.add_argument("--idle-runs", type=int, default=20)
     parser.add_argument("--child", choices=("full", "idle"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -324,9 +438,10 @@ def main():
     connection.close()
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    if args.reuse and table_counts()["requests"] == args.requests:
+    seeded = table_counts() if args.reuse else None
+    if seeded and seeded["requests"] == args.requests and seeded["clocks"] == expected_clocks(args.requests, args.past):
         reset_claims()
-        print("reused the seeded requests; claims reset", file=sys.stderr)
+        print("reused the seeded requests and clock rows; claims reset", file=sys.stderr)
     else:
         call_command("flush", verbosity=0, interactive=False)
         seed_requests(args.requests, args.past)
@@ -352,19 +467,21 @@ def main():
         "counts": full["counts"],
         "notifications_written": after["notifications"] - before["notifications"],
         "deliveries_written": after["deliveries"] - before["deliveries"],
-        "events_written": after["events"] - before["events"],
+        "clocks_due": before["clocks_due"],
+        "clock_rows_claimed": after["clocks_claimed"] - before["clocks_claimed"],
         "peak_rss_mb": full["peak_rss_mb"],
         "idle_first_ms": idle_first["ms"][0],
         "idle_median_ms": statistics.median(idle_first["ms"]),
         "idle_p90_ms": statistics.quantiles(idle_first["ms"], n=10)[-1],
         "idle_median_after_vacuum_ms": statistics.median(idle_vacuumed["ms"]),
-        "batch_size": int(os.environ.get("REMINDER_BATCH_SIZE", 2000)),
+        "batch_size": int(os.environ.get("REMINDER_BATCH_SIZE", 5000)),
+        "scan_workers": int(os.environ.get("REMINDER_SCAN_WORKERS", 2)),
         "sql_seconds": full["sql_seconds"],
     }
     sql = full["sql_seconds"]
-    claim_seconds = sum(v for k, v in sql.items() if k.startswith(("SELECT … FOR UPDATE", "UPDATE service_requests")))
+    claim_seconds = sql.get(CLAIM, 0.0)
     results["claim_seconds"] = claim_seconds
-    results["requests_claimed_per_claim_second"] = before["past_deadline"] / claim_seconds
+    results["requests_claimed_per_claim_second"] = before["past_deadline"] / claim_seconds if claim_seconds else None
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_scan.json").write_text(json.dumps(results, indent=2))
@@ -375,14 +492,15 @@ def main():
         ("full scan", f"{results['full_scan_seconds']:.1f} s", ""),
         ("  requests claimed / s", f"{results['requests_claimed_per_second']:,.0f}", "goal ≥ 50,000"),
         ("  reminders claimed / s", f"{results['reminders_claimed_per_second']:,.0f}", f"{claims:,} reminders"),
-        ("  of which claiming (SELECT+UPDATE)", f"{claim_seconds:.1f} s", ""),
+        ("  of which claiming (WITH … UPDATE requestclock)", f"{claim_seconds:.1f} s", ""),
         (
             "  requests / s while claiming",
-            f"{results['requests_claimed_per_claim_second']:,.0f}",
-            "the claim statements alone",
+            f"{results['requests_claimed_per_claim_second']:,.0f}" if claim_seconds else "—",
+            "the claim statements alone" if claim_seconds else "no claim statement recognised",
         ),
+        ("  clock rows claimed", f"{results['clock_rows_claimed']:,}", f"{results['clocks_due']:,} were due"),
         ("  notifications written", f"{results['notifications_written']:,}", ""),
-        ("  request events written", f"{results['events_written']:,}", ""),
+        ("  deliveries written", f"{results['deliveries_written']:,}", ""),
         ("  worker peak RSS", f"{results['peak_rss_mb']:.0f} MB", "goal < 300 MB"),
         ("idle scan, first after the sweep", f"{results['idle_first_ms']:.1f} ms", ""),
         ("idle scan, median of 20", f"{results['idle_median_ms']:.2f} ms", "goal < 5 ms"),

@@ -3,7 +3,8 @@
 1,000,000 requests (``--requests``) over the last two years, across every household of the
 district-scale registry, numbered ``BH-YYYYMMDD-NNNN`` per day in submission order, with
 everything the workflow would have written: deadlines from each category's limits and the
-working-day calendar, the reminder schedule and its claims, and the events of each step.
+working-day calendar, the reminder schedule, the deadline clocks (:class:`RequestClock`) with
+what the scan claimed on them, and the events of each step.
 
 Volume grows over the two years (weekends and the evening are quieter). Each request's
 life is simulated from its submission and cut at *now*, so statuses follow age: old ones
@@ -11,24 +12,40 @@ are closed (rated, or closed automatically after seven unrated days: about 20% o
 resolved), recent ones are still waiting, in progress or waiting for a rating, and some
 open ones are past their deadline. About 10% are accepted late and 6% resolved late (a few
 stay open for weeks), about 3% are reopened after an unsatisfied rating, 2% returned to the
-street and rerouted, 3% rejected, 2% closed as duplicates, 2% get an extension. A reminder
-that fell due while its clock ran is claimed (and its overdue/escalation event written), so
-the first deadline scan after seeding has nothing old to send.
+street and rerouted, 3% rejected, 2% closed as duplicates, 2% get an extension.
+
+COPY bypasses ``ServiceRequest.save()``, which keeps the clock rows in step, so the generator
+writes them itself, as if the scan had run all along: a reminder that fell due while its
+clock ran is claimed (``warned_at``/``overdue_at``/``escalated_at``, 30 seconds after it fell
+due; the rating reminder a minute after), so the first deadline scan after seeding has nothing
+old to send. Every request waiting to be accepted has its running accept clock, every one
+accepted or in progress its resolve clock, every one resolved its rating clock (cycle 1,
+``next_due_at`` the earliest step not yet claimed, NULL when all are). A clock that stopped
+after an overdue notice or an escalation is kept, stopped (``running`` false), as the record
+the request's timeline shows — for the requests of the events window below, like the other
+events. (A stopped clock that claimed only a warning, which ``RequestClock.sync`` would also
+keep, is not written: nothing shows it. A request returned and rerouted, or reopened, keeps
+only the clocks of its last schedule.) The scan writes no overdue or escalation events, and
+neither does the generator.
 
 Every step's :class:`RequestEvent` is written for requests submitted in the last
-``--event-days`` days (90 by default; a full two-year trail is ~5.5 million events, which
+``--event-days`` days (90 by default; a full two-year trail is over 5 million events, which
 the per-row foreign-key checks make slower than the five-minute goal allows); older
 requests keep their outcome in their columns, plus their 退单 and 重办 events, which the
-monthly summary counts. Then ``summary.summary_rebuild()`` builds the dashboards' summary.
+monthly summary counts, and their running clocks. Then ``summary.summary_rebuild()`` builds
+the dashboards' summary.
 
 Requests are generated day by day, each day from its own ``random.Random`` seeded from
-``ctx.rng``, and streamed in with COPY (``baohe/bulk.py``); the events pass generates the
-days of its window again, and takes the older days' 退单 and 重办 events (about 5% of those
-requests) from the requests pass, which set them aside.
+``ctx.rng``, and streamed in with COPY (``baohe/bulk.py``); the requests pass writes the clock
+rows to a temporary file as it goes (they can only go in after their requests), which is then
+streamed in with COPY too; the events pass generates the days of its window again, and takes
+the older days' 退单 and 重办 events (about 5% of those requests) from the requests pass,
+which set them aside.
 """
 
 import bisect
 import random
+import tempfile
 import time
 from array import array
 from datetime import UTC, date, datetime
@@ -55,7 +72,16 @@ from .demo import (
     seed_calendar,
     seed_categories,
 )
-from .models import ESCALATE_AT, WARN_AT, CalendarDay, NumberSequence, RequestEvent, ServiceRequest
+from .models import (
+    ESCALATE_AT,
+    RATE_REMINDER_AFTER,
+    WARN_AT,
+    CalendarDay,
+    NumberSequence,
+    RequestClock,
+    RequestEvent,
+    ServiceRequest,
+)
 
 ORDER = 40
 
@@ -63,6 +89,7 @@ DAYS = 730
 LOCAL = 8 * 3600  # Asia/Shanghai: UTC+8 all year (no daylight saving)
 HOUR, DAY = 3600, 86400
 CLAIM_DELAY = 30  # seconds between a reminder falling due and the scan claiming it
+RATE_AFTER = int(RATE_REMINDER_AFTER.total_seconds())  # the rating reminder, after resolving
 # Requests by hour of the day (local time).
 HOURS = (1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 12, 9, 11, 13, 13, 12, 11, 10, 11, 11, 8, 5, 2)
 WEEKEND = 0.7
@@ -72,12 +99,6 @@ CHANNEL_LABELS = {c.value: str(c.label) for c in ServiceRequest.Channel}
 ASSIGNEE_LABELS = {k.value: str(k.label) for k in ServiceRequest.AssigneeKind}
 SOLVED_LABELS = {k.value: str(k.label) for k in ServiceRequest.Solved}
 SATISFACTION_LABELS = {k.value: str(k.label) for k in ServiceRequest.Satisfaction}
-OVERDUE_MESSAGES = {
-    ("accept", "overdue"): "超过签收时限，已通知社区书记。",
-    ("accept", "escalated"): "超过签收时限一倍，已上报街道。",
-    ("resolve", "overdue"): "超过办结时限，已通知社区书记。",
-    ("resolve", "escalated"): "超过办结时限一倍，已上报街道。",
-}
 AUTO_CLOSE = "7 天内未评价，自动关闭。"
 REOPEN_MESSAGE = "居民不满意或未解决，诉求重办。"
 SECOND_REPLY = "已重新安排处理，请耐心等待。"
@@ -88,8 +109,11 @@ REQUEST_COLUMNS = (
     "accept_due_at resolve_due_at accepted_at resolved_at closed_at assignee_kind assigned_to_id assignee_label "
     "duplicate_of_id reopen_count return_count extension_count extension_reason extension_until solved "
     "satisfaction rating_comment rated_at accept_warn_at accept_escalate_at resolve_warn_at resolve_escalate_at "
-    "accept_warned_at accept_overdue_at accept_escalated_at resolve_warned_at resolve_overdue_at "
-    "resolve_escalated_at rate_reminded_at open311_token latitude longitude"
+    "open311_token latitude longitude"
+).split()
+CLOCK_COLUMNS = (
+    "request_id clock cycle running number street_id community_id recipient_id warn_at due_at escalate_at "
+    "warned_at overdue_at escalated_at next_due_at"
 ).split()
 EVENT_COLUMNS = (
     "id created_at updated_at street_id community_id request_id kind actor_id message public from_status to_status"
@@ -269,7 +293,7 @@ class Plan:
 
 
 class Maker:
-    """Simulates one request's life from its submission to *now*; returns its row and events."""
+    """Simulates one request's life from its submission to *now*; returns its row, events and clocks."""
 
     def __init__(self, world, calendar, now):
         self.w = world
@@ -277,7 +301,7 @@ class Maker:
         self.now = now
 
     def day(self, plan, day, count, first_id):
-        """The requests of one local day, in submission order: (row values, events) each."""
+        """The requests of one local day, in submission order: (row values, events, clocks) each."""
         rng = random.Random(plan.seed * 7919 + day)  # noqa: S311 - synthetic data
         r = rng.random
         start = day * DAY - LOCAL
@@ -348,7 +372,7 @@ class Maker:
         status = "submitted"
         acc_start, acc_due = t0, t0 + accept_hours * HOUR
         res_start, res_due = t0, cal.end(t0, resolve_days)
-        accepted_at = assigned_at = resolved_at = closed_at = rated_at = None
+        accepted_at = resolved_at = closed_at = rated_at = None
         acc_end = res_end = None  # when each clock stopped (None: still running now)
         res_from = None  # when the request entered the resolve clock's statuses (accepted)
         assignee_kind, assigned_to, assignee_label = "", None, ""
@@ -427,7 +451,7 @@ class Maker:
                 assignee_kind, assigned_to, assignee_label = "volunteer_team", None, team
             message = f"{ASSIGNEE_LABELS[assignee_kind]}：{assignee_label}"
             events.append((assign, "assigned", handler, message, True, "accepted", "in_progress"))
-            status, assigned_at = "in_progress", assign
+            status = "in_progress"
             earliest = assign + 600
             # 延期: asked a few hours after assigning, decided by the secretary within a day.
             if r() < 0.02:
@@ -508,31 +532,35 @@ class Maker:
                 resolve = res_start + (res_due - res_start) * (0.2 + r() * 0.7)
             break
 
-        # Reminders: each clock's schedule, and what the scan claimed (and wrote) while it ran.
+        # Reminders: each clock's schedule, and what the scan claimed on it while it ran.
         acc_span, res_span = acc_due - acc_start, res_due - res_start
         acc_warn, acc_esc = acc_start + acc_span * WARN_AT, acc_start + acc_span * ESCALATE_AT
         res_warn, res_esc = res_start + res_span * WARN_AT, res_start + res_span * ESCALATE_AT
-        claims = [None] * 6
+        clocks = []
+        # The accept clock ran from acc_start until accepted (or returned, rejected, …).
+        steps = (acc_warn, acc_due, acc_esc)
         until = acc_end if acc_end is not None else now
-        for n, due in enumerate((acc_warn, acc_due, acc_esc)):
-            at = due + CLAIM_DELAY
-            if at < until and at <= now:
-                claims[n] = at
-                if n:
-                    kind = "overdue" if n == 1 else "escalated"
-                    message = OVERDUE_MESSAGES[("accept", kind)]
-                    events.append((at, kind, None, message, True, "submitted", "submitted"))
+        claims = [at if at < until and at <= now else None for at in (due + CLAIM_DELAY for due in steps)]
+        # Its recipient is the assignee while waiting to be accepted: nobody, in this history.
+        if status == "submitted":
+            clocks.append(_clock("accept", True, assigned_to, steps, claims))
+        elif claims[1] is not None:  # stopped after its overdue notice: the timeline shows it
+            clocks.append(_clock("accept", False, None, steps, claims))
+        # The resolve clock: its reminders go out from when the request was accepted (res_from).
         if res_from is not None:
+            steps = (res_warn, res_due, res_esc)
             until = res_end if res_end is not None else now
-            for n, due in enumerate((res_warn, res_due, res_esc)):
-                at = max(due, res_from) + CLAIM_DELAY
-                if at < until and at <= now:
-                    claims[3 + n] = at
-                    if n:
-                        kind = "overdue" if n == 1 else "escalated"
-                        message = OVERDUE_MESSAGES[("resolve", kind)]
-                        during = "accepted" if assigned_at is None or at < assigned_at else "in_progress"
-                        events.append((at, kind, None, message, True, during, during))
+            claims = [
+                at if at < until and at <= now else None for at in (max(due, res_from) + CLAIM_DELAY for due in steps)
+            ]
+            if status in ("accepted", "in_progress"):
+                clocks.append(_clock("resolve", True, assigned_to, steps, claims))
+            elif claims[1] is not None:
+                clocks.append(_clock("resolve", False, assigned_to, steps, claims))
+        # The rating clock: one reminder, 3 days after resolving, while waiting for the rating.
+        if status == "resolved":
+            steps = (resolved_at + RATE_AFTER, None, None)
+            clocks.append(_clock("rate", True, submitted_by, steps, (rate_reminded_at, None, None)))
         events.sort(key=_first)
         updated = events[-1][0]
 
@@ -541,9 +569,17 @@ class Maker:
             address, submitted_by, entered_by, contact_name, contact_mobile, channel, status, acc_due, res_due,
             accepted_at, resolved_at, closed_at, assignee_kind, assigned_to, assignee_label, duplicate_of,
             reopen_count, return_count, extension_count, extension_reason, extension_until, solved, satisfaction,
-            rating_comment, rated_at, acc_warn, acc_esc, res_warn, res_esc, *claims, rate_reminded_at,
+            rating_comment, rated_at, acc_warn, acc_esc, res_warn, res_esc,
         )  # fmt: skip
-        return row, events
+        return row, events, clocks
+
+
+def _clock(name, running, recipient, steps, claims):
+    """A clock row's values: (clock, running, recipient, warn/due/escalate times, their claims,
+    next_due_at): the earliest step not yet claimed while it runs, else NULL (as ``RequestClock``)."""
+    pending = [at for at, claimed in zip(steps, claims, strict=True) if at is not None and claimed is None]
+    next_due = min(pending) if running and pending else None
+    return (name, running, recipient, *steps, *claims, next_due)
 
 
 def _first(event):
@@ -553,15 +589,24 @@ def _first(event):
 KEPT_ALWAYS = ("returned", "reopened")  # events the monthly summary counts: written for every request
 
 
-def request_lines(maker, plan, ts, since_day, kept):
+def request_lines(maker, plan, ts, since_day, kept, clock_file):
     """Every request; ``kept`` gets the 退单 and 重办 events of the days before ``since_day``
-    (the events pass then simulates only the days from ``since_day`` on)."""
+    (the events pass then simulates only the days from ``since_day`` on), ``clock_file`` the
+    lines of the clock rows (the running ones of every request, the stopped ones of the days
+    from ``since_day`` on), to COPY once the requests are in."""
     o = bulk.opt
     for day, count, first_id in plan.days():
         old = day < since_day
-        for row, events in maker.day(plan, day, count, first_id):
+        for row, events, clocks in maker.day(plan, day, count, first_id):
             if old:
                 kept.extend((row[0], row[3], row[4], *event) for event in events if event[1] in KEPT_ALWAYS)
+            for name, running, recipient, warn, due, escalate, warned, overdue, escalated, next_due in clocks:
+                if running or not old:
+                    clock_file.write(
+                        f"{row[0]}\t{name}\t1\t{'t' if running else 'f'}\t{row[5]}\t{row[3]}\t{row[4]}\t"
+                        f"{o(recipient)}\t{ts(warn)}\t{ts(due)}\t{ts(escalate)}\t{ts(warned)}\t{ts(overdue)}\t"
+                        f"{ts(escalated)}\t{ts(next_due)}\n"
+                    )
             (
                 rid,
                 t0,
@@ -603,13 +648,6 @@ def request_lines(maker, plan, ts, since_day, kept):
                 acc_esc,
                 res_warn,
                 res_esc,
-                c1,
-                c2,
-                c3,
-                c4,
-                c5,
-                c6,
-                rate_reminded_at,
             ) = row
             yield (
                 f"{rid}\t{ts(t0)}\t{ts(updated)}\t{street}\t{community}\t{number}\t{leaf_id}\t{description}\t"
@@ -618,8 +656,7 @@ def request_lines(maker, plan, ts, since_day, kept):
                 f"{ts(accepted_at)}\t{ts(resolved_at)}\t{ts(closed_at)}\t{assignee_kind}\t{o(assigned_to)}\t"
                 f"{assignee_label}\t{o(duplicate_of)}\t{reopen_count}\t{return_count}\t{extension_count}\t"
                 f"{extension_reason}\t{ts(extension_until)}\t{solved}\t{satisfaction}\t{rating_comment}\t"
-                f"{ts(rated_at)}\t{ts(acc_warn)}\t{ts(acc_esc)}\t{ts(res_warn)}\t{ts(res_esc)}\t{ts(c1)}\t"
-                f"{ts(c2)}\t{ts(c3)}\t{ts(c4)}\t{ts(c5)}\t{ts(c6)}\t{ts(rate_reminded_at)}\t\t\\N\t\\N"
+                f"{ts(rated_at)}\t{ts(acc_warn)}\t{ts(acc_esc)}\t{ts(res_warn)}\t{ts(res_esc)}\t\t\\N\t\\N"
             )
 
 
@@ -635,7 +672,7 @@ def event_lines(maker, plan, ts, first_event, since_day, kept):
         )
         eid += 1
     for day, count, first_id in plan.days(since_day):
-        for row, events in maker.day(plan, day, count, first_id):
+        for row, events, _clocks in maker.day(plan, day, count, first_id):
             rid, street, community = row[0], row[3], row[4]
             for at, kind, actor, message, public, before, after in events:
                 stamp = ts(at)
@@ -666,10 +703,15 @@ def seed(ctx):
     event_days = ctx.event_days
     since_day = plan.today - event_days + 1
     kept = []
-    requests = bulk.copy_rows(
-        ServiceRequest._meta.db_table, REQUEST_COLUMNS, request_lines(maker, plan, ts, since_day, kept)
-    )
-    after_requests = time.monotonic()
+    # The clock rows wait on disk (not in memory) until their requests are in.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as clock_file:
+        requests = bulk.copy_rows(
+            ServiceRequest._meta.db_table, REQUEST_COLUMNS, request_lines(maker, plan, ts, since_day, kept, clock_file)
+        )
+        after_requests = time.monotonic()
+        clock_file.seek(0)
+        clocks = bulk.copy_rows(RequestClock._meta.db_table, CLOCK_COLUMNS, (line[:-1] for line in clock_file))
+    after_clocks = time.monotonic()
     events = bulk.copy_rows(
         RequestEvent._meta.db_table,
         EVENT_COLUMNS,
@@ -683,13 +725,14 @@ def seed(ctx):
         [NumberSequence(day=date.fromordinal(day + EPOCH_ORDINAL), last=count) for day, count, _first in plan.days()]
     )
     bulk.reset_sequences(ServiceRequest, RequestEvent)
-    bulk.analyze(ServiceRequest, RequestEvent)
+    bulk.analyze(ServiceRequest, RequestClock, RequestEvent)
     after_analyze = time.monotonic()
     rebuild = getattr(summary, "summary_rebuild", None)
     rows = rebuild() if rebuild is not None else None
     ctx.log(
         f"  service_requests: {days} calendar days, {len(leaves)} categories, {requests} requests "
-        f"({after_requests - loaded:.1f}s; registry read in {loaded - started:.1f}s), {events} events "
-        f"(all steps for the last {event_days} days; {after_events - after_requests:.1f}s), "
+        f"({after_requests - loaded:.1f}s; registry read in {loaded - started:.1f}s), {clocks} clock rows "
+        f"({after_clocks - after_requests:.1f}s), {events} events "
+        f"(all steps for the last {event_days} days; {after_events - after_clocks:.1f}s), "
         + (f"summary {rows} rows ({time.monotonic() - after_analyze:.1f}s)" if rows is not None else "no summary")
     )
