@@ -26,7 +26,7 @@ from communities.models import Compound, Resident
 from notifications.models import Delivery, Notification
 from service_requests import calendar
 from service_requests import services as request_services
-from service_requests.models import Category, RequestEvent, ServiceRequest
+from service_requests.models import Category, RequestClock, RequestEvent, ServiceRequest
 
 from . import selectors, services
 from .models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
@@ -183,6 +183,7 @@ def _file_requests(compound, staff, clock, submitted):
             resolve_due_at=request.resolve_due_at,
             **{name: getattr(request, name) for name in fields},
         )
+        RequestClock.rebuild([request.pk])
         clock.stamp(submitted)
         made.append(ServiceRequest.objects.get(pk=request.pk))
     return made
@@ -361,9 +362,12 @@ def seed(ctx):
         if kind == "done":
             services.action_item_complete(item=row, by=staff, note=detail)
             ActionItem.objects.filter(pk=row.pk).update(done_at=moment, updated_at=moment)
-            ServiceRequest.objects.filter(
+            resolved = ServiceRequest.objects.filter(
                 pk__in=row.requests.values("pk"), status=ServiceRequest.Status.RESOLVED
-            ).update(resolved_at=moment, updated_at=moment)
+            )
+            ids = list(resolved.values_list("pk", flat=True))
+            resolved.update(resolved_at=moment, updated_at=moment)
+            RequestClock.rebuild(ids)  # the rating reminder counts from the backdated time
         else:
             ok, finding = detail
             inspection = services.inspection_record(

@@ -778,9 +778,7 @@ class Maker:
         fields = schedule.start_accept_clock(clocks["accept"]) + schedule.start_resolve_clock(clocks["resolve"])
         stamps.update({name: getattr(schedule, name) for name in fields})
         ServiceRequest.objects.filter(pk=request.pk).update(updated_at=last, **stamps)
-        # The scan's clocks follow the backdated schedule (update() does not pass through save()).
-        RequestClock.objects.filter(request=request).delete()
-        RequestClock.sync(ServiceRequest.objects.get(pk=request.pk))
+        RequestClock.rebuild([request.pk])  # the scan's clocks follow the backdated schedule
         self.made.append((request.pk, stamps["created_at"], plan))
         return request
 
@@ -796,6 +794,10 @@ def renumber(made, today_before):
         NumberSequence.objects.filter(day=today).update(last=today_before)
     for pk, submitted, _plan in sorted(made, key=lambda row: (row[1], row[0])):
         ServiceRequest.objects.filter(pk=pk).update(number=services.number_next(submitted))
+    # The deadline clocks carry the number into the reminders (update() bypasses save()).
+    RequestClock.objects.filter(request_id__in=ids).update(
+        number=Subquery(ServiceRequest.objects.filter(pk=OuterRef("request_id")).values("number")[:1])
+    )
 
 
 def settle_notifications(first_id, now):

@@ -248,7 +248,8 @@ class ServiceRequest(CommunityScopedModel):
         return self.number
 
     def save(self, *args, **kwargs):
-        if self._state.adding:
+        adding = self._state.adding
+        if adding:
             # A new row whose reminders nobody scheduled (factories, imports): its clocks start now.
             start = timezone.now()
             if self.accept_warn_at is None and self.accept_due_at is not None:
@@ -260,7 +261,7 @@ class ServiceRequest(CommunityScopedModel):
         # status and schedule whenever either changed (every service saves through here).
         state = self._clock_state()
         if state != getattr(self, "_clock_loaded", None):
-            RequestClock.sync(self)
+            RequestClock.sync(self, new=adding)
             self._clock_loaded = state
 
     @classmethod
@@ -445,7 +446,16 @@ class RequestClock(models.Model):
         return any(getattr(self, claimed) for _at, claimed in self.STEPS)
 
     @classmethod
-    def sync(cls, request):
+    def rebuild(cls, request_ids):
+        """Start the clocks of these requests afresh from their rows, dropping what was claimed:
+        for loaders and demos that change requests with ``update()`` (which bypasses ``save()``),
+        e.g. to backdate them."""
+        cls.objects.filter(request_id__in=request_ids).delete()
+        for request in ServiceRequest.objects.filter(pk__in=request_ids):
+            cls.sync(request)
+
+    @classmethod
+    def sync(cls, request, *, new=False):
         """Make ``request``'s clock rows match what should run now (``clocks_wanted``): start the
         clocks that should run, stop the others, and start a new cycle when a schedule changed.
         Called by ``ServiceRequest.save()`` inside the caller's transaction (the services lock the
@@ -453,8 +463,8 @@ class RequestClock(models.Model):
         way round)."""
         wanted = request.clocks_wanted()
         latest = {}
-        for row in cls.objects.filter(request=request).order_by("clock", "cycle"):
-            latest[row.clock] = row  # the last cycle of each clock
+        for row in [] if new else cls.objects.filter(request=request).order_by("clock", "cycle"):
+            latest[row.clock] = row  # the last cycle of each clock (a new request has none)
         copied = {
             "number": request.number,
             "street_id": request.street_id,

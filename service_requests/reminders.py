@@ -36,6 +36,7 @@ in the request's timeline from there (``selectors.timeline``); the scan writes n
 """
 
 import functools
+import heapq
 import logging
 import threading
 from collections import Counter, defaultdict
@@ -346,9 +347,10 @@ def _message(reminder, user_id, rows, texts):
         title = texts.title(reminder) % {"number": first[NUMBER], "due": texts.deadline(first)}
         link = texts.detail.replace("999999999", str(first[REQUEST]))
         return Message(recipient_id=user_id, kind=kind, title=title, link=link, dedupe_key=key)
-    numbers = "、".join(row[NUMBER] for row in rows[:3]) + ("…" if len(rows) > 3 else "")
+    listed = heapq.nsmallest(LISTED_IN_ONE, rows, key=lambda row: (row[DEADLINE], row[REQUEST]))  # oldest first
+    numbers = "、".join(row[NUMBER] for row in listed[:3]) + ("…" if len(rows) > 3 else "")
     title = str(reminder.title_many % {"count": len(rows), "numbers": numbers})
-    lines = [f"{row[NUMBER]}（{texts.deadline(row)}）" for row in rows[:LISTED_IN_ONE]]
+    lines = [f"{row[NUMBER]}（{texts.deadline(row)}）" for row in listed]
     if len(rows) > LISTED_IN_ONE:
         lines.append(str(_("……共 %(count)d 件") % {"count": len(rows)}))
     return Message(

@@ -117,6 +117,22 @@ def test_seed_rows_are_consistent(seeded):
     )
 
 
+def test_seed_request_clocks_match_their_requests(seeded):
+    """The demo backdates requests with update(): the deadline scan's copies must follow, or the
+    first scan after `make run` would remind with wrong numbers and times."""
+    from service_requests.models import RequestClock, ServiceRequest
+
+    running = {(c.request_id, c.clock): c for c in RequestClock.objects.filter(running=True)}
+    wanted = {}
+    for request in ServiceRequest.objects.all():
+        for clock, (warn_at, due_at, escalate_at, recipient_id) in request.clocks_wanted().items():
+            wanted[(request.pk, clock)] = (request.number, warn_at, due_at, escalate_at, recipient_id)
+    assert wanted, "the demo has open requests"
+    assert set(running) == set(wanted)
+    for key, clock in running.items():
+        assert (clock.number, clock.warn_at, clock.due_at, clock.escalate_at, clock.recipient_id) == wanted[key]
+
+
 @pytest.mark.django_db
 def test_seed_people_are_synthetic_and_valid(seeded):
     assert not Resident.objects.filter(name__in=ARTICLE_NAMES).exists()
