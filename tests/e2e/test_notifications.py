@@ -7,6 +7,9 @@
   and the daily digest), email is switched on and saved.
 * phone: the resident sees the bell with 1 (their request was accepted), reads it in the
   inbox, and finds SMS switched on by default on the preferences page.
+* after an outage: five requests passed their accept deadline while the worker was down; the
+  secretary gets one notification naming them (not five), it opens the overdue queue with the
+  five, and a request's timeline shows "overdue, the secretary was told" as an internal step.
 """
 
 import re
@@ -15,9 +18,9 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import Notification, Preference
-from service_requests.models import ServiceRequest
 from service_requests.reminders import scan_deadlines
 from service_requests.services import request_accept, request_submit
+from tests.clocks import make_due
 from tests.factories import PASSWORD, CategoryFactory
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +59,7 @@ def inbox_world(district, resident, staff_a, secretary_a):
         by=resident, category=category, description="小区东门路灯不亮。", compound=district.a1.compound
     )
     # The first request's 75% warning falls due: the scan tells the community's staff.
-    ServiceRequest.objects.filter(pk=first.pk).update(accept_warn_at=timezone.now())
+    make_due(first, "accept_warn_at")
     scan_deadlines()
     # One older notice that staff_a has read already.
     read = Notification.objects.create(
@@ -152,3 +155,44 @@ def test_resident_on_a_phone_reads_the_inbox_and_sees_sms_on(
     help_text = page.locator("input[name=sms] ~ .form-text").inner_text()
     assert re.fullmatch(r"发送到 139\*{4}\d{4}。", help_text), help_text
     shot(page, "notifications-07-phone-preferences")
+
+
+def test_after_an_outage_the_secretary_reads_one_notice_for_five_overdue_requests(
+    district, resident, secretary_a, desktop_page, live_server, login, shot
+):
+    category = CategoryFactory(
+        parent__name="公共设施", name="电梯故障", code="e2e-lift", accept_within_hours=4, resolve_within_days=3
+    )
+    requests = [
+        request_submit(by=resident, category=category, description=f"{n}号楼电梯停运。", compound=district.a1.compound)
+        for n in range(1, 6)
+    ]
+    Notification.objects.all().delete()  # the "new request" notices: not what this is about
+    for request in requests:
+        make_due(request, "accept_due_at", ago=timezone.timedelta(hours=2))
+    assert scan_deadlines()["accept.overdue"] == 5
+    page = desktop_page
+    login(page, live_server, "secretary_a", PASSWORD)
+    assert badge(page) == "1"
+    with page.expect_navigation():
+        page.get_by_test_id("inbox-link").click()
+    rows = page.locator("[data-notification]")
+    assert rows.count() == 1
+    assert rows.first.locator(".text-break").inner_text().startswith("5 件诉求已超过签收时限，仍未签收：")
+    shot(page, "notifications-08-secretary-one-notice-for-five")
+
+    with page.expect_navigation():
+        rows.first.locator("a").click()
+    assert page.url == f"{live_server.url}/requests/queue/?due=overdue"
+    listed = page.content()
+    assert all(request.number in listed for request in requests)
+    shot(page, "notifications-09-overdue-queue")
+
+    with page.expect_navigation():
+        page.goto(f"{live_server.url}{requests[0].get_absolute_url()}")
+    overdue = page.locator('[data-event="overdue"]')
+    assert overdue.count() == 1
+    assert "超过签收时限，已通知社区书记。" in overdue.inner_text()
+    assert "内部，居民不可见" in overdue.inner_text()
+    overdue.scroll_into_view_if_needed()
+    shot(page, "notifications-10-timeline-overdue")
