@@ -52,8 +52,6 @@ SECTIONS = (
 
 def report_request(*, by, month, street=None):
     """Create a report job for ``month`` of ``street`` (or the whole district) and queue it."""
-    from .tasks import generate_monthly_report
-
     require_dashboard_user(by)
     if street is None and not sees_whole_district(by):
         raise ValidationError({"street": _("请选择街道：您只能查看本街道的数据。")})
@@ -61,7 +59,7 @@ def report_request(*, by, month, street=None):
         raise ValidationError({"street": _("您无权查看该街道。")})
     with transaction.atomic():
         job = ReportJob.objects.create(requested_by=by, street=street, month=month.replace(day=1))
-        enqueue_on_commit(generate_monthly_report, job.pk)
+        enqueue_on_commit("dashboard.tasks.generate_monthly_report", job.pk)
     return job
 
 

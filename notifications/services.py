@@ -106,9 +106,7 @@ def channels_by_user(user_ids):
 # --- writing (the outbox) ---------------------------------------------------------------------
 def _schedule_dispatch():
     """Enqueue a dispatch when the current transaction commits (the beat finds it otherwise)."""
-    from .tasks import dispatch_pending  # tasks.py imports this module
-
-    enqueue_on_commit(dispatch_pending)
+    enqueue_on_commit("notifications.tasks.dispatch_pending")  # by name: tasks.py imports this module
 
 
 def notify(*, recipient, kind, title, dedupe_key, body="", link=""):
