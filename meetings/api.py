@@ -77,6 +77,16 @@ ITEM_ID = _path_id("item_pk", "落实事项 id")
 DECISION_ID = _path_id("decision_pk", "决议 id")
 
 
+def step_schema(parameter, input_serializer, response):
+    """The OpenAPI description of one workflow step: its input, what it returns, and its errors."""
+    return extend_schema(
+        tags=TAGS,
+        parameters=[parameter],
+        request=input_serializer,
+        responses={200: response, 400: BAD_INPUT, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+
+
 # --- meetings -------------------------------------------------------------------------------------
 @extend_schema_view(
     list=extend_schema(tags=TAGS, responses=serializers.MeetingSerializer),
@@ -166,18 +176,7 @@ class MeetingAttendanceApi(MeetingStepApi):
 
     serializer_class = serializers.MeetingAttendanceInputSerializer
 
-    @extend_schema(
-        tags=TAGS,
-        parameters=[MEETING_ID],
-        request=serializers.MeetingAttendanceInputSerializer,
-        responses={
-            200: serializers.MeetingDetailSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
-    )
+    @step_schema(MEETING_ID, serializers.MeetingAttendanceInputSerializer, serializers.MeetingDetailSerializer)
     def create(self, request, meeting_pk=None):
         meeting = self.meeting()
         values = self.read(serializers.MeetingAttendanceInputSerializer).validated_data
@@ -196,18 +195,7 @@ class MeetingMinutesApi(MeetingStepApi):
 
     serializer_class = serializers.MeetingMinutesInputSerializer
 
-    @extend_schema(
-        tags=TAGS,
-        parameters=[MEETING_ID],
-        request=serializers.MeetingMinutesInputSerializer,
-        responses={
-            200: serializers.MeetingDetailSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
-    )
+    @step_schema(MEETING_ID, serializers.MeetingMinutesInputSerializer, serializers.MeetingDetailSerializer)
     def create(self, request, meeting_pk=None):
         meeting = self.meeting()
         data = self.read(serializers.MeetingMinutesInputSerializer)
@@ -226,18 +214,7 @@ class MeetingCancelApi(MeetingStepApi):
 
     serializer_class = serializers.MeetingCancelInputSerializer
 
-    @extend_schema(
-        tags=TAGS,
-        parameters=[MEETING_ID],
-        request=serializers.MeetingCancelInputSerializer,
-        responses={
-            200: serializers.MeetingDetailSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
-    )
+    @step_schema(MEETING_ID, serializers.MeetingCancelInputSerializer, serializers.MeetingDetailSerializer)
     def create(self, request, meeting_pk=None):
         meeting = self.meeting()
         values = self.read(serializers.MeetingCancelInputSerializer).validated_data
@@ -253,18 +230,7 @@ class ActionItemCompleteApi(viewsets.GenericViewSet):
     filter_backends = ()
     queryset = ActionItem.objects.none()
 
-    @extend_schema(
-        tags=TAGS,
-        parameters=[ITEM_ID],
-        request=serializers.ActionItemCompleteInputSerializer,
-        responses={
-            200: serializers.ActionItemSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
-    )
+    @step_schema(ITEM_ID, serializers.ActionItemCompleteInputSerializer, serializers.ActionItemSerializer)
     def create(self, request, item_pk=None):
         item = services.access_action_item_by_id(request.user, item_pk)
         data = serializers.ActionItemCompleteInputSerializer(data=request.data, context={"request": request})
