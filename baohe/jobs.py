@@ -1,4 +1,9 @@
-"""The one way to enqueue a Celery task from a write: after the transaction commits.
+"""Background work: the one way to declare a Celery task and to enqueue one from a write.
+
+:func:`worker_task` is ``shared_task`` with the portal's defaults: acknowledged only after it
+ran (``acks_late``, and re-queued if the worker process dies), retried with backoff when the
+database is briefly unreachable, no result stored. Every task is idempotent, so running it
+again after a crash is safe. :func:`enqueue_on_commit` sends one after the transaction commits.
 
 A bare ``.delay()`` inside a transaction can run before the row exists, or for a write
 that is then rolled back. Nothing that must not be lost depends on this: reminders and
@@ -7,10 +12,27 @@ deliveries are rows that the periodic scans find again if the broker was down.
 
 import logging
 
-from celery import current_app
-from django.db import transaction
+from celery import current_app, shared_task
+from django.db import InterfaceError, OperationalError, transaction
 
 logger = logging.getLogger(__name__)
+
+# A database that is restarting or briefly unreachable is worth another try; anything else is a bug.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+TASK_DEFAULTS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 60,
+    "max_retries": 3,
+    "ignore_result": True,
+}
+
+
+def worker_task(name, **options):
+    """Declare a task under its full ``name`` with :data:`TASK_DEFAULTS` (``options`` override)."""
+    return shared_task(name=name, **{**TASK_DEFAULTS, **options})
 
 
 def enqueue_on_commit(task, *args, **kwargs):

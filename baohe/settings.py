@@ -191,6 +191,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Monthly report jobs and their files (MEDIA_ROOT/reports/) are removed after this many days
+# (dashboard.reports.reports_clean, daily at 03:45).
+REPORT_KEEP_DAYS = env_int("REPORT_KEEP_DAYS", 90)
 
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -243,6 +246,18 @@ CELERY_BEAT_SCHEDULE = {
     "daily-digest": {
         "task": "notifications.tasks.send_daily_digest",
         "schedule": crontab(hour=8, minute=0),  # CELERY_TIMEZONE: 08:00 Asia/Shanghai
+        "options": {"expires": 3600},
+    },
+    # Housekeeping (not scans: ``run_scans`` leaves them out). The month summaries recomputed
+    # from the requests, a safety net for admin edits and bulk loads that bypass the services.
+    "rebuild-summaries": {
+        "task": "service_requests.tasks.rebuild_summaries",
+        "schedule": crontab(hour=3, minute=30),  # 03:30 Asia/Shanghai
+        "options": {"expires": 3600},
+    },
+    "clean-reports": {
+        "task": "dashboard.tasks.clean_reports",
+        "schedule": crontab(hour=3, minute=45),  # 03:45 Asia/Shanghai; keeps REPORT_KEEP_DAYS days
         "options": {"expires": 3600},
     },
 }

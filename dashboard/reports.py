@@ -9,12 +9,17 @@ page's own tables (``tables.py``) for the one month, so the report and the page 
 
 Idempotent: a job that is done is not built again; a job whose worker died half way
 (``acks_late`` redelivers it) is built again from the start.
+
+Jobs are not kept forever: :func:`reports_clean` (the worker, daily at 03:45) deletes the jobs
+created more than ``REPORT_KEEP_DAYS`` days ago together with their files, in bounded batches.
 """
 
 import logging
 import uuid
+from datetime import timedelta
 from io import BytesIO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
@@ -141,3 +146,47 @@ def report_generate(*, job_id):
     )
     job.refresh_from_db()
     return job
+
+
+# Jobs (and files) removed per round of reports_clean(): one short query and DELETE each.
+CLEAN_BATCH_SIZE = 200
+
+
+def reports_clean(*, now=None, keep_days=None, batch_size=CLEAN_BATCH_SIZE):
+    """Delete the report jobs created more than ``keep_days`` (``REPORT_KEEP_DAYS``) days before
+    ``now`` and their files; returns how many jobs were removed.
+
+    Batch by batch (in id order): first the files, then the rows, so a run stopped half way
+    leaves rows whose file is gone, which the next run removes (a file already missing is not
+    an error). A file the storage refuses to delete keeps its job for the next run.
+    """
+    now = now or timezone.now()
+    keep_days = settings.REPORT_KEEP_DAYS if keep_days is None else keep_days
+    cutoff = now - timedelta(days=keep_days)
+    storage = ReportJob._meta.get_field("file").storage
+    removed, last_pk = 0, 0
+    while True:
+        batch = list(
+            ReportJob.objects.filter(created_at__lt=cutoff, pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "file")[:batch_size]
+        )
+        if not batch:
+            break
+        last_pk = batch[-1][0]
+        gone = []
+        for pk, name in batch:
+            if name:
+                try:
+                    storage.delete(name)
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    logger.warning("could not delete report file %s; job %s kept", name, pk, exc_info=True)
+                    continue
+            gone.append(pk)
+        if gone:
+            removed += ReportJob.objects.filter(pk__in=gone).delete()[1].get(ReportJob._meta.label, 0)
+    if removed:
+        logger.info("removed %d report jobs older than %d days", removed, keep_days)
+    return removed

@@ -1,23 +1,17 @@
-"""Celery tasks for dashboards: thin wrappers (the monthly report is built in ``reports.py``)."""
+"""Celery tasks for dashboards: thin wrappers (the monthly report is built and cleaned in ``reports.py``)."""
 
-from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from baohe.jobs import worker_task
 
 from . import reports
 
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
-
-@shared_task(
-    name="dashboard.tasks.generate_monthly_report",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=60,
-    max_retries=3,
-    ignore_result=True,
-)
+@worker_task("dashboard.tasks.generate_monthly_report")
 def generate_monthly_report(job_id):
     """Build a monthly report (月度报表) job's workbook; a job already done is left alone."""
     reports.report_generate(job_id=job_id)
+
+
+@worker_task("dashboard.tasks.clean_reports")
+def clean_reports():
+    """Remove report jobs older than ``REPORT_KEEP_DAYS`` days and their files (daily, 03:45)."""
+    return reports.reports_clean()

@@ -213,7 +213,7 @@ def _claim_sql():
         UPDATE {table} SET
         {claims},
         next_due_at = CASE {ahead} END
-        WHERE (request_id, clock, cycle) IN (SELECT request_id, clock, cycle FROM due)
+        WHERE (request_id, clock, cycle) IN (SELECT request_id, clock, cycle FROM due) AND next_due_at <= %(now)s
         RETURNING request_id, clock, cycle, number, street_id, community_id, recipient_id,
             CAST(COALESCE(due_at, warn_at) AS TEXT), {bits} + {stale}
     """  # noqa: S608

@@ -78,8 +78,8 @@ which adds the difference between what the row contributes now and the snapshot,
 event's own count (a return or a reopen), with one ``INSERT … ON CONFLICT DO UPDATE`` per
 table (four statements), inside the step's transaction. A step that changes no counter writes nothing. Anything
 that changes requests *without* the services (a bulk load, an admin edit, the demo's
-backdating) must be followed by :func:`summary_rebuild`; the worker can run it nightly for
-the current and previous month as a safety net.
+backdating) must be followed by :func:`summary_rebuild`; the worker also runs it over the
+whole table every night at 03:30 (``tasks.rebuild_summaries``) as a safety net.
 
 :func:`summary_rebuild` recomputes the rows from ``ServiceRequest`` and ``RequestEvent`` with
 one set-based ``INSERT … SELECT … GROUP BY`` per table (PostgreSQL and SQLite), and gives

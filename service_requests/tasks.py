@@ -1,24 +1,25 @@
-"""Celery tasks for requests: thin wrappers over ``reminders`` (beat runs them; see settings)."""
+"""Celery tasks for requests: thin wrappers over ``reminders`` and ``summary`` (beat runs them; see settings)."""
 
-from celery import shared_task
-from django.db import InterfaceError, OperationalError
+import logging
 
-from . import reminders
+from baohe.jobs import worker_task
 
-# A database that is restarting or briefly unreachable is worth another try; anything else is a bug.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+from . import reminders, summary
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="service_requests.tasks.scan_deadlines",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=60,
-    max_retries=3,
-    ignore_result=True,
-)
+@worker_task("service_requests.tasks.scan_deadlines")
 def scan_deadlines():
     """Warn, mark overdue, escalate, ask for ratings and close unrated requests (every minute)."""
     return reminders.scan_deadlines()
+
+
+@worker_task("service_requests.tasks.rebuild_summaries")
+def rebuild_summaries():
+    """Recompute the dashboards' month summaries from the requests (nightly, 03:30): the safety
+    net for admin edits and bulk loads, which bypass the services. One transaction, so a retry
+    starts clean; returns the number of summary rows (``RequestSummary``) written."""
+    rows = summary.summary_rebuild()
+    logger.info("request summaries rebuilt: %d rows", rows)
+    return rows

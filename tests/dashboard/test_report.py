@@ -2,18 +2,23 @@
 page polls, downloaded by its requester, and — read back with openpyxl — the same sections
 and numbers as the dashboard for that month."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from celery.schedules import crontab
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Role
 from baohe.celery import app as celery_app
 from dashboard.models import ReportJob
-from dashboard.reports import SECTIONS, report_generate
-from dashboard.tasks import generate_monthly_report
+from dashboard.reports import SECTIONS, report_generate, reports_clean
+from dashboard.tasks import clean_reports, generate_monthly_report
 
 SHEETS = [
     "说明",
@@ -151,3 +156,60 @@ def test_bad_report_requests_change_nothing(data, error, district_official, clie
     assert response.status_code == 400
     assert error in response.content.decode()
     assert ReportJob.objects.count() == 0
+
+
+# --- old reports are removed (dashboard.tasks.clean_reports, daily at 03:45) ---------------------
+def old_job(user, days, content=b"xlsx", status=ReportJob.Status.DONE):
+    """A report job created ``days`` days ago, with its file in storage (unless ``content`` is None)."""
+    job = ReportJob.objects.create(requested_by=user, month=date(2025, 3, 1), status=status)
+    if content is not None:
+        job.file.save(f"2025-03-{job.pk}.xlsx", ContentFile(content))
+    ReportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=days))
+    job.refresh_from_db()
+    return job
+
+
+def test_reports_older_than_the_keep_window_are_removed_with_their_files(district_official, media, settings):
+    settings.REPORT_KEEP_DAYS = 90
+    old = old_job(district_official, days=91)
+    recent = old_job(district_official, days=89)
+    missing = old_job(district_official, days=120)
+    (media / missing.file.name).unlink()  # its file is already gone
+    failed = old_job(district_official, days=200, content=None, status=ReportJob.Status.FAILED)
+    assert (media / old.file.name).exists() and (media / recent.file.name).exists()
+
+    assert clean_reports.run() == 3
+
+    assert list(ReportJob.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not default_storage.exists(old.file.name)
+    assert not (media / old.file.name).exists()
+    assert (media / recent.file.name).read_bytes() == b"xlsx"
+    assert not ReportJob.objects.filter(pk__in=(old.pk, missing.pk, failed.pk)).exists()
+    assert clean_reports.run() == 0  # nothing left to remove
+
+
+def test_the_keep_window_follows_the_setting_and_batches_cover_everything(district_official, media, settings):
+    jobs = [old_job(district_official, days=days) for days in (31, 40, 50, 60, 70)]
+    keep = old_job(district_official, days=29)
+    assert reports_clean(keep_days=90) == 0
+    settings.REPORT_KEEP_DAYS = 30
+    assert reports_clean(batch_size=2) == 5
+    assert list(ReportJob.objects.values_list("pk", flat=True)) == [keep.pk]
+    assert not any((media / job.file.name).exists() for job in jobs)
+    assert reports_clean(now=timezone.now() + timedelta(days=2), keep_days=30) == 1
+
+
+def test_a_removed_report_can_no_longer_be_downloaded(district_official, client_for, media):
+    job = old_job(district_official, days=100)
+    client = client_for(district_official)
+    assert client.get(f"/dashboard/reports/{job.pk}/download/").status_code == 200
+    clean_reports.run()
+    assert client.get(f"/dashboard/reports/{job.pk}/download/").status_code == 404
+    assert client.get(job.get_absolute_url()).status_code == 404
+
+
+def test_beat_cleans_reports_at_a_quarter_to_four():
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "dashboard.tasks.clean_reports"]
+    assert len(entries) == 1
+    assert entries[0]["schedule"] == crontab(hour=3, minute=45)
+    assert entries[0]["options"]["expires"] > 0
