@@ -11,6 +11,7 @@ deliveries are rows that the periodic scans find again if the broker was down.
 """
 
 import logging
+from importlib import import_module
 
 from celery import current_app, shared_task
 from django.db import InterfaceError, OperationalError, transaction
@@ -35,6 +36,17 @@ def worker_task(name, **options):
     return shared_task(name=name, **{**TASK_DEFAULTS, **options})
 
 
+def task_named(task):
+    """The task object for a task or its registered name. Outside the worker (a web or
+    management-command process) Celery imports no task modules by itself, so the module named
+    by the task's name (``"<module>.<function>"``) is imported, which registers it."""
+    if not isinstance(task, str):
+        return task
+    if task not in current_app.tasks:
+        import_module(task.rpartition(".")[0])
+    return current_app.tasks[task]
+
+
 def enqueue_on_commit(task, *args, **kwargs):
     """Schedule ``task.delay(*args, **kwargs)`` for when the current transaction commits.
 
@@ -45,8 +57,7 @@ def enqueue_on_commit(task, *args, **kwargs):
 
     def send():
         try:
-            found = current_app.tasks[task] if isinstance(task, str) else task
-            found.apply_async(args=args, kwargs=kwargs, retry=False)
+            task_named(task).apply_async(args=args, kwargs=kwargs, retry=False)
         except Exception:  # noqa: BLE001 - the broker being down must not break the write
             logger.warning("could not enqueue %s; the periodic scan will pick it up", name, exc_info=True)
 

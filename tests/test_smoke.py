@@ -95,3 +95,16 @@ def test_debug_off_without_secret_key_refuses_to_start(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_a_fresh_process_finds_every_task_it_enqueues_by_name(tmp_path):
+    """A web or command process imports no task module by itself: services enqueue by name
+    (baohe.jobs.enqueue_on_commit), and each name must still resolve there."""
+    names = sorted({entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()})
+    names.append("dashboard.tasks.generate_monthly_report")
+    code = "from baohe.jobs import task_named\n" + "".join(f"print(task_named({name!r}).name)\n" for name in names)
+
+    result = _manage("shell", "--no-imports", "-c", code, env={}, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == names
