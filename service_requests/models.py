@@ -416,32 +416,6 @@ class RequestClock(models.Model):
         times = [t for t in times if t is not None]
         return min(times) if times else None
 
-    @classmethod
-    def timeline_events(cls, request):
-        """The overdue notices and escalations claimed on ``request``'s clocks, as unsaved
-        internal :class:`RequestEvent` objects to merge into its timeline (one query)."""
-        events = []
-        claimed = cls.objects.filter(request=request).filter(
-            Q(overdue_at__isnull=False) | Q(escalated_at__isnull=False)
-        )
-        for clock in claimed:
-            for (name, column), (kind, message) in cls.TIMELINE.items():
-                at = getattr(clock, column)
-                if name == clock.clock and at is not None:
-                    events.append(
-                        RequestEvent(
-                            request=request,
-                            street_id=request.street_id,
-                            community_id=request.community_id,
-                            kind=kind,
-                            message=str(message),
-                            public=False,
-                            created_at=at,
-                            updated_at=at,
-                        )
-                    )
-        return events
-
     def claimed_any(self):
         return any(getattr(self, claimed) for _at, claimed in self.STEPS)
 

@@ -239,6 +239,32 @@ def request_for_page(queryset):
     )
 
 
+def _clock_events(request):
+    """The overdue notices and escalations the deadline scan claimed on ``request``'s clocks, as
+    unsaved internal :class:`RequestEvent` objects to merge into its timeline (one query)."""
+    events = []
+    claimed = RequestClock.objects.filter(request=request).filter(
+        Q(overdue_at__isnull=False) | Q(escalated_at__isnull=False)
+    )
+    for clock in claimed:
+        for (name, column), (kind, message) in RequestClock.TIMELINE.items():
+            at = getattr(clock, column)
+            if name == clock.clock and at is not None:
+                events.append(
+                    RequestEvent(
+                        request=request,
+                        street_id=request.street_id,
+                        community_id=request.community_id,
+                        kind=kind,
+                        message=str(message),
+                        public=False,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
+    return events
+
+
 def timeline_events(*, request, staff):
     """The request's events, oldest first: for staff (``staff=True``) with the internal ones and
     the overdue notices and escalations the deadline scan recorded on its clocks; for residents
@@ -246,7 +272,7 @@ def timeline_events(*, request, staff):
     events = RequestEvent.objects.filter(request=request).select_related("actor").order_by("created_at", "id")
     if not staff:
         return list(events.filter(public=True))
-    events = [*events, *RequestClock.timeline_events(request)]
+    events = [*events, *_clock_events(request)]
     return sorted(events, key=lambda event: (event.created_at, event.pk or 0))
 
 
