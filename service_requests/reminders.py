@@ -71,8 +71,7 @@ class Reminder:
 
     clock: str  # "accept", "resolve" or "rate": also part of the dedupe key
     step: str  # "warn", "overdue", "escalate", "remind"
-    at: str  # the RequestClock column saying when it falls due
-    claimed: str  # the RequestClock column set when it is claimed
+    claimed: str  # the RequestClock column set when it is claimed (its time: RequestClock.STEPS)
     audience: str  # "handler", "secretary", "street" or "resident"
     title: str  # for one request: %(number)s, %(due)s
     title_many: str  # for several (ngettext_lazy on "count"): %(count)d, %(numbers)s
@@ -86,7 +85,6 @@ REMINDERS = (
     Reminder(
         "accept",
         "warn",
-        "warn_at",
         "warned_at",
         "handler",
         _("诉求 %(number)s 即将超过签收时限（%(due)s），请尽快签收。"),
@@ -99,7 +97,6 @@ REMINDERS = (
     Reminder(
         "accept",
         "overdue",
-        "due_at",
         "overdue_at",
         "secretary",
         _("诉求 %(number)s 已超过签收时限（%(due)s），仍未签收。"),
@@ -112,7 +109,6 @@ REMINDERS = (
     Reminder(
         "accept",
         "escalate",
-        "escalate_at",
         "escalated_at",
         "street",
         _("诉求 %(number)s 超过签收时限一倍仍未签收，请街道督办。"),
@@ -125,7 +121,6 @@ REMINDERS = (
     Reminder(
         "resolve",
         "warn",
-        "warn_at",
         "warned_at",
         "handler",
         _("诉求 %(number)s 即将超过办结时限（%(due)s），请抓紧办理。"),
@@ -138,7 +133,6 @@ REMINDERS = (
     Reminder(
         "resolve",
         "overdue",
-        "due_at",
         "overdue_at",
         "secretary",
         _("诉求 %(number)s 已超过办结时限（%(due)s），仍未办结。"),
@@ -151,7 +145,6 @@ REMINDERS = (
     Reminder(
         "resolve",
         "escalate",
-        "escalate_at",
         "escalated_at",
         "street",
         _("诉求 %(number)s 超过办结时限一倍仍未办结，请街道督办。"),
@@ -164,7 +157,6 @@ REMINDERS = (
     Reminder(
         "rate",
         "remind",
-        "warn_at",
         "warned_at",
         "resident",
         _("您的诉求 %(number)s 已办结，请对办理结果进行评价。"),
