@@ -1,4 +1,6 @@
-"""Validators for Chinese mobile and resident identity card numbers."""
+"""Validators for Chinese mobile and resident identity card numbers, and the one rule for free text."""
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -28,3 +30,41 @@ def id_check_char(first17):
     """The check character for 17 digits (used by the demo data)."""
     total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11]
+
+
+# --- free text (rule 4) ---------------------------------------------------------------------------
+# C0 control characters except tab, line feed and carriage return (browsers send CRLF from a
+# <textarea>), DEL, UTF-16 surrogates (a JSON "\ud800" decodes to one; no database stores it) and
+# the two non-characters XML 1.0 forbids. Refused rather than stripped: a silent change to what a
+# resident typed is worse than a clear message, and a client that sends them has a bug to see.
+_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# What XML 1.0 cannot carry at all (its Char production), for output of rows written before the rule.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def validate_text(value):
+    """Free text from users: no NUL, no other control characters (tab and newlines are fine)."""
+    if isinstance(value, str) and _FORBIDDEN_TEXT.search(value):
+        raise ValidationError(
+            _("不能包含控制字符（如 NUL、\\x01、\\x1b），请删去后重试。"),
+            code="control_characters",
+        )
+
+
+def xml_safe(text):
+    """``text`` without the characters XML 1.0 forbids (every Open311 XML answer parses)."""
+    return _NOT_XML.sub("", text)
+
+
+def install_text_rule():
+    """Put :func:`validate_text` on the two base text fields every input passes through:
+    Django's ``forms.CharField`` (pages, admin, query forms) and DRF's ``serializers.CharField``
+    (the API). Both frameworks read ``default_validators`` when a field is built, so one rule
+    covers every form and serializer, declared or generated, with no per-field wiring.
+    Called once from ``BaoheConfig.ready()``."""
+    from django import forms
+    from rest_framework import serializers
+
+    for field_class in (forms.CharField, serializers.CharField):
+        if validate_text not in field_class.default_validators:
+            field_class.default_validators = [*field_class.default_validators, validate_text]

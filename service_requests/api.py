@@ -30,11 +30,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from baohe.api_router import router
+from baohe.pagination import SignedCursorPagination
 
 from . import selectors, serializers, services
 from .filters import (
@@ -128,7 +128,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # --- requests --------------------------------------------------------------------------------
-class RequestCursorPagination(CursorPagination):
+class RequestCursorPagination(SignedCursorPagination):
     """Cursor pages in the order the view chooses (``ServiceRequestViewSet.cursor_ordering``)."""
 
     page_size = 50
