@@ -359,3 +359,10 @@ def read_cursor(token, *, salt="", length=None):
     if not isinstance(values, list) or (length is not None and len(values) != length):
         raise InvalidCursor(token)
     return values
+
+
+# --- sorting labels ------------------------------------------------------------------------------------
+def number_sort_key(text):
+    """Sort building and room labels naturally: ``"2"`` before ``"10"``, labels with letters last."""
+    value = parse_int(text)
+    return (value, text) if value is not None else (BIGINT_MAX, text)

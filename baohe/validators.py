@@ -14,12 +14,13 @@ mobile_validator = RegexValidator(
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]\Z")  # ASCII only: "²".isdigit() is true
 
 
 def validate_id_number(value):
     """An 18-character resident ID (GB 11643): 17 digits and a check character."""
     value = (value or "").upper()
-    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+    if not _ID_SHAPE.match(value):
         raise ValidationError(_("身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X。"), code="invalid_id")
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
@@ -57,14 +58,31 @@ def xml_safe(text):
 
 
 def install_text_rule():
-    """Put :func:`validate_text` on the two base text fields every input passes through:
-    Django's ``forms.CharField`` (pages, admin, query forms) and DRF's ``serializers.CharField``
-    (the API). Both frameworks read ``default_validators`` when a field is built, so one rule
-    covers every form and serializer, declared or generated, with no per-field wiring.
-    Called once from ``BaoheConfig.ready()``."""
+    """Put :func:`validate_text` on the two base text fields every input passes through.
+
+    - Django's ``forms.CharField`` (pages, admin, query forms, django-filter): its
+      ``default_validators``, which Django adds to any validators a field declares.
+    - DRF's ``serializers.CharField`` (the API): DRF drops ``default_validators`` when a field is
+      given ``validators=`` (every unique model field is), so the rule is appended after DRF's own
+      ``__init__``, the way DRF itself appends its NUL and surrogate validators there.
+
+    One rule then covers every form and serializer, declared or generated, with no per-field
+    wiring (``tests/test_input_rules.py`` walks them all). Called once from ``BaoheConfig.ready()``.
+    """
     from django import forms
     from rest_framework import serializers
 
-    for field_class in (forms.CharField, serializers.CharField):
-        if validate_text not in field_class.default_validators:
-            field_class.default_validators = [*field_class.default_validators, validate_text]
+    if validate_text not in forms.CharField.default_validators:
+        forms.CharField.default_validators = [*forms.CharField.default_validators, validate_text]
+
+    drf_init = serializers.CharField.__init__
+    if getattr(drf_init, "text_rule", False):
+        return
+
+    def __init__(self, **kwargs):
+        drf_init(self, **kwargs)
+        if validate_text not in self.validators:
+            self.validators.append(validate_text)
+
+    __init__.text_rule = True
+    serializers.CharField.__init__ = __init__

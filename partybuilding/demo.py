@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from baohe.query import number_sort_key
 from communities.demo import DISTRICT_CODE, HARMONY_NAME, QINGHUA
 from communities.models import Building, Compound, Household, Resident, Street
 
@@ -56,7 +57,7 @@ def random_date(rng, first_year, last_year):
 
 
 def number_key(number):
-    return (int(number), number) if number.isdigit() else (10**9, number)
+    return number_sort_key(number)
 
 
 class Registry:

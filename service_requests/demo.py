@@ -26,6 +26,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.models import Role, User
+from baohe.query import number_sort_key
 from communities.demo import HARMONY_NAME, QINGHUA
 from communities.models import Compound, Household, Resident
 from notifications.models import Delivery, Notification
@@ -432,7 +433,7 @@ class Places:
 
 
 def number_key(text):
-    return (int(text), text) if text.isdigit() else (10**9, text)
+    return number_sort_key(text)
 
 
 # --- planning -----------------------------------------------------------------------------------

@@ -216,3 +216,85 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- the Baohe demo, seeded once per test session ----------------------------------------------------
+def _demo_template_name(connection):
+    return f"{connection.settings_dict['NAME']}_demo"
+
+
+def _postgres_admin(connection, sql):
+    """Run ``sql`` on the maintenance database (not the test database, which it may drop)."""
+    import psycopg2
+
+    settings = connection.settings_dict
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+    )
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            for statement in sql:
+                cursor.execute(statement)
+    finally:
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_template(django_db_setup, django_db_blocker):
+    """On PostgreSQL: seed the demo into the (empty) test database once, copy it to a template
+    database, and empty the test database again. ``demo`` then restores the copy in about a
+    second instead of seeding for a minute. ``None`` on SQLite (``demo`` seeds each time)."""
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    name, template = connection.settings_dict["NAME"], _demo_template_name(connection)
+    with django_db_blocker.unblock():
+        call_command("seed_baohe", "--quiet-logins")
+        connections.close_all()
+        _postgres_admin(
+            connection,
+            [
+                f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+                f'CREATE DATABASE "{template}" TEMPLATE "{name}" STRATEGY FILE_COPY',
+            ],
+        )
+        call_command("flush", "--no-input")
+    yield template
+    with django_db_blocker.unblock():
+        connections.close_all()
+        _postgres_admin(connection, [f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'])
+
+
+@pytest.fixture
+def demo(_demo_template, transactional_db):
+    """The Baohe demo district (``seed_baohe``), committed so a live server's threads see it.
+
+    Restored from the session's template database on PostgreSQL (the test's own changes are
+    flushed afterwards by ``transactional_db``); seeded afresh on SQLite."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    if _demo_template is None:
+        call_command("seed_baohe", "--quiet-logins")
+        return
+    name = connection.settings_dict["NAME"]
+    connections.close_all()
+    _postgres_admin(
+        connection,
+        [
+            f'DROP DATABASE "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{_demo_template}" STRATEGY FILE_COPY',
+        ],
+    )
+    ContentType.objects.clear_cache()
+    cache.clear()

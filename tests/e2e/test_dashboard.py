@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from openpyxl import load_workbook
 
 from accounts.demo import PASSWORD
@@ -25,9 +24,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def seeded():
+def seeded(demo):
     """The demo district, committed so the live server's thread sees it."""
-    call_command("seed_baohe", "--quiet-logins")
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ Screenshots: tests/e2e/screenshots/meetings-*.png.
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from meetings.models import ActionItem, Meeting
@@ -240,8 +239,7 @@ def test_meeting_page_on_a_phone(requests_a1, staff_a, phone_page, live_server, 
     shot(page, "meetings-12-phone-actions")
 
 
-def test_the_demo_meetings_of_binhu_heyuan(desktop_page, live_server, login, shot):
-    call_command("seed_baohe", "--quiet-logins")
+def test_the_demo_meetings_of_binhu_heyuan(demo, desktop_page, live_server, login, shot):
     from accounts.demo import PASSWORD as DEMO_PASSWORD
 
     third = Meeting.objects.get(topic="环境综合提升改造第三次座谈会：改造方案表决和分工")

@@ -14,7 +14,6 @@ test, so the journeys are kept to a few long tests rather than many short ones.
 import re
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.demo import PASSWORD
@@ -27,9 +26,8 @@ MASKED_MOBILE = re.compile(r"^\d{3}\*{4}\d{4}$")
 
 
 @pytest.fixture
-def seeded():
+def seeded(demo):
     """The demo district, committed so the live server's thread sees it."""
-    call_command("seed_baohe", "--quiet-logins")
 
 
 def number(text):

@@ -8,7 +8,6 @@ step and rates it 不满意, which reopens it with a new deadline.
 import io
 
 import pytest
-from django.core.management import call_command
 from PIL import Image
 
 from accounts.demo import PASSWORD
@@ -18,8 +17,8 @@ from service_requests.models import RequestEvent, ServiceRequest
 
 
 @pytest.fixture
-def seeded():
-    call_command("seed_baohe", "--quiet-logins")
+def seeded(demo):
+    """The demo district, committed so the live server's thread sees it."""
 
 
 def png_file(tmp_path, name, colour):

@@ -15,7 +15,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
@@ -32,9 +31,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def seeded():
+def seeded(demo):
     """The demo district, committed so the live server's thread sees it."""
-    call_command("seed_baohe", "--quiet-logins")
 
 
 def number(text):

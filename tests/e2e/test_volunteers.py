@@ -14,7 +14,6 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -32,8 +31,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def seeded():
-    call_command("seed_baohe", "--quiet-logins")
+def seeded(demo):
+    """The demo district, committed so the live server's thread sees it."""
 
 
 def heading(page):
