@@ -35,7 +35,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
+from rest_framework import filters, serializers
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 BIGINT_MAX = 2**63 - 1
@@ -173,25 +175,40 @@ class DateField(forms.DateField):
 
 
 class ChoiceField(forms.ChoiceField):
+    # Django's message repeats the raw value, control characters and all, into the page's notice.
+    default_error_messages = {"invalid_choice": _("不是可选的值。")}
+
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
 
 class FlagField(forms.NullBooleanField):
-    """``1``/``true``/``yes`` (and ``0``/``false``/``no``) or absent (``None``)."""
+    """A yes/no parameter: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``; absent is
+    ``None``; anything else is invalid (a notice on a page, 400 on the API)."""
 
-    widget = forms.NullBooleanSelect
+    widget = forms.TextInput  # NullBooleanSelect would turn "1" and junk alike into None
+    default_error_messages = {"invalid": _("请填写 1（是）或 0（否）。")}
+    TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
 
     def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().lower()
-            if value in ("1", "true", "yes", "on"):
-                return True
-            if value in ("0", "false", "no", "off"):
-                return False
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text == "":
             return None
-        return super().to_python(value)
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def validate(self, value):
+        pass
 
 
 class TextField(forms.CharField):
@@ -284,6 +301,16 @@ def read_params(request, serializer_class, **kwargs):
     return serializer.validated_data
 
 
+def query_errors(serializer_class):
+    """The documented 400 of an endpoint whose query parameters ``serializer_class`` reads with
+    :func:`read_params`: DRF field errors, a list of messages per bad parameter."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    fields = {
+        key: serializers.ListField(child=serializers.CharField(), required=False) for key in serializer_class().fields
+    }
+    return OpenApiResponse(inline_serializer(f"{name}Errors", fields), description="查询参数无效（400）")
+
+
 def form_params(request, form_class, **kwargs):
     """An API view's query parameters through a :class:`QueryForm`: its values, or 400."""
     form = form_class(request.query_params, **kwargs)
@@ -293,26 +320,54 @@ def form_params(request, form_class, **kwargs):
 
 
 # --- django-filter --------------------------------------------------------------------------------------
+# Each filter tells the OpenAPI schema its type and range (drf-spectacular reads the annotation),
+# so clients and schemathesis send what the filter takes.
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": BIGINT_MAX})
 class NumberFilter(django_filters.Filter):
     """An integer (an id, a count): ASCII digits, within range; a bad value is 400."""
 
     field_class = IntegerField
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(NumberFilter):
     field_class = IdField
 
 
+@extend_schema_field({"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX})
 class YearFilter(NumberFilter):
     field_class = YearField
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class FlagFilter(django_filters.Filter):
+    """Yes/no: ``true``/``false`` (or ``1``/``0``); anything else is 400, not silently ignored."""
+
+    field_class = FlagField
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
 class IsoDateTimeFilter(django_filters.Filter):
     field_class = DateTimeField
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class DateFilter(django_filters.Filter):
     field_class = DateField
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's ``?search=`` with its errors keyed by the parameter (``{"search": [...]}``, not a bare
+    list) and bounded to 100 characters."""
+
+    def get_search_terms(self, request):
+        value = request.query_params.get(self.search_param, "")
+        field = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=100)
+        try:
+            cleaned = field.run_validation(value)
+        except ApiValidationError as error:
+            raise ApiValidationError({self.search_param: error.detail}) from None
+        return filters.search_smart_split(cleaned)
 
 
 class FilterSet(django_filters.FilterSet):
@@ -331,6 +386,7 @@ class FilterSet(django_filters.FilterSet):
         models.DateTimeField: {"filter_class": IsoDateTimeFilter},
         models.DateField: {"filter_class": DateFilter},
         models.ForeignKey: {"filter_class": IdFilter},
+        models.BooleanField: {"filter_class": FlagFilter},
         models.OneToOneField: {"filter_class": IdFilter},
     }
 

@@ -305,7 +305,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
-        "rest_framework.filters.SearchFilter",
+        "baohe.query.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "baohe.pagination.Pagination",
     "PAGE_SIZE": 50,

@@ -36,15 +36,17 @@ def id_check_char(first17):
 # --- free text (rule 4) ---------------------------------------------------------------------------
 # C0 control characters except tab, line feed and carriage return (browsers send CRLF from a
 # <textarea>), DEL, UTF-16 surrogates (a JSON "\ud800" decodes to one; no database stores it) and
-# the two non-characters XML 1.0 forbids. Refused rather than stripped: a silent change to what a
+# the two non-characters XML 1.0 forbids. NUL is left to the ProhibitNullCharactersValidator that
+# Django and DRF already put on every text field (one message per problem, not two). Refused rather than stripped: a silent change to what a
 # resident typed is worse than a clear message, and a client that sends them has a bug to see.
-_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_FORBIDDEN_TEXT = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # What XML 1.0 cannot carry at all (its Char production), for output of rows written before the rule.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def validate_text(value):
-    """Free text from users: no NUL, no other control characters (tab and newlines are fine)."""
+    """Free text from users: no control characters (tab and newlines are fine). Installed on every
+    text field, beside the NUL check Django and DRF already put there."""
     if isinstance(value, str) and _FORBIDDEN_TEXT.search(value):
         raise ValidationError(
             _("不能包含控制字符（如 NUL、\\x01、\\x1b），请删去后重试。"),

@@ -10,13 +10,13 @@ academy's catalogue, read-only), ``training-sessions``, ``training-attendances``
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import permissions, viewsets
 from rest_framework.response import Response
 
 from baohe.api import ScopedModelViewSet
 from baohe.api_router import router
+from baohe.query import query_errors, read_params
 from communities.models import Building, Compound, Household
 
 from . import filters, selectors, serializers, services
@@ -85,20 +85,14 @@ class PartyCoverageViewSet(viewsets.ViewSet):
     permission_classes = [IsPortalStaff]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("community", int, description="社区 id"),
-            OpenApiParameter("street", int, description="街道 id"),
-        ],
-        responses=serializers.CoverageSerializer,
+        parameters=[serializers.CoverageQuerySerializer],
+        responses={
+            200: serializers.CoverageSerializer,
+            400: query_errors(serializers.CoverageQuerySerializer),
+        },
     )
     def list(self, request):
-        params = {}
-        for name in ("community", "street"):
-            raw = request.query_params.get(name, "")
-            if raw:
-                if not raw.isdigit():
-                    return Response({name: [_("请输入整数编号。")]}, status=status.HTTP_400_BAD_REQUEST)
-                params[name] = int(raw)
+        params = read_params(request, serializers.CoverageQuerySerializer)
         counts = selectors.coverage_counts(request.user, **params)
         return Response(serializers.CoverageSerializer(counts).data)
 
@@ -128,18 +122,15 @@ class BackboneProgressViewSet(viewsets.ViewSet):
     permission_classes = [IsPortalStaff]
 
     @extend_schema(
-        parameters=[OpenApiParameter("year", int, description="年度（默认今年）")],
-        responses=serializers.BackboneProgressSerializer(many=True),
+        parameters=[serializers.BackboneProgressQuerySerializer],
+        responses={
+            200: serializers.BackboneProgressSerializer(many=True),
+            400: query_errors(serializers.BackboneProgressQuerySerializer),
+        },
     )
     def list(self, request):
-        raw = request.query_params.get("year", "")
-        year = timezone.localdate().year
-        if raw:
-            if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-                return Response(
-                    {"year": [_("年度必须是 2000 到 2100 之间的整数。")]}, status=status.HTTP_400_BAD_REQUEST
-                )
-            year = int(raw)
+        params = read_params(request, serializers.BackboneProgressQuerySerializer)
+        year = params.get("year") or timezone.localdate().year
         rows, _totals = selectors.backbone_progress(request.user, year)
         return Response(serializers.BackboneProgressSerializer([{**row, "year": year} for row in rows], many=True).data)
 
@@ -160,6 +151,10 @@ class TrainingSessionViewSet(ScopedModelViewSet):
     filterset_class = filters.TrainingSessionFilter
     permission_classes = [IsPortalStaff]
     lookup_value_regex = r"[0-9]+"
+
+    def _save(self, serializer):
+        super()._save(serializer)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)  # with ``attended``
 
 
 class AttendanceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -183,7 +178,7 @@ class SessionAttendanceApi(viewsets.GenericViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("session_pk", int, OpenApiParameter.PATH, description="培训班次 id")],
         request=serializers.AttendanceSheetSerializer,
-        responses=serializers.AttendanceSerializer(many=True),
+        responses={200: serializers.AttendanceSerializer(many=True)},
     )
     def create(self, request, session_pk):
         get_object_or_404(TrainingSession.objects.restrict(request.user), pk=session_pk)

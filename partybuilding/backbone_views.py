@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, user_scope
 from baohe.views import ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Street
 
 from . import selectors, services
-from .forms import BackboneTargetForm, TrainingSessionForm
+from .forms import BackboneTargetForm, StreetProgressQuery, TargetQuery, TrainingSessionForm, YearQuery
 from .models import Backbone, BackboneTarget, Course, TrainingSession
 from .views import Crumb, _add_model_errors
 
@@ -39,14 +40,18 @@ def backbone_crumb(year=None):
 
 
 class YearMixin:
-    """``?year=`` (default: this year)."""
+    """``?year=`` (default: this year), read once through ``query_form`` (``YearQuery`` or a form
+    built on it); a bad value is ignored with a notice."""
+
+    query_form = YearQuery
 
     @cached_property
+    def query(self):
+        return read_query(self.request, self.query_form)
+
+    @property
     def year(self):
-        raw = self.request.GET.get("year", "")
-        if raw.isdigit() and 2000 <= int(raw) <= 2100:
-            return int(raw)
-        return timezone.localdate().year
+        return self.query["year"]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -87,6 +92,7 @@ class StreetProgressView(StaffRequiredMixin, YearMixin, ScopedQuerysetMixin, Det
     model = Street
     template_name = "partybuilding/backbone_street.html"
     context_object_name = "street"
+    query_form = StreetProgressQuery
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -99,8 +105,8 @@ class StreetProgressView(StaffRequiredMixin, YearMixin, ScopedQuerysetMixin, Det
             .annotate(sessions=Count("attendances", filter=Q(attendances__attended=True)))
             .order_by("community__code", "kind", "resident__name", "pk")
         )
-        kind = self.request.GET.get("kind", "")
-        if kind in Backbone.Kind.values:
+        kind = self.query["kind"] or ""
+        if kind:
             backbones = backbones.filter(kind=kind)
         can_target = BackboneTarget.objects.restrict(user, CHANGE).filter(pk=getattr(target, "pk", None)).exists()
         context.update(
@@ -151,10 +157,10 @@ class TargetCreateView(TargetFormView, CreateView):
 
     def get_initial(self):
         initial = super().get_initial()
-        raw_street, raw_year = self.request.GET.get("street", ""), self.request.GET.get("year", "")
-        if raw_street.isdigit():
-            initial["street"] = Street.objects.restrict(self.request.user, CHANGE).filter(pk=raw_street).first()
-        initial["year"] = int(raw_year) if raw_year.isdigit() else timezone.localdate().year
+        query = read_query(self.request, TargetQuery)
+        if query["street"] is not None:
+            initial["street"] = Street.objects.restrict(self.request.user, CHANGE).filter(pk=query["street"]).first()
+        initial["year"] = query["year"]
         return initial
 
 

@@ -9,15 +9,31 @@ the rules on them live here as plain functions that the forms and the API serial
 - a central household serves only households of its own community, and not itself.
 
 Each returns ``None`` or the Chinese message to show on the field.
+
+The pages' GET parameters are declared here too (``baohe.query.QueryForm``, read with
+``read_query``): ``CommunityQuery`` is the one ``?community=`` filter of every list that has one
+(volunteers' lists included), ``YearQuery`` the 千万工程 pages' ``?year=``.
 """
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from baohe.forms import ScopedModelForm
+from baohe.query import ChoiceField, IdField, QueryForm, YearField
 
-from .models import BackboneTarget, CentralHousehold, Course, PartyBranch, PartyGroup, PartyMember, TrainingSession
+from .models import (
+    Backbone,
+    BackboneTarget,
+    CentralHousehold,
+    Course,
+    PartyBranch,
+    PartyGroup,
+    PartyMember,
+    TrainingSession,
+)
 
 NAME_SEPARATOR = "、"
 
@@ -282,3 +298,48 @@ class TrainingSessionForm(ScopedModelForm):
             if not Street.objects.restrict(self.user, "change").filter(pk=street.pk).exists():
                 self.add_error("community", _("您只能在自己的社区开班，请选择社区。"))
         return cleaned
+
+
+# --- GET parameters of the pages (baohe.query) --------------------------------------------------------
+def this_year():
+    return timezone.localdate().year
+
+
+class CommunityQuery(QueryForm):
+    """``?community=<id>``: one of ``communities`` (those the user may see). An id that does not
+    parse, or names a community outside that list, is ignored with a notice."""
+
+    community = IdField(label=gettext_lazy("社区"))
+
+    def __init__(self, data=None, *, communities, **kwargs):
+        super().__init__(data, **kwargs)
+        self.communities = communities
+
+    def clean_community(self):
+        pk = self.cleaned_data.get("community")
+        if pk is None:
+            return None
+        community = next((c for c in self.communities if c.pk == pk), None)
+        if community is None:
+            raise ValidationError(gettext_lazy("社区不存在或不在您的范围内。"), code="not_found")
+        return community
+
+
+class BranchQuery(CommunityQuery):
+    kind = ChoiceField(label=gettext_lazy("类型"), choices=PartyBranch.Kind.choices)
+
+
+class YearQuery(QueryForm):
+    """``?year=`` of the 千万工程 pages (default: this year)."""
+
+    year = YearField(label=gettext_lazy("年度"), initial=this_year)
+
+
+class StreetProgressQuery(YearQuery):
+    kind = ChoiceField(label=gettext_lazy("类别"), choices=Backbone.Kind.choices)
+
+
+class TargetQuery(YearQuery):
+    """What a new target starts from: ``?street=`` (one the user may change) and ``?year=``."""
+
+    street = IdField(label=gettext_lazy("街道"))

@@ -4,9 +4,11 @@ the many-to-many rules shared with the forms (``partybuilding.forms``) answer 40
 field error."""
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from baohe.api import ScopedModelSerializer
+from baohe.query import ApiId, ApiYear
 from communities.models import Street
 
 from .forms import (
@@ -135,6 +137,12 @@ class BackboneSerializer(ScopedModelSerializer):
         return super().validate(attrs)
 
 
+class CoverageQuerySerializer(serializers.Serializer):
+    community = ApiId(required=False, help_text="社区 id")
+    street = ApiId(required=False, help_text="街道 id")
+
+
+@extend_schema_serializer(many=False)  # one object, though the view's action is ``list``
 class CoverageSerializer(serializers.Serializer):
     """How much of the user's scope the party organisation does not yet cover."""
 
@@ -177,16 +185,13 @@ class VisibleStreetField(serializers.PrimaryKeyRelatedField):
 class TrainingSessionSerializer(ScopedModelSerializer):
     attended = serializers.IntegerField(read_only=True)
     street = VisibleStreetField()
+    # The catalogue is public: choosing a course needs no change scope on it (a scoped field
+    # would offer a community worker no course at all).
+    course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.filter(is_active=True))
 
     class Meta:
         model = TrainingSession
         fields = ("id", "course", "street", "community", "starts_at", "place", "teacher", "attended")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        # The catalogue is public; choosing a course needs no change scope on it.
-        fields["course"].queryset = Course.objects.filter(is_active=True)
-        return fields
 
 
 class AttendanceSerializer(serializers.ModelSerializer):
@@ -202,6 +207,10 @@ class AttendanceSheetSerializer(serializers.Serializer):
     """The backbones (of the user's roster for the session) who attended; the rest are absent."""
 
     attended = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True, max_length=2000)
+
+
+class BackboneProgressQuerySerializer(serializers.Serializer):
+    year = ApiYear(required=False, help_text="年度（默认今年）")
 
 
 class BackboneProgressSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from baohe.exceptions import OutOfScope
+from baohe.query import parse_int
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import scoped_save
 
@@ -60,10 +61,9 @@ def attendance_record(*, session_id, attended_ids, by):
     session = TrainingSession.objects.restrict(by, VIEW).filter(pk=session_id).first()
     if session is None:
         raise OutOfScope(TrainingSession._meta.verbose_name)
-    try:
-        attended_ids = {int(pk) for pk in attended_ids}
-    except (TypeError, ValueError) as error:
-        raise ValidationError(_("骨干编号必须是整数。")) from error
+    attended_ids = {parse_int(pk, min_value=1) for pk in attended_ids}
+    if None in attended_ids:
+        raise ValidationError(_("骨干编号必须是整数。"))
     result = AttendanceResult()
     with transaction.atomic():
         roster = {b.pk: b for b in session_roster(session, by, CHANGE).select_related("resident")}

@@ -15,12 +15,13 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, user_scope
 from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Building, Community, Compound, Household
 
 from . import selectors
-from .forms import CentralHouseholdForm, PartyBranchForm, PartyGroupForm, PartyMemberForm
+from .forms import BranchQuery, CentralHouseholdForm, CommunityQuery, PartyBranchForm, PartyGroupForm, PartyMemberForm
 from .models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
 
 PAGE_SIZE = 50
@@ -60,18 +61,23 @@ def may_change(obj, user):
 
 
 class CommunityFilterMixin:
-    """``?community=<id>`` narrows a list to one community the user may see."""
+    """``?community=<id>`` narrows a list to one community the user may see. The GET parameters
+    are read once, through ``query_form`` (``CommunityQuery`` or a form built on it); a bad
+    value is ignored with a notice."""
+
+    query_form = CommunityQuery
 
     @cached_property
     def communities(self):
         return list(Community.objects.restrict(self.request.user, VIEW).order_by("code"))
 
     @cached_property
+    def query(self):
+        return read_query(self.request, self.query_form, communities=self.communities)
+
+    @property
     def selected_community(self):
-        raw = self.request.GET.get("community", "")
-        if not raw.isdigit():
-            return None
-        return next((c for c in self.communities if c.pk == int(raw)), None)
+        return self.query["community"]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -87,6 +93,7 @@ class BranchListView(StaffRequiredMixin, CommunityFilterMixin, ScopedQuerysetMix
     template_name = "partybuilding/branch_list.html"
     context_object_name = "branches"
     paginate_by = PAGE_SIZE
+    query_form = BranchQuery
 
     def get_queryset(self):
         queryset = (
@@ -102,9 +109,8 @@ class BranchListView(StaffRequiredMixin, CommunityFilterMixin, ScopedQuerysetMix
         )
         if self.selected_community is not None:
             queryset = queryset.filter(community=self.selected_community)
-        kind = self.request.GET.get("kind")
-        if kind in PartyBranch.Kind.values:
-            queryset = queryset.filter(kind=kind)
+        if self.query["kind"]:
+            queryset = queryset.filter(kind=self.query["kind"])
         return queryset
 
     def get_context_data(self, **kwargs):
@@ -113,7 +119,7 @@ class BranchListView(StaffRequiredMixin, CommunityFilterMixin, ScopedQuerysetMix
         query = f"?community={self.selected_community.pk}" if self.selected_community else ""
         context.update(
             kinds=PartyBranch.Kind.choices,
-            selected_kind=self.request.GET.get("kind", ""),
+            selected_kind=self.query["kind"] or "",
             coverage_cards=[
                 {
                     "kind": "compounds",
@@ -425,11 +431,10 @@ class BranchCreateView(BranchFormMixin, PartyFormView, CreateView):
 
     def get_initial(self):
         initial = super().get_initial()
-        raw = self.request.GET.get("community", "")
-        if raw.isdigit():
-            community = Community.objects.restrict(self.request.user, CHANGE).filter(pk=int(raw)).first()
-            if community is not None:
-                initial["community"] = community
+        communities = Community.objects.restrict(self.request.user, CHANGE).order_by("code")
+        community = read_query(self.request, CommunityQuery, communities=communities)["community"]
+        if community is not None:
+            initial["community"] = community
         return initial
 
 

@@ -6,8 +6,10 @@
   (number, description); cursor pagination. Staff get the nearest deadline first
   (``ordering=due``: the "current due", ``accept_due_at`` while submitted and
   ``resolve_due_at`` after, annotated with Case/When and paged on that annotation plus id);
-  residents get their newest first (``ordering=newest``). ``POST requests/`` files a request
-  (JSON or multipart; photos as repeated ``photos`` files) through ``services.request_submit``.
+  residents get their newest first (``ordering=newest``). An unknown ``ordering``, a filter
+  value that does not parse, or a cursor this server did not make for that ordering is 400
+  with field errors. ``POST requests/`` files a request (JSON or multipart; photos as
+  repeated ``photos`` files) through ``services.request_submit``.
 - ``requests/counts/`` — the numbers behind the list tabs, one aggregate query.
 - ``requests/{id}/<step>/`` — one ``<Entity><Action>Api`` view per workflow step, each with
   its own input serializer, calling its service. The request is loaded with
@@ -26,15 +28,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from baohe.api_router import router
 from baohe.pagination import SignedCursorPagination
+from baohe.query import SearchFilter, read_params
 
 from . import selectors, serializers, services
 from .filters import (
@@ -155,22 +157,13 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
         return request_queryset().restrict(self.request.user)
 
     def cursor_ordering(self):
-        requested = self.request.query_params.get("ordering", "")
-        if requested in ORDERINGS:
-            return ORDERINGS[requested]
-        return ORDERINGS["due" if self.request.user.is_portal_staff else "newest"]
+        """The declared ``?ordering=`` (400 for an unknown one), else the reader's default."""
+        requested = read_params(self.request, serializers.RequestListParamsSerializer).get("ordering")
+        return ORDERINGS[requested or ("due" if self.request.user.is_portal_staff else "newest")]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "ordering",
-                str,
-                enum=list(ORDERINGS),
-                description="due：当前期限最近的在前（工作人员默认）；newest：最新的在前（居民默认）",
-            )
-        ]
-    )
+    @extend_schema(parameters=[serializers.RequestListParamsSerializer])
     def list(self, request, *args, **kwargs):
+        self.cursor_ordering()  # a bad ?ordering= is 400 before anything is read
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(output(request, page, many=True))

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ServiceRequestsConfig(AppConfig):
     name = "service_requests"
     verbose_name = _("诉求")
+
+    def ready(self):
+        # Errors under /open311/ that no view answered (an unknown path, a method not allowed, a
+        # server error) answer the spec's error list, in JSON or XML by the path (baohe.errors).
+        from baohe.errors import register_error_format
+
+        from .open311 import error_answer, is_error_list
+
+        register_error_format("/open311/", error_answer, is_error_list)

@@ -1,9 +1,11 @@
-"""django-filter FilterSet and the shared query pieces for request lists and counts.
+"""django-filter FilterSet, the search filter, and the shared query pieces for request lists
+and counts.
 
 The "current due" of a request is the deadline it is working against now: ``accept_due_at``
 while it waits to be accepted (``submitted``), ``resolve_due_at`` otherwise. Lists are
 ordered by it (nearest first) and ``overdue`` / ``due_today`` are defined on the same columns,
-so a tab and its count always agree.
+so a tab and its count always agree. Ids are read strictly (``baohe.query.IdFilter``): one that
+does not parse is 400 with the field named.
 """
 
 from datetime import datetime, time, timedelta
@@ -12,6 +14,8 @@ import django_filters
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from baohe.query import FilterSet, FlagFilter, IdFilter
 
 from .models import OPEN_STATUSES, ServiceRequest
 
@@ -57,14 +61,14 @@ def assigned_to_me_q(user):
     return open_q() & Q(assigned_to=user.pk)
 
 
-class ServiceRequestFilter(django_filters.FilterSet):
+class ServiceRequestFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text=_("状态，可多选"))
-    category = django_filters.NumberFilter(method="filter_category", help_text=_("分类 id；一级分类包含其下的二级分类"))
-    compound = django_filters.NumberFilter(field_name="compound")
-    building = django_filters.NumberFilter(field_name="building")
-    assigned_to_me = django_filters.BooleanFilter(method="filter_assigned_to_me", help_text=_("分派给我且未办结"))
-    due_today = django_filters.BooleanFilter(method="filter_due_today", help_text=_("今天到办结期限且未办结"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text=_("已超过当前期限且未办结"))
+    category = IdFilter(method="filter_category", help_text=_("分类 id；一级分类包含其下的二级分类"))
+    compound = IdFilter(field_name="compound")
+    building = IdFilter(field_name="building")
+    assigned_to_me = FlagFilter(method="filter_assigned_to_me", help_text=_("分派给我且未办结"))
+    due_today = FlagFilter(method="filter_due_today", help_text=_("今天到办结期限且未办结"))
+    overdue = FlagFilter(method="filter_overdue", help_text=_("已超过当前期限且未办结"))
 
     class Meta:
         model = ServiceRequest

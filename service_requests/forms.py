@@ -1,6 +1,7 @@
 """Request forms: the resident's submission, staff entry on a resident's behalf, and one small
 form per handling step. Forms only validate and shape input; the step itself is a service
-(``services.py``), which the view calls with ``cleaned_data``.
+(``services.py``), which the view calls with ``cleaned_data``. The GET parameters the pages
+read are declared here too (``baohe.query.QueryForm``s, read with ``read_query``).
 """
 
 from django import forms
@@ -10,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
+from baohe import query
 from baohe.forms import StyledFormMixin
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Building, Compound, Household, Resident
@@ -119,17 +121,17 @@ class ResidentSubmitForm(BaseForm):
         self.fields["building"].label_from_instance = building_label
 
 
+STAFF_CHANNELS = [
+    (value, label)
+    for value, label in ServiceRequest.Channel.choices
+    if value in (ServiceRequest.Channel.PHONE, ServiceRequest.Channel.WALK_IN, ServiceRequest.Channel.VISIT)
+]
+
+
 class OnBehalfForm(BaseForm):
     """Staff enter a request that came by phone, at the counter or on a visit."""
 
-    channel = forms.ChoiceField(
-        label=_("来源渠道"),
-        choices=[
-            (value, label)
-            for value, label in ServiceRequest.Channel.choices
-            if value in (ServiceRequest.Channel.PHONE, ServiceRequest.Channel.WALK_IN, ServiceRequest.Channel.VISIT)
-        ],
-    )
+    channel = forms.ChoiceField(label=_("来源渠道"), choices=STAFF_CHANNELS)
     category = CategoryChoiceField()
     compound = forms.ModelChoiceField(label=_("小区"), queryset=Compound.objects.none(), empty_label=_("请选择小区"))
     building = forms.ModelChoiceField(
@@ -173,8 +175,7 @@ class OnBehalfForm(BaseForm):
 
     def _chosen(self, name):
         raw = self.data.get(name) if self.is_bound else self.initial.get(name)
-        raw = str(getattr(raw, "pk", raw) or "")
-        return int(raw) if raw.isdigit() else None
+        return query.parse_int(getattr(raw, "pk", raw) or "", min_value=1)
 
     def clean(self):
         cleaned = super().clean()
@@ -359,3 +360,54 @@ class RerouteForm(BaseForm):
             Compound.objects.restrict(user, CHANGE).select_related("community").order_by("community__code", "name")
         )
         self.fields["compound"].label_from_instance = lambda c: f"{c.community.name} · {c.name}"
+
+
+# --- query parameters (GET) ---------------------------------------------------------------------
+# A refused choice is not echoed back (Django's message would repeat whatever was sent).
+NOT_A_CHOICE = {"invalid_choice": _("不是可选的值。")}
+
+
+class QueueQuery(query.QueryForm):
+    """The work queue's filters (``selectors.QueueFilter.params`` writes them back) and its cursor."""
+
+    status = query.ChoiceField(
+        label=_("状态"), choices=[("open", _("待办")), *ServiceRequest.Status.choices], error_messages=NOT_A_CHOICE
+    )
+    category = query.IdField(label=_("分类"))
+    compound = query.IdField(label=_("小区"))
+    mine = query.ChoiceField(label=_("分派给我"), choices=[("1", _("是"))], error_messages=NOT_A_CHOICE)
+    due = query.ChoiceField(
+        label=_("时限"), choices=[("today", _("今日到期")), ("overdue", _("已超时"))], error_messages=NOT_A_CHOICE
+    )
+    after = query.TextField(label=_("分页位置"), max_length=512)
+
+    def clean_after(self):
+        """A cursor the queue handed out, decoded; anything else is refused (the first page shows)."""
+        token = self.cleaned_data["after"]
+        if not token:
+            return None
+        try:
+            return selectors.decode_cursor(token)
+        except query.InvalidCursor:
+            raise forms.ValidationError(_("分页位置无效，已回到第一页。"), code="invalid_cursor") from None
+
+
+class OnBehalfQuery(query.QueryForm):
+    """What the on-behalf page (and its htmx reload of the place fields) is opened with."""
+
+    channel = query.ChoiceField(label=_("来源渠道"), choices=STAFF_CHANNELS, error_messages=NOT_A_CHOICE)
+    category = query.IdField(label=_("诉求分类"))
+    compound = query.IdField(label=_("小区"))
+    building = query.IdField(label=_("楼栋"))
+    household = query.IdField(label=_("住户"))
+
+
+class SimilarQuery(query.QueryForm):
+    """The similar-requests box: the building and category chosen so far."""
+
+    building = query.IdField(label=_("发生地点"))
+    category = query.IdField(label=_("诉求分类"))
+
+
+class PageQuery(query.QueryForm):
+    page = query.IntegerField(label=_("页码"), min_value=1)

@@ -37,37 +37,43 @@ Choices made here:
 - **Not taken.** ``media_url`` on POST (we do not fetch remote files) and ``email`` (no field
   to keep it in; residents are told by SMS through their accounts).
 - Datetimes are ISO 8601 in Asia/Shanghai with their offset (``2026-11-26T09:30:00+08:00``).
+- **Bad input.** The GET filters and the POST fields are read through forms
+  (``open311_forms.py``): a value that does not parse, a date-time outside
+  ``baohe.query.check_datetime``'s window, or text with NUL or control characters answers
+  400 with the error list and writes nothing. Every XML answer drops what XML 1.0 forbids
+  (``xml_safe``), so rows written before the text rule still give a list that parses. Errors
+  no view answered (unknown path, method not allowed, server error) are the error list too
+  (:func:`error_answer`, registered in ``apps.py``).
 """
 
 import hashlib
 import json
 import secrets
-from datetime import datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree as ET  # noqa: S405 — we build XML, never parse it here
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, Max, OuterRef, Subquery, Value
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from baohe.errors import error_detail
+from baohe.validators import xml_safe
 from communities.models import Compound
 
 from . import services
 from .models import Attachment, Category, Open311Key, RequestEvent, ServiceRequest
+from .open311_forms import COMPOUND_ATTRIBUTE, RequestPostForm, RequestSearchForm, comma_list
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MIME_TYPES = ["application/json", "text/xml"]
 MAX_REQUESTS = 1000
-MAX_SPAN = timedelta(days=90)
 
 Status = ServiceRequest.Status
 OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RETURNED)
@@ -133,7 +139,7 @@ def _element(tag, value):
         for child in value:
             element.append(_element(item_tag, child))
     else:
-        element.text = _text(value)
+        element.text = xml_safe(_text(value))  # rows written before the text rule may hold control characters
     return element
 
 
@@ -158,6 +164,27 @@ def validation_errors(fmt, exc):
     else:
         messages = exc.messages
     return error(fmt, 400, *messages)
+
+
+def form_errors(fmt, form):
+    """A form's errors as the spec's 400 error list (``field: message``, or just the message)."""
+    return error(
+        fmt,
+        400,
+        *(f"{name}: {m}" if name != NON_FIELD_ERRORS else m for name, items in form.errors.items() for m in items),
+    )
+
+
+def error_answer(request, status):
+    """Any error under ``/open311/`` that a view did not answer itself (an unknown path, a method
+    not allowed, a CSRF refusal, a server error) as the spec's error list, in the format the
+    path asks for (registered with ``baohe.errors`` in ``apps.py``)."""
+    _code, message = error_detail(status)
+    return error("xml" if request.path_info.endswith(".xml") else "json", status, message)
+
+
+def is_error_list(response):
+    return response.get("Content-Type", "").split(";")[0].strip() in ("application/json", "text/xml")
 
 
 def open311_view(methods=("GET",)):
@@ -284,57 +311,29 @@ def request_row(request, service_request):
     }
 
 
-def parse_moment(raw, name, end=False):
-    """A W3C datetime (naive ones are local time), or a date (its start, or its end for ``end``)."""
-    raw = raw.strip().replace(" ", "+") if "T" in raw else raw.strip()  # "+08:00" arrives as " 08:00"
-    try:
-        moment = parse_datetime(raw)
-        if moment is None:
-            day = parse_date(raw)
-            if day is None:
-                raise ValueError(raw)
-            moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-    except ValueError as exc:
-        raise ValidationError({name: _("不是有效的日期时间（W3C 格式，如 2026-11-26T09:30:00+08:00）。")}) from exc
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    return moment
-
-
-def filter_requests(params):
-    """The GET filters of the spec; raises ValidationError for bad values."""
+def filter_requests(data):
+    """The requests a valid :class:`RequestSearchForm` selects, newest first."""
     queryset = request_queryset().order_by("-created_at", "-id")
-    ids = [i.strip() for i in params.get("service_request_id", "").split(",") if i.strip()]
+    ids = comma_list(data["service_request_id"])
     if ids:
         return queryset.filter(number__in=ids[:MAX_REQUESTS])
-    codes = [c.strip() for c in params.get("service_code", "").split(",") if c.strip()]
+    codes = comma_list(data["service_code"])
     if codes:
         queryset = queryset.filter(category__code__in=codes)
-    statuses = {s.strip().lower() for s in params.get("status", "").split(",") if s.strip()}
-    if statuses - {"open", "closed"}:
-        raise ValidationError({"status": _("status 只能是 open 或 closed。")})
-    if statuses == {"open"}:
+    if data["status"] == {"open"}:
         queryset = queryset.filter(status__in=OPEN)
-    elif statuses == {"closed"}:
+    elif data["status"] == {"closed"}:
         queryset = queryset.filter(status__in=CLOSED)
-    end = parse_moment(params["end_date"], "end_date", end=True) if params.get("end_date") else None
-    start = parse_moment(params["start_date"], "start_date") if params.get("start_date") else None
-    if start is None:
-        start = (end or timezone.now()) - MAX_SPAN
-    if end is not None:
-        if end < start:
-            raise ValidationError({"end_date": _("end_date 不能早于 start_date。")})
-        if end - start > MAX_SPAN:
-            raise ValidationError({"end_date": _("start_date 与 end_date 相距不能超过 90 天。")})
-        queryset = queryset.filter(created_at__lt=end)
-    return queryset.filter(created_at__gte=start)
+    if data["end_date"] is not None:
+        queryset = queryset.filter(created_at__lt=data["end_date"])
+    return queryset.filter(created_at__gte=data["start_date"])
 
 
 def request_list(request, fmt):
-    try:
-        rows = list(filter_requests(request.GET)[:MAX_REQUESTS])
-    except ValidationError as exc:
-        return validation_errors(fmt, exc)
+    form = RequestSearchForm(request.GET)
+    if not form.is_valid():
+        return form_errors(fmt, form)
+    rows = list(filter_requests(form.cleaned_data)[:MAX_REQUESTS])
     return render(fmt, [request_row(request, row) for row in rows], "service_requests")
 
 
@@ -379,23 +378,6 @@ def route_compound(*, attribute="", address=""):
     return top[0] if len(top) == 1 else None
 
 
-def parse_coordinate(raw, name, limit):
-    try:
-        value = Decimal(raw.strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({name: _("不是有效的坐标。")}) from exc
-    if not value.is_finite() or abs(value) > limit:
-        raise ValidationError({name: _("坐标超出范围。")})
-    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-
-
-def _limited(data, name, limit):
-    value = data.get(name, "").strip()
-    if len(value) > limit:
-        raise ValidationError({name: _("不能超过 %(limit)s 个字。") % {"limit": limit}})
-    return value
-
-
 def contact_name(first, last):
     """Chinese names read family name first (姓 = last_name); western ones first name first."""
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
@@ -404,32 +386,19 @@ def contact_name(first, last):
 
 
 def create_request(request, fmt):
-    data = request.POST
-    key = key_lookup(data.get("api_key", ""))
+    form = RequestPostForm(request.POST)
+    form.is_valid()
+    key = key_lookup(form.cleaned_data.get("api_key", ""))
     if key is None:
         return error(fmt, 403, _("缺少 api_key 或 api_key 无效。"))
-    code = data.get("service_code", "").strip()
-    if not code:
-        return error(fmt, 400, _("缺少 service_code。"))
-    category = service_categories().filter(code=code).first()
+    if form.errors:
+        return form_errors(fmt, form)
+    data = form.cleaned_data
+    category = service_categories().filter(code=data["service_code"]).first()
     if category is None:
-        return error(fmt, 400, _("没有服务代码为 %(code)s 的服务。") % {"code": code})
-    try:
-        description = _limited(data, "description", 2000)
-        address = _limited(data, "address_string", 200)
-        lat, long = data.get("lat", "").strip(), data.get("long", "").strip()
-        if bool(lat) != bool(long):
-            raise ValidationError({"lat": _("lat 和 long 需要同时提供。")})
-        if not (lat or address):
-            raise ValidationError({"address_string": _("请提供位置：lat/long 或 address_string。")})
-        latitude = parse_coordinate(lat, "lat", 90) if lat else None
-        longitude = parse_coordinate(long, "long", 180) if long else None
-        first = _limited(data, "first_name", 25)
-        last = _limited(data, "last_name", 25)
-        phone = _limited(data, "phone", 20)
-    except ValidationError as exc:
-        return validation_errors(fmt, exc)
-    compound = route_compound(attribute=data.get("attribute[compound]", ""), address=address)
+        return error(fmt, 400, _("没有服务代码为 %(code)s 的服务。") % {"code": data["service_code"]})
+    address = data["address_string"]
+    compound = route_compound(attribute=data[COMPOUND_ATTRIBUTE], address=address)
     if compound is None:
         return error(
             fmt,
@@ -443,14 +412,14 @@ def create_request(request, fmt):
             created = services.request_submit(
                 by=by,
                 category=category,
-                description=description,
+                description=data["description"],
                 compound=compound,
                 address=address,
-                contact_name=contact_name(first, last),
-                contact_mobile=phone,
+                contact_name=contact_name(data["first_name"], data["last_name"]),
+                contact_mobile=data["phone"],
                 channel=ServiceRequest.Channel.OPEN311,
-                latitude=latitude,
-                longitude=longitude,
+                latitude=data["lat"],
+                longitude=data["long"],
                 open311_token=token,
             )
     except ValidationError as exc:

@@ -5,11 +5,10 @@ user may see it, and the "time left" wording.
 ``current_due`` is the deadline that matters now: ``accept_due_at`` while a request waits to
 be accepted, ``resolve_due_at`` while it is being handled, and a far-future sentinel for
 everything else (resolved, closed, rejected, returned), so ordering by ``(current_due, id)``
-puts the most urgent first and finished ones last, and that pair is a stable cursor.
+puts the most urgent first and finished ones last, and that pair is a stable cursor (signed:
+``baohe.query.sign_cursor``, so a position the server did not hand out is never queried).
 """
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +16,7 @@ from django.db.models import Case, Count, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from baohe.query import InvalidCursor, read_cursor, sign_cursor
 from baohe.scoping import VIEW
 
 from .models import OPEN_STATUSES, Attachment, Category, RequestClock, RequestEvent, ServiceRequest
@@ -52,7 +52,7 @@ def today_bounds(now=None):
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """The filters of the queue, read from GET parameters (unknown values are ignored)."""
+    """The filters of the queue (its GET parameters are declared by ``forms.QueueQuery``)."""
 
     status: str = ""  # "", "open" or a Status value
     category_id: int | None = None
@@ -61,22 +61,16 @@ class QueueFilter:
     due_today: bool = False
     overdue: bool = False
 
-    STATUS_CHOICES = ("open", *Status.values)
-
     @classmethod
-    def from_query(cls, query):
-        def number(name):
-            raw = query.get(name, "")
-            return int(raw) if raw.isdigit() else None
-
-        status = query.get("status", "")
+    def from_query(cls, values):
+        """From the values ``read_query(request, forms.QueueQuery)`` returns."""
         return cls(
-            status=status if status in cls.STATUS_CHOICES else "",
-            category_id=number("category"),
-            compound_id=number("compound"),
-            mine=query.get("mine") == "1",
-            due_today=query.get("due") == "today",
-            overdue=query.get("due") == "overdue",
+            status=values.get("status") or "",
+            category_id=values.get("category"),
+            compound_id=values.get("compound"),
+            mine=values.get("mine") == "1",
+            due_today=values.get("due") == "today",
+            overdue=values.get("due") == "overdue",
         )
 
     def params(self, **changes):
@@ -148,36 +142,37 @@ def queue_counts(user, filters: QueueFilter, now=None):
 
 
 # --- cursor pagination ----------------------------------------------------------------------------
+CURSOR_SALT = "service_requests.queue"
+
+
 def encode_cursor(row):
-    raw = f"{row.current_due.isoformat()}|{row.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """A signed token for the position just after ``row`` (its ``current_due`` and id)."""
+    return sign_cursor([row.current_due.isoformat(), row.pk], salt=CURSOR_SALT)
 
 
-def decode_cursor(value):
-    """``(current_due, id)`` from a cursor, or ``None`` when it is missing or malformed."""
-    if not value:
-        return None
+def decode_cursor(token):
+    """``(current_due, id)`` from a token :func:`encode_cursor` made, or :class:`InvalidCursor`."""
+    due_text, pk = read_cursor(token, salt=CURSOR_SALT, length=2)
+    if not isinstance(due_text, str) or type(pk) is not int or pk < 1:
+        raise InvalidCursor(token)
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        due_text, pk_text = raw.split("|")
         due = datetime.fromisoformat(due_text)
-        pk = int(pk_text)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
+    except ValueError as error:
+        raise InvalidCursor(token) from error
     if timezone.is_naive(due):
-        return None
+        raise InvalidCursor(token)
     return due, pk
 
 
-def cursor_page(queryset, cursor, size=None):
-    """One page of a queryset ordered by ``(current_due, id)`` after ``cursor``.
+def cursor_page(queryset, position, size=None):
+    """One page of a queryset ordered by ``(current_due, id)`` after ``position`` (a decoded
+    cursor, or ``None`` for the first page).
 
     Keyset pagination: the next page starts strictly after the last row shown, so rows added
     or changed meanwhile never shift a page (no duplicates, nothing skipped, no OFFSET scan).
     Returns ``(rows, next_cursor)``; ``next_cursor`` is ``None`` on the last page.
     """
     size = size or QUEUE_PAGE_SIZE
-    position = decode_cursor(cursor)
     if position is not None:
         due, pk = position
         queryset = queryset.filter(Q(current_due__gt=due) | Q(current_due=due, id__gt=pk))

@@ -3,10 +3,16 @@ workflow step (the step itself is a service; these only check the shape of what 
 
 Related-object choices are limited to what the requesting user may use: residents pick
 their own compound and household, staff anything in their change scope.
+
+Output tells the schema's truth: a choice the row has not made yet (``solved``,
+``satisfaction``, ``assignee_kind`` …) is ``null``, never ``""`` outside its enum; a masked
+mobile (``138****5678``) has its own schema type (:class:`MaskedMobileField`).
 """
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -25,6 +31,60 @@ class StrictBooleanField(serializers.BooleanField):
     """A boolean that is required in form posts too (DRF reads a missing checkbox as false)."""
 
     default_empty_html = empty
+
+
+# --- output types ----------------------------------------------------------------------------
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A model choice that may be left blank: ``null`` until made (the schema: enum or null)."""
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+class BlankChoicesAsNullMixin:
+    """For a ModelSerializer: every model field with choices and ``blank=True`` is output as a
+    :class:`BlankAsNullChoiceField`, so no blank choice reaches a reader as ``""``."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.choices and model_field.blank and issubclass(field_class, serializers.ChoiceField):
+            field_class = BlankAsNullChoiceField
+            kwargs.update(allow_null=True, allow_blank=False)
+        return field_class, kwargs
+
+
+# What baohe.masking.mask_mobile makes of a mobile (baohe.validators.mobile_validator), or blank.
+MASKED_MOBILE_PATTERN = r"^1[3-9][0-9]\*{4}[0-9]{4}$|^$"
+MASKED_MOBILE_SCHEMA = {
+    "type": "string",
+    "pattern": MASKED_MOBILE_PATTERN,
+    "example": "138****5678",
+    "description": "打码的手机号（中间四位为 *）",
+}
+
+
+@extend_schema_field(MASKED_MOBILE_SCHEMA)
+class MaskedMobileField(serializers.CharField):
+    """A mobile number, always shown masked (``138****5678``); read-only, with its own schema
+    type. For fields that hold validated mobiles (its pattern is the mask of one)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return mask_mobile(value)
+
+
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "maxLength": 20, "description": "完整号码"}, MASKED_MOBILE_SCHEMA],
+        "description": "联系电话：办理该诉求的工作人员、提交人和承办人看到完整号码，其他人看到打码号码",
+    }
+)
+class ContactMobileField(serializers.CharField):
+    """A request's contact number: whole for those who need it, masked for everyone else (the
+    serializer decides per row). Any phone a resident gave, so the whole form has no pattern."""
 
 
 # --- categories ------------------------------------------------------------------------------
@@ -52,7 +112,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 # --- output ----------------------------------------------------------------------------------
-class ServiceRequestSerializer(serializers.ModelSerializer):
+class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSerializer):
     """A request as its reader may see it.
 
     ``context["changeable_ids"]`` holds the ids the user may handle; everyone else (officials,
@@ -69,6 +129,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
     current_due_at = serializers.SerializerMethodField()
     is_open = serializers.BooleanField(read_only=True)
     can_handle = serializers.SerializerMethodField()
+    contact_mobile = ContactMobileField(read_only=True, label=gettext_lazy("联系电话"))
 
     class Meta:
         model = ServiceRequest
@@ -201,6 +262,16 @@ class CountsSerializer(serializers.Serializer):
     assigned_to_me = serializers.IntegerField()
     due_today = serializers.IntegerField()
     overdue = serializers.IntegerField()
+
+
+class RequestListParamsSerializer(serializers.Serializer):
+    """``GET requests/``'s own query parameter (the filters are ``filters.ServiceRequestFilter``)."""
+
+    ordering = serializers.ChoiceField(
+        choices=[("due", "当前期限最近的在前（工作人员默认）"), ("newest", "最新的在前（居民默认）")],
+        required=False,
+        allow_blank=True,
+    )
 
 
 class RequestErrorSerializer(serializers.Serializer):

@@ -37,6 +37,7 @@ from rest_framework.response import Response
 
 from baohe.api import ScopedModelViewSet
 from baohe.api_router import router
+from baohe.query import query_errors, read_params
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Community
 
@@ -80,6 +81,10 @@ class VolunteerTeamViewSet(ScopedModelViewSet):
     filterset_class = filters.VolunteerTeamFilter
     permission_classes = [StaffWrites]
     search_fields = ("name",)
+
+    def _save(self, serializer):
+        super()._save(serializer)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)  # with ``member_count``
 
 
 class ServiceProjectViewSet(ScopedModelViewSet):
@@ -338,31 +343,22 @@ class HoursExportApi(viewsets.GenericViewSet):
     serializer_class = None
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("year", int, description="年度（默认今年）"),
-            OpenApiParameter("community", int, description="社区 id"),
-        ],
-        responses={(200, exports.XLSX): OpenApiTypes.BINARY, 400: serializers.ErrorSerializer},
+        parameters=[serializers.HoursExportQuerySerializer],
+        responses={
+            (200, exports.XLSX): OpenApiTypes.BINARY,
+            400: query_errors(serializers.HoursExportQuerySerializer),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
     )
     def list(self, request):
         services.require_staff(request.user)
-        errors = {}
-        raw_year = request.query_params.get("year", "")
-        year = timezone.localdate().year
-        if raw_year:
-            if not raw_year.isdigit() or not 2000 <= int(raw_year) <= 2100:
-                errors["year"] = [_("年度必须是 2000 到 2100 之间的整数。")]
-            else:
-                year = int(raw_year)
-        raw_community = request.query_params.get("community", "")
-        if raw_community and not raw_community.isdigit():
-            errors["community"] = [_("请输入整数编号。")]
-        if errors:
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        params = read_params(request, serializers.HoursExportQuerySerializer)
+        year = params.get("year") or timezone.localdate().year
         queryset = ServiceHours.objects.restrict(request.user, VIEW)
         community = None
-        if raw_community:
-            community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=int(raw_community))
+        if params.get("community") is not None:
+            community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=params["community"])
             queryset = queryset.filter(community=community)
         content = exports.hours_workbook(selectors.hours_by_team_month(queryset, year), year=year, community=community)
         response = HttpResponse(content, content_type=exports.XLSX)

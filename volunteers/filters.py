@@ -1,24 +1,23 @@
-"""django-filter FilterSets for the volunteer API.
+"""django-filter FilterSets for the volunteer API (``baohe.query.FilterSet``, on partybuilding's
+``ScopeFilterSet``: a value that does not parse answers 400 with field errors).
 
-Related rows are filtered by id with plain number filters: django-filter's default
+Related rows are filtered by id (``baohe.query.IdFilter``): django-filter's default
 ``ModelChoiceFilter`` answers 400 for an id that does not exist but 200 (empty) for another
-community's, which would tell an outsider which ids exist (rule 1).
+community's, which would tell an outsider which ids exist (rule 1). Date-times are
+``IsoDateTimeFilter`` (offset at most ±15:59, turned into UTC), dates ``DateFilter``.
 """
 
 import django_filters
-from django_filters import NumberFilter
+
+from baohe.query import DateFilter, IdFilter, IsoDateTimeFilter
+from partybuilding.filters import ScopeFilterSet
 
 from .models import Activity, PointsEntry, ServiceHours, ServiceProject, Signup, Volunteer, VolunteerTeam
 
 
-class ScopeFilterSet(django_filters.FilterSet):
-    street = NumberFilter(field_name="street")
-    community = NumberFilter(field_name="community")
-
-
 class VolunteerFilter(ScopeFilterSet):
     name = django_filters.CharFilter(field_name="resident__name", lookup_expr="icontains")
-    team = NumberFilter(field_name="memberships__team", distinct=True)
+    team = IdFilter(field_name="memberships__team", distinct=True)
 
     class Meta:
         model = Volunteer
@@ -26,7 +25,7 @@ class VolunteerFilter(ScopeFilterSet):
 
 
 class VolunteerTeamFilter(ScopeFilterSet):
-    compound = NumberFilter(field_name="compound")
+    compound = IdFilter(field_name="compound")
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -41,11 +40,11 @@ class ServiceProjectFilter(ScopeFilterSet):
 
 
 class ActivityFilter(ScopeFilterSet):
-    project = NumberFilter(field_name="project")
-    team = NumberFilter(field_name="team")
-    compound = NumberFilter(field_name="compound")
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    project = IdFilter(field_name="project")
+    team = IdFilter(field_name="team")
+    compound = IdFilter(field_name="compound")
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Activity
@@ -53,8 +52,8 @@ class ActivityFilter(ScopeFilterSet):
 
 
 class SignupFilter(ScopeFilterSet):
-    activity = NumberFilter(field_name="activity")
-    volunteer = NumberFilter(field_name="volunteer")
+    activity = IdFilter(field_name="activity")
+    volunteer = IdFilter(field_name="volunteer")
 
     class Meta:
         model = Signup
@@ -62,13 +61,13 @@ class SignupFilter(ScopeFilterSet):
 
 
 class ServiceHoursFilter(ScopeFilterSet):
-    volunteer = NumberFilter(field_name="volunteer")
-    project = NumberFilter(field_name="project")
-    activity = NumberFilter(field_name="activity")
-    team = NumberFilter(field_name="team")
-    household = NumberFilter(field_name="households", distinct=True)
-    served_after = django_filters.DateFilter(field_name="served_on", lookup_expr="gte")
-    served_before = django_filters.DateFilter(field_name="served_on", lookup_expr="lte")
+    volunteer = IdFilter(field_name="volunteer")
+    project = IdFilter(field_name="project")
+    activity = IdFilter(field_name="activity")
+    team = IdFilter(field_name="team")
+    household = IdFilter(field_name="households", distinct=True)
+    served_after = DateFilter(field_name="served_on", lookup_expr="gte")
+    served_before = DateFilter(field_name="served_on", lookup_expr="lte")
 
     class Meta:
         model = ServiceHours
@@ -76,7 +75,7 @@ class ServiceHoursFilter(ScopeFilterSet):
 
 
 class PointsEntryFilter(ScopeFilterSet):
-    volunteer = NumberFilter(field_name="volunteer")
+    volunteer = IdFilter(field_name="volunteer")
 
     class Meta:
         model = PointsEntry

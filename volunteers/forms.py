@@ -1,12 +1,17 @@
 """Volunteer forms. Every model choice is limited to the user's change scope
-(``baohe.forms.ScopedModelForm``); the saves go through ``volunteers.services``."""
+(``baohe.forms.ScopedModelForm``); the saves go through ``volunteers.services``.
+
+The staff lists' GET parameters are declared here too (``baohe.query.QueryForm``, read with
+``read_query``), built on partybuilding's one ``?community=`` filter (``CommunityQuery``)."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from baohe.forms import ScopedFormMixin, ScopedModelForm, StyledFormMixin
+from baohe.query import ChoiceField, IdField, QueryForm, TextField, YearField, parse_int
 from communities.models import Household, Resident
+from partybuilding.forms import CommunityQuery, this_year
 
 from .models import Activity, ServiceHours, ServiceProject, Volunteer, VolunteerTeam
 
@@ -206,13 +211,10 @@ class IdListField(forms.Field):
         if not value:
             return []
         values = value if isinstance(value, list | tuple) else [value]
-        try:
-            ids = sorted({int(v) for v in values})
-        except (TypeError, ValueError) as error:
-            raise forms.ValidationError(_("编号必须是整数。")) from error
-        if any(pk <= 0 for pk in ids):
+        ids = {parse_int(v, min_value=1) for v in values}
+        if None in ids:
             raise forms.ValidationError(_("编号必须是整数。"))
-        return ids
+        return sorted(ids)
 
 
 class ReviewForm(StyledFormMixin, forms.Form):
@@ -229,3 +231,34 @@ class ReviewForm(StyledFormMixin, forms.Form):
         if cleaned.get("action") == "reject" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", _("请填写未通过的原因。"))
         return cleaned
+
+
+# --- GET parameters of the staff lists and the export (baohe.query) --------------------------------------
+ACTIVITY_WHEN = (("upcoming", _("未结束")), ("past", _("已结束")), ("all", _("全部")))
+HOURS_STATUS_ALL = "all"
+
+
+class ActivityQuery(CommunityQuery):
+    when = ChoiceField(label=_("时间"), choices=ACTIVITY_WHEN, initial="upcoming")
+
+
+class HoursQuery(CommunityQuery):
+    """Pending hours unless ``?status=`` names another status, or ``all``."""
+
+    status = ChoiceField(
+        label=_("状态"),
+        choices=[*ServiceHours.Status.choices, (HOURS_STATUS_ALL, _("全部"))],
+        initial=ServiceHours.Status.PENDING,
+    )
+
+
+class VolunteerQuery(CommunityQuery):
+    q = TextField(label=_("姓名"))
+
+
+class HoursExportQuery(QueryForm):
+    """The export's ``?year=`` (default: this year) and ``?community=``: an id, looked up in the
+    user's scope by the view (one outside it answers 404, like a missing one)."""
+
+    year = YearField(label=_("年度"), initial=this_year)
+    community = IdField(label=_("社区"))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from baohe.api import ScopedModelSerializer, ScopedRelatedField
+from baohe.query import ApiId, ApiYear
 from communities.models import Household, Resident
 
 from .models import Activity, PointsEntry, ServiceHours, ServiceProject, Signup, Volunteer, VolunteerTeam
@@ -257,3 +258,8 @@ class MembershipSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
+
+
+class HoursExportQuerySerializer(serializers.Serializer):
+    year = ApiYear(required=False, help_text="年度（默认今年）")
+    community = ApiId(required=False, help_text="社区 id")

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from baohe.exceptions import Conflict, OutOfScope
+from baohe.query import parse_int
 from baohe.scoping import CHANGE, VIEW, scope_filter, user_scope
 from baohe.services import scoped_save
 from communities.models import Resident
@@ -309,7 +310,9 @@ def signup_check_in(*, activity_id, signup_ids, by):
     length as pending service hours, for staff to approve."""
     require_staff(by)
     activity = access_activity_by_id(by, activity_id, CHANGE)
-    ids = {int(pk) for pk in signup_ids}
+    ids = {parse_int(pk, min_value=1) for pk in signup_ids}
+    if None in ids:
+        raise ValidationError({"signups": _("编号必须是整数。")})
     if not ids:
         raise ValidationError({"signups": _("请至少选择一位志愿者。")})
     result = CheckInResult()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict
+from baohe.query import read_query
 from communities.models import Building, Resident
 
 from .. import forms, selectors, services
@@ -75,12 +76,15 @@ def submit(request):
 
 @login_required
 def similar(request):
-    """htmx partial: open requests in the chosen building and category, before submitting."""
+    """htmx partial: open requests in the chosen building and category, before submitting.
+
+    Both come from the page's own selects; a value that does not parse shows no box (a notice
+    would have nowhere to appear in this fragment and would surface on a later page)."""
     rows = []
-    building_id, category_id = request.GET.get("building", ""), request.GET.get("category", "")
-    if building_id.isdigit() and category_id.isdigit():
-        building = Building.objects.restrict(request.user).filter(pk=building_id).first()
-        category = selectors.leaf_categories().filter(pk=category_id).first()
+    values = read_query(request, forms.SimilarQuery, notify=False)
+    if values["building"] is not None and values["category"] is not None:
+        building = Building.objects.restrict(request.user).filter(pk=values["building"]).first()
+        category = selectors.leaf_categories().filter(pk=values["category"]).first()
         if building is not None and category is not None:
             now = timezone.now()
             rows = list(services.similar_open_requests(building=building, category=category))
@@ -93,9 +97,8 @@ def similar(request):
 def mine(request):
     """我的诉求: the resident's requests, newest first, with status and deadline."""
     now = timezone.now()
-    page = Paginator(selectors.my_requests(request.user).order_by("-id"), MINE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page_number = read_query(request, forms.PageQuery)["page"]
+    page = Paginator(selectors.my_requests(request.user).order_by("-id"), MINE_PAGE_SIZE).get_page(page_number)
     for row in page.object_list:
         row.due = selectors.time_left(row.current_due, now)
     return render(request, "service_requests/mine.html", {"page": page, "rows": page.object_list})

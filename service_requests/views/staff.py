@@ -25,6 +25,7 @@ from django.views.generic import FormView, TemplateView
 from accounts.models import Role
 from baohe.exceptions import Conflict
 from baohe.masking import mask_mobile
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
 from baohe.views import StaffRequiredMixin
 from communities.models import Compound
@@ -47,11 +48,10 @@ class QueueView(StaffRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         now = timezone.now()
-        filters = selectors.QueueFilter.from_query(self.request.GET)
+        values = read_query(self.request, forms.QueueQuery)
+        filters = selectors.QueueFilter.from_query(values)
         counts = selectors.queue_counts(user, filters, now)
-        rows, next_cursor = selectors.cursor_page(
-            selectors.queue_queryset(user, filters, now), self.request.GET.get("after")
-        )
+        rows, next_cursor = selectors.cursor_page(selectors.queue_queryset(user, filters, now), values["after"])
         for row in rows:
             row.due = selectors.time_left(row.current_due, now)
 
@@ -100,7 +100,7 @@ class QueueView(StaffRequiredMixin, TemplateView):
             .order_by("community__code", "name"),
             hidden_params={k: v for k, v in filters.params().items() if k not in ("category", "compound")},
             next_url=f"?{urlencode({**filters.params(), 'after': next_cursor})}" if next_cursor else None,
-            first_url=url() if self.request.GET.get("after") else None,
+            first_url=url() if values["after"] is not None else None,
         )
         return context
 
@@ -354,9 +354,8 @@ class OnBehalfView(StaffRequiredMixin, FormView):
         initial = super().get_initial()
         if self.request.method != "GET":
             return initial
-        for name in (*forms.OnBehalfForm.PLACE_FIELDS, "channel", "category"):
-            if self.request.GET.get(name):
-                initial[name] = self.request.GET[name]
+        values = read_query(self.request, forms.OnBehalfQuery)
+        initial.update({name: value for name, value in values.items() if value not in (None, "")})
         if "compound" not in initial:
             compounds = list(Compound.objects.restrict(self.request.user, CHANGE).values_list("pk", flat=True)[:2])
             if len(compounds) == 1:

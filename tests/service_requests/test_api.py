@@ -159,6 +159,44 @@ def test_contact_mobile_is_masked_for_read_only_officials(
     assert official["can_handle"] is False
 
 
+def test_blank_choices_are_null_until_made(district, resident, staff_a, category, api_client_for):
+    request = submit(resident, district.a1.compound, category)
+    fresh = api_client_for(resident).get(url("request-detail", request.pk)).json()
+    assert (fresh["solved"], fresh["satisfaction"], fresh["assignee_kind"]) == (None, None, None)
+
+    services.request_accept(request=request, by=staff_a)
+    services.request_assign(request=request, by=staff_a, kind="staff", user=staff_a, label="")
+    services.request_resolve(request=request, by=staff_a, message="已修好")
+    services.request_rate(request=request, by=resident, solved="solved", satisfaction="satisfied")
+    rated = api_client_for(resident).get(url("request-detail", request.pk)).json()
+    assert (rated["solved"], rated["satisfaction"], rated["assignee_kind"]) == ("solved", "satisfied", "staff")
+
+
+def test_schema_says_blank_choices_are_null_and_names_the_masked_mobile():
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    from baohe.masking import mask_mobile
+    from service_requests.serializers import MASKED_MOBILE_PATTERN
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    request = components["ServiceRequest"]["properties"]
+    for name, choices in [
+        ("solved", ServiceRequest.Solved),
+        ("satisfaction", ServiceRequest.Satisfaction),
+        ("assignee_kind", ServiceRequest.AssigneeKind),
+    ]:
+        assert request[name]["nullable"] is True, name
+        enum, null = (part["$ref"].rsplit("/", 1)[-1] for part in request[name]["oneOf"])
+        assert (components[enum]["enum"], components[null]["enum"]) == (choices.values, [None]), name
+    masked = request["contact_mobile"]["anyOf"][1]
+    assert masked["pattern"] == MASKED_MOBILE_PATTERN
+    assert re.search(MASKED_MOBILE_PATTERN, mask_mobile("13812345678"))
+    assert re.search(MASKED_MOBILE_PATTERN, mask_mobile(""))
+    assert not re.search(MASKED_MOBILE_PATTERN, "13812345678")
+
+
 # --- create ----------------------------------------------------------------------------------
 def test_resident_files_a_request_with_photos(district, resident, category, api_client_for):
     response = api_client_for(resident).post(

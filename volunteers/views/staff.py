@@ -18,27 +18,34 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
 from baohe.exceptions import Conflict
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, user_scope
 from baohe.views import ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Community, Household
+from partybuilding.views import CommunityFilterMixin
 
 from .. import exports, selectors, services
 from ..forms import (
+    ACTIVITY_WHEN,
+    HOURS_STATUS_ALL,
     ActivityForm,
+    ActivityQuery,
     AddMemberForm,
+    HoursExportQuery,
+    HoursQuery,
     HoursRecordForm,
     ProjectForm,
     ReviewForm,
     StaffSignupForm,
     TeamForm,
+    VolunteerQuery,
     VolunteerRegisterForm,
 )
 from ..models import (
@@ -109,43 +116,27 @@ def home_crumb():
     return Crumb(gettext_lazy("志愿服务"), reverse("volunteers:activities"))
 
 
-class CommunityFilterMixin:
-    """``?community=<id>`` narrows a list to one community the user may see."""
-
-    @cached_property
-    def communities(self):
-        return list(Community.objects.restrict(self.request.user, VIEW).order_by("code"))
-
-    @cached_property
-    def selected_community(self):
-        raw = self.request.GET.get("community", "")
-        if not raw.isdigit():
-            return None
-        return next((c for c in self.communities if c.pk == int(raw)), None)
+class CommunityListMixin(CommunityFilterMixin):
+    """partybuilding's ``?community=`` filter, and the list's parsed parameters carried over to
+    the pagination links (``page_query``)."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        params = self.request.GET.copy()
-        params.pop("page", None)
-        context.update(
-            communities=self.communities,
-            selected_community=self.selected_community,
-            page_query=f"{params.urlencode()}&" if params else "",
-        )
+        params = {key: getattr(value, "pk", value) for key, value in self.query.items() if value not in (None, "")}
+        context["page_query"] = f"{urlencode(params)}&" if params else ""
         return context
 
 
 # --- activities -------------------------------------------------------------------------------------
-class ActivityListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
+class ActivityListView(StaffRequiredMixin, CommunityListMixin, ListView):
     template_name = "volunteers/activity_list.html"
     context_object_name = "activities"
     paginate_by = PAGE_SIZE
-    WHEN = (("upcoming", gettext_lazy("未结束")), ("past", gettext_lazy("已结束")), ("all", gettext_lazy("全部")))
+    query_form = ActivityQuery
 
-    @cached_property
+    @property
     def when(self):
-        raw = self.request.GET.get("when", "upcoming")
-        return raw if raw in dict(self.WHEN) else "upcoming"
+        return self.query["when"]
 
     def get_queryset(self):
         return selectors.activity_rows(self.request.user, community=self.selected_community, when=self.when)
@@ -154,7 +145,7 @@ class ActivityListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
         context = super().get_context_data(**kwargs)
         context.update(
             when=self.when,
-            whens=self.WHEN,
+            whens=ACTIVITY_WHEN,
             when_filter=[("when", self.when)],
             can_add=may_change_anything(self.request.user),
         )
@@ -305,7 +296,7 @@ def signup_cancel(request, pk):
 
 
 # --- teams --------------------------------------------------------------------------------------------
-class TeamListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
+class TeamListView(StaffRequiredMixin, CommunityListMixin, ListView):
     template_name = "volunteers/team_list.html"
     context_object_name = "teams"
     paginate_by = PAGE_SIZE
@@ -441,7 +432,7 @@ def team_remove_member(request, pk):
 
 
 # --- projects ----------------------------------------------------------------------------------------
-class ProjectListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
+class ProjectListView(StaffRequiredMixin, CommunityListMixin, ListView):
     template_name = "volunteers/project_list.html"
     context_object_name = "projects"
     paginate_by = PAGE_SIZE
@@ -492,18 +483,18 @@ class ProjectUpdateView(RegistryFormView, UpdateView):
 
 
 # --- volunteers ----------------------------------------------------------------------------------------
-class VolunteerListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
+class VolunteerListView(StaffRequiredMixin, CommunityListMixin, ListView):
     template_name = "volunteers/volunteer_list.html"
     context_object_name = "volunteers"
     paginate_by = PAGE_SIZE
+    query_form = VolunteerQuery
 
     def get_queryset(self):
         queryset = selectors.volunteers_for_staff(self.request.user)
         if self.selected_community is not None:
             queryset = queryset.filter(community=self.selected_community)
-        name = self.request.GET.get("q", "").strip()
-        if name:
-            queryset = queryset.filter(resident__name__contains=name)
+        if self.query["q"]:
+            queryset = queryset.filter(resident__name__contains=self.query["q"])
         return queryset
 
     def get_context_data(self, **kwargs):
@@ -511,7 +502,7 @@ class VolunteerListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
         context.update(
             breadcrumbs=[home_crumb()],
             can_add=may_change_anything(self.request.user),
-            q=self.request.GET.get("q", "").strip(),
+            q=self.query["q"] or "",
         )
         return context
 
@@ -572,17 +563,18 @@ class VolunteerRegisterView(StaffRequiredMixin, FormView):
 
 
 # --- hours: review, record, export ------------------------------------------------------------------------
-class HoursListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
+class HoursListView(StaffRequiredMixin, CommunityListMixin, ListView):
     """Service hours to review (pending by default), approved or rejected in bulk."""
 
     template_name = "volunteers/hours_list.html"
     context_object_name = "rows"
     paginate_by = PAGE_SIZE
+    query_form = HoursQuery
 
-    @cached_property
+    @property
     def status(self):
-        raw = self.request.GET.get("status", ServiceHours.Status.PENDING)
-        return raw if raw in ServiceHours.Status.values else ""
+        status = self.query["status"]
+        return "" if status == HOURS_STATUS_ALL else status
 
     def get_queryset(self):
         return selectors.hours_rows(self.request.user, status=self.status, community=self.selected_community)
@@ -607,8 +599,8 @@ class HoursListView(StaffRequiredMixin, CommunityFilterMixin, ListView):
 def hours_review(request):
     """Approve (points are earned) or reject the ticked hours, all in one transaction."""
     form = ReviewForm(request.POST)
-    back = request.POST.get("next") or reverse("volunteers:hours")
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("volunteers:hours")
     if not form.is_valid():
         for errors in form.errors.values():
@@ -672,13 +664,11 @@ class HoursRecordView(StaffRequiredMixin, FormView):
 @staff_only
 def hours_export(request):
     """Approved hours per team and month of a year, as an Excel workbook."""
-    raw_year = request.GET.get("year", "")
-    year = int(raw_year) if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100 else timezone.localdate().year
+    query = read_query(request, HoursExportQuery)
+    year, community = query["year"], None
     queryset = ServiceHours.objects.restrict(request.user, VIEW)
-    raw_community = request.GET.get("community", "")
-    community = None
-    if raw_community.isdigit():
-        community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=int(raw_community))
+    if query["community"] is not None:
+        community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=query["community"])
         queryset = queryset.filter(community=community)
     content = exports.hours_workbook(selectors.hours_by_team_month(queryset, year), year=year, community=community)
     response = HttpResponse(content, content_type=exports.XLSX)
