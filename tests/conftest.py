@@ -224,7 +224,8 @@ def _demo_template_name(connection):
 
 
 def _postgres_admin(connection, sql):
-    """Run ``sql`` on the maintenance database (not the test database, which it may drop)."""
+    """Run each statement (or ``(statement, params)``) on the maintenance database, not on the
+    test database, which it may drop."""
     import psycopg2
 
     settings = connection.settings_dict
@@ -239,7 +240,7 @@ def _postgres_admin(connection, sql):
     try:
         with admin.cursor() as cursor:
             for statement in sql:
-                cursor.execute(statement)
+                cursor.execute(*statement) if isinstance(statement, tuple) else cursor.execute(statement)
     finally:
         admin.close()
 
@@ -262,6 +263,12 @@ def _demo_template(django_db_setup, django_db_blocker):
         _postgres_admin(
             connection,
             [
+                # A live server's or worker's idle connection would block the copy.
+                (
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [name],
+                ),
                 f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
                 f'CREATE DATABASE "{template}" TEMPLATE "{name}" STRATEGY FILE_COPY',
             ],
