@@ -16,11 +16,13 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.generic import ListView
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
 from .celery import app as celery_app
 from .celery import heartbeat_read
+from .query import parse_int
 from .scoping import CHANGE, VIEW
 from .services import scoped_save
 
@@ -41,6 +43,22 @@ class ScopedQuerysetMixin:
 
     def get_queryset(self):
         return super().get_queryset().restrict(self.request.user, self.scope_action)
+
+
+class PagedListView(ListView):
+    """A ``ListView`` whose ``?page=`` never answers 404: a page that is not a number is the first
+    page, one past the end the last (``Paginator.get_page``), as on every other list."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(
+            queryset,
+            page_size,
+            orphans=self.get_paginate_orphans(),
+            allow_empty_first_page=self.get_allow_empty(),
+        )
+        number = parse_int(self.kwargs.get(self.page_kwarg) or self.request.GET.get(self.page_kwarg, ""), min_value=1)
+        page = paginator.get_page(number or 1)
+        return paginator, page, page.object_list, page.has_other_pages()
 
 
 class ScopedFormViewMixin(ScopedQuerysetMixin):

@@ -19,11 +19,11 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
+from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
 
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, user_scope
-from baohe.views import ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.views import PagedListView, ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Street
 
 from . import selectors, services
@@ -169,7 +169,7 @@ class TargetUpdateView(TargetFormView, UpdateView):
 
 
 # --- 社区治理学院 ------------------------------------------------------------------------------------------
-class TrainingView(StaffRequiredMixin, YearMixin, ListView):
+class TrainingView(StaffRequiredMixin, YearMixin, PagedListView):
     """The academy: the course catalogue and the year's sessions with their attendance."""
 
     template_name = "partybuilding/backbone_training.html"

@@ -13,11 +13,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import CreateView, DetailView, ListView, UpdateView
+from django.views.generic import CreateView, DetailView, UpdateView
 
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, user_scope
-from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.views import PagedListView, ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Building, Community, Compound, Household
 
 from . import selectors
@@ -86,7 +86,7 @@ class CommunityFilterMixin:
 
 
 # --- lists -----------------------------------------------------------------------------------
-class BranchListView(StaffRequiredMixin, CommunityFilterMixin, ScopedQuerysetMixin, ListView):
+class BranchListView(StaffRequiredMixin, CommunityFilterMixin, ScopedQuerysetMixin, PagedListView):
     """All branches in scope, with their groups, members and compounds, and what is not yet covered."""
 
     model = PartyBranch
@@ -149,7 +149,7 @@ class BranchListView(StaffRequiredMixin, CommunityFilterMixin, ScopedQuerysetMix
         return context
 
 
-class CoverageView(StaffRequiredMixin, CommunityFilterMixin, ListView):
+class CoverageView(StaffRequiredMixin, CommunityFilterMixin, PagedListView):
     """The compounds without a branch, buildings without a group, or households unserved."""
 
     template_name = "partybuilding/coverage.html"

@@ -90,9 +90,12 @@ def test_branch_list_ignores_a_bad_kind(value, party, district_official, client_
 
 
 @pytest.mark.parametrize("value", HOSTILE)
-def test_branch_list_bad_page_is_404(value, party, district_official, client_for):
-    """``?page=`` is Django's own (``ListView``): a page that does not exist is 404, never 500."""
-    assert client_for(district_official).get(reverse("partybuilding:home"), {"page": value}).status_code == 404
+def test_branch_list_bad_page_is_the_first_page(value, party, district_official, client_for):
+    """``?page=`` (``baohe.views.PagedListView``): junk is the first page, never 404 or 500."""
+    response = client_for(district_official).get(reverse("partybuilding:home"), {"page": value})
+
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == 1
 
 
 @pytest.mark.parametrize("kind", ["compounds", "buildings", "households"])

@@ -22,12 +22,12 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
+from django.views.generic import CreateView, DetailView, FormView, UpdateView
 
 from baohe.exceptions import Conflict
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, user_scope
-from baohe.views import ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.views import PagedListView, ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Community, Household
 from partybuilding.views import CommunityFilterMixin
 
@@ -128,7 +128,7 @@ class CommunityListMixin(CommunityFilterMixin):
 
 
 # --- activities -------------------------------------------------------------------------------------
-class ActivityListView(StaffRequiredMixin, CommunityListMixin, ListView):
+class ActivityListView(StaffRequiredMixin, CommunityListMixin, PagedListView):
     template_name = "volunteers/activity_list.html"
     context_object_name = "activities"
     paginate_by = PAGE_SIZE
@@ -296,7 +296,7 @@ def signup_cancel(request, pk):
 
 
 # --- teams --------------------------------------------------------------------------------------------
-class TeamListView(StaffRequiredMixin, CommunityListMixin, ListView):
+class TeamListView(StaffRequiredMixin, CommunityListMixin, PagedListView):
     template_name = "volunteers/team_list.html"
     context_object_name = "teams"
     paginate_by = PAGE_SIZE
@@ -432,7 +432,7 @@ def team_remove_member(request, pk):
 
 
 # --- projects ----------------------------------------------------------------------------------------
-class ProjectListView(StaffRequiredMixin, CommunityListMixin, ListView):
+class ProjectListView(StaffRequiredMixin, CommunityListMixin, PagedListView):
     template_name = "volunteers/project_list.html"
     context_object_name = "projects"
     paginate_by = PAGE_SIZE
@@ -483,7 +483,7 @@ class ProjectUpdateView(RegistryFormView, UpdateView):
 
 
 # --- volunteers ----------------------------------------------------------------------------------------
-class VolunteerListView(StaffRequiredMixin, CommunityListMixin, ListView):
+class VolunteerListView(StaffRequiredMixin, CommunityListMixin, PagedListView):
     template_name = "volunteers/volunteer_list.html"
     context_object_name = "volunteers"
     paginate_by = PAGE_SIZE
@@ -563,7 +563,7 @@ class VolunteerRegisterView(StaffRequiredMixin, FormView):
 
 
 # --- hours: review, record, export ------------------------------------------------------------------------
-class HoursListView(StaffRequiredMixin, CommunityListMixin, ListView):
+class HoursListView(StaffRequiredMixin, CommunityListMixin, PagedListView):
     """Service hours to review (pending by default), approved or rejected in bulk."""
 
     template_name = "volunteers/hours_list.html"
