@@ -1,6 +1,8 @@
-"""django-filter FilterSets for the registry API."""
+"""django-filter FilterSets for the registry API (``baohe.query.FilterSet``: a bad value is 400)."""
 
 import django_filters
+
+from baohe.query import FilterSet, IdFilter
 
 from .models import Building, Community, Compound, Household, Resident, Street
 
@@ -8,11 +10,11 @@ from .models import Building, Community, Compound, Household, Resident, Street
 def ids(field_name):
     """A plain id filter. django-filter's default model-choice filter answers 400 for an id
     that does not exist but an empty 200 for another community's, telling an outsider which
-    ids exist; a number filter answers the same empty list for both (rule 1)."""
-    return django_filters.NumberFilter(field_name=field_name)
+    ids exist; an id filter answers the same empty list for both (rule 1)."""
+    return IdFilter(field_name=field_name)
 
 
-class StreetFilter(django_filters.FilterSet):
+class StreetFilter(FilterSet):
     district = ids("district")
 
     class Meta:
@@ -20,7 +22,7 @@ class StreetFilter(django_filters.FilterSet):
         fields = ("district", "kind")
 
 
-class CommunityFilter(django_filters.FilterSet):
+class CommunityFilter(FilterSet):
     street = ids("street")
 
     class Meta:
@@ -28,7 +30,7 @@ class CommunityFilter(django_filters.FilterSet):
         fields = ("street",)
 
 
-class CompoundFilter(django_filters.FilterSet):
+class CompoundFilter(FilterSet):
     street = ids("street")
     community = ids("community")
     name = django_filters.CharFilter(lookup_expr="icontains")
@@ -38,7 +40,7 @@ class CompoundFilter(django_filters.FilterSet):
         fields = ("street", "community", "kind", "grid")
 
 
-class BuildingFilter(django_filters.FilterSet):
+class BuildingFilter(FilterSet):
     street = ids("street")
     community = ids("community")
     compound = ids("compound")
@@ -48,7 +50,7 @@ class BuildingFilter(django_filters.FilterSet):
         fields = ("street", "community", "compound", "number")
 
 
-class HouseholdFilter(django_filters.FilterSet):
+class HouseholdFilter(FilterSet):
     street = ids("street")
     community = ids("community")
     compound = ids("compound")
@@ -69,7 +71,7 @@ class HouseholdFilter(django_filters.FilterSet):
         )
 
 
-class ResidentFilter(django_filters.FilterSet):
+class ResidentFilter(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     street = ids("street")
     community = ids("community")

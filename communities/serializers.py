@@ -1,12 +1,73 @@
 """Registry serializers. Related choices are limited to the user's change scope and the
-model's ``full_clean()`` runs on every write (``baohe.api.ScopedModelSerializer``)."""
+model's ``full_clean()`` runs on every write (``baohe.api.ScopedModelSerializer``).
 
+A resident's mobile and ID number are answered masked (``baohe.masking``) unless the requester
+may change the record, so their answer schema allows both (:class:`ShownPersonalField`); a blank
+gender is answered ``null``, never ``""`` outside the enum (:class:`BlankAsNullChoiceField`).
+"""
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from baohe.api import ScopedModelSerializer
 from baohe.scoping import CHANGE
 
 from .models import Building, Community, Compound, District, Household, Resident, Street
+
+# What the API answers: the full value (``13812345678``, staff who may change the record) or the
+# masked one (``138****5678``, ``3401**********1234``: ``baohe.masking``). A blank value is the
+# schema's other branch (``maxLength: 0``), so the patterns do not match "" (oneOf: exactly one).
+MOBILE_SHOWN = r"^(1[3-9][0-9]{9}|1[3-9][0-9]\*{4}[0-9]{4})$"
+ID_NUMBER_SHOWN = r"^([0-9]{17}[0-9X]|[0-9]{4}\*{10}[0-9]{3}[0-9X])$"
+
+
+class ShownPersonalField(serializers.CharField):
+    """A personal number: written in full (the model's validators), answered full or masked."""
+
+    shown_pattern = None
+
+
+class MobileField(ShownPersonalField):
+    shown_pattern = MOBILE_SHOWN
+
+
+class IdNumberField(ShownPersonalField):
+    shown_pattern = ID_NUMBER_SHOWN
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice the model may leave blank: answered ``null`` (not ``""``); ``null`` or ``""`` in."""
+
+    def __init__(self, **kwargs):
+        kwargs["allow_null"] = True
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        return super().validate_empty_values("" if data is None else data)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+class ShownPersonalFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = ShownPersonalField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return {"type": "string", "pattern": self.target.shown_pattern, "maxLength": self.target.max_length}
+        return auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+
+
+class BlankAsNullChoiceFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = BlankAsNullChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response":
+            schema["enum"] = [choice for choice in schema["enum"] if choice != ""]
+        return schema
 
 
 class DistrictSerializer(ScopedModelSerializer):
@@ -91,6 +152,8 @@ class HouseholdSerializer(ScopedModelSerializer):
 class ResidentSerializer(ScopedModelSerializer):
     """Mobile and ID number are masked unless the requester may change the record."""
 
+    FIELD_CLASSES = {"mobile": MobileField, "id_number": IdNumberField, "gender": BlankAsNullChoiceField}
+
     class Meta:
         model = Resident
         fields = (
@@ -106,6 +169,10 @@ class ResidentSerializer(ScopedModelSerializer):
             "relation",
         )
         read_only_fields = ("street", "community")
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        return self.FIELD_CLASSES.get(field_name, field_class), kwargs
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

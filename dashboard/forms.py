@@ -1,13 +1,67 @@
-"""The monthly report request form: a month and a place (the district or one street)."""
+"""The monthly report request form (a month and a place: the district or one street), and what
+the dashboard pages read from their query string (``baohe.query``: a bad value is ignored)."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from baohe.query import ChoiceField, IdField, IntegerField, QueryForm
 from baohe.scoping import VIEW
 from communities.models import Street
 
-from .places import parse_month, sees_whole_district
+from .places import Period, parse_month, sees_whole_district
+from .tables import SORT_KEYS
+
+
+class MonthField(forms.Field):
+    """``2025-06`` (or a day, ``2025-06-15``: its month) → the first day of that month."""
+
+    default_error_messages = {"invalid": _("请输入 2000 到 2100 年之间的月份，如 2025-06。")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        month = parse_month(value) if isinstance(value, str) and len(value) <= 10 else None
+        if month is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return month
+
+
+class PeriodQuery(QueryForm):
+    """``?from=YYYY-MM&to=YYYY-MM``. A wrong month shows the last twelve months and says so on the
+    page (``period_error``), as a period that ends before it starts does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = MonthField(label=_("开始月份"))  # "from" cannot be a class attribute
+        self.fields["to"] = MonthField(label=_("结束月份"))
+
+    def period(self, today=None):
+        """The :class:`Period` asked for and an error message (``None`` when it is right)."""
+        values = self.values
+        invalid = "from" in self.errors or "to" in self.errors
+        return Period.between(values["from"], values["to"], invalid=invalid, today=today)
+
+
+FORMAT_CHOICES = (("xlsx", "Excel"),)
+
+
+class PageQuery(QueryForm):
+    sort = ChoiceField(label=_("排序"), choices=[(key, key) for key in SORT_KEYS])
+
+
+class TableQuery(PageQuery):
+    format = ChoiceField(label=_("格式"), choices=FORMAT_CHOICES)
+
+
+class ListQuery(QueryForm):
+    category = IdField(label=_("分类"))
+    format = ChoiceField(label=_("格式"), choices=FORMAT_CHOICES)
+    page = IntegerField(label=_("页码"), min_value=1)
 
 
 class ReportForm(forms.Form):

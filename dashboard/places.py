@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
+from baohe.query import YEAR_MAX, YEAR_MIN
 from baohe.scoping import VIEW, user_scope
 from communities.models import Community, Compound, District, Street
 
@@ -59,14 +60,14 @@ def add_months(month, count):
 
 
 def parse_month(text):
-    """``2025-06`` or ``2025-06-15`` → 2025-06-01; ``None`` when it is not a date."""
+    """``2025-06`` or ``2025-06-15`` → 2025-06-01; ``None`` when it is not a date, or its year is
+    outside ``baohe.query``'s window (a year 1 or 9999 would take the trend out of ``date``'s range)."""
     text = (text or "").strip()
     try:
-        if len(text) == 7:
-            return date.fromisoformat(f"{text}-01")
-        return date.fromisoformat(text).replace(day=1)
+        month = date.fromisoformat(f"{text}-01" if len(text) == 7 else text).replace(day=1)
     except ValueError:
         return None
+    return month if YEAR_MIN <= month.year <= YEAR_MAX else None
 
 
 @dataclass(frozen=True)
@@ -87,17 +88,16 @@ class Period:
         return cls(first, first)
 
     @classmethod
-    def from_query(cls, query, today=None):
-        """The period of ``?from=YYYY-MM&to=YYYY-MM`` (days allowed, whole months used) and an
-        error message, or the last twelve months when the parameters are missing or wrong."""
+    def between(cls, start, end, *, invalid=False, today=None):
+        """The period from month ``start`` to month ``end`` (either may be ``None``: the last twelve
+        months' bound) and an error message, or the last twelve months when they are wrong
+        (``invalid``: a month that did not parse, ``dashboard.forms.PeriodQuery``)."""
         default = cls.last_months(today=today)
-        raw_from, raw_to = query.get("from", ""), query.get("to", "")
-        if not raw_from and not raw_to:
-            return default, None
-        start = parse_month(raw_from) if raw_from else default.start
-        end = parse_month(raw_to) if raw_to else default.end
-        if start is None or end is None:
+        if invalid:
             return default, _("日期格式不对，已显示近 12 个月。")
+        if start is None and end is None:
+            return default, None
+        start, end = start or default.start, end or default.end
         if start > end:
             return default, _("开始月份晚于结束月份，已显示近 12 个月。")
         if len(cls(start, end).months) > MAX_MONTHS:

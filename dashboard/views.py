@@ -18,8 +18,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from baohe.query import read_query
+
 from . import exports, tables
-from .forms import ReportForm
+from .forms import ListQuery, PageQuery, PeriodQuery, ReportForm, TableQuery
 from .lists import spec_for
 from .models import ReportJob
 from .places import (
@@ -42,7 +44,7 @@ PAGE_TABLES = ("requests", "trend", "categories", "top_compounds", "children", "
 
 def _dashboard(request, level, pk):
     place = place_for(request.user, level, pk)
-    period, error = Period.from_query(request.GET)
+    period, error = PeriodQuery(request.GET).period()
     return Dashboard(user=request.user, place=place, period=period), error
 
 
@@ -67,7 +69,7 @@ def page(request, level="district", pk=None):
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return redirect(reverse("dashboard:page_at", args=("street", street.pk)) + query)
     dashboard, error = _dashboard(request, level, pk)
-    sort = request.GET.get("sort", "")
+    sort = read_query(request, PageQuery)["sort"] or ""
     built = {name: tables.build(name, dashboard, sort) for name in PAGE_TABLES}
     built["backbones"] = tables.build("backbones", dashboard)
     place = dashboard.place
@@ -175,12 +177,14 @@ def chart_data(request, level="district", pk=None):
 
 @login_required
 def table(request, name, level="district", pk=None):
-    """One table of the page: ``?format=xlsx`` downloads it as Excel, otherwise JSON."""
+    """One table of the page: ``?format=xlsx`` downloads it as Excel, otherwise JSON. A bad
+    parameter is ignored (no page here to say so: the page's own links are always right)."""
     if name not in tables.BUILDERS:
         raise Http404
     dashboard, _error = _dashboard(request, level, pk)
-    built = tables.build(name, dashboard, request.GET.get("sort", ""))
-    if request.GET.get("format") == "xlsx":
+    query = read_query(request, TableQuery, notify=False)
+    built = tables.build(name, dashboard, query["sort"] or "")
+    if query["format"] == "xlsx":
         filename = (
             f"{dashboard.place.name}-{built.title}-{dashboard.period.start:%Y%m}-{dashboard.period.end:%Y%m}.xlsx"
         )
@@ -211,14 +215,14 @@ def list_view(request, metric, level="district", pk=None):
     if spec is None:
         raise Http404
     dashboard, error = _dashboard(request, level, pk)
-    category = request.GET.get("category", "")
-    category = int(category) if category.isdigit() else None
+    query = read_query(request, ListQuery)
+    category = query["category"]
     queryset = spec.queryset(dashboard, category=category)
-    if request.GET.get("format") == "xlsx":
+    if query["format"] == "xlsx":
         content = exports.list_workbook(spec, dashboard, queryset, limit=LIST_EXPORT_MAX)
         return _xlsx_response(content, f"{dashboard.place.name}-{spec.title}.xlsx")
     paginator = Paginator(queryset, LIST_PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
+    page_obj = paginator.get_page(query["page"])
     rows = [
         [(column.value(obj), column.url(obj) if column.url else None) for column in spec.columns] for obj in page_obj
     ]

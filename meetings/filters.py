@@ -1,27 +1,31 @@
-"""django-filter FilterSets for the meeting API. Ids are plain number filters, so another
-community's id answers the same empty list as a missing one (rule 1)."""
+"""django-filter FilterSets for the meeting API (``baohe.query.FilterSet``: a bad value is 400).
+Ids are plain id filters, so another community's id answers the same empty list as a missing
+one (rule 1); date-times are checked (offset at most ±15:59, a sane window) before they reach
+the database."""
 
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+
+from baohe.query import DateFilter, FilterSet, FlagFilter, IdFilter, IsoDateTimeFilter
 
 from .models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
 from .selectors import minutes_missing_q
 
 
 def ids(field_name):
-    return django_filters.NumberFilter(field_name=field_name)
+    return IdFilter(field_name=field_name)
 
 
-class MeetingFilter(django_filters.FilterSet):
+class MeetingFilter(FilterSet):
     community = ids("community")
     compound = ids("compound")
     status = django_filters.ChoiceFilter(choices=Meeting.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices)
     request = ids("requests")
-    minutes_missing = django_filters.BooleanFilter(method="filter_minutes_missing", label="已召开、纪要未记录")
-    scheduled_after = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
-    scheduled_before = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lt")
+    minutes_missing = FlagFilter(method="filter_minutes_missing", label="已召开、纪要未记录")
+    scheduled_after = IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
+    scheduled_before = IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lt")
 
     class Meta:
         model = Meeting
@@ -31,17 +35,17 @@ class MeetingFilter(django_filters.FilterSet):
         return queryset.filter(minutes_missing_q()) if value else queryset.exclude(minutes_missing_q())
 
 
-class InviteeFilter(django_filters.FilterSet):
+class InviteeFilter(FilterSet):
     meeting = ids("meeting")
     role = django_filters.ChoiceFilter(choices=Invitee.Role.choices)
-    attended = django_filters.BooleanFilter()
+    attended = FlagFilter()
 
     class Meta:
         model = Invitee
         fields = ("meeting", "role", "attended")
 
 
-class DecisionFilter(django_filters.FilterSet):
+class DecisionFilter(FilterSet):
     meeting = ids("meeting")
     community = ids("community")
     supervision_team = ids("supervision_team")
@@ -51,15 +55,15 @@ class DecisionFilter(django_filters.FilterSet):
         fields = ("meeting", "community", "supervision_team")
 
 
-class ActionItemFilter(django_filters.FilterSet):
+class ActionItemFilter(FilterSet):
     community = ids("community")
     meeting = ids("decision__meeting")
     decision = ids("decision")
     request = ids("requests")
-    done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="已逾期未完成")
-    mine = django_filters.BooleanFilter(method="filter_mine", label="我负责的")
-    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
+    done = FlagFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+    overdue = FlagFilter(method="filter_overdue", label="已逾期未完成")
+    mine = FlagFilter(method="filter_mine", label="我负责的")
+    due_before = DateFilter(field_name="due_on", lookup_expr="lte")
 
     class Meta:
         model = ActionItem
@@ -74,19 +78,19 @@ class ActionItemFilter(django_filters.FilterSet):
         return queryset.filter(owner=user) if value else queryset.exclude(owner=user)
 
 
-class InspectionFilter(django_filters.FilterSet):
+class InspectionFilter(FilterSet):
     community = ids("community")
     meeting = ids("decision__meeting")
     decision = ids("decision")
     team = ids("team")
-    ok = django_filters.BooleanFilter()
+    ok = FlagFilter()
 
     class Meta:
         model = Inspection
         fields = ("community", "decision", "team", "ok")
 
 
-class SupervisionTeamFilter(django_filters.FilterSet):
+class SupervisionTeamFilter(FilterSet):
     community = ids("community")
     compound = ids("compound")
 

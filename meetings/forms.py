@@ -9,6 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from baohe.forms import ScopedFormMixin, ScopedModelForm, StyledFormMixin
+from baohe.query import (
+    ChoiceField,
+    FlagField,
+    IdField,
+    IntegerField,
+    QueryForm,
+    TextField,
+    parse_int,
+    validate_datetime,
+)
 from communities.models import Community, Compound, Resident
 from service_requests.models import ServiceRequest
 from service_requests.uploads import MAX_BYTES
@@ -84,6 +94,67 @@ class ResidentsChoiceField(forms.ModelMultipleChoiceField):
         return f"{resident.name}（{resident.household.building.label}）"
 
 
+# --- what the pages read from the query string (baohe.query: a bad value is ignored, with a notice) ---
+class IdListField(TextField):
+    """Comma-separated ids, e.g. ``?requests=12,15``: every one an id (``baohe.query.IdField``)."""
+
+    default_error_messages = {"invalid": _("请输入以逗号分隔的编号，如 12,15。")}
+    MAX_IDS = 50
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 1000)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return []
+        ids = [parse_int(part, min_value=1) for part in text.split(",")]
+        if None in ids or len(ids) > self.MAX_IDS:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
+
+
+class MeetingListQuery(QueryForm):
+    community = IdField(label=_("社区"))
+    compound = IdField(label=_("小区"))
+    status = ChoiceField(label=_("状态"), choices=Meeting.Status.choices)
+    kind = ChoiceField(label=_("会议形式"), choices=Meeting.Kind.choices)
+    q = TextField(label=_("搜索"), max_length=50)
+    minutes = ChoiceField(label=_("纪要待记录"), choices=(("missing", _("纪要待记录")),))
+    page = IntegerField(label=_("页码"), min_value=1)
+
+
+class MeetingCreateQuery(QueryForm):
+    requests = IdListField(label=_("由诉求发起"))
+
+
+class ActionListQuery(QueryForm):
+    STATES = ("open", "overdue", "done", "all")
+
+    state = ChoiceField(label=_("状态"), choices=[(state, state) for state in STATES], initial="open")
+    mine = FlagField(label=_("我负责的"))
+    community = IdField(label=_("社区"))
+    page = IntegerField(label=_("页码"), min_value=1)
+
+
+class TeamCommunityForm(forms.Form):
+    """The community a new supervision team belongs to (a link's ``?community=`` or the form's
+    hidden field): one of ``communities``, the ones the user may change."""
+
+    community = IdField(label=_("社区"))
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.communities = {c.pk: c for c in communities}
+
+    def clean_community(self):
+        pk = self.cleaned_data["community"]
+        if pk is not None and pk not in self.communities:
+            raise forms.ValidationError(_("没有这个社区，或您无权在该社区新建监督队。"), code="not_found")
+        return self.communities.get(pk)
+
+
 # --- planning a meeting ---------------------------------------------------------------------------
 class MeetingForm(ScopedFormMixin, forms.Form):
     """计划一次会议: for a community or one compound, optionally from residents' open requests."""
@@ -99,7 +170,10 @@ class MeetingForm(ScopedFormMixin, forms.Form):
     topic = forms.CharField(label=_("议题"), max_length=200, error_messages={"required": _("请填写议题。")})
     kind = forms.ChoiceField(label=_("会议形式"), choices=Meeting.Kind.choices, initial=Meeting.Kind.COUNCIL)
     scheduled_at = forms.DateTimeField(
-        label=_("会议时间"), widget=DATETIME_WIDGET, error_messages={"required": _("请填写会议时间。")}
+        label=_("会议时间"),
+        widget=DATETIME_WIDGET,
+        validators=[validate_datetime],
+        error_messages={"required": _("请填写会议时间。")},
     )
     place = forms.CharField(label=_("地点"), max_length=200, error_messages={"required": _("请填写会议地点。")})
     agenda = forms.CharField(
@@ -185,7 +259,7 @@ class InviteeChoiceField(forms.ModelMultipleChoiceField):
 class AttendanceForm(StyledFormMixin, forms.Form):
     """到会情况: who of the invitees came, walk-ins, and when the meeting was held."""
 
-    held_at = forms.DateTimeField(label=_("实际召开时间"), widget=DATETIME_WIDGET)
+    held_at = forms.DateTimeField(label=_("实际召开时间"), widget=DATETIME_WIDGET, validators=[validate_datetime])
     attended = InviteeChoiceField(label=_("到会人员"), queryset=Invitee.objects.none(), required=False)
     extra = forms.CharField(
         label=_("临时到会人员"),
@@ -203,7 +277,7 @@ class AttendanceForm(StyledFormMixin, forms.Form):
 
 # --- the minutes ----------------------------------------------------------------------------------
 class MinutesForm(StyledFormMixin, forms.Form):
-    held_at = forms.DateTimeField(label=_("实际召开时间"), widget=DATETIME_WIDGET)
+    held_at = forms.DateTimeField(label=_("实际召开时间"), widget=DATETIME_WIDGET, validators=[validate_datetime])
     minutes = forms.CharField(
         label=_("会议纪要"),
         max_length=10000,
@@ -231,7 +305,7 @@ class DecisionForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("如：物业公司")}),
     )
-    due_on = forms.DateField(label=_("完成期限"), required=False, widget=DATE_WIDGET)
+    due_on = forms.DateField(label=_("完成期限"), required=False, widget=DATE_WIDGET, validators=[validate_datetime])
     requests = forms.ModelMultipleChoiceField(
         label=_("回应的诉求"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -311,7 +385,7 @@ class AttachTeamForm(StyledFormMixin, forms.Form):
 class InspectionForm(StyledFormMixin, forms.Form):
     """监督检查: when, who of the team, OK or a problem found, what they saw, and a photo."""
 
-    inspected_at = forms.DateTimeField(label=_("检查时间"), widget=DATETIME_WIDGET)
+    inspected_at = forms.DateTimeField(label=_("检查时间"), widget=DATETIME_WIDGET, validators=[validate_datetime])
     inspector = ResidentChoiceField(label=_("监督员"), queryset=Resident.objects.none(), required=False)
     ok = forms.TypedChoiceField(
         label=_("检查结论"),

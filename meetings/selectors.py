@@ -46,7 +46,7 @@ def with_counts(meetings):
 
 @dataclass(frozen=True)
 class MeetingFilter:
-    """The list's filters from GET parameters (unknown values are ignored)."""
+    """The list's filters (the page reads them with ``forms.MeetingListQuery``)."""
 
     community_id: int | None = None
     compound_id: int | None = None
@@ -54,23 +54,6 @@ class MeetingFilter:
     kind: str = ""
     query: str = ""
     minutes_missing: bool = False
-
-    @classmethod
-    def from_query(cls, query):
-        def number(name):
-            raw = query.get(name, "")
-            return int(raw) if raw.isdigit() else None
-
-        status = query.get("status", "")
-        kind = query.get("kind", "")
-        return cls(
-            community_id=number("community"),
-            compound_id=number("compound"),
-            status=status if status in Meeting.Status.values else "",
-            kind=kind if kind in Meeting.Kind.values else "",
-            query=query.get("q", "").strip()[:50],
-            minutes_missing=query.get("minutes") == "missing",
-        )
 
     def apply(self, meetings, now=None):
         if self.community_id is not None:

@@ -1,9 +1,17 @@
-"""The notification preferences form."""
+"""The notification preferences form, and what the inbox reads from its query string."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from baohe.masking import mask_mobile
+from baohe.query import FlagField, IntegerField, QueryForm
+
+
+class InboxQuery(QueryForm):
+    """``?unread=1`` shows the unread ones only; ``?page=``. A bad value is ignored, with a notice."""
+
+    unread = FlagField(label=_("未读"))
+    page = IntegerField(label=_("页码"), min_value=1)
 
 
 class PreferenceForm(forms.Form):

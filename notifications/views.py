@@ -12,7 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms import PreferenceForm
+from baohe.query import read_query
+
+from .forms import InboxQuery, PreferenceForm
 from .models import Notification
 from .services import notification_mark_read, preference_for, preference_save
 
@@ -24,10 +26,11 @@ def inbox(request):
     notifications = Notification.objects.restrict(request.user).only(
         "pk", "title", "body", "link", "kind", "created_at", "read_at"
     )
-    unread_only = request.GET.get("unread") == "1"
+    query = read_query(request, InboxQuery)
+    unread_only = bool(query["unread"])
     if unread_only:
         notifications = notifications.unread()
-    page = Paginator(notifications.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(notifications.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(query["page"])
     return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
 
 

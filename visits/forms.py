@@ -7,19 +7,57 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from baohe.forms import StyledFormMixin
+from baohe.query import FlagField, IdField, IntegerField, QueryForm, validate_datetime
 from service_requests.forms import CategoryChoiceField
 from service_requests.uploads import MAX_BYTES
 
-from .models import Purpose, VisitRound
+from .models import Purpose, VisitPlan, VisitRound
+
+
+# --- what the pages read from the query string (baohe.query: a bad value is ignored, with a notice) ---
+class MineQuery(QueryForm):
+    all = FlagField(label=_("全部"))
+
+
+class RecordQuery(QueryForm):
+    plan = IdField(label=_("走访计划"))
+
+
+class CoverageQuery(QueryForm):
+    community = IdField(label=_("社区"))
+
+
+class OverdueQuery(CoverageQuery):
+    compound = IdField(label=_("小区"))
+    page = IntegerField(label=_("页码"), min_value=1)
+
+
+class VisitListQuery(OverdueQuery):
+    household = IdField(label=_("住户"))
+    needs = FlagField(label=_("发现需求"))
+
+
+class GenerateForm(forms.Form):
+    """按规则更新走访计划: for one community (the coverage page's hidden field), else every one."""
+
+    community = IdField(label=_("社区"))
 
 
 class VisitRecordForm(StyledFormMixin, forms.Form):
     """记录走访: purpose, notes, an optional photo, and optionally a need that becomes a request."""
 
     purpose = forms.ChoiceField(label=_("走访事由"), choices=Purpose.choices, widget=forms.RadioSelect)
+    plan = forms.ModelChoiceField(
+        label=_("走访计划"),
+        queryset=VisitPlan.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("这个走访计划已不适用于该住户，请从“我的走访”重新进入。")},
+    )
     visited_at = forms.DateTimeField(
         label=_("走访时间"),
         required=False,
+        validators=[validate_datetime],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("补录以前的走访时，请改为实际走访时间"),
     )
@@ -44,8 +82,9 @@ class VisitRecordForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("如：家中燃气灶打不着火，老人不会修")}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, plans, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plans
         self.fields["need_category"].load()
         self.fields["purpose"].widget.attrs.pop("class", None)
 

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from baohe.query import ApiId, validate_datetime
 from service_requests.selectors import leaf_categories
 
 from .models import Purpose, Visit, VisitPlan
@@ -87,12 +88,14 @@ class VisitRecordInputSerializer(serializers.Serializer):
     """记录一次走访. ``need_category`` + ``need_description`` (both or neither) open a request
     with channel "visit" linked to the visit. JSON or multipart (``photo`` as a file)."""
 
-    household = serializers.IntegerField(min_value=1, help_text="住户 id（须是您可以走访的住户）")
+    household = ApiId(help_text="住户 id（须是您可以走访的住户）")
     purpose = serializers.ChoiceField(choices=Purpose.choices, help_text="走访事由（八个到家）")
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    visited_at = serializers.DateTimeField(required=False, allow_null=True, help_text="默认为现在")
+    visited_at = serializers.DateTimeField(
+        required=False, allow_null=True, validators=[validate_datetime], help_text="默认为现在"
+    )
     photo = serializers.FileField(required=False, allow_null=True, allow_empty_file=False)
-    plan = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="走访计划 id（可选）")
+    plan = ApiId(required=False, allow_null=True, help_text="走访计划 id（可选）")
     need_category = serializers.PrimaryKeyRelatedField(
         queryset=leaf_categories(), required=False, allow_null=True, help_text="发现的需求：诉求分类 id（二级）"
     )

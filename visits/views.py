@@ -24,12 +24,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Community, Compound
 from service_requests.models import ServiceRequest
 
 from . import selectors, services
-from .forms import VisitRecordForm, VisitRoundForm
+from .forms import (
+    CoverageQuery,
+    GenerateForm,
+    MineQuery,
+    OverdueQuery,
+    RecordQuery,
+    VisitListQuery,
+    VisitRecordForm,
+    VisitRoundForm,
+)
 from .models import Purpose, VisitPlan, VisitRound
 
 PAGE_SIZE = 50
@@ -75,11 +85,17 @@ def _query_without_page(request):
     return f"{encoded}&" if encoded else ""
 
 
-def _community_choice(request, action=VIEW):
-    communities = list(Community.objects.restrict(request.user, action).order_by("code"))
-    raw = request.GET.get("community", "")
-    selected = next((c for c in communities if raw.isdigit() and c.pk == int(raw)), None)
-    return communities, selected
+def _community_choice(request, community_id):
+    """The communities in the user's scope, and the one ``?community=`` names (else ``None``)."""
+    communities = list(Community.objects.restrict(request.user, VIEW).order_by("code"))
+    return communities, next((c for c in communities if c.pk == community_id), None)
+
+
+def _compound(request, compound_id):
+    """``?compound=``: a compound in scope (404 otherwise, like missing), or ``None``."""
+    if compound_id is None:
+        return None
+    return get_object_or_404(Compound.objects.restrict(request.user, VIEW), pk=compound_id)
 
 
 @login_required
@@ -93,7 +109,7 @@ def home(request):
 def mine(request):
     """我的走访: the plans I visit, due within the week (or all), with the flags of each household."""
     today = timezone.localdate()
-    show_all = request.GET.get("all") == "1"
+    show_all = bool(read_query(request, MineQuery)["all"])
     plans = list(selectors.my_plans(request.user, today, horizon_days=None if show_all else selectors.WEEK))
     for plan in plans:
         plan.due_state, plan.due_text = _due_state(plan, today)
@@ -114,12 +130,18 @@ def record(request, household_id):
     """记录走访 for one household (404 unless the user may visit it)."""
     household = services.access_household_for_visit(request.user, household_id)
     plans = list(selectors.household_plans(household))
-    raw_plan = request.POST.get("plan") or request.GET.get("plan") or ""
-    plan = next((p for p in plans if raw_plan.isdigit() and p.pk == int(raw_plan)), None)
+    wanted = read_query(request, RecordQuery)["plan"]  # the link from 我的走访; the form posts it back
+    plan = next((p for p in plans if p.pk == wanted), None)
     now = timezone.localtime(timezone.now(), timezone.get_default_timezone()).replace(second=0, microsecond=0)
-    form = VisitRecordForm(request.POST or None, request.FILES or None, initial={"visited_at": now})
+    form = VisitRecordForm(
+        request.POST or None,
+        request.FILES or None,
+        plans=selectors.household_plans(household),
+        initial={"visited_at": now},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        plan = data["plan"]
         try:
             visit = services.visit_record(
                 by=request.user,
@@ -181,7 +203,7 @@ def photo(request, pk):
 def coverage(request):
     """走访覆盖: one row per compound in scope; four grouped queries whatever the number of rows."""
     today = timezone.localdate()
-    communities, selected = _community_choice(request)
+    communities, selected = _community_choice(request, read_query(request, CoverageQuery)["community"])
     rows, totals = selectors.coverage_rows(request.user, today, community=selected)
     changeable = {c.pk for c in Community.objects.restrict(request.user, CHANGE).only("pk")}
     rounds = {r.community_id: r for r in VisitRound.objects.restrict(request.user, VIEW).select_related("staff")}
@@ -206,14 +228,12 @@ def coverage(request):
 def overdue(request):
     """逾期未走访: the overdue plans in scope (by community or compound), most overdue first."""
     today = timezone.localdate()
-    communities, selected = _community_choice(request)
-    compound = None
-    raw = request.GET.get("compound", "")
-    if raw.isdigit():
-        compound = get_object_or_404(Compound.objects.restrict(request.user, VIEW), pk=raw)
+    query = read_query(request, OverdueQuery)
+    communities, selected = _community_choice(request, query["community"])
+    compound = _compound(request, query["compound"])
     page = Paginator(
         selectors.overdue_plans(request.user, today, community=selected, compound=compound), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    ).get_page(query["page"])
     for plan in page.object_list:
         plan.days_late = plan.days_overdue(today)
     context = {
@@ -231,21 +251,19 @@ def overdue(request):
 @staff_required
 def visit_list(request):
     """走访记录: the visits in scope, newest first (by community, compound or household)."""
-    communities, selected = _community_choice(request)
+    query = read_query(request, VisitListQuery)
+    communities, selected = _community_choice(request, query["community"])
     visits = selectors.visits_in_scope(request.user).order_by("-visited_at", "-id")
-    compound = None
     if selected is not None:
         visits = visits.filter(community=selected)
-    raw = request.GET.get("compound", "")
-    if raw.isdigit():
-        compound = get_object_or_404(Compound.objects.restrict(request.user, VIEW), pk=raw)
+    compound = _compound(request, query["compound"])
+    if compound is not None:
         visits = visits.filter(compound=compound)
-    raw = request.GET.get("household", "")
-    if raw.isdigit():
-        visits = visits.filter(household_id=int(raw))
-    if request.GET.get("needs") == "1":
+    if query["household"] is not None:
+        visits = visits.filter(household_id=query["household"])
+    if query["needs"]:
         visits = visits.filter(request__isnull=False)
-    page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(visits, PAGE_SIZE).get_page(query["page"])
     context = {
         "page": page,
         "visits": page.object_list,
@@ -262,9 +280,12 @@ def visit_list(request):
 def generate(request):
     """Apply the rules to the plans of the communities the user may change (or the selected one)."""
     communities = list(Community.objects.restrict(request.user, CHANGE).order_by("code"))
-    raw = request.POST.get("community", "")
-    if raw.isdigit():
-        communities = [c for c in communities if c.pk == int(raw)]
+    form = GenerateForm(request.POST)
+    if not form.is_valid():
+        raise Http404  # an id that does not parse names no community: not found, nothing changes
+    chosen = form.cleaned_data["community"]
+    if chosen is not None:
+        communities = [c for c in communities if c.pk == chosen]
         if not communities:
             raise Http404
     if not communities:
@@ -278,7 +299,7 @@ def generate(request):
         _("已按规则更新走访计划：新建 %(created)s 个，调整 %(updated)s 个，停用 %(retired)s 个。") % totals,
     )
     target = reverse("visits:coverage")
-    return redirect(f"{target}?community={raw}" if raw.isdigit() else target)
+    return redirect(f"{target}?community={chosen}" if chosen is not None else target)
 
 
 @staff_required

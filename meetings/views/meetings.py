@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Community
 
@@ -20,7 +21,9 @@ from ..forms import (
     AttendanceForm,
     CancelForm,
     DecisionFormSet,
+    MeetingCreateQuery,
     MeetingForm,
+    MeetingListQuery,
     MinutesForm,
     parse_people,
 )
@@ -41,10 +44,18 @@ from .common import (
 def meeting_list(request):
     """协商议事: meetings in scope, newest first, with counts; one page costs a fixed number of queries."""
     user, now = request.user, timezone.now()
-    filters = selectors.MeetingFilter.from_query(request.GET)
+    query = read_query(request, MeetingListQuery)
+    filters = selectors.MeetingFilter(
+        community_id=query["community"],
+        compound_id=query["compound"],
+        status=query["status"] or "",
+        kind=query["kind"] or "",
+        query=(query["q"] or "").strip(),
+        minutes_missing=query["minutes"] == "missing",
+    )
     communities = list(Community.objects.restrict(user, VIEW).order_by("code"))
     selected = next((c for c in communities if c.pk == filters.community_id), None)
-    page = Paginator(selectors.meeting_rows(user, filters, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.meeting_rows(user, filters, now), PAGE_SIZE).get_page(query["page"])
     for meeting in page.object_list:
         meeting.overdue_days = meeting.minutes_overdue_days(now)
     scoped = Meeting.objects.restrict(user, VIEW)
@@ -82,8 +93,7 @@ def meeting_create(request):
     communities = list(Community.objects.restrict(user, CHANGE).order_by("code")[:2])
     if len(communities) == 1:
         initial["community"] = communities[0]
-    raw = request.GET.get("requests", "")
-    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()]
+    ids = read_query(request, MeetingCreateQuery)["requests"]
     if ids:
         chosen = list(selectors.open_requests(user).filter(pk__in=ids))
         initial["requests"] = chosen

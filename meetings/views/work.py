@@ -11,15 +11,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Community
 
 from .. import selectors, services
 from ..forms import (
+    ActionListQuery,
     AttachTeamForm,
     CompleteForm,
     InspectionForm,
     SupervisionTeamForm,
+    TeamCommunityForm,
 )
 from ..models import Inspection, Meeting, SupervisionTeam
 from .common import (
@@ -63,15 +66,13 @@ def action_complete(request, pk):
 def action_list(request):
     """决议事项督办: action items in scope; tabs open / overdue / done / all, and "mine"."""
     user, today = request.user, timezone.localdate()
-    state = request.GET.get("state", "open")
-    state = state if state in ("open", "overdue", "done", "all") else "open"
-    mine = request.GET.get("mine") == "1"
+    query = read_query(request, ActionListQuery)
+    state, mine = query["state"], bool(query["mine"])
     communities = list(Community.objects.restrict(user, VIEW).order_by("code"))
-    raw = request.GET.get("community", "")
-    selected = next((c for c in communities if raw.isdigit() and c.pk == int(raw)), None)
+    selected = next((c for c in communities if c.pk == query["community"]), None)
     community_id = selected.pk if selected else None
     items = selectors.action_item_rows(user, state=state, mine=mine, community_id=community_id, today=today)
-    page = Paginator(items, PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    page = Paginator(items, PAGE_SIZE * 2).get_page(query["page"])
     for item in page.object_list:
         item.overdue = item.is_overdue(today)
     changeable = set(
@@ -200,13 +201,13 @@ def team_create(request):
     communities = list(Community.objects.restrict(request.user, CHANGE).order_by("code"))
     if not communities:
         raise PermissionDenied
-    raw = request.POST.get("community") or request.GET.get("community") or ""
-    community = next((c for c in communities if raw.isdigit() and c.pk == int(raw)), None)
+    choice = TeamCommunityForm(request.POST if request.method == "POST" else request.GET, communities=communities)
+    if not choice.is_valid():
+        raise Http404  # an id that does not parse, or a community the user may not change: not found
+    community = choice.cleaned_data["community"]
     if community is None and len(communities) == 1:
         community = communities[0]
     if community is None:
-        if raw:
-            raise Http404
         return render(request, "meetings/team_community.html", {"communities": communities})
     return _team_form(request, community=community, instance=SupervisionTeam(community=community))
 
