@@ -5,6 +5,7 @@
   transaction and re-checks the saved row (``scoped_save``), so a write outside scope rolls back.
 - :class:`ScopedModelSerializer` restricts every related-field choice to what the user may
   change, and runs the model's ``full_clean()`` so cross-level checks answer 400 with field errors.
+  A blank choice is answered ``null`` (:class:`BlankChoicesAsNullMixin`; the schema says so).
 - :func:`exception_handler` turns service errors into answers: Django ``ValidationError`` →
   400 with field errors, :class:`~baohe.exceptions.Conflict` → 409, ``ProtectedError`` → 409.
 """
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
@@ -62,7 +64,46 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         return queryset
 
 
-class ScopedModelSerializer(serializers.ModelSerializer):
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice the model may leave blank: answered ``null``, never ``""`` outside the enum;
+    ``null`` or ``""`` accepted in (stored as ``""``)."""
+
+    def __init__(self, **kwargs):
+        kwargs["allow_null"] = True
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        return super().validate_empty_values("" if data is None else data)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+class BlankAsNullChoiceFieldSchema(OpenApiSerializerFieldExtension):
+    """Its answer is the enum or ``null`` (the request side keeps ``""``)."""
+
+    target_class = BlankAsNullChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response" and "enum" in schema:
+            schema["enum"] = [choice for choice in schema["enum"] if choice != ""]
+        return schema
+
+
+class BlankChoicesAsNullMixin:
+    """For a ModelSerializer: every model field with choices and ``blank=True`` becomes a
+    :class:`BlankAsNullChoiceField`, so no blank choice reaches a reader as ``""``."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.choices and model_field.blank and issubclass(field_class, serializers.ChoiceField):
+            field_class = BlankAsNullChoiceField
+        return field_class, kwargs
+
+
+class ScopedModelSerializer(BlankChoicesAsNullMixin, serializers.ModelSerializer):
     serializer_related_field = ScopedRelatedField
 
     def get_validators(self):

@@ -3,7 +3,7 @@ model's ``full_clean()`` runs on every write (``baohe.api.ScopedModelSerializer`
 
 A resident's mobile and ID number are answered masked (``baohe.masking``) unless the requester
 may change the record, so their answer schema allows both (:class:`ShownPersonalField`); a blank
-gender is answered ``null``, never ``""`` outside the enum (:class:`BlankAsNullChoiceField`).
+gender is answered ``null``, never ``""`` outside the enum (``baohe.api.BlankAsNullChoiceField``).
 """
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -35,20 +35,6 @@ class IdNumberField(ShownPersonalField):
     shown_pattern = ID_NUMBER_SHOWN
 
 
-class BlankAsNullChoiceField(serializers.ChoiceField):
-    """A choice the model may leave blank: answered ``null`` (not ``""``); ``null`` or ``""`` in."""
-
-    def __init__(self, **kwargs):
-        kwargs["allow_null"] = True
-        super().__init__(**kwargs)
-
-    def validate_empty_values(self, data):
-        return super().validate_empty_values("" if data is None else data)
-
-    def to_representation(self, value):
-        return None if value in ("", None) else super().to_representation(value)
-
-
 class ShownPersonalFieldSchema(OpenApiSerializerFieldExtension):
     target_class = ShownPersonalField
     match_subclasses = True
@@ -57,17 +43,6 @@ class ShownPersonalFieldSchema(OpenApiSerializerFieldExtension):
         if direction == "response":
             return {"type": "string", "pattern": self.target.shown_pattern, "maxLength": self.target.max_length}
         return auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-
-
-class BlankAsNullChoiceFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = BlankAsNullChoiceField
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        if direction == "response":
-            schema["enum"] = [choice for choice in schema["enum"] if choice != ""]
-        return schema
 
 
 class DistrictSerializer(ScopedModelSerializer):
@@ -152,7 +127,7 @@ class HouseholdSerializer(ScopedModelSerializer):
 class ResidentSerializer(ScopedModelSerializer):
     """Mobile and ID number are masked unless the requester may change the record."""
 
-    FIELD_CLASSES = {"mobile": MobileField, "id_number": IdNumberField, "gender": BlankAsNullChoiceField}
+    FIELD_CLASSES = {"mobile": MobileField, "id_number": IdNumberField}
 
     class Meta:
         model = Resident

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from baohe.api import ScopedModelSerializer, ScopedRelatedField
+from baohe.query import ApiId
 from communities.models import Community, Compound, Resident
 from service_requests.models import ServiceRequest
 from service_requests.services import requests_handled_by
@@ -287,7 +288,7 @@ class ExtraAttendeeSerializer(serializers.Serializer):
 class MeetingAttendanceInputSerializer(serializers.Serializer):
     """到会情况: the invitee ids who came (the others are marked absent), walk-ins, and when."""
 
-    attended = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True)
+    attended = serializers.ListField(child=ApiId(), allow_empty=True)
     held_at = serializers.DateTimeField(required=False, allow_null=True, help_text="默认为会议时间")
     extra = ExtraAttendeeSerializer(many=True, required=False, default=list)
 
@@ -308,9 +309,7 @@ class ActionItemInputSerializer(serializers.Serializer):
         max_length=100, required=False, allow_blank=True, default="", help_text="负责单位，如物业公司"
     )
     due_on = serializers.DateField()
-    requests = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, help_text="本次会议诉求的 id"
-    )
+    requests = serializers.ListField(child=ApiId(), required=False, default=list, help_text="本次会议诉求的 id")
 
     def validate_due_on(self, value):
         if value < timezone.localdate():

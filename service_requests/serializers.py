@@ -5,8 +5,9 @@ Related-object choices are limited to what the requesting user may use: resident
 their own compound and household, staff anything in their change scope.
 
 Output tells the schema's truth: a choice the row has not made yet (``solved``,
-``satisfaction``, ``assignee_kind`` …) is ``null``, never ``""`` outside its enum; a masked
-mobile (``138****5678``) has its own schema type (:class:`MaskedMobileField`).
+``satisfaction``, ``assignee_kind`` …) is ``null``, never ``""`` outside its enum
+(``baohe.api.BlankChoicesAsNullMixin``); the contact mobile, whole or masked (``138****5678``) by
+who reads it, has a schema that allows both (:class:`ContactMobileField`).
 """
 
 from django.db.models import Q
@@ -17,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from accounts.models import User
+from baohe.api import BlankChoicesAsNullMixin
 from baohe.masking import mask_mobile
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Building, Compound, Household, Resident
@@ -34,25 +36,6 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 # --- output types ----------------------------------------------------------------------------
-class BlankAsNullChoiceField(serializers.ChoiceField):
-    """A model choice that may be left blank: ``null`` until made (the schema: enum or null)."""
-
-    def to_representation(self, value):
-        return None if value in ("", None) else super().to_representation(value)
-
-
-class BlankChoicesAsNullMixin:
-    """For a ModelSerializer: every model field with choices and ``blank=True`` is output as a
-    :class:`BlankAsNullChoiceField`, so no blank choice reaches a reader as ``""``."""
-
-    def build_standard_field(self, field_name, model_field):
-        field_class, kwargs = super().build_standard_field(field_name, model_field)
-        if model_field.choices and model_field.blank and issubclass(field_class, serializers.ChoiceField):
-            field_class = BlankAsNullChoiceField
-            kwargs.update(allow_null=True, allow_blank=False)
-        return field_class, kwargs
-
-
 # What baohe.masking.mask_mobile makes of a mobile (baohe.validators.mobile_validator), or blank.
 MASKED_MOBILE_PATTERN = r"^1[3-9][0-9]\*{4}[0-9]{4}$|^$"
 MASKED_MOBILE_SCHEMA = {
@@ -61,19 +44,6 @@ MASKED_MOBILE_SCHEMA = {
     "example": "138****5678",
     "description": "打码的手机号（中间四位为 *）",
 }
-
-
-@extend_schema_field(MASKED_MOBILE_SCHEMA)
-class MaskedMobileField(serializers.CharField):
-    """A mobile number, always shown masked (``138****5678``); read-only, with its own schema
-    type. For fields that hold validated mobiles (its pattern is the mask of one)."""
-
-    def __init__(self, **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return mask_mobile(value)
 
 
 @extend_schema_field(
