@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from notifications.models import Notification
 from notifications.services import notify
+from tests.hostile import HOSTILE
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = ["²", "¹²", "١٢", "-1", "0", "1e5", "1" * 30, "9e15", "\x00", "\x01"]
 INBOX = reverse("notifications:list")
 
 

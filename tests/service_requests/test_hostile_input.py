@@ -14,10 +14,10 @@ from django.urls import reverse
 from service_requests import selectors, services
 from service_requests.models import ServiceRequest
 from tests.factories import CategoryFactory, ServiceRequestFactory
+from tests.hostile import HOSTILE
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = ["²", "¹²", "١٢", "-1", "0", "1e5", "1" * 30, "9e15", "\x00", "\x01"]
 HOSTILE_TEXT = ["\x00", "\x01", "a\x07b", "\x1b[31m"]
 BAD_DATETIME = "1217-10-28T13:12:37+16:11"
 
