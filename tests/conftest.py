@@ -67,6 +67,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_e2e)
 
 
+@pytest.fixture(autouse=True)
+def _portal_language():
+    """Every test starts in the portal's own language (zh-hans). A request in English activates
+    English for the rest of its thread; without this, a test that runs after one in the same
+    worker would build its expectations (and stored notification texts) in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 # --- the registry -----------------------------------------------------------------------------
 @dataclass
 class CommunityTree:
