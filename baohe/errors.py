@@ -13,6 +13,7 @@ own formats (``service_requests`` registers Open311's error list for ``/open311/
 
 from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from rest_framework.response import Response
 
 DETAILS = {
     400: ("bad_request", _("请求无效。")),
@@ -44,12 +45,16 @@ def api_error(request, status):
     )
 
 
-def _is_json(response):
+def _is_api_answer(response):
+    """JSON, or DRF's own answer in whichever representation the client asked for (the browsable
+    API's HTML page shows the same field errors a JSON client gets)."""
+    if isinstance(response, Response):
+        return True
     return response.get("Content-Type", "").split(";")[0].strip() in ("application/json", "application/problem+json")
 
 
 # prefix → (render(request, status) -> HttpResponse, already_formatted(response) -> bool)
-_FORMATS = {"/api/": (api_error, _is_json)}
+_FORMATS = {"/api/": (api_error, _is_api_answer)}
 
 
 def register_error_format(prefix, render, already_formatted):

@@ -114,3 +114,17 @@ def test_500_on_a_page_stays_the_html_page(staff_a):
 
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_field_errors_survive_for_a_browser(district, staff_a, client_for):
+    """A browser asks for HTML: DRF's browsable page carries the same field errors; they are not
+    replaced by a generic answer."""
+    client = client_for(staff_a)
+
+    as_json = client.get("/api/v1/requests/?cursor=cD0xfDI%3D&ordering=newest")
+    as_page = client.get("/api/v1/requests/?cursor=cD0xfDI%3D&ordering=newest", headers={"accept": "text/html"})
+
+    assert list(_json(as_json, 400)) == ["cursor"]
+    assert as_page.status_code == 400
+    assert "cursor" in as_page.content.decode()
+    assert "无效的分页游标" in as_page.content.decode()
