@@ -435,6 +435,8 @@ def create_request(request, fmt):
     return render(fmt, [row], "service_requests", status=201)
 
 
+# CSRF-exempt: Open311 clients are other systems posting form data with an ``api_key`` (checked in
+# create_request before anything is written), not browsers carrying a session cookie.
 @csrf_exempt
 @open311_view(methods=("GET", "POST"))
 def requests_endpoint(request, fmt):
