@@ -99,6 +99,9 @@ class AuditEntry(models.Model):
     class Action(models.TextChoices):
         VIEW_PERSONAL = "view_personal", _("查看个人完整信息")
         EXPORT = "export", _("导出")
+        LOGIN_UNLOCK = "login_unlock", _("解除登录锁定")
+        OTP_RESET = "otp_reset", _("重置双因素验证设备")
+        TOKENS_REVOKED = "tokens_revoked", _("注销登录设备")
 
     user = models.ForeignKey(
         "accounts.User", verbose_name=_("用户"), on_delete=models.PROTECT, related_name="audit_entries"

@@ -11,6 +11,7 @@ from functools import cache
 from django.apps import apps
 from django.db import transaction
 
+from .client_ip import client_ip
 from .models import AuditEntry, CommunityScopedModel
 from .scoping import CHANGE, check_in_scope
 
@@ -60,7 +61,7 @@ def scoped_delete(*, instance, by):
 
 def audit(*, user, action, obj, request=None):
     """Record that ``user`` did ``action`` on ``obj`` (e.g. read a full personal record)."""
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = client_ip(request) if request is not None else None
     return AuditEntry.objects.create(
         user=user,
         action=action,

@@ -332,6 +332,9 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Reverse proxies in front of the portal that append to X-Forwarded-For (nginx: 1). The client
+# IP seen by the lockout, the throttles and the audit log is read through baohe.client_ip.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [s for s in env("SILENCED_SYSTEM_CHECKS", "").split(",") if s]
 
