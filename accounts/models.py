@@ -57,6 +57,11 @@ class User(AbstractUser):
         return self.is_superuser or bool(self.role_kinds() & {Role.Kind.STREET_OFFICIAL, Role.Kind.DISTRICT_OFFICIAL})
 
     @property
+    def can_manage_lockouts(self):
+        """Sees and lifts login locks (``accounts.lockout``): secretaries (their community) and admins."""
+        return self.is_superuser or bool(self.role_kinds() & {Role.Kind.ADMIN, Role.Kind.SECRETARY})
+
+    @property
     def is_resident(self):
         return Role.Kind.RESIDENT in self.role_kinds()
 
@@ -196,7 +201,11 @@ class Role(BaseModel):
 
 
 class PhoneCode(models.Model):
-    """A one-time code sent by SMS to prove a mobile number (registration, password reset)."""
+    """A one-time code sent by SMS to prove a mobile number (registration, password reset).
+
+    Every send is a row, also to a registered number, which is sent a notice instead of a code
+    and gets an empty ``code_hash`` that no code matches; the caps count these rows.
+    """
 
     class Purpose(models.TextChoices):
         REGISTER = "register", _("注册")
@@ -208,11 +217,15 @@ class PhoneCode(models.Model):
     created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
     expires_at = models.DateTimeField(_("过期时间"))
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("请求 IP"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
-        indexes = [models.Index(fields=("mobile", "purpose", "-created_at"), name="accounts_phonecode_lookup")]
+        indexes = [
+            models.Index(fields=("mobile", "purpose", "-created_at"), name="accounts_phonecode_lookup"),
+            models.Index(fields=("ip_address", "-created_at"), name="accounts_phonecode_ip"),
+        ]
 
     def __str__(self):
         return f"{self.mobile} {self.purpose}"

@@ -1,7 +1,12 @@
-"""Account writes: one-time codes by SMS and resident self-registration."""
+"""Account writes: one-time codes by SMS and resident self-registration.
+
+Neither step tells whether a mobile number is registered (``phone_code_send``); the caps on
+codes are per number per day and per client IP per hour.
+"""
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import timedelta
 
@@ -13,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from baohe.exceptions import RateLimited
 from baohe.sms import send_sms
 from baohe.validators import mobile_validator
 from communities.models import Resident
@@ -25,26 +31,83 @@ def _digest(mobile, code):
     return hmac.new(key, f"{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def phone_code_send(*, mobile, purpose=PhoneCode.Purpose.REGISTER):
-    """Send a 6-digit code to ``mobile``; refuses to resend within PHONE_CODE_RESEND_SECONDS."""
+def _cap_wait(times, limit, window, now):
+    """Seconds until one of ``times`` (newest first, at most ``limit``) leaves the window, or 0."""
+    if limit <= 0 or len(times) < limit:
+        return 0
+    return max(1, math.ceil((times[limit - 1] + window - now).total_seconds()))
+
+
+def _check_code_caps(*, mobile, ip_address, now):
+    """Refuse a code over the caps: per number in any 24 hours, per client IP in any hour."""
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    per_number = settings.PHONE_CODE_PER_NUMBER_DAILY
+    sent = list(
+        PhoneCode.objects.filter(mobile=mobile, created_at__gt=now - day)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:per_number]
+    )
+    wait = _cap_wait(sent, per_number, day, now)
+    if wait:
+        raise RateLimited(
+            _("该手机号 24 小时内获取验证码的次数已达上限，请 %(hours)s 小时后再试。")
+            % {"hours": math.ceil(wait / 3600)},
+            wait=wait,
+            code="sms_number_cap",
+        )
+    if not ip_address:
+        return
+    per_ip = settings.PHONE_CODE_PER_IP_HOURLY
+    sent = list(
+        PhoneCode.objects.filter(ip_address=ip_address, created_at__gt=now - hour)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:per_ip]
+    )
+    wait = _cap_wait(sent, per_ip, hour, now)
+    if wait:
+        raise RateLimited(
+            _("当前网络获取验证码过于频繁，请 %(minutes)s 分钟后再试。") % {"minutes": math.ceil(wait / 60)},
+            wait=wait,
+            code="sms_ip_cap",
+        )
+
+
+def phone_code_send(*, mobile, ip_address=None, purpose=PhoneCode.Purpose.REGISTER):
+    """Send a 6-digit code to ``mobile`` (from a client at ``ip_address``).
+
+    Refused within PHONE_CODE_RESEND_SECONDS of the last one (ValidationError on ``mobile``) and
+    over the caps (:class:`~baohe.exceptions.RateLimited`): PHONE_CODE_PER_NUMBER_DAILY per number
+    in any 24 hours, PHONE_CODE_PER_IP_HOURLY per client IP in any hour.
+
+    The answer never tells whether the number is registered: a registered number gets the same
+    row (counted by the same rules, with no code that could ever match, so the final step says
+    "wrong code") and a notice by SMS instead of a code. A notice rather than silence: the
+    gateway call takes the same time either way, and the owner learns that someone tried to
+    register their number and that they already have an account.
+    """
     mobile_validator(mobile)
     now = timezone.now()
-    if purpose == PhoneCode.Purpose.REGISTER and User.objects.filter(mobile=mobile).exists():
-        raise ValidationError({"mobile": _("该手机号已注册，请直接登录。")}, code="registered")
     recent = now - timedelta(seconds=settings.PHONE_CODE_RESEND_SECONDS)
     if PhoneCode.objects.filter(mobile=mobile, purpose=purpose, created_at__gt=recent).exists():
         raise ValidationError({"mobile": _("验证码已发送，请稍后再试。")}, code="too_soon")
+    _check_code_caps(mobile=mobile, ip_address=ip_address, now=now)
+    registered = purpose == PhoneCode.Purpose.REGISTER and User.objects.filter(mobile=mobile).exists()
     code = f"{secrets.randbelow(1_000_000):06d}"
     PhoneCode.objects.create(
         mobile=mobile,
         purpose=purpose,
-        code_hash=_digest(mobile, code),
+        code_hash="" if registered else _digest(mobile, code),
         expires_at=now + timedelta(seconds=settings.PHONE_CODE_TTL_SECONDS),
+        ip_address=ip_address or None,
     )
-    minutes = settings.PHONE_CODE_TTL_SECONDS // 60
-    send_sms(
-        mobile, _("【和美社区】您的验证码是 %(code)s，%(minutes)s 分钟内有效。") % {"code": code, "minutes": minutes}
-    )
+    if registered:
+        body = _(
+            "【和美社区】该手机号已注册和美社区账号，请直接登录；忘记密码请联系所在社区。如非本人操作，请忽略本短信。"
+        )
+    else:
+        minutes = settings.PHONE_CODE_TTL_SECONDS // 60
+        body = _("【和美社区】您的验证码是 %(code)s，%(minutes)s 分钟内有效。") % {"code": code, "minutes": minutes}
+    send_sms(mobile, body)
 
 
 def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):
@@ -65,7 +128,7 @@ def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):
         )
         if phone_code is None or phone_code.attempts >= settings.PHONE_CODE_MAX_ATTEMPTS:
             matched = False
-        elif hmac.compare_digest(phone_code.code_hash, _digest(mobile, (code or "").strip())):
+        elif phone_code.code_hash and hmac.compare_digest(phone_code.code_hash, _digest(mobile, (code or "").strip())):
             PhoneCode.objects.filter(pk=phone_code.pk).update(used_at=now)
             matched = True
         else:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import lockout_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("register/", views.register, name="register"),
+    path("lockouts/", lockout_views.lockout_list, name="lockouts"),
+    path("lockouts/<int:pk>/unlock/", lockout_views.lockout_unlock, name="lockout_unlock"),
 ]

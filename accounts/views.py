@@ -8,6 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from baohe.client_ip import client_ip
+from baohe.exceptions import RateLimited
+from baohe.throttling import throttle_wait, throttled_message
+
 from . import services
 from .forms import LoginForm, RegisterForm, StyledPasswordChangeForm
 
@@ -46,18 +50,30 @@ def _apply_errors(form, error):
 
 
 def register(request):
-    """Resident self-registration: mobile number, SMS code, password."""
+    """Resident self-registration: mobile number, SMS code, password.
+
+    Throttled per client IP like the API (scopes ``sms_send`` and ``register``); the SMS caps and
+    the answer that never tells whether a number is registered live in the service.
+    """
     if request.user.is_authenticated:
         return redirect("home")
     form = RegisterForm(request.POST or None)
     code_sent = False
+    sending = request.POST.get("action") == "send_code"
+    wait = throttle_wait(request, "sms_send" if sending else "register") if request.method == "POST" else None
+    if wait:
+        form.is_valid()
+        form.add_error(None, throttled_message(wait))
+        response = render(request, "accounts/register.html", {"form": form, "code_sent": False}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if request.POST.get("action") == "send_code":
-                services.phone_code_send(mobile=data["mobile"])
+            if sending:
+                services.phone_code_send(mobile=data["mobile"], ip_address=client_ip(request))
                 code_sent = True
-                messages.info(request, _("验证码已发送到 %(mobile)s。") % {"mobile": data["mobile"]})
+                messages.info(request, _("短信已发送到 %(mobile)s，请查收。") % {"mobile": data["mobile"]})
             else:
                 user = services.resident_register(
                     mobile=data["mobile"], code=data["code"], password=data["password1"], name=data["name"]
@@ -67,4 +83,9 @@ def register(request):
                 return redirect("home")
         except ValidationError as error:
             _apply_errors(form, error)
+        except RateLimited as limited:
+            form.add_error("mobile", limited.message)
+            response = render(request, "accounts/register.html", {"form": form, "code_sent": False}, status=429)
+            response["Retry-After"] = str(limited.wait)
+            return response
     return render(request, "accounts/register.html", {"form": form, "code_sent": code_sent})

@@ -7,10 +7,13 @@
   change, and runs the model's ``full_clean()`` so cross-level checks answer 400 with field errors.
   A blank choice is answered ``null`` (:class:`BlankChoicesAsNullMixin`; the schema says so).
 - :func:`exception_handler` turns service errors into answers: Django ``ValidationError`` →
-  400 with field errors, :class:`~baohe.exceptions.Conflict` → 409, ``ProtectedError`` → 409.
+  400 with field errors, :class:`~baohe.exceptions.Conflict` → 409, ``ProtectedError`` → 409,
+  a throttle's refusal or :class:`~baohe.exceptions.RateLimited` → 429 ``{"detail", "code"}``
+  in Chinese with ``Retry-After``.
 """
 
 import copy
+import math
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,15 +22,17 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.validators import UniqueTogetherValidator
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .exceptions import Conflict
+from .errors import error_detail
+from .exceptions import Conflict, RateLimited
 from .scoping import CHANGE, VIEW
 from .services import scoped_delete, scoped_save
+from .throttling import throttled_message
 
 
 def validation_error_detail(error):
@@ -45,6 +50,19 @@ def exception_handler(exc, context):
         return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict):
         return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Throttled):
+        wait = math.ceil(exc.wait) if exc.wait else None
+        detail = throttled_message(wait) if wait else error_detail(429)[1]
+        headers = {"Retry-After": str(wait)} if wait else None
+        return Response(
+            {"detail": str(detail), "code": "throttled"}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers
+        )
+    if isinstance(exc, RateLimited):
+        return Response(
+            {"detail": str(exc.message), "code": exc.code},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.wait)},
+        )
     if isinstance(exc, ProtectedError):
         return Response(
             {"detail": str(_("仍有下属记录引用它，不能删除。请先移除或转移下属记录。")), "code": "protected"},

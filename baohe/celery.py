@@ -10,6 +10,9 @@ by the processes of ``make run`` on one machine; Django's default local-memory c
 private to each process). A database row would also work, but would add a write every 30
 seconds to the one resource the portal cannot do without, for no gain: when Redis is down no
 task runs anyway, and healthz then reports the broker as down.
+
+The worker and beat set up their own log handlers; each gets the filter that masks mobile and
+ID numbers (``baohe.log_filters``), like every handler in ``settings.LOGGING``.
 """
 
 import logging
@@ -17,7 +20,7 @@ import os
 from datetime import datetime
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 from redis.exceptions import RedisError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "baohe.settings")
@@ -61,3 +64,11 @@ def _heartbeat_on_start(**kwargs):
         heartbeat_write()
     except (OSError, RedisError):  # the cache (Redis) being down must not stop the worker from starting
         logger.warning("could not write the worker heartbeat", exc_info=True)
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _mask_personal_data(logger, **kwargs):
+    from .log_filters import install
+
+    install(logger)

@@ -1,5 +1,7 @@
 """Masking of personal data for display (ARCHITECTURE rule 5)."""
 
+import re
+
 
 def mask_mobile(value):
     """``13812345678`` → ``138****5678``; short or empty values are masked whole."""
@@ -19,3 +21,17 @@ def mask_id_number(value):
     if len(value) < 8:
         return "*" * len(value)
     return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
+
+
+def mask_username(value):
+    """A typed username for logs and lists (it may be a mobile number, or a password typed in
+    the wrong box): a mobile number as :func:`mask_mobile`, anything else keeps only its first
+    and last character."""
+    if not value:
+        return ""
+    value = str(value)
+    if re.fullmatch(r"[0-9]{11}", value):
+        return mask_mobile(value)
+    if len(value) <= 2:
+        return "*" * len(value)
+    return f"{value[0]}{'*' * min(len(value) - 2, 6)}{value[-1]}"

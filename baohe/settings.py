@@ -7,6 +7,8 @@ With nothing set the portal runs on one machine: SQLite under ``var/`` and kombu
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -148,11 +150,24 @@ AUTH_PASSWORD_VALIDATORS = [
 PHONE_CODE_TTL_SECONDS = env_int("PHONE_CODE_TTL_SECONDS", 600)
 PHONE_CODE_RESEND_SECONDS = env_int("PHONE_CODE_RESEND_SECONDS", 60)
 PHONE_CODE_MAX_ATTEMPTS = env_int("PHONE_CODE_MAX_ATTEMPTS", 5)
+# Caps on codes sent (issue 11): per mobile number in any 24 hours, per client IP in any hour.
+# A registered number counts like any other (it gets a notice instead of a code).
+PHONE_CODE_PER_NUMBER_DAILY = env_int("PHONE_CODE_PER_NUMBER_DAILY", 10)
+PHONE_CODE_PER_IP_HOURLY = env_int("PHONE_CODE_PER_IP_HOURLY", 20)
 
 # --- SMS, shaped like Django's email backends -----------------------------------------------
-SMS_BACKEND = env("SMS_BACKEND", "baohe.sms.LogBackend")
+# The log backend (development) writes codes to SMS_OUTBOX_FILE: it is refused with DEBUG off,
+# where the default is the HTTP gateway (which needs SMS_GATEWAY_URL).
+SMS_BACKEND = env("SMS_BACKEND", "baohe.sms.LogBackend" if DEBUG else "baohe.sms.HttpGatewayBackend")
+if not DEBUG and SMS_BACKEND == "baohe.sms.LogBackend":
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=baohe.sms.LogBackend is for development only (it keeps codes in a file): "
+        "set SMS_BACKEND=baohe.sms.HttpGatewayBackend and SMS_GATEWAY_URL with DEBUG off."
+    )
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")
 SMS_GATEWAY_KEY = env("SMS_GATEWAY_KEY")
+# Where the log backend keeps the messages it "sends" (masked number + text); empty = nowhere.
+SMS_OUTBOX_FILE = env("SMS_OUTBOX_FILE", str(VAR_DIR / "sms-outbox.txt"))
 
 # --- Email ----------------------------------------------------------------------------------
 # EMAIL_URL=smtp://user:pass@host:port (smtp+tls:// for STARTTLS); unset prints mail to the console.
@@ -288,11 +303,19 @@ if REDIS_URL:
             "KEY_PREFIX": "baohe",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },
+        # DRF throttle counters (baohe.throttling), shared by every web process.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "throttle",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
     }
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "heartbeat": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"},
+        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
     }
 
 # --- API ------------------------------------------------------------------------------------
@@ -338,13 +361,61 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [s for s in env("SILENCED_SYSTEM_CHECKS", "").split(",") if s]
 
+# Every handler masks mobile and ID numbers (baohe.log_filters); Django's own loggers, which
+# come with handlers of their own, pass their records up to the root's instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"mask_personal_data": {"()": "baohe.log_filters.MaskPersonalData"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_personal_data"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+    },
+}
+
+# --- Sign-in protection (issue 11: lockout and throttles) -----------------------------------
+# django-axes counts failed sign-ins per username + client IP on every password door (the
+# login page, /admin/login/, POST /api/v1/auth/token/); after AXES_FAILURE_LIMIT failures that
+# pair is locked for AXES_COOLOFF_MINUTES. Secretaries and administrators lift locks at
+# /accounts/lockouts/ (accounts.lockout).
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a locked sign-in into the lockout answer
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A try while locked neither counts nor restarts the clock, so "N minutes left" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # no start-up banner; failures are still logged, username and IP hidden
+AXES_CLIENT_IP_CALLABLE = "baohe.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout_views.lockout_response"
+
+# DRF scoped throttles per client IP (baohe.throttling.ScopedThrottle; counters in the "throttle"
+# cache): the token endpoint, sending SMS codes, registration and Open311 POST.
+_RATE = r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)"
+
+
+def env_rate(name, default):
+    value = env(name, default).strip()
+    if not re.fullmatch(_RATE, value):
+        raise ImproperlyConfigured(f"{name} must look like 10/min (per s, min, hour or day), not {value!r}")
+    return value
+
+
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "auth": env_rate("THROTTLE_RATE_AUTH", "20/min"),
+    "sms_send": env_rate("THROTTLE_RATE_SMS", "5/min"),
+    "register": env_rate("THROTTLE_RATE_REGISTER", "10/min"),
+    "open311": env_rate("THROTTLE_RATE_OPEN311", "30/min"),
 }
 
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")

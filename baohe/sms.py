@@ -1,9 +1,15 @@
 """SMS backends, shaped like Django's email backends.
 
-``settings.SMS_BACKEND`` names a class with ``send_messages(messages) -> int``. The default
-:class:`LogBackend` writes each message to the log (and keeps it in ``outbox`` for tests
-and the demo); :class:`HttpGatewayBackend` posts to an HTTP gateway configured by
-``SMS_GATEWAY_URL`` and ``SMS_GATEWAY_KEY``.
+``settings.SMS_BACKEND`` names a class with ``send_messages(messages) -> int``.
+
+- :class:`LogBackend` (development, the default with ``DEBUG`` on) sends nothing: it keeps each
+  message in ``outbox`` (tests read it) and appends it, with the number masked, to
+  ``SMS_OUTBOX_FILE`` (``var/sms-outbox.txt``), where a developer running ``make run`` reads
+  the code. The log gets one line with the masked number and where the text went, never the
+  text: codes must not reach logs, which are shipped and kept. Settings refuse it with
+  ``DEBUG`` off.
+- :class:`HttpGatewayBackend` (the default with ``DEBUG`` off) posts to an HTTP gateway
+  configured by ``SMS_GATEWAY_URL`` and ``SMS_GATEWAY_KEY``.
 """
 
 import json
@@ -11,11 +17,15 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from .masking import mask_mobile
 
 logger = logging.getLogger("baohe.sms")
 
@@ -35,14 +45,19 @@ class BaseSMSBackend:
 
 
 class LogBackend(BaseSMSBackend):
-    """Writes messages to the ``baohe.sms`` logger; keeps the last ones in ``outbox``."""
+    """Development: keeps messages in ``outbox`` and in ``SMS_OUTBOX_FILE`` (number masked)."""
 
     outbox: list[SMSMessage] = []
 
     def send_messages(self, messages):
+        path = getattr(settings, "SMS_OUTBOX_FILE", "")
         for message in messages:
-            logger.info("SMS to %s: %s", message.to, message.body)
             LogBackend.outbox.append(message)
+            if path:
+                one_line = message.body.replace("\n", " ")
+                with Path(path).open("a", encoding="utf-8") as outbox:
+                    outbox.write(f"{timezone.localtime():%Y-%m-%d %H:%M:%S} {mask_mobile(message.to)} {one_line}\n")
+            logger.info("SMS to %s kept in %s (not sent)", mask_mobile(message.to), path or "memory")
         del LogBackend.outbox[:-1000]
         return len(messages)
 
@@ -96,7 +111,7 @@ class HttpGatewayBackend(BaseSMSBackend):
             except SMSGatewayError:
                 if not self.fail_silently:
                     raise
-                logger.warning("SMS to %s not sent", message.to, exc_info=True)
+                logger.warning("SMS to %s not sent", mask_mobile(message.to), exc_info=True)
                 continue
             sent += 1
         return sent

@@ -13,7 +13,9 @@ Endpoints, each as ``.json`` or ``.xml`` (any other suffix answers 404):
 - ``requests`` POST (form-encoded, CSRF-exempt) — files a request through
   ``services.request_submit`` with channel ``open311``, by the account the ``api_key`` acts for
   (``manage.py open311_key create NAME [--user USERNAME]``; none is allowed). Answers 201 with
-  ``[{service_request_id, token, service_notice, account_id}]``.
+  ``[{service_request_id, token, service_notice, account_id}]``. Throttled per client IP
+  (scope ``open311``, ``THROTTLE_RATE_OPEN311``): over the rate it answers 429 as the error
+  list, with ``Retry-After``.
 - ``requests/{id}`` — one request; ``tokens/{token}`` — the id behind a POST's token.
 
 Choices made here:
@@ -63,6 +65,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from baohe.errors import error_detail
+from baohe.throttling import throttle_wait, throttled_message
 from baohe.validators import xml_safe
 from communities.models import Compound
 
@@ -386,6 +389,11 @@ def contact_name(first, last):
 
 
 def create_request(request, fmt):
+    wait = throttle_wait(request, "open311")
+    if wait:
+        response = error(fmt, 429, throttled_message(wait))
+        response["Retry-After"] = str(wait)
+        return response
     form = RequestPostForm(request.POST)
     form.is_valid()
     key = key_lookup(form.cleaned_data.get("api_key", ""))

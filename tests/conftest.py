@@ -20,7 +20,9 @@ Markers: ``services`` tests are skipped without ``REDIS_URL`` and ``e2e`` tests 
 case they run and fail loudly. Everything under ``tests/e2e`` is marked ``e2e``.
 """
 
+import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,10 +227,78 @@ def api_client_for(db):
 
 def pytest_configure(config):
     """Personas and demo logins have passwords; the production hasher would cost about a second
-    per user. One fast hasher for the whole session (module-scoped seeds included)."""
+    per user. One fast hasher for the whole session (module-scoped seeds included).
+
+    Throttle counters live in this process's memory, never in a Redis shared with another
+    worker (every test client is 127.0.0.1); ``_throttle_counters`` empties them per test."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle-tests"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _throttle_counters():
+    """Every test starts with no request counted against a throttle."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
+# --- logs: no full mobile number and no SMS code that was sent (issue 11) ------------------------
+_MOBILE_IN_LOG = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
+_SENT_CODES = pytest.StashKey[set]()
+
+
+class _LogLines(logging.Handler):
+    """Keeps the text of every record that reaches the root logger's handlers."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append("\n".join(filter(None, [record.getMessage(), record.exc_text, record.stack_info])))
+
+
+def _guard_logs(item):
+    """Fail the phase if a log line of it holds a full mobile number or a code an SMS carried."""
+    from baohe.sms import LogBackend
+
+    lines = _LogLines()
+    root = logging.getLogger()
+    root.addHandler(lines)
+    try:
+        result = yield
+    finally:
+        root.removeHandler(lines)
+    codes = item.stash.setdefault(_SENT_CODES, set())
+    for message in LogBackend.outbox:
+        if "验证码" in message.body or "code" in message.body.lower():
+            codes.update(_SIX_DIGITS.findall(message.body))
+    leaks = [line for line in lines.lines if _MOBILE_IN_LOG.search(line) or codes & set(_SIX_DIGITS.findall(line))]
+    if leaks:
+        pytest.fail("log lines with a full mobile number or an SMS code:\n" + "\n".join(leaks), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _guard_logs(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _guard_logs(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    return (yield from _guard_logs(item))
 
 
 # --- the Baohe demo, seeded once per test session ----------------------------------------------------
