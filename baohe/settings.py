@@ -376,6 +376,7 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},  # a line per failure and per lockout, not per check
     },
 }
 
