@@ -47,7 +47,7 @@ class TokenApi(APIView):
         if user is None:
             raise AuthenticationFailed(_("手机号/用户名或密码不正确。"))
         # AXES_RESET_ON_SUCCESS, as a page login does through the user_logged_in signal.
-        AxesProxyHandler.reset_attempts(username=user.get_username(), ip_address=request.axes_ip_address)
+        AxesProxyHandler.reset_attempts(username=user.get_username(), ip_address=client_ip(request))
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
