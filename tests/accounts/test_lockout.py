@@ -23,17 +23,17 @@ WRONG = "wrong-password"
 # --- HTTP helpers ----------------------------------------------------------------------------------
 def form_post(base, path, username, password, headers=None):
     """GET the form (for its CSRF token), then POST it, as a browser would; no redirects followed."""
-    session = requests.Session()
     headers = headers or {}
-    page = session.get(f"{base}{path}", headers=headers, timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    return session.post(
-        f"{base}{path}",
-        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
-        headers={**headers, "Referer": f"{base}{path}"},
-        allow_redirects=False,
-        timeout=10,
-    )
+    with requests.Session() as session:
+        page = session.get(f"{base}{path}", headers=headers, timeout=10)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        return session.post(
+            f"{base}{path}",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+            headers={**headers, "Referer": f"{base}{path}"},
+            allow_redirects=False,
+            timeout=10,
+        )
 
 
 def web_login(base, username, password, headers=None):
