@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from baohe.forms import add_service_errors
+
 from . import services
 from .forms import LoginForm, RegisterForm, StyledPasswordChangeForm
 
@@ -36,15 +38,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 _FORM_FIELD = {"password": "password1"}
 
 
-def _apply_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            field = _FORM_FIELD.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def register(request):
     """Resident self-registration: mobile number, SMS code, password."""
     if request.user.is_authenticated:
@@ -66,5 +59,5 @@ def register(request):
                 messages.success(request, _("注册成功，欢迎使用和美社区。"))
                 return redirect("home")
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error, rename=_FORM_FIELD)
     return render(request, "accounts/register.html", {"form": form, "code_sent": code_sent})

@@ -21,15 +21,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, TemplateView, UpdateView
 
+from baohe.forms import add_service_errors
 from baohe.query import read_query
-from baohe.scoping import CHANGE, VIEW, user_scope
-from baohe.views import PagedListView, ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.scoping import CHANGE, VIEW, may_change_anything, user_scope
+from baohe.views import Crumb, PagedListView, ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Street
 
 from . import selectors, services
 from .forms import BackboneTargetForm, StreetProgressQuery, TargetQuery, TrainingSessionForm, YearQuery
 from .models import Backbone, BackboneTarget, Course, TrainingSession
-from .views import Crumb, _add_model_errors
 
 PAGE_SIZE = 50
 
@@ -139,7 +139,7 @@ class TargetFormView(StaffRequiredMixin, ScopedQuerysetMixin):
         try:
             self.object = services.backbone_target_save(instance=form.save(commit=False), by=self.request.user)
         except ValidationError as error:
-            _add_model_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("已保存 %(target)s。") % {"target": self.object})
         return HttpResponseRedirect(
@@ -187,11 +187,10 @@ class TrainingView(StaffRequiredMixin, YearMixin, PagedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        scope = user_scope(self.request.user, CHANGE)
         context.update(
             breadcrumbs=[backbone_crumb(self.year)],
             courses=Course.objects.filter(is_active=True).annotate(session_count=Count("sessions")).order_by("name"),
-            can_add=scope is None or scope.everything or bool(scope.street_ids or scope.community_ids),
+            can_add=may_change_anything(self.request.user),
         )
         return context
 
@@ -268,7 +267,7 @@ class SessionCreateView(StaffRequiredMixin, CreateView):
         try:
             self.object = services.training_session_save(instance=form.save(commit=False), by=self.request.user)
         except ValidationError as error:
-            _add_model_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("已开班：%(session)s。") % {"session": self.object})
         return HttpResponseRedirect(self.object.get_absolute_url())

@@ -15,9 +15,10 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
 
+from baohe.forms import add_service_errors
 from baohe.query import read_query
-from baohe.scoping import CHANGE, VIEW, user_scope
-from baohe.views import PagedListView, ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.scoping import CHANGE, VIEW, may_change_anything
+from baohe.views import Crumb, PagedListView, ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Building, Community, Compound, Household
 
 from . import selectors
@@ -25,19 +26,6 @@ from .forms import BranchQuery, CentralHouseholdForm, CommunityQuery, PartyBranc
 from .models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
 
 PAGE_SIZE = 50
-
-
-class Crumb:
-    """A breadcrumb that is not a registry row (``includes/breadcrumbs.html`` needs both)."""
-
-    def __init__(self, label, url):
-        self.label, self.url = label, url
-
-    def __str__(self):
-        return str(self.label)
-
-    def get_absolute_url(self):
-        return self.url
 
 
 def party_home_crumb(community=None):
@@ -48,12 +36,6 @@ def party_home_crumb(community=None):
 
 def branch_crumbs(branch):
     return [party_home_crumb(), party_home_crumb(branch.community), branch]
-
-
-def may_change_anything(user):
-    """Whether the user has any change scope at all (no query: roles are cached on the user)."""
-    scope = user_scope(user, CHANGE)
-    return scope is None or scope.everything or bool(scope.street_ids or scope.community_ids)
 
 
 def may_change(obj, user):
@@ -359,15 +341,6 @@ class CentralHouseholdDetailView(StaffRequiredMixin, ScopedQuerysetMixin, Detail
 
 
 # --- create / edit ---------------------------------------------------------------------------
-def _add_model_errors(form, error):
-    """Put a model ValidationError raised on save onto the form (unknown fields → non-field)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 class PartyFormView(StaffRequiredMixin, ScopedFormViewMixin):
     """Create or edit a party row; a create happens under a parent the user may change."""
 
@@ -399,7 +372,7 @@ class PartyFormView(StaffRequiredMixin, ScopedFormViewMixin):
             return super().form_valid(form)
         except ValidationError as error:
             # A rule only the saved row can check (scoped_save runs full_clean again).
-            _add_model_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
 
     def get_success_url(self):

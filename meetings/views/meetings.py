@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict
+from baohe.forms import add_service_errors
 from baohe.query import read_query
-from baohe.scoping import CHANGE, VIEW
+from baohe.scoping import CHANGE, VIEW, may_change_anything
+from baohe.views import query_without_page, staff_required
 from communities.models import Community
 
 from .. import selectors, services
@@ -31,11 +33,7 @@ from ..models import Meeting
 from .common import (
     PAGE_SIZE,
     _meeting,
-    _query_without_page,
     _teams,
-    add_service_errors,
-    may_change_anything,
-    staff_required,
 )
 
 
@@ -76,7 +74,7 @@ def meeting_list(request):
         "statuses": Meeting.Status.choices,
         "kinds": Meeting.Kind.choices,
         "counts": counts,
-        "query": _query_without_page(request),
+        "query": query_without_page(request),
         "can_add": may_change_anything(user),
     }
     return render(request, "meetings/list.html", context)

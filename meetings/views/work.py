@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict
+from baohe.forms import add_service_errors
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
+from baohe.views import query_without_page, staff_required
 from communities.models import Community
 
 from .. import selectors, services
@@ -28,10 +30,7 @@ from ..models import Inspection, Meeting, SupervisionTeam
 from .common import (
     PAGE_SIZE,
     _back,
-    _query_without_page,
     _teams,
-    add_service_errors,
-    staff_required,
 )
 
 
@@ -91,7 +90,7 @@ def action_list(request):
         "counts": counts,
         "communities": communities,
         "selected_community": selected,
-        "query": _query_without_page(request),
+        "query": query_without_page(request),
         "tabs": (
             ("open", _("未完成")),
             ("overdue", _("已逾期")),

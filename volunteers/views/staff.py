@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,9 +24,10 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 
 from baohe.exceptions import Conflict
+from baohe.forms import add_service_errors
 from baohe.query import read_query
-from baohe.scoping import CHANGE, VIEW, user_scope
-from baohe.views import PagedListView, ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.scoping import CHANGE, VIEW, may_change_anything
+from baohe.views import Crumb, PagedListView, ScopedQuerysetMixin, StaffRequiredMixin, staff_required
 from communities.models import Community, Household
 from partybuilding.views import CommunityFilterMixin
 
@@ -62,20 +62,6 @@ from ..models import (
 PAGE_SIZE = 50
 
 
-def staff_only(view):
-    """Function views for staff: sign in first; residents get 403."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_portal_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
 @contextmanager
 def service_messages(request):
     """Show a service's conflict or validation error as a message (nothing was written)."""
@@ -86,30 +72,6 @@ def service_messages(request):
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-
-
-def may_change_anything(user):
-    scope = user_scope(user, CHANGE)
-    return scope is None or scope.everything or bool(scope.street_ids or scope.community_ids)
-
-
-def add_model_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-class Crumb:
-    def __init__(self, label, url):
-        self.label, self.url = label, url
-
-    def __str__(self):
-        return str(self.label)
-
-    def get_absolute_url(self):
-        return self.url
 
 
 def home_crumb():
@@ -205,7 +167,7 @@ class ActivityFormView(StaffRequiredMixin, ScopedQuerysetMixin):
         try:
             self.object = self.save(form)
         except ValidationError as error:
-            add_model_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, self.success_message % {"object": self.object})
         return HttpResponseRedirect(self.get_success_url())
@@ -240,7 +202,7 @@ class ActivityUpdateView(ActivityFormView, UpdateView):
     success_message = gettext_lazy("已保存活动 %(object)s。")
 
 
-@staff_only
+@staff_required
 @require_POST
 def activity_check_in(request, pk):
     """Check the ticked volunteers in (the check-in sheet)."""
@@ -261,7 +223,7 @@ def activity_check_in(request, pk):
     return redirect(activity)
 
 
-@staff_only
+@staff_required
 @require_POST
 def activity_signup(request, pk):
     """Staff sign a volunteer up (confirmed, or waitlisted when full)."""
@@ -283,7 +245,7 @@ def activity_signup(request, pk):
     return redirect(activity)
 
 
-@staff_only
+@staff_required
 @require_POST
 def signup_cancel(request, pk):
     signup = get_object_or_404(services.staff_rows(Signup, request.user).select_related("activity"), pk=pk)
@@ -363,7 +325,7 @@ class RegistryFormView(StaffRequiredMixin, ScopedQuerysetMixin):
         try:
             self.object = type(self).save_service(instance=form.save(commit=False), by=self.request.user)
         except ValidationError as error:
-            add_model_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, self.success_message % {"object": self.object})
         return HttpResponseRedirect(self.get_success_url())
@@ -402,7 +364,7 @@ class TeamUpdateView(RegistryFormView, UpdateView):
         return self.object.get_absolute_url()
 
 
-@staff_only
+@staff_required
 @require_POST
 def team_add_member(request, pk):
     team = get_object_or_404(services.staff_rows(VolunteerTeam, request.user), pk=pk)
@@ -418,7 +380,7 @@ def team_add_member(request, pk):
     return redirect(team)
 
 
-@staff_only
+@staff_required
 @require_POST
 def team_remove_member(request, pk):
     membership = get_object_or_404(
@@ -551,7 +513,7 @@ class VolunteerRegisterView(StaffRequiredMixin, FormView):
                 resident=form.cleaned_data["resident"], skills=form.cleaned_data["skills"], by=self.request.user
             )
         except ValidationError as error:
-            add_model_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("已登记志愿者 %(name)s。") % {"name": volunteer})
         return redirect(volunteer)
@@ -594,7 +556,7 @@ class HoursListView(StaffRequiredMixin, CommunityListMixin, PagedListView):
         return context
 
 
-@staff_only
+@staff_required
 @require_POST
 def hours_review(request):
     """Approve (points are earned) or reject the ticked hours, all in one transaction."""
@@ -650,7 +612,7 @@ class HoursRecordView(StaffRequiredMixin, FormView):
                 note=data["note"],
             )
         except ValidationError as error:
-            add_model_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("已登记 %(row)s，待审核。") % {"row": row})
         return redirect("volunteers:hours")
@@ -661,7 +623,7 @@ class HoursRecordView(StaffRequiredMixin, FormView):
         return context
 
 
-@staff_only
+@staff_required
 def hours_export(request):
     """Approved hours per team and month of a year, as an Excel workbook."""
     query = read_query(request, HoursExportQuery)
@@ -677,7 +639,7 @@ def hours_export(request):
     return response
 
 
-@staff_only
+@staff_required
 def household_services(request, pk):
     """The household page's ledger of services received (loaded into the page by htmx; a
     page of its own without JavaScript)."""
