@@ -1,4 +1,5 @@
-"""Photo uploads, checked by what they are rather than what they claim to be.
+"""Photo uploads, checked by what they are rather than what they claim to be: a request's
+photos, a visit's photo and a supervision inspection's photo all pass through here.
 
 A file is accepted only if Pillow decodes it fully as JPEG, PNG or WebP, it is at most
 ``MAX_BYTES``, it decodes to at most ``MAX_PIXELS`` (decompression bombs are refused), and a

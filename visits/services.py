@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import scoped_save
+from baohe.uploads import check_image
 from communities.models import Household, Resident
 from partybuilding.models import CentralHousehold, PartyGroup
 from service_requests.models import ServiceRequest
 from service_requests.services import request_submit
-from service_requests.uploads import check_image
 
 from .models import Purpose, Visit, VisitPlan, VisitRound
 from .selectors import visitable_households

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.scoping import VIEW
 from baohe.services import scoped_save
+from baohe.uploads import check_image
 from service_requests.models import ServiceRequest
 from service_requests.services import request_resolve
-from service_requests.uploads import check_image
 
 from ..models import ActionItem, Decision, Inspection
 from .common import (
