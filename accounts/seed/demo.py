@@ -5,10 +5,10 @@ exactly the one role listed here. The resident login belongs to a resident of �
 和谐5栋 (username = mobile number = the resident's mobile).
 """
 
-from communities.demo import HARMONY_NAME, QINGHUA
 from communities.models import Building, Community, Resident, Street
+from communities.seed.demo import HARMONY_NAME, QINGHUA
 
-from .models import Role, User
+from ..models import Role, User
 
 ORDER = 30
 

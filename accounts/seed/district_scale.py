@@ -21,8 +21,8 @@ from django.utils import timezone
 from baohe import bulk
 from communities.models import Community, Resident, Street
 
+from ..models import Role, User
 from .demo import seed as seed_personas
-from .models import Role, User
 
 ORDER = 30
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from baohe.validators import id_check_char
 
-from .models import Building, Community, Compound, District, Household, Resident, Street
+from ..models import Building, Community, Compound, District, Household, Resident, Street
 
 ORDER = 10
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from baohe import bulk
 
+from ..models import Building, Community, Compound, District, Household, Resident, Street
 from .demo import (
     DISTRICT_CODE,
     DISTRICT_NAME,
@@ -43,7 +44,6 @@ from .demo import (
     community_code,
     street_code,
 )
-from .models import Building, Community, Compound, District, Household, Resident, Street
 
 ORDER = 10
 

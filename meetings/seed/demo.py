@@ -28,8 +28,8 @@ from service_requests import calendar
 from service_requests import services as request_services
 from service_requests.models import Category, RequestClock, RequestEvent, ServiceRequest
 
-from . import selectors, services
-from .models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
+from .. import selectors, services
+from ..models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
 
 ORDER = 70
 

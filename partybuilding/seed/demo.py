@@ -20,10 +20,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from baohe.query import number_sort_key
-from communities.demo import DISTRICT_CODE, HARMONY_NAME, QINGHUA
 from communities.models import Building, Compound, Household, Resident, Street
+from communities.seed.demo import DISTRICT_CODE, HARMONY_NAME, QINGHUA
 
-from .models import (
+from ..models import (
     Attendance,
     Backbone,
     BackboneTarget,

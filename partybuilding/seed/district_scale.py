@@ -20,8 +20,7 @@ from django.utils import timezone
 from baohe import bulk
 from communities.models import Street
 
-from .demo import MASS_TARGET, PARTY_TARGET, SPECIALTIES, YEAR, largest_remainder
-from .models import (
+from ..models import (
     Backbone,
     BackboneTarget,
     CentralHousehold,
@@ -29,6 +28,7 @@ from .models import (
     PartyGroup,
     PartyMember,
 )
+from .demo import MASS_TARGET, PARTY_TARGET, SPECIALTIES, YEAR, largest_remainder
 
 ORDER = 20
 

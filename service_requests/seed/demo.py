@@ -27,13 +27,13 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from baohe.query import number_sort_key
-from communities.demo import HARMONY_NAME, QINGHUA
 from communities.models import Compound, Household, Resident
+from communities.seed.demo import HARMONY_NAME, QINGHUA
 from notifications.models import Delivery, Notification
 from partybuilding.models import CentralHousehold, PartyGroup
 
-from . import calendar, services
-from .models import CalendarDay, Category, NumberSequence, RequestClock, RequestEvent, ServiceRequest
+from .. import calendar, services
+from ..models import CalendarDay, Category, NumberSequence, RequestClock, RequestEvent, ServiceRequest
 
 ORDER = 40
 

@@ -57,7 +57,17 @@ from accounts.models import Role
 from baohe import bulk
 from partybuilding.models import CentralHousehold, PartyGroup
 
-from . import summary
+from .. import summary
+from ..models import (
+    ESCALATE_AT,
+    RATE_REMINDER_AFTER,
+    WARN_AT,
+    CalendarDay,
+    NumberSequence,
+    RequestClock,
+    RequestEvent,
+    ServiceRequest,
+)
 from .demo import (
     CATEGORY_WEIGHTS,
     DESCRIPTIONS,
@@ -71,16 +81,6 @@ from .demo import (
     VOLUNTEER_TEAMS,
     seed_calendar,
     seed_categories,
-)
-from .models import (
-    ESCALATE_AT,
-    RATE_REMINDER_AFTER,
-    WARN_AT,
-    CalendarDay,
-    NumberSequence,
-    RequestClock,
-    RequestEvent,
-    ServiceRequest,
 )
 
 ORDER = 40

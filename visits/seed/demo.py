@@ -27,8 +27,8 @@ from accounts.models import Role
 from communities.models import Community
 from service_requests.selectors import leaf_categories
 
-from . import services
-from .models import Purpose, Visit, VisitPlan, VisitRound
+from .. import services
+from ..models import Purpose, Visit, VisitPlan, VisitRound
 
 ORDER = 50
 

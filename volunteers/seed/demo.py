@@ -12,7 +12,7 @@
 - Meal delivery (weekly, four weeks) and family doctor visits (once) for up to four elderly
   households per community, recorded as hours that name the household, so a household's
   page shows the services it received.
-- The demo resident (``accounts.demo``) volunteers in 清华园小区's team, with approved hours
+- The demo resident (``accounts.seed.demo``) volunteers in 清华园小区's team, with approved hours
   and points, and is signed up for nothing upcoming (the resident journey signs up).
 
 Deterministic: a private ``random.Random`` with a fixed seed (``ctx.rng`` is left alone: what
@@ -32,10 +32,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
-from communities.demo import HARMONY_NAME, QINGHUA
 from communities.models import Community, Compound, Household, Resident
+from communities.seed.demo import HARMONY_NAME, QINGHUA
 
-from .models import (
+from ..models import (
     Activity,
     PointsEntry,
     ServiceHours,
@@ -91,7 +91,7 @@ SKILLS = "理发 维修 陪聊 文艺 书法 辅导 摄影 医护 法律 烹饪 
 
 def _private_rng(ctx):
     """This module's own stream. ``ctx.rng`` is not stable this late in the run: modules before
-    this one draw less from it when they find their rows already there (``visits.demo``
+    this one draw less from it when they find their rows already there (``visits.seed.demo``
     returns early), so a plan drawn from it would differ on a second run and add rows."""
     return random.Random(f"{ctx.rng.__class__.__name__}:volunteers:{REF_YEAR}")  # noqa: S311 - demo data
 
@@ -129,7 +129,7 @@ class Registry:
 
 def demo_resident():
     """The demo resident login's record: the resident of 和谐5栋 who signs in with their mobile
-    number and a password (``visits.demo`` gives party members accounts without a usable
+    number and a password (``visits.seed.demo`` gives party members accounts without a usable
     password, or named ones such as ``central_harmony``)."""
     return (
         Resident.objects.filter(
