@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from baohe.exceptions import Conflict
 from baohe.views import Crumb
-from partybuilding.views import CommunityFilterMixin
+from partybuilding.views.common import CommunityFilterMixin
 
 PAGE_SIZE = 50
 

@@ -27,11 +27,10 @@ from baohe.scoping import CHANGE, VIEW, may_change_anything, user_scope
 from baohe.views import Crumb, PagedListView, ScopedQuerysetMixin, StaffRequiredMixin
 from communities.models import Street
 
-from . import selectors, services
-from .forms import BackboneTargetForm, StreetProgressQuery, TargetQuery, TrainingSessionForm, YearQuery
-from .models import Backbone, BackboneTarget, Course, TrainingSession
-
-PAGE_SIZE = 50
+from ... import selectors, services
+from ...forms import BackboneTargetForm, StreetProgressQuery, TargetQuery, TrainingSessionForm, YearQuery
+from ...models import Backbone, BackboneTarget, Course, TrainingSession
+from ..common import PAGE_SIZE
 
 
 def backbone_crumb(year=None):
