@@ -17,8 +17,8 @@ from baohe.scoping import CHANGE, VIEW, may_change_anything
 from baohe.views import query_without_page, staff_required
 from communities.models import Community
 
-from .. import selectors, services
-from ..forms import (
+from ... import selectors, services
+from ...forms import (
     AttachTeamForm,
     AttendanceForm,
     CancelForm,
@@ -29,8 +29,8 @@ from ..forms import (
     MinutesForm,
     parse_people,
 )
-from ..models import Meeting
-from .common import (
+from ...models import Meeting
+from ..common import (
     PAGE_SIZE,
     _meeting,
     _teams,

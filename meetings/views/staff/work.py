@@ -17,8 +17,8 @@ from baohe.scoping import CHANGE, VIEW
 from baohe.views import query_without_page, staff_required
 from communities.models import Community
 
-from .. import selectors, services
-from ..forms import (
+from ... import selectors, services
+from ...forms import (
     ActionListQuery,
     AttachTeamForm,
     CompleteForm,
@@ -26,8 +26,8 @@ from ..forms import (
     SupervisionTeamForm,
     TeamCommunityForm,
 )
-from ..models import Inspection, Meeting, SupervisionTeam
-from .common import (
+from ...models import Inspection, Meeting, SupervisionTeam
+from ..common import (
     PAGE_SIZE,
     _back,
     _teams,
