@@ -90,7 +90,14 @@ class Volunteer(CommunityScopedModel):
 
 
 class VolunteerTeam(CommunityScopedModel):
-    """志愿服务队: a team of a community, or of one compound in it, with a leader and members."""
+    """志愿服务队: a team of a community, or of one compound in it, with a leader and members.
+
+    A standing team of registered volunteers (``Volunteer``, through ``TeamMembership``) that
+    runs service projects and activities (邻里守望志愿服务队, 红管家 …); residents join and leave
+    it themselves, and its members' hours earn points. Not the same thing as
+    ``meetings.SupervisionTeam`` (义务监督队), which residents form to watch the works a
+    consultation decided and which ends with them (see its docstring for why they stay two models).
+    """
 
     community = models.ForeignKey(
         "communities.Community", verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="volunteer_teams"
