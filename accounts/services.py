@@ -20,12 +20,12 @@ from communities.models import Resident
 from .models import PhoneCode, Role, User
 
 
-def _digest(mobile, code):
+def _digest(mobile: str, code: str) -> str:
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, f"{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def phone_code_send(*, mobile, purpose=PhoneCode.Purpose.REGISTER):
+def phone_code_send(*, mobile: str, purpose: str = PhoneCode.Purpose.REGISTER) -> None:
     """Send a 6-digit code to ``mobile``; refuses to resend within PHONE_CODE_RESEND_SECONDS."""
     mobile_validator(mobile)
     now = timezone.now()
@@ -47,7 +47,7 @@ def phone_code_send(*, mobile, purpose=PhoneCode.Purpose.REGISTER):
     )
 
 
-def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):
+def phone_code_verify(*, mobile: str, code: str | None, purpose: str = PhoneCode.Purpose.REGISTER) -> None:
     """Check and use up the newest code for ``mobile``; bounded attempts, constant-time compare.
 
     The check runs in its own transaction and the error is raised only after it has
@@ -75,7 +75,7 @@ def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):
         raise error
 
 
-def resident_register(*, mobile, code, password, name=""):
+def resident_register(*, mobile: str, code: str | None, password: str, name: str = "") -> User:
     """Create a resident account after checking the SMS code.
 
     Resident records that staff have registered with this mobile number and no account yet

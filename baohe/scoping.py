@@ -124,8 +124,7 @@ class RestrictedQuerySet(models.QuerySet):
         return self.none() if q is None else self.filter(q)
 
 
-class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
-    pass
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet, class_name="RestrictedManager")
 
 
 def check_in_scope(instance, user, action=CHANGE):

@@ -67,10 +67,12 @@ def check_image(upload) -> CheckedImage:
                         code="too_many_pixels",
                     )
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image_format = image.format
-                image.load()
-                image = ImageOps.exif_transpose(image)
+            with Image.open(io.BytesIO(data)) as opened:
+                image_format = opened.format or ""
+                if image_format not in FORMATS:
+                    raise not_an_image
+                opened.load()
+                image = ImageOps.exif_transpose(opened)
                 if image_format == "JPEG" and image.mode not in ("RGB", "L"):
                     image = image.convert("RGB")
                 out = io.BytesIO()

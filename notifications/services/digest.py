@@ -1,6 +1,7 @@
 """The daily digest email: one a day for each user who wants it and has something unread."""
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -20,7 +21,7 @@ DIGEST_KIND = "digest"
 DIGEST_MAX_ITEMS = 50
 
 
-def _digest_body(rows, total):
+def _digest_body(rows: Sequence[tuple[str, datetime, str]], total: int) -> str:
     lines = [
         ngettext("您有 %(count)d 条未读通知：", "您有 %(count)d 条未读通知：", total) % {"count": total},
         "",
@@ -35,7 +36,7 @@ def _digest_body(rows, total):
     return "\n".join(lines)
 
 
-def digest_send(*, user_id, now, today):
+def digest_send(*, user_id: int, now: datetime, today: date) -> bool:
     """Write one user's digest (a read notification with an email delivery) unless already done today.
 
     The day is claimed with a conditional UPDATE of ``Preference.digest_sent_on`` in the same
@@ -77,7 +78,7 @@ def digest_send(*, user_id, now, today):
     return True
 
 
-def digests_send(*, now=None, batch_size=500):
+def digests_send(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """The daily digest for everyone who wants one and has unread notifications from the last day."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -105,7 +106,7 @@ def digests_send(*, now=None, batch_size=500):
     return sent
 
 
-def _digest_wanted(user_ids):
+def _digest_wanted(user_ids: list[int]) -> set[int]:
     """The users among ``user_ids`` who get the digest: by their preference, or staff by default."""
     staff = set(
         Role.objects.filter(user_id__in=user_ids, kind__in=Role.Kind.staff_kinds()).values_list("user_id", flat=True)

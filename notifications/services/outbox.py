@@ -6,11 +6,14 @@ Each sending channel the recipient gets adds a pending ``Delivery``, and a dispa
 enqueued when the transaction commits (the periodic dispatch finds the row if the broker is down).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from baohe.jobs import enqueue_on_commit
 
 from .. import bulk
@@ -18,12 +21,14 @@ from ..models import Delivery, Notification
 from .preferences import LOOKUP_CHUNK, channels_by_user, channels_for
 
 
-def _schedule_dispatch():
+def _schedule_dispatch() -> None:
     """Enqueue a dispatch when the current transaction commits (the beat finds it otherwise)."""
     enqueue_on_commit("notifications.tasks.dispatch_pending")  # by name: tasks.py imports this module
 
 
-def notify(*, recipient, kind, title, dedupe_key, body="", link=""):
+def notify(
+    *, recipient: User | None, kind: str, title: str, dedupe_key: str, body: str = "", link: str = ""
+) -> Notification | None:
     """Write one notification for ``recipient`` and its deliveries; ``None`` if already written."""
     if recipient is None or not recipient.is_active:
         return None
@@ -59,28 +64,28 @@ class Message:
     link: str = ""
 
 
-def notify_many(messages):
+def notify_many(messages: Iterable[Message]) -> int:
     """Write many notifications and their deliveries in a few statements (the scans' path).
 
     Call inside the transaction that causes them. Keys that already exist are skipped, and so
     are their deliveries. Returns how many messages were for active users (written or already there).
     """
-    messages = list(messages)
-    if not messages:
+    batch = list(messages)
+    if not batch:
         return 0
-    channels = channels_by_user(m.recipient_id for m in messages)
-    messages = [m for m in messages if m.recipient_id in channels]
+    channels = channels_by_user(m.recipient_id for m in batch)
+    batch = [m for m in batch if m.recipient_id in channels]
     now = timezone.now()
     if bulk.supported():
         written = bulk.insert_rows(
             Notification,
             {
-                "recipient": [m.recipient_id for m in messages],
-                "kind": [m.kind for m in messages],
-                "title": [m.title for m in messages],
-                "body": [m.body for m in messages],
-                "link": [m.link for m in messages],
-                "dedupe_key": [m.dedupe_key for m in messages],
+                "recipient": [m.recipient_id for m in batch],
+                "kind": [m.kind for m in batch],
+                "title": [m.title for m in batch],
+                "body": [m.body for m in batch],
+                "link": [m.link for m in batch],
+                "dedupe_key": [m.dedupe_key for m in batch],
             },
             constants={"created_at": now},
             ignore_conflicts_on="dedupe_key",
@@ -88,14 +93,14 @@ def notify_many(messages):
         )
         pending = [(pk, channel) for pk, recipient_id in written for channel in channels[recipient_id]]
     else:
-        pending = _notify_many_orm(messages, channels)
+        pending = _notify_many_orm(batch, channels)
     if pending:
         _deliveries_create(pending, now)
         _schedule_dispatch()
-    return len(messages)
+    return len(batch)
 
 
-def _notify_many_orm(messages, channels):
+def _notify_many_orm(messages: list[Message], channels: dict[int, list[str]]) -> list[tuple[int, str]]:
     """The portable path of notify_many: bulk_create, then look the new rows up by key."""
     Notification.objects.bulk_create(
         [
@@ -114,16 +119,16 @@ def _notify_many_orm(messages, channels):
     )
     wanted = {m.dedupe_key: channels[m.recipient_id] for m in messages if channels[m.recipient_id]}
     keys = list(wanted)
-    pending = []
+    pending: list[tuple[int, str]] = []
     for start in range(0, len(keys), LOOKUP_CHUNK):
-        found = Notification.objects.filter(dedupe_key__in=keys[start : start + LOOKUP_CHUNK])
+        chunk = Notification.objects.filter(dedupe_key__in=keys[start : start + LOOKUP_CHUNK])
         # A notification that existed already has its deliveries already.
-        found = found.filter(deliveries=None).values_list("dedupe_key", "pk")
+        found = chunk.filter(deliveries=None).values_list("dedupe_key", "pk")
         pending.extend((pk, channel) for key, pk in found for channel in wanted[key])
     return pending
 
 
-def _deliveries_create(pending, now):
+def _deliveries_create(pending: list[tuple[int, str]], now: datetime) -> None:
     """Pending deliveries for ``[(notification_id, channel), …]``."""
     if bulk.supported():
         bulk.insert_rows(
@@ -138,7 +143,7 @@ def _deliveries_create(pending, now):
         )
 
 
-def notification_mark_read(*, user, notification_id=None):
+def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
     """Mark one of the user's notifications read, or all of them; returns how many changed."""
     unread = Notification.objects.restrict(user).unread()
     if notification_id is not None:

@@ -3,46 +3,48 @@ record the outcome while still holding the lease; back off and give up (see the 
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from baohe.sms import SMSMessage
+from baohe.sms import BaseSMSBackend, SMSMessage
 from baohe.sms import get_connection as get_sms_connection
 
-from ..models import Delivery
+from ..models import Delivery, Notification
 
 logger = logging.getLogger(__name__)
 
 
-def _setting(name, default):
+def _setting(name: str, default: int) -> int:
     return getattr(settings, name, default)
 
 
 class _Connections:
     """One SMTP connection and one SMS backend for a whole batch (opened when first needed)."""
 
-    def __init__(self):
-        self._email = None
-        self._sms = None
+    def __init__(self) -> None:
+        self._email: BaseEmailBackend | None = None
+        self._sms: BaseSMSBackend | None = None
 
     @property
-    def email(self):
+    def email(self) -> BaseEmailBackend:
         if self._email is None:
             self._email = mail.get_connection(fail_silently=False)
         return self._email
 
     @property
-    def sms(self):
+    def sms(self) -> BaseSMSBackend:
         if self._sms is None:
             self._sms = get_sms_connection(fail_silently=False)
         return self._sms
 
-    def reset_email(self):
+    def reset_email(self) -> None:
         """After an error the SMTP session may be broken: start the next send on a new one."""
         if self._email is not None:
             try:
@@ -51,7 +53,7 @@ class _Connections:
                 pass
             self._email = None
 
-    def close(self):
+    def close(self) -> None:
         self.reset_email()
 
 
@@ -59,19 +61,19 @@ class Undeliverable(Exception):
     """This delivery cannot be sent (e.g. the user removed their address): skip it, do not retry."""
 
 
-def message_id(delivery_id):
+def message_id(delivery_id: int) -> str:
     """The stable Message-ID of a delivery's email: a resend carries the same one."""
     return f"<delivery-{delivery_id}@baohe.portal>"
 
 
-def _text(notification):
+def _text(notification: Notification) -> str:
     text = notification.body or notification.title
     if notification.link:
         text = f"{text}\n\n{settings.SITE_URL.rstrip('/')}{notification.link}"
     return text
 
 
-def _send(delivery, connections):
+def _send(delivery: Delivery, connections: _Connections) -> None:
     notification = delivery.notification
     user = notification.recipient
     if delivery.channel == Delivery.Channel.EMAIL:
@@ -99,11 +101,13 @@ def _send(delivery, connections):
         raise Undeliverable(f"unknown channel {delivery.channel!r}")
 
 
-def _backoff(attempts):
+def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=_setting("NOTIFICATIONS_BACKOFF_SECONDS", 60) * 2 ** (attempts - 1))
 
 
-def delivery_send(*, delivery_id, now=None, connections=None):
+def delivery_send(
+    *, delivery_id: int, now: datetime | None = None, connections: _Connections | None = None
+) -> str | None:
     """Claim one due delivery, send it and record the result.
 
     Returns the new status (``sent``, ``failed``, ``skipped``, or ``pending`` when it will be
@@ -121,7 +125,7 @@ def delivery_send(*, delivery_id, now=None, connections=None):
     delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
     own = connections is None
     connections = connections or _Connections()
-    update = {"last_error": ""}
+    update: dict[str, Any] = {"last_error": ""}
     max_attempts = _setting("NOTIFICATIONS_MAX_ATTEMPTS", 6)
     try:
         if delivery.attempts > max_attempts:
@@ -159,7 +163,7 @@ class DispatchResult:
     retrying: int = 0
     skipped: int = 0
 
-    def add(self, status):
+    def add(self, status: str | None) -> None:
         if status == Delivery.Status.SENT:
             self.sent += 1
         elif status == Delivery.Status.FAILED:
@@ -170,7 +174,7 @@ class DispatchResult:
             self.retrying += 1
 
 
-def deliveries_dispatch(*, batch_size=200, now=None):
+def deliveries_dispatch(*, batch_size: int = 200, now: datetime | None = None) -> DispatchResult:
     """Send up to ``batch_size`` due deliveries, oldest first, each claimed on its own.
 
     ``result.due == batch_size`` means there may be more.
