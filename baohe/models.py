@@ -130,3 +130,12 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.action} {self.object_repr}"
+
+
+def max_length(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of ``model``'s text field ``name``, for services that check input
+    before building the row (so the limit is the field's own, written once)."""
+    length = getattr(model._meta.get_field(name), "max_length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return length

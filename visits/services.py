@@ -8,7 +8,7 @@ else gets the same 404 as for a household that does not exist.
 """
 
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from baohe.models import max_length
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import scoped_save
 from baohe.uploads import check_image
@@ -208,7 +209,7 @@ def _check_input(
     errors: dict[str, list[str]] = {}
     if purpose not in Purpose.values:
         errors["purpose"] = [_("请选择走访事由。")]
-    if len(notes or "") > cast(int, Visit._meta.get_field("notes").max_length):
+    if len(notes or "") > max_length(Visit, "notes"):
         errors["notes"] = [_("走访情况不能超过 2000 个字。")]
     if timezone.is_naive(visited_at):
         visited_at = timezone.make_aware(visited_at, timezone.get_default_timezone())
@@ -222,7 +223,7 @@ def _check_input(
         description = (need.get("description") or "").strip()
         if not description:
             errors["need_description"] = [_("请描述发现的需求。")]
-        elif len(description) > cast(int, ServiceRequest._meta.get_field("description").max_length):
+        elif len(description) > max_length(ServiceRequest, "description"):
             errors["need_description"] = [_("需求描述不能超过 2000 个字。")]
     if errors:
         raise ValidationError(errors)

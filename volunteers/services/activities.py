@@ -2,7 +2,9 @@
 (``select_for_update``) before counting its confirmed places; a cancellation promotes the
 earliest waitlisted in the same transaction and tells them."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.query import parse_int
 from baohe.scoping import CHANGE, VIEW
@@ -22,15 +25,15 @@ from .teams import volunteer_for_signup
 
 
 # --- activities ------------------------------------------------------------------------------------
-def _confirmed_count(activity):
+def _confirmed_count(activity: Activity) -> int:
     return Signup.objects.filter(activity=activity, status=Signup.Status.CONFIRMED).count()
 
 
-def _activity_link(activity):
+def _activity_link(activity: Activity) -> str:
     return reverse("volunteers:my_activity", args=[activity.pk])
 
 
-def _promote(activity, now):
+def _promote(activity: Activity, now: datetime) -> list[Signup]:
     """Fill free places from the waitlist, earliest first; the activity row is locked. Tells
     each promoted volunteer. Returns the promoted sign-ups."""
     free = activity.capacity - _confirmed_count(activity)
@@ -62,7 +65,7 @@ def _promote(activity, now):
     return waiting
 
 
-def activity_save(*, instance, by):
+def activity_save(*, instance: Activity, by: User) -> Activity:
     """Create or edit an activity as staff. Fewer places than confirmed sign-ups is refused;
     more places promote from the waitlist at once."""
     require_staff(by)
@@ -80,7 +83,7 @@ def activity_save(*, instance, by):
 
 
 # --- sign-ups -------------------------------------------------------------------------------------
-def signup_create(*, activity_id, by, volunteer=None):
+def signup_create(*, activity_id: int, by: User, volunteer: Volunteer | None = None) -> Signup:
     """Sign up for an activity: a confirmed place while there is one, else the waitlist.
 
     A resident signs themselves up (registered as a volunteer on their first sign-up) for an
@@ -120,7 +123,7 @@ def signup_create(*, activity_id, by, volunteer=None):
     return signup
 
 
-def signup_cancel(*, signup_id, by):
+def signup_cancel(*, signup_id: int, by: User) -> tuple[Signup, list[Signup]]:
     """Cancel a sign-up (the volunteer, or staff); a freed place goes to the earliest waitlisted.
 
     Returns ``(signup, promoted)``.
@@ -142,7 +145,7 @@ def signup_cancel(*, signup_id, by):
     return signup, promoted
 
 
-def signup_cancel_own(*, activity_id, by):
+def signup_cancel_own(*, activity_id: int, by: User) -> tuple[Signup, list[Signup]]:
     """A resident cancels their own active sign-up for an activity."""
     activity = access_activity_by_id(by, activity_id, VIEW)
     signup = (
@@ -155,11 +158,11 @@ def signup_cancel_own(*, activity_id, by):
 
 @dataclass
 class CheckInResult:
-    checked_in: list = field(default_factory=list)
-    already: list = field(default_factory=list)
+    checked_in: list[Signup] = field(default_factory=list)
+    already: list[Signup] = field(default_factory=list)
 
 
-def signup_check_in(*, activity_id, signup_ids, by):
+def signup_check_in(*, activity_id: int, signup_ids: Iterable[object], by: User) -> CheckInResult:
     """Check volunteers in at an activity (staff). Each check-in records the activity's
     length as pending service hours, for staff to approve."""
     require_staff(by)

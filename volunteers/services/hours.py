@@ -1,19 +1,35 @@
 """Service hours: recording them, and the review in bulk that turns approved hours into points."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.exceptions import OutOfScope
+from communities.models import Household
 
-from ..models import PointsEntry, ServiceHours, Volunteer, points_per_hour
+from ..models import Activity, PointsEntry, ServiceHours, ServiceProject, Volunteer, VolunteerTeam, points_per_hour
 from .common import CENT, require_staff, staff_rows
 
 
-def hours_record(*, by, volunteer, project, served_on, hours, households=(), note="", activity=None, team=None):
+def hours_record(
+    *,
+    by: User,
+    volunteer: Volunteer,
+    project: ServiceProject,
+    served_on: date,
+    hours: Decimal,
+    households: Iterable[Household] = (),
+    note: str = "",
+    activity: Activity | None = None,
+    team: VolunteerTeam | None = None,
+) -> ServiceHours:
     """Record hours served outside a check-in (a meal round, a doctor's visit …), pending approval."""
     require_staff(by)
     if not staff_rows(Volunteer, by).filter(pk=volunteer.pk).exists():
@@ -30,8 +46,8 @@ def hours_record(*, by, volunteer, project, served_on, hours, households=(), not
         note=note,
         recorded_by=by,
     )
-    households = list(households)
-    outside = [h for h in households if h.community_id != project.community_id]
+    served = list(households)
+    outside = [h for h in served if h.community_id != project.community_id]
     with transaction.atomic():
         row.full_clean(exclude=["street", "community"])
         if outside:
@@ -39,7 +55,7 @@ def hours_record(*, by, volunteer, project, served_on, hours, households=(), not
                 {"households": _("住户 %(names)s 不在本项目所在社区。") % {"names": "、".join(str(h) for h in outside)}}
             )
         row.save()
-        row.households.set(households)
+        row.households.set(served)
         if not staff_rows(ServiceHours, by).filter(pk=row.pk).exists():
             raise OutOfScope(ServiceHours._meta.verbose_name)
     return row
@@ -47,11 +63,11 @@ def hours_record(*, by, volunteer, project, served_on, hours, households=(), not
 
 @dataclass
 class ReviewResult:
-    done: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)  # not pending any more (already reviewed)
+    done: list[ServiceHours] = field(default_factory=list)
+    skipped: list[ServiceHours] = field(default_factory=list)  # not pending any more (already reviewed)
 
 
-def _lock_for_review(hours_ids, by):
+def _lock_for_review(hours_ids: Iterable[int | str], by: User) -> list[ServiceHours]:
     require_staff(by)
     ids = {int(pk) for pk in hours_ids}
     if not ids:
@@ -71,7 +87,7 @@ def _lock_for_review(hours_ids, by):
     return rows
 
 
-def hours_approve(*, hours_ids, by):
+def hours_approve(*, hours_ids: Iterable[int | str], by: User) -> ReviewResult:
     """Approve pending hours in bulk: each earns ``hours × points_per_hour()`` points, one
     ledger entry per row (the balance is their sum). All or nothing: an id outside the
     user's scope answers 404 and changes nothing; rows already reviewed are skipped."""
@@ -105,7 +121,7 @@ def hours_approve(*, hours_ids, by):
     return result
 
 
-def hours_reject(*, hours_ids, by, reason):
+def hours_reject(*, hours_ids: Iterable[int | str], by: User, reason: str | None) -> ReviewResult:
     """Reject pending hours in bulk, with a reason (no points)."""
     reason = (reason or "").strip()
     if not reason:

@@ -6,16 +6,17 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.scoping import VIEW
 from baohe.services import scoped_save
 from communities.models import Resident
 
-from ..models import TeamMembership, Volunteer, VolunteerTeam
+from ..models import ServiceProject, TeamMembership, Volunteer, VolunteerTeam
 from .common import own_resident, own_volunteer, require_staff, staff_rows
 
 
-def volunteer_register(*, resident, by, skills=""):
+def volunteer_register(*, resident: Resident, by: User, skills: str = "") -> Volunteer:
     """Register ``resident`` as a volunteer (again active if they had left); the resident
     themselves or staff who may change the resident."""
     own = resident.user_id is not None and resident.user_id == by.pk
@@ -39,7 +40,7 @@ def volunteer_register(*, resident, by, skills=""):
     return volunteer
 
 
-def volunteer_for_signup(user):
+def volunteer_for_signup(user: User) -> Volunteer:
     """The resident's volunteer record, registering them on their first sign-up."""
     volunteer = own_volunteer(user)
     if volunteer is not None:
@@ -50,7 +51,7 @@ def volunteer_for_signup(user):
     return volunteer_register(resident=resident, by=user)
 
 
-def team_add_member(*, team, volunteer, by):
+def team_add_member(*, team: VolunteerTeam, volunteer: Volunteer, by: User) -> TeamMembership:
     """Add ``volunteer`` to ``team``: staff of the team's community, or the volunteer joining
     a team of their own community (``by`` is then the volunteer's own user)."""
     own = volunteer.resident.user_id is not None and volunteer.resident.user_id == by.pk
@@ -81,13 +82,13 @@ def team_add_member(*, team, volunteer, by):
     return membership
 
 
-def team_join(*, team_id, by):
+def team_join(*, team_id: int, by: User) -> TeamMembership:
     """A resident joins a team of their community (registering as a volunteer if needed)."""
     team = get_object_or_404(VolunteerTeam.objects.restrict(by, VIEW), pk=team_id)
     return team_add_member(team=team, volunteer=volunteer_for_signup(by), by=by)
 
 
-def team_remove_member(*, membership, by):
+def team_remove_member(*, membership: TeamMembership, by: User) -> None:
     """Leave a team (the member) or remove a member (staff). The leader leaves the post too."""
     own = membership.volunteer.resident.user_id == by.pk
     if not own and not staff_rows(TeamMembership, by).filter(pk=membership.pk).exists():
@@ -100,11 +101,11 @@ def team_remove_member(*, membership, by):
         membership.delete()
 
 
-def project_save(*, instance, by):
+def project_save(*, instance: ServiceProject, by: User) -> ServiceProject:
     require_staff(by)
     return scoped_save(instance=instance, by=by)
 
 
-def team_save(*, instance, by):
+def team_save(*, instance: VolunteerTeam, by: User) -> VolunteerTeam:
     require_staff(by)
     return scoped_save(instance=instance, by=by)
