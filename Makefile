@@ -10,13 +10,14 @@ I18N_IGNORE := --ignore ".venv/*" --ignore "static/vendor/*" --ignore "tests/*" 
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt messages migrations-check bench
+.PHONY: help venv run test lint typecheck fmt messages migrations-check bench
 
 help:
 	@echo "make venv              create .venv and install requirements-dev.txt (only when they changed)"
 	@echo "make run               migrate, seed the demo district, start web + Celery worker + beat"
 	@echo "make test              run the whole test suite (PYTEST_ARGS=... passes options to pytest)"
 	@echo "make lint / fmt        ruff check + format check / apply ruff fixes and formatting"
+	@echo "make typecheck         mypy (django-stubs, DRF stubs) on baohe/ and the apps' services and selectors"
 	@echo "make messages          update and compile the English translation"
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make bench             district-scale data on PostgreSQL + load benchmarks (BENCH_ARGS=... passes options)"
@@ -48,6 +49,9 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .

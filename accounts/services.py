@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -26,19 +26,19 @@ from communities.models import Resident
 from .models import PhoneCode, Role, User
 
 
-def _digest(mobile, code):
+def _digest(mobile: str, code: str) -> str:
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, f"{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _cap_wait(times, limit, window, now):
+def _cap_wait(times: list[datetime], limit: int, window: timedelta, now: datetime) -> int:
     """Seconds until one of ``times`` (newest first, at most ``limit``) leaves the window, or 0."""
     if limit <= 0 or len(times) < limit:
         return 0
     return max(1, math.ceil((times[limit - 1] + window - now).total_seconds()))
 
 
-def _check_code_caps(*, mobile, ip_address, now):
+def _check_code_caps(*, mobile: str, ip_address: str | None, now: datetime) -> None:
     """Refuse a code over the caps: per number in any 24 hours, per client IP in any hour."""
     day, hour = timedelta(days=1), timedelta(hours=1)
     per_number = settings.PHONE_CODE_PER_NUMBER_DAILY
@@ -72,7 +72,7 @@ def _check_code_caps(*, mobile, ip_address, now):
         )
 
 
-def phone_code_send(*, mobile, ip_address=None, purpose=PhoneCode.Purpose.REGISTER):
+def phone_code_send(*, mobile: str, ip_address: str | None = None, purpose: str = PhoneCode.Purpose.REGISTER) -> None:
     """Send a 6-digit code to ``mobile`` (from a client at ``ip_address``).
 
     Refused within PHONE_CODE_RESEND_SECONDS of the last one (ValidationError on ``mobile``) and
@@ -110,7 +110,7 @@ def phone_code_send(*, mobile, ip_address=None, purpose=PhoneCode.Purpose.REGIST
     send_sms(mobile, body)
 
 
-def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):
+def phone_code_verify(*, mobile: str, code: str | None, purpose: str = PhoneCode.Purpose.REGISTER) -> None:
     """Check and use up the newest code for ``mobile``; bounded attempts, constant-time compare.
 
     The check runs in its own transaction and the error is raised only after it has
@@ -138,7 +138,7 @@ def phone_code_verify(*, mobile, code, purpose=PhoneCode.Purpose.REGISTER):
         raise error
 
 
-def resident_register(*, mobile, code, password, name=""):
+def resident_register(*, mobile: str, code: str | None, password: str, name: str = "") -> User:
     """Create a resident account after checking the SMS code.
 
     Resident records that staff have registered with this mobile number and no account yet

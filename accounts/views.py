@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from baohe.client_ip import client_ip
 from baohe.exceptions import RateLimited
+from baohe.forms import add_service_errors
 from baohe.throttling import throttle_wait, throttled_message
 
 from . import services
@@ -38,15 +39,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 # Service error keys that a form names differently.
 _FORM_FIELD = {"password": "password1"}
-
-
-def _apply_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            field = _FORM_FIELD.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def register(request):
@@ -82,7 +74,7 @@ def register(request):
                 messages.success(request, _("注册成功，欢迎使用和美社区。"))
                 return redirect("home")
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error, rename=_FORM_FIELD)
         except RateLimited as limited:
             form.add_error("mobile", limited.message)
             response = render(request, "accounts/register.html", {"form": form, "code_sent": False}, status=429)

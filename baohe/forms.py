@@ -1,6 +1,8 @@
-"""Base form machinery: every model choice limited to the user's scope."""
+"""Base form machinery: every model choice limited to the user's scope, and a service's
+``ValidationError`` shown on the form that sent the input (:func:`add_service_errors`)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .scoping import CHANGE
 
@@ -48,3 +50,24 @@ class ScopedFormMixin(StyledFormMixin):
 
 class ScopedModelForm(ScopedFormMixin, forms.ModelForm):
     pass
+
+
+def add_service_errors(
+    form: forms.BaseForm,
+    error: ValidationError,
+    fallback: str | None = None,
+    *,
+    rename: dict[str, str] | None = None,
+) -> None:
+    """Show a ``ValidationError`` raised by a service (or a model's ``full_clean``) on ``form``.
+
+    Each message goes on the field it names where the form has that field (``rename`` maps a
+    service's name to the form's, e.g. ``{"password": "password1"}``); anything else, and an
+    error that names no field, goes on ``fallback`` (default: the whole form).
+    """
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            name = (rename or {}).get(name, name)
+            form.add_error(name if name in form.fields else fallback, errors)
+    else:
+        form.add_error(fallback, error)

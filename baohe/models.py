@@ -3,7 +3,9 @@
 ``BaseModel`` gives timestamps and the restricted manager. ``CommunityScopedModel`` adds
 the denormalised ``street`` and ``community`` columns that scoping and dashboards filter on
 without joining up the tree; they are derived in ``save()`` from ``scope_parent`` (the
-field naming the row's parent, whose ``scope_ids()`` supplies both ids).
+field naming the row's parent, whose ``scope_ids()`` supplies both ids). A model that also
+keeps a denormalised ``compound`` (a household, a visit) names the row it copies it from in
+``compound_parent``; ``sync_scope()`` is the one place that copies it.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -65,7 +67,10 @@ class CommunityScopedModel(BaseModel):
     )
 
     # Name of the FK whose target provides scope_ids(); subclasses set it.
-    scope_parent = None
+    scope_parent: str | None = None
+    # Name of the FK whose target's ``compound_id`` this row copies into its own (non-editable)
+    # ``compound``: a household's building, a visit's household. ``None``: no such column.
+    compound_parent: str | None = None
 
     class Meta:
         abstract = True
@@ -74,14 +79,18 @@ class CommunityScopedModel(BaseModel):
         self.sync_scope()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "street", "community"}
+            derived = ("street", "community", "compound") if self.compound_parent else ("street", "community")
+            kwargs["update_fields"] = {*update_fields, *derived}
         super().save(*args, **kwargs)
 
     def scope_ids(self):
         return self.street_id, self.community_id
 
     def sync_scope(self):
-        """Copy street and community from the parent; returns True when they changed."""
+        """Copy the compound (see ``compound_parent``), street and community from the parents;
+        returns True when street or community changed."""
+        if self.compound_parent and getattr(self, f"{self.compound_parent}_id"):
+            self.compound_id = getattr(self, self.compound_parent).compound_id
         if not self.scope_parent:
             return False
         parent = getattr(self, self.scope_parent)
@@ -121,3 +130,12 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.action} {self.object_repr}"
+
+
+def max_length(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of ``model``'s text field ``name``, for services that check input
+    before building the row (so the limit is the field's own, written once)."""
+    length = getattr(model._meta.get_field(name), "max_length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return length

@@ -20,7 +20,7 @@ class Pagination(pagination.PageNumberPagination):
 
 
 class SignedCursorPagination(pagination.CursorPagination):
-    invalid_cursor_message = _("无效的分页游标，请从第一页重新开始。")
+    invalid_cursor_message = _("无效的分页游标，请从第一页重新开始。")  # type: ignore[assignment]  # lazy, as DRF's own
 
     def _salt(self):
         # A cursor is only good for the ordering it was made in (DRF sets it before decoding).

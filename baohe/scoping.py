@@ -101,6 +101,13 @@ def user_scope(user, action=VIEW) -> Scope | None:
     return get_scope(action) if get_scope else NO_SCOPE
 
 
+def may_change_anything(user) -> bool:
+    """Whether ``user`` may change anything at all (a street or a community of their own, or
+    everything): pages show their "add" links only then. No query: roles are cached on the user."""
+    scope = user_scope(user, CHANGE)
+    return scope is None or scope.everything or bool(scope.street_ids or scope.community_ids)
+
+
 class RestrictedQuerySet(models.QuerySet):
     """A QuerySet that knows how to narrow itself to what a user may see or change."""
 
@@ -117,8 +124,7 @@ class RestrictedQuerySet(models.QuerySet):
         return self.none() if q is None else self.filter(q)
 
 
-class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
-    pass
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet, class_name="RestrictedManager")
 
 
 def check_in_scope(instance, user, action=CHANGE):

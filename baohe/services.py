@@ -6,20 +6,33 @@ community down to the rows beneath, and re-check the saved row against the user'
 inside the same transaction so a write outside it rolls back and answers 404.
 """
 
+from collections.abc import Iterable
 from functools import cache
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from django.apps import apps
-from django.db import transaction
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models, transaction
+from django.http import HttpRequest
 
 from .client_ip import client_ip
 from .models import AuditEntry, CommunityScopedModel
 from .scoping import CHANGE, check_in_scope
 
+M = TypeVar("M", bound=models.Model)
+
+
+@runtime_checkable
+class HasScopeIds(Protocol):
+    """A row that knows its ``(street_id, community_id)``: scoped rows, communities, streets."""
+
+    def scope_ids(self) -> tuple[int | None, int | None]: ...
+
 
 @cache
-def _scope_children(model):
+def _scope_children(model: type[models.Model]) -> tuple[type[CommunityScopedModel], ...]:
     """Concrete scoped models whose ``scope_parent`` points at ``model``."""
-    children = []
+    children: list[type[CommunityScopedModel]] = []
     for candidate in apps.get_models():
         if issubclass(candidate, CommunityScopedModel) and candidate.scope_parent:
             field = candidate._meta.get_field(candidate.scope_parent)
@@ -28,7 +41,9 @@ def _scope_children(model):
     return tuple(children)
 
 
-def propagate_scope(model, parents, street_id, community_id):
+def propagate_scope(
+    model: type[models.Model], parents: models.QuerySet[Any, Any], street_id: int | None, community_id: int | None
+) -> None:
     """Set street/community on every row below ``parents`` (a queryset of ``model``)."""
     for child in _scope_children(model):
         below = child._default_manager.filter(**{f"{child.scope_parent}__in": parents})
@@ -36,34 +51,35 @@ def propagate_scope(model, parents, street_id, community_id):
         propagate_scope(child, below.values("pk"), street_id, community_id)
 
 
-def scoped_save(*, instance, by, exclude=None):
+def scoped_save(*, instance: M, by: AbstractBaseUser, exclude: Iterable[str] | None = None) -> M:
     """Validate and save ``instance`` as ``by``; the result must lie in ``by``'s change scope."""
     model = type(instance)
     with transaction.atomic():
         before = None
-        if instance.pk is not None and hasattr(instance, "scope_ids"):
+        if instance.pk is not None and isinstance(instance, HasScopeIds):
             before = model._default_manager.filter(pk=instance.pk).first()
         instance.full_clean(exclude=exclude)
         instance.save()
-        if before is not None and before.scope_ids() != instance.scope_ids():
-            street_id, community_id = instance.scope_ids()
-            propagate_scope(model, model._default_manager.filter(pk=instance.pk), street_id, community_id)
+        if isinstance(before, HasScopeIds) and isinstance(instance, HasScopeIds):
+            if before.scope_ids() != instance.scope_ids():
+                street_id, community_id = instance.scope_ids()
+                propagate_scope(model, model._default_manager.filter(pk=instance.pk), street_id, community_id)
         check_in_scope(instance, by, CHANGE)
     return instance
 
 
-def scoped_delete(*, instance, by):
+def scoped_delete(*, instance: models.Model, by: AbstractBaseUser) -> None:
     """Delete ``instance`` if ``by`` may change it; PROTECT relations raise ProtectedError."""
     with transaction.atomic():
         check_in_scope(instance, by, CHANGE)
         instance.delete()
 
 
-def audit(*, user, action, obj, request=None):
+def audit(*, user: AbstractBaseUser, action: str, obj: models.Model, request: HttpRequest | None = None) -> AuditEntry:
     """Record that ``user`` did ``action`` on ``obj`` (e.g. read a full personal record)."""
     ip = client_ip(request) if request is not None else None
     return AuditEntry.objects.create(
-        user=user,
+        user_id=user.pk,
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -2,10 +2,13 @@
 
 Pages that show scoped rows use :class:`ScopedQuerysetMixin`: the queryset comes from
 ``restrict(user, scope_action)``, so a row outside the user's scope answers 404 exactly as a
-missing one does. Staff pages add :class:`StaffRequiredMixin` (residents get 403).
+missing one does. Staff pages add :class:`StaffRequiredMixin` (function views:
+:func:`staff_required`; residents get 403).
 Create/update pages use :class:`ScopedFormViewMixin`: the form's choices are restricted and
 the save goes through ``scoped_save``, which re-checks the row inside the transaction.
 """
+
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,6 +37,40 @@ class StaffRequiredMixin(LoginRequiredMixin):
         if request.user.is_authenticated and not request.user.is_portal_staff:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+def staff_required(view):
+    """Function views for people who work in the portal: sign in first; residents get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_portal_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class Crumb:
+    """A breadcrumb that is not a registry row (``includes/breadcrumbs.html`` needs both)."""
+
+    def __init__(self, label, url):
+        self.label, self.url = label, url
+
+    def __str__(self):
+        return str(self.label)
+
+    def get_absolute_url(self):
+        return self.url
+
+
+def query_without_page(request):
+    """The current query string without ``page``, as ``a=1&b=2&`` for pagination links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    encoded = params.urlencode()
+    return f"{encoded}&" if encoded else ""
 
 
 class ScopedQuerysetMixin:

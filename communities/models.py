@@ -222,6 +222,7 @@ class Household(CommunityScopedModel):
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
     scope_parent = "building"
+    compound_parent = "building"
     scope_paths = ScopePaths(street="street", community="community", household="id")
     constraint_error_fields = {"communities_household_building_room": "room"}
 
@@ -260,16 +261,6 @@ class Household(CommunityScopedModel):
 
     def get_absolute_url(self):
         return reverse("communities:household", args=[self.pk])
-
-    def sync_scope(self):
-        if self.building_id:
-            self.compound_id = self.building.compound_id
-        return super().sync_scope()
-
-    def save(self, *args, **kwargs):
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "compound"}
-        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

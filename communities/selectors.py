@@ -7,10 +7,14 @@ district. Apps on higher floors add their own counters (party branches, groups �
 :func:`register_counter` from their ``AppConfig.ready()``; this module imports none of them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Count
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Count, Model, QuerySet
 from django.db.models.functions import Length
+from django.utils.functional import Promise
 
 from baohe.scoping import VIEW
 
@@ -25,20 +29,20 @@ class Counter:
     """Something counted at every level: ``paths`` maps a level to the lookup of its id."""
 
     key: str
-    label: str
-    model: type
-    paths: dict = field(default_factory=dict)
+    label: str | Promise
+    model: type[Model]
+    paths: dict[str, str] = field(default_factory=dict)
 
 
 _COUNTERS: list[Counter] = []
 
 
-def register_counter(counter):
+def register_counter(counter: Counter) -> None:
     if all(existing.key != counter.key for existing in _COUNTERS):
         _COUNTERS.append(counter)
 
 
-def counters():
+def counters() -> list[Counter]:
     return list(_COUNTERS)
 
 
@@ -56,7 +60,7 @@ REGISTRY_PATHS = {
 }
 
 
-def _register_registry_counters():
+def _register_registry_counters() -> None:
     from django.utils.translation import gettext_lazy as _
 
     labels = {
@@ -67,7 +71,7 @@ def _register_registry_counters():
         Resident: _("居民"),
     }
     for model, paths in REGISTRY_PATHS.items():
-        register_counter(Counter(key=model._meta.model_name, label=labels[model], model=model, paths=paths))
+        register_counter(Counter(key=str(model._meta.model_name), label=labels[model], model=model, paths=paths))
 
 
 _register_registry_counters()
@@ -77,24 +81,26 @@ _register_registry_counters()
 class LevelCounts:
     """The counters that apply below one level, per child row and in total."""
 
-    columns: list
-    by_child: dict  # child id -> {counter key: n}
-    totals: dict  # counter key -> n
+    columns: list[Counter]
+    by_child: dict[int, dict[str, int]]  # child id -> {counter key: n}
+    totals: dict[str, int]  # counter key -> n
 
-    def row(self, child_id):
+    def row(self, child_id: int) -> list[int]:
         return [self.by_child.get(child_id, {}).get(c.key, 0) for c in self.columns]
 
 
-def level_counts(*, user, level, parent_id=None):
+def level_counts(*, user: AbstractBaseUser, level: str, parent_id: int | None = None) -> LevelCounts:
     """Counts of every counter below ``level`` (row ``parent_id``), grouped by child row.
 
     One grouped query and one total per counter; restricted to what ``user`` may see.
     """
     child = CHILD_LEVEL[level]
     columns = [c for c in counters() if child in c.paths]
-    by_child, totals = {}, {}
+    by_child: dict[int, dict[str, int]] = {}
+    totals: dict[str, int] = {}
     for counter in columns:
-        queryset = counter.model._default_manager.restrict(user, VIEW)
+        manager: Any = counter.model._default_manager  # every counted model's manager has restrict()
+        queryset = manager.restrict(user, VIEW)
         if level != "district":
             queryset = queryset.filter(**{counter.paths[level]: parent_id})
         group = counter.paths[child]
@@ -105,7 +111,7 @@ def level_counts(*, user, level, parent_id=None):
     return LevelCounts(columns=columns, by_child=by_child, totals=totals)
 
 
-def household_rows(*, user, building):
+def household_rows(*, user: AbstractBaseUser, building: Building) -> QuerySet[Household]:
     """The households of a building with their resident counts, for the building page."""
     return (
         Household.objects.restrict(user, VIEW)
@@ -117,19 +123,20 @@ def household_rows(*, user, building):
 
 # Functions (household) -> [{"role", "name", "mobile"}] that apps on higher floors register
 # (the party group leader, the central household …) for the resident's "my building" page.
-_SERVER_PROVIDERS = []
+ServerProvider = Callable[[Household], list[dict[str, Any]]]
+_SERVER_PROVIDERS: list[ServerProvider] = []
 
 
-def register_server_provider(provider):
+def register_server_provider(provider: ServerProvider) -> None:
     if provider not in _SERVER_PROVIDERS:
         _SERVER_PROVIDERS.append(provider)
 
 
-def household_servers(household):
+def household_servers(household: Household) -> list[dict[str, Any]]:
     """Who serves this household, with masked phone numbers: the building head, then the rest."""
     from django.utils.translation import gettext as _
 
-    servers = []
+    servers: list[dict[str, Any]] = []
     head = household.building.head
     if head is not None:
         servers.append({"role": _("楼栋长"), "name": head.name, "mobile": head.masked_mobile, "icon": "building"})
@@ -142,15 +149,16 @@ def household_servers(household):
 # floors for the staff household page (e.g. volunteers: the services the household received).
 # The page loads each section from its URL (htmx), so a provider runs no query and the
 # registry page costs the same whatever the apps above it add.
-_HOUSEHOLD_SECTIONS = []
+SectionProvider = Callable[[Household, AbstractBaseUser], dict[str, Any] | None]
+_HOUSEHOLD_SECTIONS: list[SectionProvider] = []
 
 
-def register_household_section(provider):
+def register_household_section(provider: SectionProvider) -> None:
     if provider not in _HOUSEHOLD_SECTIONS:
         _HOUSEHOLD_SECTIONS.append(provider)
 
 
-def household_sections(household, user):
+def household_sections(household: Household, user: AbstractBaseUser) -> list[dict[str, Any]]:
     """The extra sections of a household's page, in registration order (``None`` left out)."""
     sections = []
     for provider in _HOUSEHOLD_SECTIONS:

@@ -19,9 +19,9 @@ from baohe.query import (
     parse_int,
     validate_datetime,
 )
+from baohe.uploads import MAX_BYTES
 from communities.models import Community, Compound, Resident
 from service_requests.models import ServiceRequest
-from service_requests.uploads import MAX_BYTES
 
 from . import selectors
 from .models import Invitee, Meeting, SupervisionTeam

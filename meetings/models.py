@@ -210,7 +210,19 @@ class Invitee(CommunityScopedModel):
 
 
 class SupervisionTeam(CommunityScopedModel):
-    """义务监督队: residents who watch the quality of work a meeting decided on."""
+    """义务监督队: residents who watch the quality of work a meeting decided on.
+
+    Not a ``volunteers.VolunteerTeam`` (志愿服务队), though both are a named group of residents
+    of a community with a leader: a supervision team is formed for the works a consultation
+    decided (滨湖和园's renovation: "我们还成立了义务监督队，对工程质量进行监督"); its members are
+    any residents (those the works touch, building heads, representatives), not registered
+    volunteers; it is attached to decisions (``Decision.supervision_team``) and leaves
+    ``Inspection`` records, and it ends with the works. A volunteer team is standing, made of
+    ``Volunteer`` records, runs service projects and activities whose hours earn points, and
+    residents join it themselves. Merging them would force every supervisor to register as a
+    volunteer (or give volunteer teams members who are not volunteers) and mix two lifecycles
+    for the sake of four shared columns.
+    """
 
     community = models.ForeignKey(
         "communities.Community", verbose_name=_("社区"), on_delete=models.PROTECT, related_name="supervision_teams"

@@ -5,14 +5,18 @@ Lists cost a fixed number of queries whatever their length: counts are correlate
 ``select_related``/``prefetch_related``.
 """
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, IntegerField, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import User
 from baohe.scoping import VIEW
-from communities.models import Building, Resident
+from communities.models import Building, Community, Compound, Resident
 from partybuilding.models import PartyBranch, PartyGroup
 from service_requests.models import OPEN_STATUSES, ServiceRequest
 from service_requests.services import requests_handled_by
@@ -21,18 +25,19 @@ from .models import ActionItem, Decision, Inspection, Invitee, Meeting, Supervis
 from .services import community_workers
 
 
-def _count(model, field, **filters):
+def _count(model: type[Model], field: str, **filters: Any) -> Coalesce:
     rows = model._default_manager.filter(**{field: OuterRef("pk")}, **filters).order_by().values(field)
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
 
 
-def _request_count():
+def _request_count() -> Coalesce:
     through = Meeting.requests.through
     rows = through.objects.filter(meeting_id=OuterRef("pk")).order_by().values("meeting_id")
-    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+    counted = rows.annotate(n=Count("pk")).values("n")  # type: ignore[misc]  # the plugin misses annotations on a through model
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def with_counts(meetings):
+def with_counts(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
     """Annotate request, invitee, attended, decision, action item and done counts (one query)."""
     return meetings.annotate(
         request_count=_request_count(),
@@ -55,7 +60,7 @@ class MeetingFilter:
     query: str = ""
     minutes_missing: bool = False
 
-    def apply(self, meetings, now=None):
+    def apply(self, meetings: QuerySet[Meeting], now: datetime | None = None) -> QuerySet[Meeting]:
         if self.community_id is not None:
             meetings = meetings.filter(community_id=self.community_id)
         if self.compound_id is not None:
@@ -71,13 +76,13 @@ class MeetingFilter:
         return meetings
 
 
-def minutes_missing_q(now=None):
+def minutes_missing_q(now: datetime | None = None) -> Q:
     """Meetings that took place and still have no minutes."""
     now = now or timezone.now()
     return Q(status=Meeting.Status.HELD) | Q(status=Meeting.Status.PLANNED, scheduled_at__lt=now)
 
 
-def meeting_rows(user, filters=None, now=None):
+def meeting_rows(user: User, filters: MeetingFilter | None = None, now: datetime | None = None) -> QuerySet[Meeting]:
     """The meetings ``user`` may see, newest first, with counts and what the list shows."""
     meetings = with_counts(
         Meeting.objects.restrict(user, VIEW).select_related("community", "compound", "organiser")
@@ -85,7 +90,7 @@ def meeting_rows(user, filters=None, now=None):
     return (filters or MeetingFilter()).apply(meetings, now)
 
 
-def meeting_detail(meeting, user):
+def meeting_detail(meeting: Meeting, user: User) -> dict[str, list[Any]]:
     """Everything the meeting page shows, in a fixed number of queries. The linked requests
     are those ``user`` may see (a request returned to the street and rerouted elsewhere stays
     linked, but is not shown to this community's staff)."""
@@ -113,7 +118,7 @@ def meeting_detail(meeting, user):
     }
 
 
-def open_requests(user, community=None):
+def open_requests(user: User, community: Community | None = None) -> QuerySet[ServiceRequest]:
     """Open requests ``user`` handles (the ones a meeting may take up), newest first."""
     requests = (
         requests_handled_by(user)
@@ -126,7 +131,9 @@ def open_requests(user, community=None):
     return requests
 
 
-def action_item_rows(user, *, state="open", mine=False, community_id=None, today=None):
+def action_item_rows(
+    user: User, *, state: str = "open", mine: bool = False, community_id: int | None = None, today: date | None = None
+) -> QuerySet[ActionItem]:
     """Action items ``user`` may see, overdue first, with their meeting and requests."""
     today = today or timezone.localdate()
     items = (
@@ -151,7 +158,9 @@ def action_item_rows(user, *, state="open", mine=False, community_id=None, today
     return items.order_by("due_on", "id")
 
 
-def action_item_counts(user, *, mine=False, community_id=None, today=None):
+def action_item_counts(
+    user: User, *, mine: bool = False, community_id: int | None = None, today: date | None = None
+) -> dict[str, int]:
     """The numbers behind the action-item tabs, in one aggregate query."""
     today = today or timezone.localdate()
     items = ActionItem.objects.restrict(user, VIEW)
@@ -167,7 +176,7 @@ def action_item_counts(user, *, mine=False, community_id=None, today=None):
     )
 
 
-def team_rows(user):
+def team_rows(user: User) -> QuerySet[SupervisionTeam]:
     return (
         SupervisionTeam.objects.restrict(user, VIEW)
         .select_related("community", "compound", "leader")
@@ -178,7 +187,7 @@ def team_rows(user):
                     .order_by()
                     .values("supervisionteam_id")
                     .annotate(n=Count("pk"))
-                    .values("n"),
+                    .values("n"),  # type: ignore[misc]  # the plugin misses annotations on a through model
                     output_field=IntegerField(),
                 ),
                 0,
@@ -191,15 +200,21 @@ def team_rows(user):
 
 
 # --- who to invite and who may own an action ------------------------------------------------------
-def _compound_filter(community, compound, path):
+def _compound_filter(community: Community, compound: Compound | None, path: str) -> dict[str, Any]:
     return {f"{path}compound": compound} if compound is not None else {f"{path}compound__community": community}
 
 
-def suggested_invitees(*, community, compound=None, requests=(), groups=("requesters", "heads", "party", "property")):
+def suggested_invitees(
+    *,
+    community: Community,
+    compound: Compound | None = None,
+    requests: Iterable[ServiceRequest] = (),
+    groups: Collection[str] = ("requesters", "heads", "party", "property"),
+) -> list[dict[str, Any]]:
     """Invitee dicts for the groups asked for: the residents who raised the requests, the
     building heads, the party branch secretaries and building party group leaders, the property
     company, and the supervision teams' members, of the compound (or the whole community)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     if "requesters" in groups:
         requests = list(requests)
         submitters = {r.submitted_by_id for r in requests if r.submitted_by_id}
@@ -208,7 +223,7 @@ def suggested_invitees(*, community, compound=None, requests=(), groups=("reques
             for res in Resident.objects.filter(user_id__in=submitters, community_id=community.pk).order_by("pk")
         }
         households = {r.household_id for r in requests if r.household_id}
-        by_household = {}
+        by_household: dict[tuple[int | None, str], Resident] = {}
         for res in Resident.objects.filter(household_id__in=households).order_by("pk"):
             by_household.setdefault((res.household_id, res.name), res)
         for request in requests:
@@ -224,7 +239,11 @@ def suggested_invitees(*, community, compound=None, requests=(), groups=("reques
             .select_related("head")
             .order_by("compound_id", "number")
         )
-        rows.extend({"role": Invitee.Role.BUILDING_HEAD, "resident": b.head, "name": b.head.name} for b in heads)
+        rows.extend(
+            {"role": Invitee.Role.BUILDING_HEAD, "resident": b.head, "name": b.head.name}
+            for b in heads
+            if b.head is not None  # always (filtered above); tells the type checker
+        )
     if "party" in groups:
         branches = PartyBranch.objects.filter(secretary__isnull=False).select_related("secretary__resident")
         group_rows = PartyGroup.objects.filter(leader__isnull=False).select_related("leader__resident")
@@ -235,9 +254,13 @@ def suggested_invitees(*, community, compound=None, requests=(), groups=("reques
             branches = branches.filter(community=community)
             group_rows = group_rows.filter(branch__community=community)
         for branch in branches.distinct().order_by("pk"):
+            if branch.secretary is None:  # excluded by the query; tells the type checker
+                continue
             resident = branch.secretary.resident
             rows.append({"role": Invitee.Role.PARTY_MEMBER, "resident": resident, "name": resident.name})
         for group in group_rows.distinct().order_by("pk"):
+            if group.leader is None:  # excluded by the query; tells the type checker
+                continue
             resident = group.leader.resident
             rows.append({"role": Invitee.Role.PARTY_MEMBER, "resident": resident, "name": resident.name})
     if "volunteers" in groups:
@@ -257,7 +280,7 @@ def suggested_invitees(*, community, compound=None, requests=(), groups=("reques
     return rows
 
 
-def owner_choices(meeting):
+def owner_choices(meeting: Meeting) -> QuerySet[User]:
     """Who the minutes form offers as owner: the community's workers and the invitees with an account."""
     from accounts.models import User
 
@@ -266,7 +289,7 @@ def owner_choices(meeting):
     return User.objects.filter(Q(pk__in=workers) | Q(pk__in=invited), is_active=True).order_by("name", "username")
 
 
-def team_candidates(*, community, compound=None):
+def team_candidates(*, community: Community, compound: Compound | None = None) -> QuerySet[Resident]:
     """Residents offered as supervision team members: building heads, party members, backbones
     and meeting invitees of the compound (or community), not everyone who lives there."""
     residents = Resident.objects.filter(community=community)

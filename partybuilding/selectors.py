@@ -6,40 +6,46 @@ tables, restricted to what the user may see, so each list is one query and the t
 are three single-row aggregates whatever the size of the district.
 """
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from typing import Any
+
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.scoping import VIEW
-from communities.models import Building, Compound, Household
+from communities.models import Building, Community, Compound, Household, Street
 
-from .models import CentralHousehold, PartyGroup
+from .models import BackboneTarget, CentralHousehold, PartyGroup
 
 BranchCompound = Compound.party_branches.through
 GroupBuilding = Building.party_groups.through
 ServedHousehold = CentralHousehold.served_households.through
 
+# A place a list is narrowed to: a row or its id (``None``: no narrowing).
+Place = Community | Street | int | None
+
 # The three coverage lists, by the ``kind`` used in URLs and API answers.
 COVERAGE_KINDS = ("compounds", "buildings", "households")
 
 
-def _has_branch():
+def _has_branch() -> Exists:
     return Exists(BranchCompound.objects.filter(compound_id=OuterRef("pk")))
 
 
-def _has_group():
+def _has_group() -> Exists:
     return Exists(GroupBuilding.objects.filter(building_id=OuterRef("pk")))
 
 
-def _served():
+def _served() -> Q:
     """A household is served when it is a central household or one serves it."""
     return Q(Exists(CentralHousehold.objects.filter(household_id=OuterRef("pk")))) | Q(
         Exists(ServedHousehold.objects.filter(household_id=OuterRef("pk")))
     )
 
 
-def _place_filters(community=None, street=None):
-    filters = {}
+def _place_filters(community: Place = None, street: Place = None) -> dict[str, Place]:
+    filters: dict[str, Place] = {}
     if community is not None:
         filters["community"] = community
     if street is not None:
@@ -47,31 +53,32 @@ def _place_filters(community=None, street=None):
     return filters
 
 
-def compounds_without_branch(user, **filters):
+def compounds_without_branch(user: User, **filters: Any) -> QuerySet[Compound]:
     """Compounds the user may see that no party branch covers."""
     return Compound.objects.restrict(user, VIEW).filter(**filters).filter(~_has_branch())
 
 
-def buildings_without_group(user, **filters):
+def buildings_without_group(user: User, **filters: Any) -> QuerySet[Building]:
     """Buildings the user may see that no party group covers."""
     return Building.objects.restrict(user, VIEW).filter(**filters).filter(~_has_group())
 
 
-def households_unserved(user, **filters):
+def households_unserved(user: User, **filters: Any) -> QuerySet[Household]:
     """Households that are neither a central household nor served by one."""
     return Household.objects.restrict(user, VIEW).filter(**filters).exclude(_served())
 
 
-def uncovered(kind, user, **filters):
+def uncovered(kind: str, user: User, **filters: Any) -> QuerySet[Any]:
     """The uncovered rows of one ``kind`` in :data:`COVERAGE_KINDS`."""
-    return {
+    lists: dict[str, Any] = {
         "compounds": compounds_without_branch,
         "buildings": buildings_without_group,
         "households": households_unserved,
-    }[kind](user, **filters)
+    }
+    return lists[kind](user, **filters)
 
 
-def coverage_counts(user, community=None, street=None):
+def coverage_counts(user: User, community: Place = None, street: Place = None) -> dict[str, int]:
     """How many compounds, buildings and households in scope are not covered, and of how many.
 
     Three queries (one aggregate per level), whatever the number of rows. ``community`` and
@@ -106,7 +113,7 @@ def coverage_counts(user, community=None, street=None):
     }
 
 
-def count_of(model, field):
+def count_of(model: type[Model], field: str) -> Coalesce:
     """A correlated subquery counting ``model`` rows whose ``field`` is the outer row (0 if none).
 
     Used instead of ``Count()`` over joins so that two counts on one list do not multiply.
@@ -115,7 +122,7 @@ def count_of(model, field):
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
 
 
-def household_party_servers(household):
+def household_party_servers(household: Household) -> list[dict[str, Any]]:
     """The party side of "who serves my building": the group leader(s) covering the
     household's building, then the central household serving it (or the household itself
     when it is one). Mobile numbers masked. Two queries.
@@ -123,13 +130,15 @@ def household_party_servers(household):
     Registered with ``communities.selectors.register_server_provider``; the caller has
     already restricted ``household`` to what the user may see.
     """
-    servers = []
+    servers: list[dict[str, Any]] = []
     groups = (
         PartyGroup.objects.filter(buildings=household.building_id, leader__isnull=False)
         .select_related("leader__resident")
         .order_by("pk")
     )
     for group in groups:
+        if group.leader is None:  # excluded by the query; tells the type checker
+            continue
         resident = group.leader.resident
         servers.append({"role": _("党小组长"), "name": resident.name, "mobile": resident.masked_mobile, "icon": "flag"})
     centrals = (
@@ -150,7 +159,7 @@ def household_party_servers(household):
 
 
 # --- 千万工程: backbone progress against the year's targets ------------------------------------------
-def _backbone_counts(user, year, group, **filters):
+def _backbone_counts(user: User, year: int, group: str, **filters: Any) -> dict[int, dict[str, int]]:
     """Backbones of ``year`` the user may see, grouped by ``group`` ("street" or "community"):
     ``{id: {"party", "mass", "party_trained", "mass_trained"}}``. One grouped query; a
     backbone counts as trained when it attended at least one training session."""
@@ -172,15 +181,15 @@ def _backbone_counts(user, year, group, **filters):
     return {row[group]: row for row in rows}
 
 
-def _percent(count, quota):
+def _percent(count: int, quota: int | None) -> float | None:
     if not quota:
         return None
     return round(100 * count / quota, 1)
 
 
-def _progress_row(place, counts, target):
+def _progress_row(place: Model | None, counts: dict[str, int] | None, target: BackboneTarget | None) -> dict[str, Any]:
     counts = counts or {}
-    row = {
+    row: dict[str, Any] = {
         "place": place,
         "target": target,
         "party": counts.get("party", 0),
@@ -195,7 +204,7 @@ def _progress_row(place, counts, target):
     return row
 
 
-def sees_whole_street(user, street_id):
+def sees_whole_street(user: User, street_id: int) -> bool:
     """Whether the user's view reaches every backbone of a street (not just their community's)."""
     from baohe.scoping import user_scope
 
@@ -203,7 +212,7 @@ def sees_whole_street(user, street_id):
     return scope is None or scope.everything or street_id in scope.street_ids
 
 
-def backbone_progress(user, year):
+def backbone_progress(user: User, year: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per street: the year's target and the backbones selected and trained, for the streets
     whose backbones the user sees in full (district and street level). Three queries."""
     from communities.models import Street
@@ -226,7 +235,9 @@ def backbone_progress(user, year):
     return rows, totals
 
 
-def backbone_street_progress(user, street, year):
+def backbone_street_progress(
+    user: User, street: Street, year: int
+) -> tuple[BackboneTarget | None, list[dict[str, Any]], dict[str, Any] | None]:
     """One street: its target, its totals (when the user sees the whole street) and, per
     community the user may see, the backbones selected and trained. Four queries."""
     from communities.models import Community
@@ -243,7 +254,7 @@ def backbone_street_progress(user, street, year):
     return target, rows, total
 
 
-def backbone_years(user):
+def backbone_years(user: User) -> list[int]:
     """Years that have a target or a backbone, newest first (for the year picker)."""
     from .models import Backbone, BackboneTarget
 

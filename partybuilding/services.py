@@ -4,39 +4,42 @@ attendance sheet of a session. Registry rows of the party organisation are saved
 rules of their own.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.exceptions import OutOfScope
 from baohe.query import parse_int
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import scoped_save
 
-from .models import Attendance, Backbone, TrainingSession
+from .models import Attendance, Backbone, BackboneTarget, TrainingSession
 
 
-def _require_staff(user):
+def _require_staff(user: User) -> None:
     if not (user.is_authenticated and user.is_portal_staff):
         raise PermissionDenied(_("只有工作人员可以进行这项操作。"))
 
 
-def backbone_target_save(*, instance, by):
+def backbone_target_save(*, instance: BackboneTarget, by: User) -> BackboneTarget:
     """Set a street's target for a year (street staff and administrators)."""
     _require_staff(by)
     return scoped_save(instance=instance, by=by)
 
 
-def training_session_save(*, instance, by):
+def training_session_save(*, instance: TrainingSession, by: User) -> TrainingSession:
     """Schedule a session of a course in a street (or one of its communities)."""
     _require_staff(by)
     return scoped_save(instance=instance, by=by)
 
 
-def session_roster(session, user, action=VIEW):
+def session_roster(session: TrainingSession, user: User, action: str = VIEW) -> QuerySet[Backbone]:
     """The backbones who may attend ``session``: that year's backbones of its street (or
     community), those the user may see (``action="view"``) or record (``"change"``)."""
     roster = Backbone.objects.restrict(user, action).filter(
@@ -49,11 +52,11 @@ def session_roster(session, user, action=VIEW):
 
 @dataclass
 class AttendanceResult:
-    attended: list = field(default_factory=list)
-    absent: list = field(default_factory=list)
+    attended: list[Backbone] = field(default_factory=list)
+    absent: list[Backbone] = field(default_factory=list)
 
 
-def attendance_record(*, session_id, attended_ids, by):
+def attendance_record(*, session_id: int, attended_ids: Iterable[object], by: User) -> AttendanceResult:
     """Save a session's attendance sheet as ``by`` sees it: every backbone on their roster is
     marked attended when ticked, absent when not (an absence is written only for a backbone
     already on the sheet). A ticked id outside their roster answers 404 and changes nothing."""
@@ -75,7 +78,8 @@ def attendance_record(*, session_id, attended_ids, by):
             a.backbone_id: a
             for a in Attendance.objects.select_for_update().filter(session=session, backbone_id__in=list(roster))
         }
-        create, update = [], []
+        create: list[Attendance] = []
+        update: list[Attendance] = []
         for pk, backbone in roster.items():
             present = pk in attended_ids
             row = existing.get(pk)

@@ -14,12 +14,12 @@ from accounts.models import Role, User
 from baohe import query
 from baohe.forms import StyledFormMixin
 from baohe.scoping import CHANGE, VIEW
+from baohe.uploads import MAX_PER_REQUEST
 from communities.models import Building, Compound, Household, Resident
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from . import selectors
 from .models import ServiceRequest
-from .uploads import MAX_PER_REQUEST
 
 contact_phone_validator = RegexValidator(r"^[0-9+\- ]{5,20}$", _("请输入有效的联系电话。"))
 

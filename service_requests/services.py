@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
+from baohe.uploads import check_images
 from communities.models import Compound, Resident
 from notifications.services import notify
 
 from . import calendar, summary
 from .models import Attachment, NumberSequence, RequestEvent, ServiceRequest
-from .uploads import check_images
 
 Status = ServiceRequest.Status
 Event = RequestEvent.Kind

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from baohe.forms import StyledFormMixin
 from baohe.query import FlagField, IdField, IntegerField, QueryForm, validate_datetime
+from baohe.uploads import MAX_BYTES
 from service_requests.forms import CategoryChoiceField
-from service_requests.uploads import MAX_BYTES
 
 from .models import Purpose, VisitPlan, VisitRound
 

@@ -142,6 +142,7 @@ class VisitPlan(CommunityScopedModel):
     objects = VisitPlanQuerySet.as_manager()
 
     scope_parent = "household"
+    compound_parent = "household"
     scope_paths = ScopePaths(street="street", community="community", owner=("visitor_user",))
 
     class Meta:
@@ -172,16 +173,6 @@ class VisitPlan(CommunityScopedModel):
 
     def __str__(self):
         return f"{self.household} · {self.get_rule_display()}"
-
-    def sync_scope(self):
-        if self.household_id:
-            self.compound_id = self.household.compound_id
-        return super().sync_scope()
-
-    def save(self, *args, **kwargs):
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "compound"}
-        super().save(*args, **kwargs)
 
     def days_overdue(self, today):
         return max(0, (today - self.next_due_on).days)
@@ -220,6 +211,7 @@ class Visit(CommunityScopedModel):
     )
 
     scope_parent = "household"
+    compound_parent = "household"
     scope_paths = ScopePaths(street="street", community="community", owner=("visitor",))
 
     class Meta:
@@ -237,16 +229,6 @@ class Visit(CommunityScopedModel):
 
     def get_absolute_url(self):
         return reverse("visits:detail", args=[self.pk])
-
-    def sync_scope(self):
-        if self.household_id:
-            self.compound_id = self.household.compound_id
-        return super().sync_scope()
-
-    def save(self, *args, **kwargs):
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "compound"}
-        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

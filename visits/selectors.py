@@ -1,13 +1,15 @@
 """Reads that the visit pages and the API share: who may visit which household, my visits
 due this week, a community's coverage, the overdue list. Each is a fixed number of queries."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from baohe.scoping import CHANGE, VIEW, scope_filter, user_scope
-from communities.models import Compound, Household, Resident
+from communities.models import Community, Compound, Household, Resident
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from .models import Visit, VisitPlan
@@ -16,7 +18,7 @@ WEEK = 7
 COVERAGE_DAYS = 30
 
 
-def visitable_households(user):
+def visitable_households(user: User | None) -> QuerySet[Household]:
     """Households ``user`` may record a visit to (and see on the visit pages).
 
     Staff: the households in their change scope. Party volunteers: the households on their
@@ -45,11 +47,11 @@ def visitable_households(user):
     return Household.objects.filter(q)
 
 
-def residents_prefetch(prefix="household__"):
+def residents_prefetch(prefix: str = "household__") -> Prefetch:
     return Prefetch(f"{prefix}residents", queryset=Resident.objects.order_by("pk").only("pk", "name", "household_id"))
 
 
-def my_plans(user, today=None, *, horizon_days=WEEK):
+def my_plans(user: User, today: date | None = None, *, horizon_days: int | None = WEEK) -> QuerySet[VisitPlan]:
     """The user's active plans due within ``horizon_days`` (overdue ones first); all if ``None``."""
     today = today or timezone.localdate()
     plans = VisitPlan.objects.filter(visitor_user=user, active=True)
@@ -62,17 +64,19 @@ def my_plans(user, today=None, *, horizon_days=WEEK):
     )
 
 
-def household_plans(household):
+def household_plans(household: Household) -> QuerySet[VisitPlan]:
     return household.visit_plans.filter(active=True).order_by("next_due_on", "id")
 
 
-def visits_in_scope(user):
+def visits_in_scope(user: User) -> QuerySet[Visit]:
     return Visit.objects.restrict(user, VIEW).select_related(
         "household__building", "household__compound", "visitor", "request"
     )
 
 
-def coverage_rows(user, today=None, *, community=None):
+def coverage_rows(
+    user: User, today: date | None = None, *, community: Community | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One row per compound in the user's view scope: 独居老人户, active plans, visits in the
     last 30 days (and how many on time), plans overdue now. Four grouped queries in all."""
     today = today or timezone.localdate()
@@ -111,10 +115,10 @@ def coverage_rows(user, today=None, *, community=None):
         )
     }
     keys = ("plans", "weekly", "overdue", "overdue_weekly", "no_visitor", "visits", "on_time", "households", "needs")
-    rows = []
-    totals = dict.fromkeys(("flagged", *keys), 0)
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, Any] = dict.fromkeys(("flagged", *keys), 0)
     for compound in compounds:
-        row = {"compound": compound, "flagged": flagged.get(compound.pk, 0)}
+        row: dict[str, Any] = {"compound": compound, "flagged": flagged.get(compound.pk, 0)}
         counted = {**plan_counts.get(compound.pk, {}), **visit_counts.get(compound.pk, {})}
         for key in keys:
             row[key] = counted.get(key, 0)
@@ -126,7 +130,13 @@ def coverage_rows(user, today=None, *, community=None):
     return rows, totals
 
 
-def overdue_plans(user, today=None, *, community=None, compound=None):
+def overdue_plans(
+    user: User,
+    today: date | None = None,
+    *,
+    community: Community | None = None,
+    compound: Compound | None = None,
+) -> QuerySet[VisitPlan]:
     """Active plans past their due date in the user's view scope, most overdue first."""
     today = today or timezone.localdate()
     plans = VisitPlan.objects.restrict(user, VIEW).filter(active=True, next_due_on__lt=today)

@@ -7,22 +7,26 @@ for the households they may change, party volunteers for the households they ser
 else gets the same 404 as for a household that does not exist.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from baohe.models import max_length
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import scoped_save
-from communities.models import Household, Resident
+from baohe.uploads import check_image
+from communities.models import Community, Household, Resident
 from partybuilding.models import CentralHousehold, PartyGroup
 from service_requests.models import ServiceRequest
 from service_requests.services import request_submit
-from service_requests.uploads import check_image
 
 from .models import Purpose, Visit, VisitPlan, VisitRound
 from .selectors import visitable_households
@@ -39,12 +43,12 @@ ROUND_FLAGS = ("lives_alone_elderly", "elderly", "disabled", "low_income")
 
 
 # --- access -------------------------------------------------------------------------------------
-def access_household_for_visit(user, pk):
+def access_household_for_visit(user: User, pk: int) -> Household:
     """The household if ``user`` may record a visit to it; the same 404 for "not yours" and "not there"."""
     return get_object_or_404(visitable_households(user).select_related("building__compound", "community"), pk=pk)
 
 
-def access_visit_by_id(user, pk, action=VIEW):
+def access_visit_by_id(user: User, pk: int, action: str = VIEW) -> Visit:
     return get_object_or_404(
         Visit.objects.restrict(user, action).select_related(
             "household__building", "household__compound", "visitor", "plan", "request__category", "community"
@@ -54,11 +58,11 @@ def access_visit_by_id(user, pk, action=VIEW):
 
 
 # --- plans from the rules -----------------------------------------------------------------------
-def _person_label(name, role):
+def _person_label(name: str, role: str) -> str:
     return _("%(name)s（%(role)s）") % {"name": name, "role": role}
 
 
-def visit_plans_generate(*, community=None, today=None):
+def visit_plans_generate(*, community: Community | None = None, today: date | None = None) -> dict[str, int]:
     """Create, update and retire plans so that they match the rules; idempotent.
 
     * every 独居老人 household: weekly, visited by the central household serving it (the
@@ -80,12 +84,12 @@ def visit_plans_generate(*, community=None, today=None):
 
     # Who serves whom: the first central household (by id) per household, the first building group leader per building.
     served = CentralHousehold.served_households.through.objects.filter(household__in=households.values("pk"))
-    central_of = {}
+    central_of: dict[int, tuple[int | None, str]] = {}
     for household_id, user_id, name in served.order_by("centralhousehold_id").values_list(
         "household_id", "centralhousehold__member__resident__user_id", "centralhousehold__member__resident__name"
     ):
         central_of.setdefault(household_id, (user_id, _person_label(name, _("党员中心户"))))
-    leader_of = {}
+    leader_of: dict[int, tuple[int | None, str]] = {}
     for building_id, user_id, name in (
         PartyGroup.buildings.through.objects.filter(
             building__in=households.values("building_id"),
@@ -97,8 +101,12 @@ def visit_plans_generate(*, community=None, today=None):
     ):
         leader_of.setdefault(building_id, (user_id, _person_label(name, _("楼栋党小组长"))))
 
-    desired = {}  # (household_id, rule) -> (visitor_user_id, label, interval)
-    scope = {}  # household_id -> (street_id, community_id, compound_id), for the plans to create
+    desired: dict[
+        tuple[int, str], tuple[int | None, str, int]
+    ] = {}  # (household_id, rule) -> (visitor_user_id, label, interval)
+    scope: dict[
+        int, tuple[int, ...]
+    ] = {}  # household_id -> (street_id, community_id, compound_id), for the plans to create
     rows = households.filter(Q(lives_alone_elderly=True) | Q(pk__in=served.values("household_id"))).values_list(
         "pk", "building_id", "lives_alone_elderly", "street_id", "community_id", "compound_id"
     )
@@ -126,8 +134,9 @@ def visit_plans_generate(*, community=None, today=None):
             (plan.household_id, plan.rule): plan
             for plan in VisitPlan.objects.select_for_update().filter(household__in=households.values("pk"))
         }
-        to_create, to_update = [], []
-        for (household_id, rule), (user_id, label, interval) in desired.items():
+        to_create: list[VisitPlan] = []
+        to_update: list[VisitPlan] = []
+        for (household_id, rule), (visitor_id, label, interval) in desired.items():
             plan = existing.get((household_id, rule))
             if plan is None:
                 street_id, community_id, compound_id = scope[household_id]
@@ -139,14 +148,14 @@ def visit_plans_generate(*, community=None, today=None):
                         compound_id=compound_id,
                         rule=rule,
                         interval_days=interval,
-                        visitor_user_id=user_id,
+                        visitor_user_id=visitor_id,
                         visitor_label=label[:100],
                         next_due_on=today + timedelta(days=interval),
                     )
                 )
                 continue
             changed = (plan.visitor_user_id, plan.visitor_label, plan.interval_days, plan.active) != (
-                user_id,
+                visitor_id,
                 label[:100],
                 interval,
                 True,
@@ -157,9 +166,9 @@ def visit_plans_generate(*, community=None, today=None):
                 plan.active = True
                 plan.next_due_on = today + timedelta(days=interval)
                 plan.reminded_for = plan.overdue_for = plan.escalated_for = None
-            if plan.visitor_user_id != user_id:
+            if plan.visitor_user_id != visitor_id:
                 plan.reminded_for = None  # the new visitor has not been reminded yet
-            plan.visitor_user_id, plan.visitor_label, plan.interval_days = user_id, label[:100], interval
+            plan.visitor_user_id, plan.visitor_label, plan.interval_days = visitor_id, label[:100], interval
             to_update.append(plan)
         retire = [plan.pk for key, plan in existing.items() if key not in desired and plan.active]
         VisitPlan.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
@@ -185,7 +194,7 @@ def visit_plans_generate(*, community=None, today=None):
     return {"created": len(to_create), "updated": len(to_update), "retired": len(retire)}
 
 
-def visit_round_save(*, instance, by):
+def visit_round_save(*, instance: VisitRound, by: User) -> tuple[VisitRound, dict[str, int]]:
     """Save a community's staff round (checked against ``by``'s change scope) and apply it to the plans."""
     with transaction.atomic():
         scoped_save(instance=instance, by=by)
@@ -194,11 +203,13 @@ def visit_round_save(*, instance, by):
 
 
 # --- recording a visit --------------------------------------------------------------------------
-def _check_input(*, purpose, notes, visited_at, need, now):
-    errors = {}
+def _check_input(
+    *, purpose: str, notes: str | None, visited_at: datetime, need: dict[str, Any] | None, now: datetime
+) -> datetime:
+    errors: dict[str, list[str]] = {}
     if purpose not in Purpose.values:
         errors["purpose"] = [_("请选择走访事由。")]
-    if len(notes or "") > Visit._meta.get_field("notes").max_length:
+    if len(notes or "") > max_length(Visit, "notes"):
         errors["notes"] = [_("走访情况不能超过 2000 个字。")]
     if timezone.is_naive(visited_at):
         visited_at = timezone.make_aware(visited_at, timezone.get_default_timezone())
@@ -212,19 +223,19 @@ def _check_input(*, purpose, notes, visited_at, need, now):
         description = (need.get("description") or "").strip()
         if not description:
             errors["need_description"] = [_("请描述发现的需求。")]
-        elif len(description) > ServiceRequest._meta.get_field("description").max_length:
+        elif len(description) > max_length(ServiceRequest, "description"):
             errors["need_description"] = [_("需求描述不能超过 2000 个字。")]
     if errors:
         raise ValidationError(errors)
     return visited_at
 
 
-def _fulfils(plan, by):
+def _fulfils(plan: VisitPlan, by: User) -> bool:
     """Any visit to the household counts for the party rules; a staff round needs staff (or its own visitor)."""
     return plan.rule != Rule.STAFF_ROUND or by.is_portal_staff or plan.visitor_user_id == by.pk
 
 
-def visit_need_open(*, by, household, need):
+def visit_need_open(*, by: User, household: Household, need: dict[str, Any]) -> ServiceRequest:
     """File the need as a request with channel "visit" (see the module notes in the report):
 
     * staff who may change the household enter it on the resident's behalf (``entered_by`` is
@@ -237,7 +248,7 @@ def visit_need_open(*, by, household, need):
     """
     residents = list(Resident.objects.filter(household=household).select_related("user").order_by("pk"))
     head = next((r for r in residents if r.relation == Resident.Relation.HEAD), residents[0] if residents else None)
-    account = next((r.user for r in residents if r.user_id and r.user.is_active), None)
+    account = next((r.user for r in residents if r.user is not None and r.user.is_active), None)
     options = {
         "category": need["category"],
         "description": need["description"].strip(),
@@ -265,15 +276,15 @@ def visit_need_open(*, by, household, need):
 
 def visit_record(
     *,
-    by,
-    household,
-    purpose,
-    notes="",
-    visited_at=None,
-    photo=None,
-    need=None,
-    plan=None,
-):
+    by: User,
+    household: Household,
+    purpose: str,
+    notes: str = "",
+    visited_at: datetime | None = None,
+    photo: UploadedFile | None = None,
+    need: dict[str, Any] | None = None,
+    plan: VisitPlan | None = None,
+) -> Visit:
     """Record that ``by`` visited ``household``; returns the :class:`Visit`.
 
     In one transaction: the visit is written; every active plan of the household that it

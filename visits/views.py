@@ -24,8 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from baohe.forms import add_service_errors
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
+from baohe.views import query_without_page, staff_required
 from communities.models import Community, Compound
 from service_requests.models import ServiceRequest
 
@@ -45,27 +47,6 @@ from .models import Purpose, VisitPlan, VisitRound
 PAGE_SIZE = 50
 
 
-def staff_required(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_portal_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def add_service_errors(form, error):
-    """Show a service's ValidationError on the form: on its field where the form has one."""
-    detail = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, errors in detail.items():
-        target = field if field in form.fields else None
-        for message in errors:
-            form.add_error(target, message)
-
-
 def _due_state(plan, today):
     days = (plan.next_due_on - today).days
     if days < 0:
@@ -75,14 +56,6 @@ def _due_state(plan, today):
     if days == 1:
         return "soon", _("明天")
     return "ok", _("%(days)s 天后") % {"days": days}
-
-
-def _query_without_page(request):
-    """The current filters as ``a=1&b=2&`` for pagination links."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    encoded = params.urlencode()
-    return f"{encoded}&" if encoded else ""
 
 
 def _community_choice(request, community_id):
@@ -243,7 +216,7 @@ def overdue(request):
         "selected_community": selected,
         "compound": compound,
         "today": today,
-        "query": _query_without_page(request),
+        "query": query_without_page(request),
     }
     return render(request, "visits/overdue.html", context)
 
@@ -270,7 +243,7 @@ def visit_list(request):
         "communities": communities,
         "selected_community": selected,
         "compound": compound,
-        "query": _query_without_page(request),
+        "query": query_without_page(request),
     }
     return render(request, "visits/list.html", context)
 

@@ -7,12 +7,15 @@ queries. Totals (hours, points) are single aggregate queries.
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
+from accounts.models import User
 from baohe.scoping import VIEW
+from communities.models import Community, Household
 
 from .models import (
     Activity,
@@ -30,13 +33,13 @@ CENT = Decimal("0.01")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
-def count_of(model, field, **filters):
+def count_of(model: type[Model], field: str, **filters: Any) -> Coalesce:
     """A correlated subquery counting ``model`` rows whose ``field`` is the outer row (0 if none)."""
     rows = model._default_manager.filter(**{field: OuterRef("pk")}, **filters).order_by().values(field)
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
 
 
-def sum_of(model, field, column, **filters):
+def sum_of(model: type[Model], field: str, column: str, **filters: Any) -> Coalesce:
     """A correlated subquery summing ``column`` of ``model`` rows whose ``field`` is the outer row."""
     rows = model._default_manager.filter(**{field: OuterRef("pk")}, **filters).order_by().values(field)
     return Coalesce(
@@ -45,7 +48,7 @@ def sum_of(model, field, column, **filters):
 
 
 # --- activities -------------------------------------------------------------------------------------
-def with_signup_counts(queryset):
+def with_signup_counts(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
     return queryset.annotate(
         confirmed_count=count_of(Signup, "activity", status=Signup.Status.CONFIRMED),
         waitlist_count=count_of(Signup, "activity", status=Signup.Status.WAITLISTED),
@@ -53,7 +56,9 @@ def with_signup_counts(queryset):
     )
 
 
-def activity_rows(user, *, community=None, when="upcoming", now=None):
+def activity_rows(
+    user: User, *, community: Community | None = None, when: str = "upcoming", now: datetime.datetime | None = None
+) -> QuerySet[Activity]:
     """Activities the user may see, with their sign-up counts; ``when`` is upcoming, past or all."""
     now = now or timezone.now()
     queryset = with_signup_counts(
@@ -70,12 +75,12 @@ def activity_rows(user, *, community=None, when="upcoming", now=None):
     return queryset
 
 
-def _my_signup(user, field):
+def _my_signup(user: User, field: str) -> Subquery:
     rows = Signup.objects.active().filter(activity_id=OuterRef("pk"), volunteer__resident__user_id=user.pk)
     return Subquery(rows.order_by("id").values(field)[:1])
 
 
-def resident_activity_rows(user):
+def resident_activity_rows(user: User) -> QuerySet[Activity]:
     """Activities a resident may see, with counts and their own active sign-up (status, id)."""
     return (
         with_signup_counts(Activity.objects.restrict(user, VIEW))
@@ -84,16 +89,16 @@ def resident_activity_rows(user):
     )
 
 
-def resident_activities(user, now=None):
+def resident_activities(user: User, now: datetime.datetime | None = None) -> QuerySet[Activity]:
     """What a resident may sign up for (not yet over), soonest first."""
     now = now or timezone.now()
     return resident_activity_rows(user).filter(ends_at__gte=now).order_by("starts_at", "id")
 
 
-def resident_activity(user, pk):
+def resident_activity(user: User, pk: int) -> Any:
     """One activity for the resident's page (``None`` if they may not see it), with their
     waitlist place when they are waiting."""
-    row = resident_activity_rows(user).filter(pk=pk).first()
+    row: Any = resident_activity_rows(user).filter(pk=pk).first()  # annotated with my_status, my_signup_id
     if row is not None:
         row.waitlist_position = None
         if row.my_status == Signup.Status.WAITLISTED:
@@ -101,7 +106,7 @@ def resident_activity(user, pk):
     return row
 
 
-def waitlist_position(signup):
+def waitlist_position(signup: Signup) -> int:
     """1 for the next to be promoted."""
     ahead = Signup.objects.filter(activity_id=signup.activity_id, status=Signup.Status.WAITLISTED).filter(
         Q(queued_at__lt=signup.queued_at) | Q(queued_at=signup.queued_at, id__lt=signup.pk)
@@ -109,7 +114,7 @@ def waitlist_position(signup):
     return ahead.count() + 1
 
 
-def describe(activity, now=None):
+def describe(activity: Any, now: datetime.datetime | None = None) -> str:
     """The state a resident sees on an activity card: open, full (waitlist), closed, started."""
     now = now or timezone.now()
     if now >= activity.starts_at:
@@ -121,7 +126,7 @@ def describe(activity, now=None):
     return "open"
 
 
-def my_signups(user):
+def my_signups(user: User) -> QuerySet[Signup]:
     return (
         Signup.objects.restrict(user, VIEW)
         .filter(volunteer__resident__user_id=user.pk)
@@ -130,7 +135,7 @@ def my_signups(user):
     )
 
 
-def checkin_sheet(activity):
+def checkin_sheet(activity: Activity) -> tuple[list[Signup], list[Signup]]:
     """The confirmed sign-ups (the sheet), then the waitlist in order."""
     rows = list(
         Signup.objects.active()
@@ -144,7 +149,7 @@ def checkin_sheet(activity):
 
 
 # --- volunteers, points ------------------------------------------------------------------------------
-def with_totals(queryset):
+def with_totals(queryset: QuerySet[Volunteer]) -> QuerySet[Volunteer]:
     """Volunteers with their approved hours and points balance (subqueries, no joins)."""
     return queryset.annotate(
         approved_hours=sum_of(ServiceHours, "volunteer", "hours", status=ServiceHours.Status.APPROVED),
@@ -152,7 +157,7 @@ def with_totals(queryset):
     )
 
 
-def volunteer_totals(volunteer):
+def volunteer_totals(volunteer: Volunteer) -> dict[str, Decimal]:
     """``{"approved_hours", "pending_hours", "points"}`` of one volunteer (two queries)."""
     hours = ServiceHours.objects.filter(volunteer=volunteer).aggregate(
         approved=Sum("hours", filter=Q(status=ServiceHours.Status.APPROVED)),
@@ -166,14 +171,14 @@ def volunteer_totals(volunteer):
     }
 
 
-def points_balance(volunteer):
+def points_balance(volunteer: Volunteer) -> Decimal:
     """The volunteer's points: the sum of their ledger (exact to the hundredth)."""
     total = PointsEntry.objects.filter(volunteer=volunteer).aggregate(total=Sum("points"))["total"]
     return Decimal(total or ZERO).quantize(CENT)
 
 
 # --- teams ------------------------------------------------------------------------------------------
-def team_rows(user):
+def team_rows(user: User) -> QuerySet[VolunteerTeam]:
     return (
         VolunteerTeam.objects.restrict(user, VIEW)
         .select_related("community", "compound", "leader__resident")
@@ -182,12 +187,14 @@ def team_rows(user):
     )
 
 
-def my_team_ids(user):
+def my_team_ids(user: User) -> set[int]:
     return set(TeamMembership.objects.filter(volunteer__resident__user_id=user.pk).values_list("team_id", flat=True))
 
 
 # --- hours ------------------------------------------------------------------------------------------
-def hours_rows(user, *, status=None, community=None, team=None):
+def hours_rows(
+    user: User, *, status: str | None = None, community: Community | None = None, team: VolunteerTeam | None = None
+) -> QuerySet[ServiceHours]:
     queryset = (
         ServiceHours.objects.restrict(user, VIEW)
         .select_related("volunteer__resident", "project", "activity", "team")
@@ -202,7 +209,7 @@ def hours_rows(user, *, status=None, community=None, team=None):
     return queryset.order_by("-served_on", "-id")
 
 
-def hours_by_team_month(queryset, year):
+def hours_by_team_month(queryset: QuerySet[ServiceHours], year: int) -> list[dict[str, Any]]:
     """Approved hours served in ``year``, per team and month, in one grouped query.
 
     Returns rows ``{"community", "team", "months": {1..12: Decimal}, "total"}`` ordered by
@@ -217,7 +224,7 @@ def hours_by_team_month(queryset, year):
         .values("community__code", "community__name", "team_id", "team__name", "month")
         .annotate(total=Sum("hours"))
     )
-    table = {}
+    table: dict[tuple[str, str, int], dict[str, Any]] = {}
     for row in grouped:
         key = (row["community__code"], row["team__name"] or "", row["team_id"] or 0)
         entry = table.setdefault(
@@ -231,7 +238,7 @@ def hours_by_team_month(queryset, year):
 
 
 # --- the household's ledger ----------------------------------------------------------------------------
-def household_ledger(household, user, limit=50):
+def household_ledger(household: Household, user: User, limit: int = 50) -> list[ServiceHours]:
     """The services a household received (meal delivery, family doctor, other volunteer
     services) as one list, newest first: approved and pending hours that name the household."""
     rows = (
@@ -244,7 +251,7 @@ def household_ledger(household, user, limit=50):
     return list(rows)
 
 
-def household_ledger_totals(household, user):
+def household_ledger_totals(household: Household, user: User) -> dict[str, int]:
     """How many services of each project kind the household received (one grouped query)."""
     rows = (
         ServiceHours.objects.restrict(user, VIEW)
@@ -257,7 +264,7 @@ def household_ledger_totals(household, user):
     return {row["project__kind"]: row["n"] for row in rows}
 
 
-def volunteers_for_staff(user):
+def volunteers_for_staff(user: User) -> QuerySet[Volunteer]:
     return with_totals(
         Volunteer.objects.restrict(user, VIEW)
         .select_related("resident__household__building__compound", "community")
@@ -265,7 +272,7 @@ def volunteers_for_staff(user):
     ).order_by("community__code", "resident__name", "pk")
 
 
-def household_section(household, user):
+def household_section(household: Household, user: User) -> dict[str, Any]:
     """The household page's link to its "services received" section (registered in
     ``apps.py``; the page loads it with htmx, so this runs no query)."""
     from django.urls import reverse
@@ -278,7 +285,7 @@ def household_section(household, user):
     }
 
 
-def household_services(household, user):
+def household_services(household: Household, user: User) -> dict[str, Any]:
     """The services a household received (meal delivery, family doctor visits, other volunteer
     services) as one ledger, newest first, with a count per kind. Two queries."""
     from django.utils.translation import gettext as _

@@ -1,17 +1,20 @@
 """What the meeting services share: limits, access checks, who works in a community, input checks."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, overload
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from baohe.exceptions import OutOfScope
+from baohe.models import max_length
 from baohe.scoping import CHANGE, VIEW
-from communities.models import Resident
+from communities.models import Community, Resident
 from service_requests.models import ServiceRequest
 
 from ..models import ActionItem, Decision, Invitee, Meeting
@@ -29,28 +32,31 @@ MAX_ITEMS_PER_DECISION = 10
 # Requests in these statuses are being handled and can be resolved by the meeting's outcome.
 HANDLING = (RequestStatus.ACCEPTED, RequestStatus.IN_PROGRESS)
 
+# Field name -> messages (strings, lazy strings or ValidationErrors), gathered before one ValidationError is raised.
+Errors = dict[str, list[Any]]
+
 
 # --- access ---------------------------------------------------------------------------------------
-def access_meeting_by_id(user, pk, action=VIEW):
+def access_meeting_by_id(user: User, pk: int, action: str = VIEW) -> Meeting:
     """The meeting if ``user`` may ``action`` it; the same 404 for "not yours" and "not there"."""
     return get_object_or_404(Meeting.objects.restrict(user, action), pk=pk)
 
 
-def access_action_item_by_id(user, pk, action=VIEW):
+def access_action_item_by_id(user: User, pk: int, action: str = VIEW) -> ActionItem:
     return get_object_or_404(ActionItem.objects.restrict(user, action).select_related("decision__meeting"), pk=pk)
 
 
-def access_decision_by_id(user, pk, action=VIEW):
+def access_decision_by_id(user: User, pk: int, action: str = VIEW) -> Decision:
     return get_object_or_404(
         Decision.objects.restrict(user, action).select_related("meeting", "supervision_team"), pk=pk
     )
 
 
-def may_change_meeting(user, meeting_id):
+def may_change_meeting(user: User, meeting_id: int) -> bool:
     return Meeting.objects.restrict(user, CHANGE).filter(pk=meeting_id).exists()
 
 
-def _require_change(user, meeting_id, message=None):
+def _require_change(user: User, meeting_id: int, message: str | None = None) -> None:
     """Staff who may change the meeting pass; others see 403 if they may see it, else 404."""
     if may_change_meeting(user, meeting_id):
         return
@@ -59,7 +65,7 @@ def _require_change(user, meeting_id, message=None):
     raise OutOfScope(Meeting._meta.verbose_name)
 
 
-def community_workers(community):
+def community_workers(community: Community) -> QuerySet[User]:
     """Active users who work in ``community``: its staff and secretary, and its street's staff."""
     return (
         User.objects.filter(is_active=True)
@@ -71,11 +77,11 @@ def community_workers(community):
     )
 
 
-def _works_in(user, community):
+def _works_in(user: User, community: Community) -> bool:
     return user.is_superuser or community_workers(community).filter(pk=user.pk).exists()
 
 
-def owner_allowed(user, community):
+def owner_allowed(user: User | None, community: Community) -> bool:
     """An action item's owner: someone working in the community, or a resident of it with an account."""
     if user is None:
         return True
@@ -84,29 +90,35 @@ def owner_allowed(user, community):
     return _works_in(user, community) or Resident.objects.filter(user=user, community_id=community.pk).exists()
 
 
-def _aware(value):
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+def _aware(value: datetime | None) -> datetime | None:
     if value is not None and timezone.is_naive(value):
         return timezone.make_aware(value, timezone.get_default_timezone())
     return value
 
 
-def _local(value):
+def _local(value: datetime) -> str:
     return timezone.localtime(value, timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
 
 
-def _merge(errors, error):
+def _merge(errors: Errors, error: ValidationError) -> None:
     """Add a model ValidationError's messages to ``errors`` (field → [messages])."""
     for field, messages in error.update_error_dict({}).items():
         errors.setdefault(field, []).extend(messages)
 
 
-def _lock_meeting(meeting):
+def _lock_meeting(meeting: Meeting) -> Meeting:
     return Meeting.objects.select_for_update().get(pk=meeting.pk)
 
 
-def _check_invitees(community, invitees, errors):
+def _check_invitees(community: Community, invitees: Iterable[dict[str, Any]], errors: Errors) -> list[Invitee]:
     """Invitee rows (unsaved) from ``{"role", "resident", "name"}`` dicts; residents once each."""
-    rows, seen, problems = [], set(), []
+    rows: list[Invitee] = []
+    seen: set[int] = set()
+    problems: list[str] = []
     invitees = list(invitees)
     if len(invitees) > MAX_INVITEES:
         errors.setdefault("invitees", []).append(_("邀请人数不能超过 %(max)s 人。") % {"max": MAX_INVITEES})
@@ -128,7 +140,7 @@ def _check_invitees(community, invitees, errors):
         if not name:
             problems.append(_("请填写参会人员的姓名或单位。"))
             continue
-        if len(name) > Invitee._meta.get_field("name").max_length:
+        if len(name) > max_length(Invitee, "name"):
             problems.append(_("参会人员姓名或单位不能超过 100 个字：%(name)s") % {"name": name[:20]})
             continue
         rows.append(Invitee(role=role, resident=resident, name=name))
@@ -137,7 +149,7 @@ def _check_invitees(community, invitees, errors):
     return rows
 
 
-def _check_held_at(meeting, held_at, errors, now):
+def _check_held_at(meeting: Meeting, held_at: datetime | None, errors: Errors, now: datetime) -> datetime:
     held_at = _aware(held_at) or meeting.held_at or meeting.scheduled_at
     if held_at > now + CLOCK_SKEW:
         errors.setdefault("held_at", []).append(_("会议尚未召开：召开时间不能晚于现在。"))

@@ -1,11 +1,17 @@
 """Attendance and the minutes (with the decisions and their action items, in one transaction)."""
 
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.exceptions import Conflict
+from baohe.models import max_length
 from notifications.services import notify
 from service_requests.models import OPEN_STATUSES
 from service_requests.services import request_reply
@@ -14,6 +20,7 @@ from ..models import ActionItem, Decision, Meeting
 from .common import (
     MAX_DECISIONS,
     MAX_ITEMS_PER_DECISION,
+    Errors,
     Status,
     _check_held_at,
     _check_invitees,
@@ -24,7 +31,14 @@ from .common import (
 )
 
 
-def meeting_record_attendance(*, meeting, by, attended, held_at=None, extra=()):
+def meeting_record_attendance(
+    *,
+    meeting: Meeting,
+    by: User,
+    attended: Iterable[int | str],
+    held_at: datetime | None = None,
+    extra: Iterable[dict[str, Any]] = (),
+) -> Meeting:
     """Record who came (``attended``: invitee ids) and walk-ins (``extra``: ``{"role", "name"}``).
 
     A planned meeting becomes held (at ``held_at``, default its scheduled time). Attendance can
@@ -36,7 +50,7 @@ def meeting_record_attendance(*, meeting, by, attended, held_at=None, extra=()):
         meeting = _lock_meeting(meeting)
         if meeting.status == Status.CANCELLED:
             raise Conflict(_("会议已取消，不能记录到会情况。"), code="invalid_transition")
-        errors = {}
+        errors: Errors = {}
         held_at = _check_held_at(meeting, held_at, errors, now)
         ids = {int(pk) for pk in attended}
         known = set(meeting.invitees.values_list("pk", flat=True))
@@ -63,10 +77,9 @@ def meeting_record_attendance(*, meeting, by, attended, held_at=None, extra=()):
     return meeting
 
 
-def _check_decisions(meeting, decisions, today):
+def _check_decisions(meeting: Meeting, decisions: list[dict[str, Any]], today: date) -> None:
     """Validate the decisions of the minutes; raises ValidationError({"decisions": [...]})."""
-    problems = []
-    decisions = list(decisions)
+    problems: list[str] = []
     if len(decisions) > MAX_DECISIONS:
         raise ValidationError({"decisions": [_("一次最多记录 %(max)s 项决议。") % {"max": MAX_DECISIONS}]})
     request_ids = set(meeting.requests.values_list("pk", flat=True))
@@ -75,7 +88,7 @@ def _check_decisions(meeting, decisions, today):
         text = (decision.get("text") or "").strip()
         if not text:
             problems.append(prefix + _("请填写决议内容。"))
-        elif len(text) > Decision._meta.get_field("text").max_length:
+        elif len(text) > max_length(Decision, "text"):
             problems.append(prefix + _("决议内容不能超过 1000 个字。"))
         team = decision.get("supervision_team")
         if team is not None and team.community_id != meeting.community_id:
@@ -87,14 +100,14 @@ def _check_decisions(meeting, decisions, today):
             problems.append(prefix + _("每项决议最多 %(max)s 个落实事项。") % {"max": MAX_ITEMS_PER_DECISION})
         for item in items:
             task = (item.get("task") or "").strip() or text
-            if len(task) > ActionItem._meta.get_field("task").max_length:
+            if len(task) > max_length(ActionItem, "task"):
                 problems.append(prefix + _("落实事项不能超过 300 个字。"))
             owner, label = item.get("owner"), (item.get("owner_label") or "").strip()
             if owner is None and not label:
                 problems.append(prefix + _("请选择负责人，或填写负责单位。"))
             elif not owner_allowed(owner, meeting.community):
                 problems.append(prefix + _("负责人必须是本社区的工作人员或居民。"))
-            if len(label) > ActionItem._meta.get_field("owner_label").max_length:
+            if len(label) > max_length(ActionItem, "owner_label"):
                 problems.append(prefix + _("负责单位不能超过 100 个字。"))
             due_on = item.get("due_on")
             if due_on is None:
@@ -107,12 +120,19 @@ def _check_decisions(meeting, decisions, today):
         raise ValidationError({"decisions": problems})
 
 
-def decisions_summary(decisions):
+def decisions_summary(decisions: Iterable[str]) -> str:
     """ "1. …；2. …" from decision texts."""
     return "；".join(f"{n}. {text}" for n, text in enumerate(decisions, start=1))
 
 
-def meeting_record_minutes(*, meeting, by, minutes, decisions=(), held_at=None):
+def meeting_record_minutes(
+    *,
+    meeting: Meeting,
+    by: User,
+    minutes: str | None,
+    decisions: Iterable[dict[str, Any]] = (),
+    held_at: datetime | None = None,
+) -> Meeting:
     """Record the minutes with the decisions and their action items, in one transaction.
 
     ``decisions``: ``{"text", "supervision_team", "action_items": [{"task", "owner",
@@ -121,8 +141,8 @@ def meeting_record_minutes(*, meeting, by, minutes, decisions=(), held_at=None):
     on. A planned meeting becomes held at ``held_at`` (default its scheduled time). Each owner
     is told; the residents of the meeting's open requests are told the decisions.
     """
-    minutes = (minutes or "").strip()
-    decisions = list(decisions)
+    text_of_minutes = (minutes or "").strip()
+    decided = list(decisions)
     _require_change(by, meeting.pk)
     now = timezone.now()
     today = timezone.localdate(now)
@@ -132,26 +152,26 @@ def meeting_record_minutes(*, meeting, by, minutes, decisions=(), held_at=None):
             raise Conflict(_("这次会议的纪要已经记录。"), code="minutes_recorded")
         if meeting.status == Status.CANCELLED:
             raise Conflict(_("会议已取消，不能记录纪要。"), code="invalid_transition")
-        errors = {}
-        if not minutes:
+        errors: Errors = {}
+        if not text_of_minutes:
             errors["minutes"] = [_("请填写会议纪要。")]
-        elif len(minutes) > Meeting._meta.get_field("minutes").max_length:
+        elif len(text_of_minutes) > max_length(Meeting, "minutes"):
             errors["minutes"] = [_("会议纪要不能超过 10000 个字。")]
         held_at = _check_held_at(meeting, held_at, errors, now)
         try:
-            _check_decisions(meeting, decisions, today)
+            _check_decisions(meeting, decided, today)
         except ValidationError as error:
             _merge(errors, error)
         if errors:
             raise ValidationError(errors)
 
-        meeting.minutes = minutes
+        meeting.minutes = text_of_minutes
         meeting.held_at = held_at
         meeting.status = Status.MINUTES_RECORDED
         meeting.minutes_recorded_at = now
         meeting.save(update_fields=["minutes", "held_at", "status", "minutes_recorded_at", "updated_at"])
-        texts = []
-        for order, data in enumerate(decisions, start=1):
+        texts: list[str] = []
+        for order, data in enumerate(decided, start=1):
             text = data["text"].strip()
             texts.append(text)
             decision = Decision(meeting=meeting, order=order, text=text, supervision_team=data.get("supervision_team"))
@@ -177,7 +197,7 @@ def meeting_record_minutes(*, meeting, by, minutes, decisions=(), held_at=None):
     return meeting
 
 
-def _tell_owner(item, meeting, by):
+def _tell_owner(item: ActionItem, meeting: Meeting, by: User) -> None:
     if item.owner is None or item.owner_id == by.pk:
         return
     notify(

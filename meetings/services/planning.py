@@ -1,13 +1,19 @@
 """Planning a meeting: create (from requests or scratch), change, cancel."""
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.exceptions import Conflict, OutOfScope
+from baohe.models import max_length
 from baohe.scoping import CHANGE, VIEW, check_in_scope
-from communities.models import Community
+from communities.models import Community, Compound
 from service_requests.models import OPEN_STATUSES, ServiceRequest
 from service_requests.services import request_accept, request_reply, requests_handled_by
 
@@ -15,6 +21,7 @@ from ..models import Invitee, Meeting
 from .common import (
     AHEAD_LIMIT,
     BACKDATE_LIMIT,
+    Errors,
     RequestStatus,
     Status,
     _aware,
@@ -28,7 +35,9 @@ from .common import (
 
 
 # --- creating a meeting ---------------------------------------------------------------------------
-def _check_time(value, errors, field="scheduled_at", now=None):
+def _check_time(
+    value: datetime | None, errors: Errors, field: str = "scheduled_at", now: datetime | None = None
+) -> datetime | None:
     now = now or timezone.now()
     if value is None:
         errors.setdefault(field, []).append(_("请填写会议时间。"))
@@ -41,12 +50,14 @@ def _check_time(value, errors, field="scheduled_at", now=None):
     return value
 
 
-def _check_requests(by, community, requests, errors):
+def _check_requests(
+    by: User, community: Community, requests: Iterable[ServiceRequest], errors: Errors
+) -> list[ServiceRequest]:
     """The requests a meeting may take up: open ones of its community that ``by`` handles."""
-    requests = list(dict.fromkeys(requests))
-    handled = set(requests_handled_by(by).filter(pk__in=[r.pk for r in requests]).values_list("pk", flat=True))
+    unique = list(dict.fromkeys(requests))
+    handled = set(requests_handled_by(by).filter(pk__in=[r.pk for r in unique]).values_list("pk", flat=True))
     problems = []
-    for request in requests:
+    for request in unique:
         if request.community_id != community.pk or request.pk not in handled:
             problems.append(
                 _("诉求 %(number)s 不属于社区「%(community)s」，不能纳入本次会议。")
@@ -59,17 +70,17 @@ def _check_requests(by, community, requests, errors):
             )
     if problems:
         errors.setdefault("requests", []).extend(problems)
-    return requests
+    return unique
 
 
-def _check_text(meeting, errors):
+def _check_text(meeting: Meeting, errors: Errors) -> None:
     if not meeting.topic:
         errors.setdefault("topic", []).append(_("请填写议题。"))
     if not meeting.place:
         errors.setdefault("place", []).append(_("请填写会议地点。"))
 
 
-def _take_up(meeting, request_ids, by):
+def _take_up(meeting: Meeting, request_ids: list[int], by: User) -> None:
     """Accept the submitted requests and tell each resident their request goes to consultation."""
     message = _(
         "您反映的问题已纳入社区协商议事：「%(topic)s」，定于 %(time)s 在%(place)s召开%(kind)s，商议解决办法。"
@@ -92,18 +103,18 @@ def _take_up(meeting, request_ids, by):
 
 def meeting_create(
     *,
-    by,
-    community,
-    topic,
-    scheduled_at,
-    place,
-    kind=Meeting.Kind.COUNCIL,
-    compound=None,
-    agenda="",
-    organiser=None,
-    requests=(),
-    invitees=(),
-):
+    by: User,
+    community: Community,
+    topic: str | None,
+    scheduled_at: datetime | None,
+    place: str | None,
+    kind: str = Meeting.Kind.COUNCIL,
+    compound: Compound | None = None,
+    agenda: str | None = "",
+    organiser: User | None = None,
+    requests: Iterable[ServiceRequest] = (),
+    invitees: Iterable[dict[str, Any]] = (),
+) -> Meeting:
     """Plan a meeting, from scratch or from residents' requests; returns the :class:`Meeting`.
 
     ``requests`` must be open requests of ``community`` that ``by`` handles; each submitted one
@@ -115,19 +126,19 @@ def meeting_create(
             raise PermissionDenied(_("只有本社区工作人员可以召集协商议事会。"))
         raise OutOfScope(Community._meta.verbose_name)
     now = timezone.now()
-    errors = {}
+    errors: Errors = {}
     scheduled_at = _check_time(scheduled_at, errors, now=now)
     organiser = organiser or by
     if not _works_in(organiser, community):
         errors.setdefault("organiser", []).append(_("召集人必须是本社区（或所在街道）的工作人员。"))
-    requests = _check_requests(by, community, requests, errors)
+    taken_up = _check_requests(by, community, requests, errors)
     rows = _check_invitees(community, invitees, errors)
     meeting = Meeting(
         community=community,
         compound=compound,
         topic=(topic or "").strip(),
         kind=kind,
-        scheduled_at=scheduled_at,
+        scheduled_at=scheduled_at,  # type: ignore[misc]  # None only with an error recorded (raised below)
         place=(place or "").strip(),
         organiser=organiser,
         agenda=(agenda or "").strip(),
@@ -142,19 +153,19 @@ def meeting_create(
     with transaction.atomic():
         meeting.save()
         check_in_scope(meeting, by, CHANGE)
-        meeting.requests.set(requests)
+        meeting.requests.set(taken_up)
         for row in rows:
             row.meeting = meeting
             row.street_id, row.community_id = meeting.street_id, meeting.community_id
         Invitee.objects.bulk_create(rows)
-        _take_up(meeting, [r.pk for r in requests], by)
+        _take_up(meeting, [r.pk for r in taken_up], by)
     return meeting
 
 
 EDITABLE_FIELDS = ("topic", "kind", "compound", "scheduled_at", "place", "agenda", "organiser")
 
 
-def meeting_update(*, meeting, by, **changes):
+def meeting_update(*, meeting: Meeting, by: User, **changes: Any) -> Meeting:
     """Change a planned meeting's topic, form, compound, time, place, agenda or organiser."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -167,7 +178,7 @@ def meeting_update(*, meeting, by, **changes):
                 _("会议当前状态为「%(status)s」，不能再修改。") % {"status": meeting.get_status_display()},
                 code="invalid_transition",
             )
-        errors = {}
+        errors: Errors = {}
         if "scheduled_at" in changes:
             changes["scheduled_at"] = _check_time(changes["scheduled_at"], errors)
         if "organiser" in changes and not _works_in(changes["organiser"], meeting.community):
@@ -197,12 +208,12 @@ def meeting_update(*, meeting, by, **changes):
     return meeting
 
 
-def meeting_cancel(*, meeting, by, reason):
+def meeting_cancel(*, meeting: Meeting, by: User, reason: str | None) -> Meeting:
     """Cancel a planned meeting, with the reason; the handlers of its requests get an internal note."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("请填写取消原因。")]})
-    if len(reason) > Meeting._meta.get_field("cancel_reason").max_length:
+    if len(reason) > max_length(Meeting, "cancel_reason"):
         raise ValidationError({"reason": [_("取消原因不能超过 300 个字。")]})
     _require_change(by, meeting.pk)
     with transaction.atomic():

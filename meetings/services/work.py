@@ -1,21 +1,30 @@
 """After the meeting: action items done (resolving the requests they answer) and supervision."""
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from baohe.exceptions import Conflict, OutOfScope
+from baohe.models import max_length
 from baohe.scoping import VIEW
 from baohe.services import scoped_save
+from baohe.uploads import check_image
+from communities.models import Resident
 from service_requests.models import ServiceRequest
 from service_requests.services import request_resolve
-from service_requests.uploads import check_image
 
-from ..models import ActionItem, Decision, Inspection
+from ..models import ActionItem, Decision, Inspection, SupervisionTeam
 from .common import (
     CLOCK_SKEW,
     HANDLING,
+    Errors,
     _aware,
     _local,
     _require_change,
@@ -24,7 +33,7 @@ from .common import (
 
 
 # --- action items ---------------------------------------------------------------------------------
-def _resolution_message(request):
+def _resolution_message(request: ServiceRequest) -> str:
     items = list(
         ActionItem.objects.filter(requests=request)
         .select_related("decision__meeting")
@@ -35,7 +44,7 @@ def _resolution_message(request):
     return _("协商议事会「%(topics)s」决议事项已全部完成：%(items)s。") % {"topics": "、".join(topics), "items": done}
 
 
-def action_item_complete(*, item, by, note=""):
+def action_item_complete(*, item: ActionItem, by: User, note: str | None = "") -> tuple[ActionItem, list[Any]]:
     """Mark an action item done; resolve each linked request whose action items are now all done.
 
     Returns ``(item, resolved_requests)``. Only staff who may change the meeting confirm an
@@ -45,7 +54,7 @@ def action_item_complete(*, item, by, note=""):
     returned to the street) is left as it is.
     """
     note = (note or "").strip()
-    if len(note) > ActionItem._meta.get_field("done_note").max_length:
+    if len(note) > max_length(ActionItem, "done_note"):
         raise ValidationError({"note": [_("完成情况不能超过 500 个字。")]})
     meeting_id = ActionItem.objects.filter(pk=item.pk).values_list("decision__meeting_id", flat=True).first()
     if meeting_id is None or not ActionItem.objects.restrict(by, VIEW).filter(pk=item.pk).exists():
@@ -53,7 +62,7 @@ def action_item_complete(*, item, by, note=""):
     if not may_change_meeting(by, meeting_id):
         # They see the item (its owner, an official) but do not handle the meeting.
         raise PermissionDenied(_("只有本社区工作人员可以确认事项完成。"))
-    resolved = []
+    resolved: list[Any] = []
     with transaction.atomic():
         item = ActionItem.objects.select_for_update().get(pk=item.pk)
         if item.done_at is not None:
@@ -72,22 +81,25 @@ def action_item_complete(*, item, by, note=""):
 
 
 # --- supervision ----------------------------------------------------------------------------------
-def supervision_team_save(*, instance, by, members=None):
+def supervision_team_save(
+    *, instance: SupervisionTeam, by: User, members: Iterable[Resident] | None = None
+) -> SupervisionTeam:
     """Save a supervision team (scope-checked) and, when given, its members (residents of its community)."""
     with transaction.atomic():
-        if members is not None:
-            outsiders = [m.name for m in members if m.community_id != instance.community_id]
+        chosen = None if members is None else list(members)
+        if chosen is not None:
+            outsiders = [m.name for m in chosen if m.community_id != instance.community_id]
             if outsiders:
                 raise ValidationError(
                     {"members": [_("队员必须是本社区的居民：%(names)s") % {"names": "、".join(outsiders)}]}
                 )
         scoped_save(instance=instance, by=by)
-        if members is not None:
-            instance.members.set(members)
+        if chosen is not None:
+            instance.members.set(chosen)
     return instance
 
 
-def decision_attach_team(*, decision, by, team):
+def decision_attach_team(*, decision: Decision, by: User, team: SupervisionTeam | None) -> Decision:
     """Attach a supervision team of the meeting's community to a decision (or detach with ``None``)."""
     _require_change(by, decision.meeting_id)
     with transaction.atomic():
@@ -99,19 +111,28 @@ def decision_attach_team(*, decision, by, team):
     return decision
 
 
-def inspection_record(*, decision, by, finding, ok=True, inspected_at=None, inspector=None, photo=None):
+def inspection_record(
+    *,
+    decision: Decision,
+    by: User,
+    finding: str | None,
+    ok: bool = True,
+    inspected_at: datetime | None = None,
+    inspector: Resident | None = None,
+    photo: UploadedFile | None = None,
+) -> Inspection:
     """Record an inspection by the decision's supervision team (entered by staff for the team)."""
     _require_change(by, decision.meeting_id)
     now = timezone.now()
     decision = Decision.objects.select_related("meeting", "supervision_team").get(pk=decision.pk)
-    errors = {}
+    errors: Errors = {}
     team = decision.supervision_team
     if team is None:
         errors["decision"] = [_("该决议尚未指定义务监督队，请先指定监督队。")]
     finding = (finding or "").strip()
     if not finding:
         errors["finding"] = [_("请填写检查情况。")]
-    elif len(finding) > Inspection._meta.get_field("finding").max_length:
+    elif len(finding) > max_length(Inspection, "finding"):
         errors["finding"] = [_("检查情况不能超过 2000 个字。")]
     inspected_at = _aware(inspected_at) or now
     if inspected_at > now + CLOCK_SKEW:

@@ -1,4 +1,6 @@
-"""Meeting pages for staff (/meetings/…).
+"""Meeting pages, all for staff (/meetings/…): ``views/staff/meetings.py`` (the list, planning,
+one meeting, its minutes) and ``views/staff/work.py`` (action items, supervision teams and
+inspections); ``views/common.py`` holds what they share.
 
 * ``/`` — the meetings in scope with filters (community, status, form, minutes missing, search);
   ``new/`` plans one, from scratch or from open requests; ``<id>/`` shows invitees and
@@ -11,41 +13,3 @@
 Every row comes through ``restrict()``: out of scope answers 404 like missing. Writes are the
 services; a ``Conflict`` becomes an error message, a ``ValidationError`` errors on the form.
 """
-
-from .meetings import (
-    meeting_attendance,
-    meeting_cancel,
-    meeting_create,
-    meeting_detail,
-    meeting_edit,
-    meeting_list,
-    meeting_minutes,
-)
-from .work import (
-    action_complete,
-    action_list,
-    decision_team,
-    inspection_photo,
-    inspection_record,
-    team_create,
-    team_edit,
-    team_list,
-)
-
-__all__ = [
-    "action_complete",
-    "action_list",
-    "decision_team",
-    "inspection_photo",
-    "inspection_record",
-    "meeting_attendance",
-    "meeting_cancel",
-    "meeting_create",
-    "meeting_detail",
-    "meeting_edit",
-    "meeting_list",
-    "meeting_minutes",
-    "team_create",
-    "team_edit",
-    "team_list",
-]

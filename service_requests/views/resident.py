@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict
+from baohe.forms import add_service_errors
 from baohe.query import read_query
 from communities.models import Building, Resident
 
 from .. import forms, selectors, services
 from ..models import ServiceRequest
-from .staff import add_service_errors
 
 Status = ServiceRequest.Status
 MINE_PAGE_SIZE = 20

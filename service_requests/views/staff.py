@@ -24,6 +24,7 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.models import Role
 from baohe.exceptions import Conflict
+from baohe.forms import add_service_errors
 from baohe.masking import mask_mobile
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
@@ -242,16 +243,6 @@ def perform(step, *, service_request, by, data):
         services.request_reroute(request=sr, by=by, compound=data["compound"])
         return _("已改派到 %(compound)s。") % {"compound": data["compound"]}
     raise Http404
-
-
-def add_service_errors(form, error, fallback=None):
-    """Put a service's ValidationError on the form: by field where it names one of the form's
-    fields, otherwise on ``fallback`` (or the whole form)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else fallback, errors)
-    else:
-        form.add_error(fallback, error.messages)
 
 
 def staff_detail_context(request, service_request, bound=None):

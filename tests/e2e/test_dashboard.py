@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from accounts.demo import PASSWORD
-from communities.demo import QINGHUA
+from accounts.seed.demo import PASSWORD
 from communities.models import Community, Compound, Street
+from communities.seed.demo import QINGHUA
 from dashboard.models import ReportJob
 from dashboard.tasks import generate_monthly_report
 

@@ -240,7 +240,7 @@ def test_meeting_page_on_a_phone(requests_a1, staff_a, phone_page, live_server, 
 
 
 def test_the_demo_meetings_of_binhu_heyuan(demo, desktop_page, live_server, login, shot):
-    from accounts.demo import PASSWORD as DEMO_PASSWORD
+    from accounts.seed.demo import PASSWORD as DEMO_PASSWORD
 
     third = Meeting.objects.get(topic="环境综合提升改造第三次座谈会：改造方案表决和分工")
     assert Meeting.objects.filter(compound=third.compound).count() == 3

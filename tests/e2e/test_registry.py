@@ -16,9 +16,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.demo import PASSWORD
-from communities.demo import HARMONY_NAME, QINGHUA
+from accounts.seed.demo import PASSWORD
 from communities.models import Building, Community, Compound, Household, Resident, Street
+from communities.seed.demo import HARMONY_NAME, QINGHUA
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ import io
 import pytest
 from PIL import Image
 
-from accounts.demo import PASSWORD
-from communities.demo import HARMONY_NAME, QINGHUA
+from accounts.seed.demo import PASSWORD
 from communities.models import Resident
+from communities.seed.demo import HARMONY_NAME, QINGHUA
 from service_requests.models import RequestEvent, ServiceRequest
 
 

@@ -18,10 +18,10 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from accounts.demo import PASSWORD
 from accounts.models import Role, User
-from communities.demo import HARMONY_NAME, QINGHUA
+from accounts.seed.demo import PASSWORD
 from communities.models import Building, Compound, Household
+from communities.seed.demo import HARMONY_NAME, QINGHUA
 from partybuilding.models import CentralHousehold
 from service_requests.models import Category, ServiceRequest
 from visits import services

@@ -19,13 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from accounts.demo import PASSWORD
 from accounts.models import User
-from communities.demo import QINGHUA
+from accounts.seed.demo import PASSWORD
+from communities.seed.demo import QINGHUA
 from partybuilding.models import Backbone, BackboneTarget
 from volunteers import services
-from volunteers.demo import demo_resident
 from volunteers.models import Activity, PointsEntry, ServiceHours, ServiceProject, Signup, Volunteer, VolunteerTeam
+from volunteers.seed.demo import demo_resident
 
 pytestmark = pytest.mark.e2e
 

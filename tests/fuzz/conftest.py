@@ -8,7 +8,7 @@ tests after these start empty. Requests run in autocommit, outside any test tran
 query that fails inside one request cannot abort the ones after it.
 
 ``fuzz_users`` is ``{"resident": user, "district_official": user, "staff": user}`` (demo logins,
-password ``accounts.demo.PASSWORD``); ``demo_ids`` fills the ids in URLs with real rows.
+password ``accounts.seed.demo.PASSWORD``); ``demo_ids`` fills the ids in URLs with real rows.
 """
 
 import pytest

@@ -30,7 +30,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from accounts.demo import PASSWORD
+from accounts.seed.demo import PASSWORD
 from tests.fuzz.conftest import ROLES
 
 EXAMPLES = 5  # per operation and role

@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from baohe.management.commands.seed_baohe import SeedContext
-from communities import demo as communities_demo
-from meetings import demo
+from communities.seed import demo as communities_demo
 from meetings.models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
-from partybuilding import demo as party_demo
-from service_requests import demo as requests_demo
+from meetings.seed import demo
+from partybuilding.seed import demo as party_demo
 from service_requests.models import RequestEvent, ServiceRequest
+from service_requests.seed import demo as requests_demo
 
 
 def counts():

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from baohe.uploads import check_image
 from service_requests.models import Attachment, RequestEvent, ServiceRequest
 from service_requests.services import request_accept, request_resolve, request_submit
-from service_requests.uploads import check_image
 from tests.factories import CategoryFactory
 
 MB = 1024 * 1024

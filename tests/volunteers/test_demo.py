@@ -111,7 +111,7 @@ def test_backbone_targets_add_up_to_the_article(seeded):
 
 @pytest.mark.django_db
 def test_the_demo_resident_volunteers(seeded):
-    from volunteers.demo import demo_resident
+    from volunteers.seed.demo import demo_resident
 
     record = demo_resident()
     volunteer = Volunteer.objects.get(resident=record)

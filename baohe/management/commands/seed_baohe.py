@@ -1,6 +1,6 @@
 """Build the Baohe demo district: ``python manage.py seed_baohe``.
 
-Each app contributes a ``demo.py`` module with ``ORDER`` (an int; lower runs first) and
+Each app contributes a ``seed/demo.py`` module with ``ORDER`` (an int; lower runs first) and
 ``seed(ctx)``; this command discovers them like ``admin.py`` (so this floor imports no app
 above it), runs them in order, each in its own transaction, and prints the demo logins the
 modules put in ``ctx.logins``. Every ``seed`` must be idempotent: running the command twice
@@ -8,7 +8,7 @@ gives the same rows.
 
 ``--scale district`` builds the whole district instead (about 1.4 million residents and
 1,000,000 requests over two years; ``--requests`` changes the number): it runs the apps'
-``district_scale.py`` modules (same ``ORDER``/``seed(ctx)`` shape), which stream their rows
+``seed/district_scale.py`` modules (same ``ORDER``/``seed(ctx)`` shape), which stream their rows
 in with PostgreSQL's COPY (``baohe/bulk.py``). PostgreSQL only, into a freshly migrated
 database; apps without such a module (visits, volunteers, meetings) add nothing at that
 scale. Run again on a district-scale database it adds nothing.
@@ -23,7 +23,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-# The module each scale runs in every app that has one.
+# The module each scale runs in every app that has one (``<app>.seed.<module>``).
+SEED_PACKAGE = "seed"
 SCALE_MODULES = {"demo": "demo", "district": "district_scale"}
 DISTRICT_REQUESTS = 1_000_000
 DISTRICT_EVENT_DAYS = 90
@@ -47,10 +48,11 @@ def demo_modules(scale="demo"):
     name = SCALE_MODULES[scale]
     modules = []
     for config in apps.get_app_configs():
+        package = f"{config.name}.{SEED_PACKAGE}"
         try:
-            module = importlib.import_module(f"{config.name}.{name}")
+            module = importlib.import_module(f"{package}.{name}")
         except ModuleNotFoundError as error:
-            if error.name != f"{config.name}.{name}":
+            if error.name not in (package, f"{package}.{name}"):
                 raise
             continue
         modules.append(module)

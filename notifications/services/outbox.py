@@ -1,0 +1,151 @@
+"""Writing notifications (the outbox) and reading them off (the inbox).
+
+:func:`notify` (one) and :func:`notify_many` (a batch, for the scans) run inside the
+transaction of whatever caused them; the unique ``dedupe_key`` makes repeating them harmless.
+Each sending channel the recipient gets adds a pending ``Delivery``, and a dispatch task is
+enqueued when the transaction commits (the periodic dispatch finds the row if the broker is down).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from baohe.jobs import enqueue_on_commit
+
+from .. import bulk
+from ..models import Delivery, Notification
+from .preferences import LOOKUP_CHUNK, channels_by_user, channels_for
+
+
+def _schedule_dispatch() -> None:
+    """Enqueue a dispatch when the current transaction commits (the beat finds it otherwise)."""
+    enqueue_on_commit("notifications.tasks.dispatch_pending")  # by name: tasks.py imports this module
+
+
+def notify(
+    *, recipient: User | None, kind: str, title: str, dedupe_key: str, body: str = "", link: str = ""
+) -> Notification | None:
+    """Write one notification for ``recipient`` and its deliveries; ``None`` if already written."""
+    if recipient is None or not recipient.is_active:
+        return None
+    with transaction.atomic():  # the notification and its deliveries, or neither
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    recipient=recipient, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+                )
+        except IntegrityError:
+            return None
+        now = timezone.now()
+        deliveries = Delivery.objects.bulk_create(
+            [
+                Delivery(notification=notification, channel=channel, next_attempt_at=now)
+                for channel in channels_for(recipient)
+            ]
+        )
+        if deliveries:
+            _schedule_dispatch()
+    return notification
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to write with :func:`notify_many`."""
+
+    recipient_id: int
+    kind: str
+    title: str
+    dedupe_key: str
+    body: str = ""
+    link: str = ""
+
+
+def notify_many(messages: Iterable[Message]) -> int:
+    """Write many notifications and their deliveries in a few statements (the scans' path).
+
+    Call inside the transaction that causes them. Keys that already exist are skipped, and so
+    are their deliveries. Returns how many messages were for active users (written or already there).
+    """
+    batch = list(messages)
+    if not batch:
+        return 0
+    channels = channels_by_user(m.recipient_id for m in batch)
+    batch = [m for m in batch if m.recipient_id in channels]
+    now = timezone.now()
+    if bulk.supported():
+        written = bulk.insert_rows(
+            Notification,
+            {
+                "recipient": [m.recipient_id for m in batch],
+                "kind": [m.kind for m in batch],
+                "title": [m.title for m in batch],
+                "body": [m.body for m in batch],
+                "link": [m.link for m in batch],
+                "dedupe_key": [m.dedupe_key for m in batch],
+            },
+            constants={"created_at": now},
+            ignore_conflicts_on="dedupe_key",
+            returning=("id", "recipient"),
+        )
+        pending = [(pk, channel) for pk, recipient_id in written for channel in channels[recipient_id]]
+    else:
+        pending = _notify_many_orm(batch, channels)
+    if pending:
+        _deliveries_create(pending, now)
+        _schedule_dispatch()
+    return len(batch)
+
+
+def _notify_many_orm(messages: list[Message], channels: dict[int, list[str]]) -> list[tuple[int, str]]:
+    """The portable path of notify_many: bulk_create, then look the new rows up by key."""
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=m.recipient_id,
+                kind=m.kind,
+                title=m.title,
+                body=m.body,
+                link=m.link,
+                dedupe_key=m.dedupe_key,
+            )
+            for m in messages
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    wanted = {m.dedupe_key: channels[m.recipient_id] for m in messages if channels[m.recipient_id]}
+    keys = list(wanted)
+    pending: list[tuple[int, str]] = []
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = Notification.objects.filter(dedupe_key__in=keys[start : start + LOOKUP_CHUNK])
+        # A notification that existed already has its deliveries already.
+        found = chunk.filter(deliveries=None).values_list("dedupe_key", "pk")
+        pending.extend((pk, channel) for key, pk in found for channel in wanted[key])
+    return pending
+
+
+def _deliveries_create(pending: list[tuple[int, str]], now: datetime) -> None:
+    """Pending deliveries for ``[(notification_id, channel), …]``."""
+    if bulk.supported():
+        bulk.insert_rows(
+            Delivery,
+            {"notification": [pk for pk, _channel in pending], "channel": [channel for _pk, channel in pending]},
+            constants={"status": Delivery.Status.PENDING, "attempts": 0, "next_attempt_at": now, "last_error": ""},
+        )
+    else:
+        Delivery.objects.bulk_create(
+            [Delivery(notification_id=pk, channel=channel, next_attempt_at=now) for pk, channel in pending],
+            batch_size=1000,
+        )
+
+
+def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications read, or all of them; returns how many changed."""
+    unread = Notification.objects.restrict(user).unread()
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())

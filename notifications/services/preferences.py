@@ -1,0 +1,70 @@
+"""Who is told how: a user's channels (inbox always; email and SMS by their preference, or the
+defaults: residents by SMS, staff by the inbox and a daily digest email)."""
+
+from collections.abc import Iterable
+
+from accounts.models import Role, User
+
+from ..models import Delivery, Preference
+
+LOOKUP_CHUNK = 500  # keys per IN (...) list
+
+
+def default_preference(user: User, *, is_staff: bool | None = None) -> Preference:
+    """The unsaved preference a user has until they save their own: residents are told by SMS,
+    staff read the inbox and get the daily digest email."""
+    staff = user.is_portal_staff if is_staff is None else is_staff
+    return Preference(user=user, email=False, sms=not staff, daily_digest=staff)
+
+
+def preference_for(user: User) -> Preference:
+    """The user's saved preference, or the default one (unsaved)."""
+    return Preference.objects.filter(user=user).first() or default_preference(user)
+
+
+def _channels(*, email_on: bool, sms_on: bool, email: str | None, mobile: str | None) -> list[str]:
+    channels: list[str] = []
+    if email_on and email:
+        channels.append(Delivery.Channel.EMAIL)
+    if sms_on and mobile:
+        channels.append(Delivery.Channel.SMS)
+    return channels
+
+
+def channels_for(user: User) -> list[str]:
+    """The sending channels (besides the inbox) a user receives notifications on."""
+    preference = preference_for(user)
+    return _channels(email_on=preference.email, sms_on=preference.sms, email=user.email, mobile=user.mobile)
+
+
+def channels_by_user(user_ids: Iterable[int]) -> dict[int, list[str]]:
+    """``{user_id: [channel, …]}`` for the *active* users among ``user_ids``, in two queries."""
+    ids = list(set(user_ids))
+    result: dict[int, list[str]] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        staff = set(
+            Role.objects.filter(user_id__in=chunk, kind__in=Role.Kind.staff_kinds()).values_list("user_id", flat=True)
+        )
+        rows = User.objects.filter(pk__in=chunk, is_active=True).values_list(
+            "pk",
+            "email",
+            "mobile",
+            "is_superuser",
+            "notification_preference__pk",
+            "notification_preference__email",
+            "notification_preference__sms",
+        )
+        for pk, email, mobile, superuser, pref_pk, pref_email, pref_sms in rows:
+            if pref_pk is None:  # the defaults of default_preference()
+                pref_email, pref_sms = False, not (superuser or pk in staff)
+            result[pk] = _channels(email_on=pref_email, sms_on=pref_sms, email=email, mobile=mobile)
+    return result
+
+
+def preference_save(*, user: User, email: bool, sms: bool, daily_digest: bool) -> Preference:
+    """Save the user's channels; the form validates (e.g. email needs an address)."""
+    preference, _created = Preference.objects.update_or_create(
+        user=user, defaults={"email": email, "sms": sms, "daily_digest": daily_digest}
+    )
+    return preference
