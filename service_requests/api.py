@@ -26,7 +26,9 @@ The step view is a plain ``APIView``, so the step URLs live in :data:`urlpattern
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.urls import path
@@ -250,14 +252,18 @@ class StepEndpoint:
 class StepSchema(AutoSchema):
     """The schema of one step endpoint, read from the view's :class:`StepEndpoint`."""
 
+    @property
+    def endpoint(self) -> StepEndpoint:
+        return cast("RequestStepApi", self.view).step_endpoint
+
     def get_summary(self):
-        return self.view.endpoint.summary
+        return self.endpoint.summary
 
     def get_tags(self):
         return ["requests"]
 
     def get_request_serializer(self):
-        endpoint = self.view.endpoint
+        endpoint = self.endpoint
         if endpoint.input is not None and endpoint.media_types:
             return dict.fromkeys(endpoint.media_types, endpoint.input)
         return endpoint.input
@@ -273,18 +279,24 @@ class RequestStepApi(APIView):
     endpoint: StepEndpoint | None = None  # each step's, given to as_view()
     schema = StepSchema()
 
+    @property
+    def step_endpoint(self) -> StepEndpoint:
+        if self.endpoint is None:
+            raise ImproperlyConfigured("RequestStepApi.as_view(endpoint=…) names its step")
+        return self.endpoint
+
     def post(self, request, pk):
         service_request = services.access_request_by_id(request.user, pk)
-        step = self.endpoint.step
+        endpoint = self.step_endpoint
         data = {}
-        if self.endpoint.input is not None:
-            serializer = self.endpoint.input(
+        if endpoint.input is not None:
+            serializer = endpoint.input(
                 data=request.data, context={"request": request, "service_request": service_request}
             )
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-        with errors_under(step.errors_to):
-            step.run(request=service_request, by=request.user, **data)
+        with errors_under(endpoint.step.errors_to):
+            endpoint.step.run(request=service_request, by=request.user, **data)
         return Response(reload(request, service_request.pk))
 
 

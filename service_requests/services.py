@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import CharField, F, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,6 +151,11 @@ def _event(
     return event
 
 
+def _max_length(field_name: str) -> int:
+    field = cast(CharField, ServiceRequest._meta.get_field(field_name))
+    return cast(int, field.max_length)
+
+
 def _drop_pending_extension(request: ServiceRequest) -> list[str]:
     """A request that leaves the open statuses takes no pending extension with it; the changed fields."""
     if request.extension_until is None and not request.extension_reason:
@@ -179,23 +184,23 @@ def _tell_resident(request: ServiceRequest, event: RequestEvent, title: str, bod
         _tell(request.submitted_by, request, event, title, body)
 
 
-def community_staff(community_id, kinds=(Role.Kind.STAFF, Role.Kind.SECRETARY)):
+def community_staff(community_id: int, kinds: Sequence[str] = (Role.Kind.STAFF, Role.Kind.SECRETARY)) -> QuerySet[User]:
     """Users working in a community with the given role kinds."""
     return User.objects.filter(is_active=True, roles__kind__in=kinds, roles__community_id=community_id).distinct()
 
 
 def _party_servers(request: ServiceRequest) -> list[User]:
     """The users of the building's party group leader and the household's central household."""
-    users = []
+    users: list[User] = []
     building = request.building
     if building is not None:
         for group in building.party_groups.select_related("leader__resident__user"):
-            if group.leader_id and group.leader.resident.user_id:
+            if group.leader is not None and group.leader.resident.user is not None:
                 users.append(group.leader.resident.user)
     household = request.household
     if household is not None:
         central = household.served_by.select_related("member__resident__user").first()
-        if central is not None and central.member.resident.user_id:
+        if central is not None and central.member.resident.user is not None:
             users.append(central.member.resident.user)
     return users
 
@@ -407,7 +412,7 @@ def request_extension_request(*, request: ServiceRequest, by: User, until: datet
     """Ask the community secretary for more time; the deadline moves only when approved."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写延期理由。")})
-    if len(reason) > ServiceRequest._meta.get_field("extension_reason").max_length:
+    if len(reason) > _max_length("extension_reason"):
         raise ValidationError({"reason": _("延期理由不能超过 300 个字。")})
     with transaction.atomic():
         request = _lock(request)
@@ -608,7 +613,7 @@ def _apply_rating(
         raise ValidationError({"solved": _("请选择是否解决。")})
     if satisfaction not in ServiceRequest.Satisfaction.values:
         raise ValidationError({"satisfaction": _("请选择是否满意。")})
-    if len(comment or "") > ServiceRequest._meta.get_field("rating_comment").max_length:
+    if len(comment or "") > _max_length("rating_comment"):
         raise ValidationError({"comment": _("评价意见不能超过 500 个字。")})
     now = timezone.now()
     previous = request.status
