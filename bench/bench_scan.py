@@ -5,10 +5,12 @@
 Seeds ``--requests`` requests (1,000,000) with COPY, of which ``--past`` (300,000) are open and
 past a deadline — half waiting to be accepted, half in progress; all past their 75% warning
 and their deadline, half of them also past twice the time — 200,000 open with deadlines
-ahead, the rest closed. COPY bypasses ``ServiceRequest.save()``, so the seed also COPYs the
-:class:`~service_requests.models.RequestClock` row the scan reads for every open request (the
-accept clock while submitted, the resolve clock while accepted or in progress): cycle 1,
-running, nothing claimed, ``next_due_at`` = its warning time. Then, each in a fresh process
+ahead, the rest closed. COPY bypasses the services (which write the clock rows with
+``clocks_sync``), so the seed also COPYs the
+:class:`~service_requests.models.RequestClock` row the scan reads for every open request, from
+the clock's own rules (``clocks_wanted``, ``first_pending``; ``models/clock.py``): the accept
+clock while submitted, the resolve clock while accepted or in progress, cycle 1, running,
+nothing claimed, ``next_due_at`` = its warning time. Then, each in a fresh process
 (so its memory is its own):
 
 * one full scan (``tasks.scan_deadlines``, as the worker runs it) that claims every due
@@ -223,16 +225,30 @@ CLOCK_COLUMNS = (
 )
 
 
+REQUEST_CLOCK_FIELDS = (
+    "status",
+    "accept_warn_at",
+    "accept_due_at",
+    "accept_escalate_at",
+    "resolve_warn_at",
+    "resolve_due_at",
+    "resolve_escalate_at",
+)
+
+
 def expected_clocks(total, past):
     """How many clock rows the seed writes: one per open request."""
     return min(total, past + 200_000)
 
 
 def seed_requests(total, past, chunk=50_000):
+    from types import SimpleNamespace
+
     from django.db import connection
     from django.utils import timezone
 
-    from service_requests.models import RequestClock, ServiceRequest
+    from service_requests.models import ServiceRequest
+    from service_requests.models.clock import clocks_wanted, first_pending, schedule
 
     places, resident_id, category_id = seed_places()
     now = timezone.now()
@@ -241,25 +257,28 @@ def seed_requests(total, past, chunk=50_000):
     hour = timedelta(hours=1)
 
     def clock_row(values):
-        """The running clock of an open request, as ``RequestClock.sync`` would start it."""
-        if values["status"] == "submitted":
-            clock, prefix = RequestClock.Clock.ACCEPT, "accept"
-        else:
-            clock, prefix = RequestClock.Clock.RESOLVE, "resolve"
-        warn_at = values[f"{prefix}_warn_at"]
+        """The running clock of an open request, as ``clocks_sync`` would start it."""
+        request = SimpleNamespace(
+            assigned_to_id=values.get("assigned_to"),
+            submitted_by_id=values["submitted_by"],
+            resolved_at=values.get("resolved_at"),
+            **{name: values.get(name) for name in REQUEST_CLOCK_FIELDS},
+        )
+        ((clock, wanted),) = clocks_wanted(request).items()  # an open request runs one clock
         clock_values = {
             "request_id": values["id"],
-            "clock": clock.value,
+            "clock": clock,
             "cycle": 1,
             "running": True,
             "number": values["number"],
             "street_id": values["street"],
             "community_id": values["community"],
-            "recipient_id": values.get("assigned_to"),
-            "warn_at": warn_at,
-            "due_at": values[f"{prefix}_due_at"],
-            "escalate_at": values[f"{prefix}_escalate_at"],
-            "next_due_at": warn_at,  # nothing claimed: the warning is the earliest step
+            "recipient_id": wanted.recipient_id,
+            "warn_at": wanted.warn_at,
+            "due_at": wanted.due_at,
+            "escalate_at": wanted.escalate_at,
+            # nothing claimed: the warning is the earliest step
+            "next_due_at": first_pending(wanted[:3], (None, None, None)),
         }
         return [_csv(clock_values.get(column)) for column in CLOCK_COLUMNS]
 
@@ -274,6 +293,10 @@ def seed_requests(total, past, chunk=50_000):
             kind = "open_future"
         created = now - hour * (30 * 24 if kind != "open_future" else 2)
         accept_due, resolve_due = created + 24 * hour, created + 7 * 24 * hour
+        (accept_warn, accept_escalate), (resolve_warn, resolve_escalate) = (
+            schedule(created, accept_due),
+            schedule(created, resolve_due),
+        )
         values = {
             "id": i + 1,
             "created_at": created,
@@ -289,10 +312,10 @@ def seed_requests(total, past, chunk=50_000):
             "status": "submitted",
             "accept_due_at": accept_due,
             "resolve_due_at": resolve_due,
-            "accept_warn_at": created + 18 * hour,
-            "accept_escalate_at": created + 48 * hour,
-            "resolve_warn_at": created + 126 * hour,
-            "resolve_escalate_at": created + 14 * 24 * hour,
+            "accept_warn_at": accept_warn,
+            "accept_escalate_at": accept_escalate,
+            "resolve_warn_at": resolve_warn,
+            "resolve_escalate_at": resolve_escalate,
             "reopen_count": 0,
             "return_count": 0,
             "extension_count": 0,

@@ -11,23 +11,29 @@
   with field errors. ``POST requests/`` files a request (JSON or multipart; photos as
   repeated ``photos`` files) through ``services.request_submit``.
 - ``requests/counts/`` — the numbers behind the list tabs, one aggregate query.
-- ``requests/{id}/<step>/`` — one ``<Entity><Action>Api`` view per workflow step, each with
-  its own input serializer, calling its service. The request is loaded with
-  ``services.access_request_by_id`` (404 outside scope, before the input is even read); a
-  step that does not apply answers 409, a step the user may not take 403, bad input 400.
+- ``requests/{id}/<step>/`` — one endpoint per step of the workflow table
+  (``workflow.STEPS``), all served by :class:`RequestStepApi`, parameterised by the step's
+  :class:`StepEndpoint` (URL, input serializer, schema summary): it calls the step's service.
+  The request is loaded with ``services.access_request_by_id`` (404 outside scope, before the
+  input is even read); a step that does not apply answers 409, a step the user may not take
+  403, bad input 400.
 - ``requests/{id}/events/`` and ``requests/{id}/attachments/`` — the timeline and photos;
   residents see only what is public.
 
-The step views are plain ``APIView``\\ s, so they live in :data:`urlpatterns` here, included
-from ``baohe/urls.py`` next to the router.
+The step view is a plain ``APIView``, so the step URLs live in :data:`urlpatterns` here
+(generated from :data:`ENDPOINTS`), included from ``baohe/urls.py`` next to the router.
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import cast
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -38,7 +44,7 @@ from baohe.api_router import router
 from baohe.pagination import SignedCursorPagination
 from baohe.query import SearchFilter, read_params
 
-from . import selectors, serializers, services
+from . import selectors, serializers, services, workflow
 from .filters import (
     ServiceRequestFilter,
     assigned_to_me_q,
@@ -88,14 +94,15 @@ def sees_internal(user, service_request):
 
 
 @contextmanager
-def photo_errors():
-    """Upload checks raise a plain (field-less) ValidationError: answer it under ``photos``."""
+def errors_under(name):
+    """A service's plain (field-less) ValidationError, answered under the input field ``name``
+    (the upload checks: ``photos``); without a ``name`` it passes as it is."""
     try:
         yield
     except DjangoValidationError as error:
-        if hasattr(error, "error_dict"):
+        if name is None or hasattr(error, "error_dict"):
             raise
-        raise DjangoValidationError({"photos": error.messages}) from error
+        raise DjangoValidationError({name: error.messages}) from error
 
 
 CONFLICT = OpenApiResponse(serializers.RequestErrorSerializer, description="当前状态不允许该操作（409）")
@@ -181,7 +188,7 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     def create(self, request, *args, **kwargs):
         data = serializers.ServiceRequestCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        with photo_errors():
+        with errors_under("photos"):
             created = services.request_submit(by=request.user, **data.validated_data)
         return Response(reload(request, created.pk), status=status.HTTP_201_CREATED)
 
@@ -229,237 +236,108 @@ class RequestAttachmentListApi(APIView):
 
 
 # --- workflow steps --------------------------------------------------------------------------
-class RequestActionApi(APIView):
+@dataclass(frozen=True)
+class StepEndpoint:
+    """A workflow step (``workflow.STEPS``) on the API: its URL under ``requests/{id}/``, the
+    serializer of its input (field names are the service's keyword arguments, through
+    ``source=`` where the API calls them otherwise), and its summary in the schema."""
+
+    path: str
+    step: workflow.Step
+    input: type[serializers.serializers.Serializer] | None
+    summary: str
+    media_types: tuple[str, ...] = ()  # the request body's content types, if not every parser's
+
+
+class StepSchema(AutoSchema):
+    """The schema of one step endpoint, read from the view's :class:`StepEndpoint`."""
+
+    @property
+    def endpoint(self) -> StepEndpoint:
+        return cast("RequestStepApi", self.view).step_endpoint
+
+    def get_summary(self):
+        return self.endpoint.summary
+
+    def get_tags(self):
+        return ["requests"]
+
+    def get_request_serializer(self):
+        endpoint = self.endpoint
+        if endpoint.input is not None and endpoint.media_types:
+            return dict.fromkeys(endpoint.media_types, endpoint.input)
+        return endpoint.input
+
+    def get_response_serializers(self):
+        return {200: serializers.ServiceRequestSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
+
+
+class RequestStepApi(APIView):
     """One workflow step: load in scope (404), check the input (400), call the service
     (409 / 403 / 400 from the service), answer with the request as it now is."""
 
-    input_serializer = None
+    endpoint: StepEndpoint | None = None  # each step's, given to as_view()
+    schema = StepSchema()
 
-    def handle(self, request, pk):
+    @property
+    def step_endpoint(self) -> StepEndpoint:
+        if self.endpoint is None:
+            raise ImproperlyConfigured("RequestStepApi.as_view(endpoint=…) names its step")
+        return self.endpoint
+
+    def post(self, request, pk):
         service_request = services.access_request_by_id(request.user, pk)
+        endpoint = self.step_endpoint
         data = {}
-        if self.input_serializer is not None:
-            serializer = self.input_serializer(
+        if endpoint.input is not None:
+            serializer = endpoint.input(
                 data=request.data, context={"request": request, "service_request": service_request}
             )
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-        self.perform(service_request, request.user, data)
+        with errors_under(endpoint.step.errors_to):
+            endpoint.step.run(request=service_request, by=request.user, **data)
         return Response(reload(request, service_request.pk))
-
-    def perform(self, service_request, user, data):
-        raise NotImplementedError
-
-
-def step_schema(input_serializer, summary):
-    return extend_schema(
-        summary=summary,
-        tags=["requests"],
-        request=input_serializer,
-        responses={
-            200: serializers.ServiceRequestSerializer,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
-    )
-
-
-class RequestAcceptApi(RequestActionApi):
-    @step_schema(None, "签收")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_accept(request=service_request, by=user)
-
-
-class RequestAssignApi(RequestActionApi):
-    input_serializer = serializers.AssignInputSerializer
-
-    @step_schema(input_serializer, "分派")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_assign(
-            request=service_request,
-            by=user,
-            kind=data["assignee_kind"],
-            user=data.get("user"),
-            label=data["label"],
-        )
-
-
-class RequestReplyApi(RequestActionApi):
-    input_serializer = serializers.ReplyInputSerializer
-
-    @step_schema(input_serializer, "答复居民或内部备注")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_reply(request=service_request, by=user, message=data["message"], public=data["public"])
-
-
-class RequestExtensionApi(RequestActionApi):
-    input_serializer = serializers.ExtensionInputSerializer
-
-    @step_schema(input_serializer, "申请延期")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_extension_request(request=service_request, by=user, until=data["until"], reason=data["reason"])
-
-
-class RequestExtensionDecideApi(RequestActionApi):
-    input_serializer = serializers.ExtensionDecideInputSerializer
-
-    @step_schema(input_serializer, "审批延期（社区书记）")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_extension_decide(request=service_request, by=user, approve=data["approve"], note=data["note"])
-
-
-class RequestReturnApi(RequestActionApi):
-    input_serializer = serializers.ReasonInputSerializer
-
-    @step_schema(input_serializer, "退单（退回街道改派）")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_return(request=service_request, by=user, reason=data["reason"])
-
-
-class RequestRerouteApi(RequestActionApi):
-    input_serializer = serializers.RerouteInputSerializer
-
-    @step_schema(input_serializer, "改派到小区（街道）")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_reroute(
-            request=service_request, by=user, compound=data["compound"], building=data.get("building")
-        )
-
-
-class RequestResolveApi(RequestActionApi):
-    input_serializer = serializers.ResolveInputSerializer
-
-    @extend_schema(
-        summary="办结",
-        tags=["requests"],
-        request={
-            "multipart/form-data": serializers.ResolveInputSerializer,
-            "application/json": serializers.ResolveInputSerializer,
-        },
-        responses={200: serializers.ServiceRequestSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
-    )
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        with photo_errors():
-            services.request_resolve(
-                request=service_request, by=user, message=data["message"], photos=data.get("photos", ())
-            )
-
-
-class RequestRejectApi(RequestActionApi):
-    input_serializer = serializers.ReasonInputSerializer
-
-    @step_schema(input_serializer, "不予受理")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_reject(request=service_request, by=user, reason=data["reason"])
-
-
-class RequestDuplicateApi(RequestActionApi):
-    input_serializer = serializers.DuplicateInputSerializer
-
-    @step_schema(input_serializer, "标记为重复诉求")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_mark_duplicate(request=service_request, by=user, original=data["original"])
-
-
-class RequestCloseApi(RequestActionApi):
-    input_serializer = serializers.CloseInputSerializer
-
-    @step_schema(input_serializer, "关闭（已办结的诉求）")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_close(request=service_request, by=user, note=data["note"])
-
-
-class RequestRateApi(RequestActionApi):
-    input_serializer = serializers.RatingInputSerializer
-
-    @step_schema(input_serializer, "居民评价（不满意或未解决则重办）")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_rate(
-            request=service_request,
-            by=user,
-            solved=data["solved"],
-            satisfaction=data["satisfaction"],
-            comment=data["comment"],
-        )
-
-
-class RequestFollowUpApi(RequestActionApi):
-    input_serializer = serializers.RatingInputSerializer
-
-    @step_schema(input_serializer, "电话回访（工作人员代居民评价）")
-    def post(self, request, pk):
-        return self.handle(request, pk)
-
-    def perform(self, service_request, user, data):
-        services.request_follow_up(
-            request=service_request,
-            by=user,
-            solved=data["solved"],
-            satisfaction=data["satisfaction"],
-            comment=data["comment"],
-        )
 
 
 router.register("categories", CategoryViewSet, basename="category")
 router.register("requests", ServiceRequestViewSet, basename="request")
 
-STEPS = {
-    "accept": RequestAcceptApi,
-    "assign": RequestAssignApi,
-    "reply": RequestReplyApi,
-    "extension": RequestExtensionApi,
-    "extension/decide": RequestExtensionDecideApi,
-    "return": RequestReturnApi,
-    "reroute": RequestRerouteApi,
-    "resolve": RequestResolveApi,
-    "reject": RequestRejectApi,
-    "duplicate": RequestDuplicateApi,
-    "close": RequestCloseApi,
-    "rate": RequestRateApi,
-    "follow-up": RequestFollowUpApi,
-}
+ENDPOINTS = (
+    StepEndpoint("accept", workflow.ACCEPT, None, "签收"),
+    StepEndpoint("assign", workflow.ASSIGN, serializers.AssignInputSerializer, "分派"),
+    StepEndpoint("reply", workflow.REPLY, serializers.ReplyInputSerializer, "答复居民或内部备注"),
+    StepEndpoint("extension", workflow.EXTENSION_REQUEST, serializers.ExtensionInputSerializer, "申请延期"),
+    StepEndpoint(
+        "extension/decide",
+        workflow.EXTENSION_DECIDE,
+        serializers.ExtensionDecideInputSerializer,
+        "审批延期（社区书记）",
+    ),
+    StepEndpoint("return", workflow.RETURN, serializers.ReasonInputSerializer, "退单（退回街道改派）"),
+    StepEndpoint("reroute", workflow.REROUTE, serializers.RerouteInputSerializer, "改派到小区（街道）"),
+    StepEndpoint(
+        "resolve",
+        workflow.RESOLVE,
+        serializers.ResolveInputSerializer,
+        "办结",
+        media_types=("multipart/form-data", "application/json"),
+    ),
+    StepEndpoint("reject", workflow.REJECT, serializers.ReasonInputSerializer, "不予受理"),
+    StepEndpoint("duplicate", workflow.DUPLICATE, serializers.DuplicateInputSerializer, "标记为重复诉求"),
+    StepEndpoint("close", workflow.CLOSE, serializers.CloseInputSerializer, "关闭（已办结的诉求）"),
+    StepEndpoint("rate", workflow.RATE, serializers.RatingInputSerializer, "居民评价（不满意或未解决则重办）"),
+    StepEndpoint("follow-up", workflow.FOLLOW_UP, serializers.RatingInputSerializer, "电话回访（工作人员代居民评价）"),
+)
 
 urlpatterns = [
     path("requests/<int:pk>/events/", RequestEventListApi.as_view(), name="request-events"),
     path("requests/<int:pk>/attachments/", RequestAttachmentListApi.as_view(), name="request-attachments"),
 ] + [
-    path(f"requests/<int:pk>/{step}/", view.as_view(), name=f"request-{step.replace('/', '-')}")
-    for step, view in STEPS.items()
+    path(
+        f"requests/<int:pk>/{endpoint.path}/",
+        RequestStepApi.as_view(endpoint=endpoint),
+        name=f"request-{endpoint.path.replace('/', '-')}",
+    )
+    for endpoint in ENDPOINTS
 ]

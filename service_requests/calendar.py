@@ -1,15 +1,19 @@
-"""Working days (工作日): weekends off, public holidays off, 调休 make-up days on.
+"""A request's deadlines, and the working days (工作日) they count in.
 
-The exceptions to the weekly rule are rows of :class:`~service_requests.models.CalendarDay`
-(admin-editable, seeded for 2026 and 2027). A limit of N working days runs to the end
-(23:59:59, Asia/Shanghai) of the Nth working day after the day the clock starts.
+:func:`request_deadlines` is where a request's two deadlines come from: accepting within the
+category's ``accept_within_hours`` (clock hours) and resolving within its
+``resolve_within_days`` working days (:func:`add_working_days`). Working days are weekdays,
+except public holidays, plus 调休 make-up days: the exceptions to the weekly rule are rows of
+:class:`~service_requests.models.CalendarDay` (admin-editable, seeded for 2026 and 2027). A limit
+of N working days runs to the end (23:59:59, Asia/Shanghai) of the Nth working day after the
+day the clock starts. The reminders on the deadlines: ``models/clock.py``.
 """
 
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from .models import CalendarDay
+from .models import CalendarDay, Category
 
 END_OF_DAY = time(23, 59, 59)
 
@@ -46,6 +50,17 @@ def add_working_days(start: datetime, days: int) -> datetime:
         if is_working_day(day, overrides):
             counted += 1
     return timezone.make_aware(datetime.combine(day, END_OF_DAY), timezone.get_default_timezone())
+
+
+def request_deadlines(category: Category, start: datetime) -> tuple[datetime, datetime]:
+    """``(accept_due_at, resolve_due_at)`` of a request of ``category`` whose clocks start at
+    ``start`` (submission or reroute): hours to accept, working days to resolve."""
+    return start + timedelta(hours=category.accept_within_hours), resolve_deadline(category, start)
+
+
+def resolve_deadline(category: Category, start: datetime) -> datetime:
+    """The resolve deadline alone, for a resolve clock that starts again (a reopened request)."""
+    return add_working_days(start, category.resolve_within_days)
 
 
 def working_days_between(start: datetime, end: datetime) -> int:

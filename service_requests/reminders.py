@@ -2,9 +2,9 @@
 
 Run every minute by ``tasks.scan_deadlines`` (and once by ``manage.py run_scans``). Nothing is
 scheduled ahead in the broker (ARCHITECTURE rule 3): each running deadline clock of a request
-is a :class:`~service_requests.models.RequestClock` row (kept in step by
-``ServiceRequest.save()``) holding when each of its reminders falls due and when it was claimed,
-and ``next_due_at``, the earliest one not yet claimed. One partial index holds exactly the
+is a :class:`~service_requests.models.RequestClock` row (written by the services through
+``clocks_sync``, ``models/clock.py``) holding when each of its reminders falls due and when it
+was claimed, and ``next_due_at``, the earliest one not yet claimed. One partial index holds exactly the
 running clocks with a reminder still to send, so a scan starts with one short index probe
 (:func:`_probe`): an idle scan is that one round trip.
 
@@ -23,13 +23,18 @@ a minute) that is one per request, as the table says; after an outage, when one 
 hundreds of requests a street official must hear about, it is one notification listing them
 (with a link to the overdue queue) instead of hundreds.
 
-| reminder            | falls due when                          | told                                  |
-|---------------------|-----------------------------------------|---------------------------------------|
-| accept/resolve warn | 75% of the time allowed has passed      | the assignee, else the community staff |
-| … overdue           | the deadline passes                     | the community secretary (else staff)   |
-| … escalate          | twice the time allowed has passed       | street officials and street staff      |
-| rate                | 3 days after resolving, still unrated   | the resident                           |
-| (auto-close)        | 7 days after resolving, still unrated   | — closed by ``request_close``          |
+| reminder            | falls due when                                    | told (:data:`REMINDERS`)               |
+|---------------------|---------------------------------------------------|----------------------------------------|
+| accept/resolve warn | ``WARN_AT`` (75%) of the time allowed has passed  | the assignee, else the community staff |
+| … overdue           | the deadline (``accept_due_at``/``resolve_due_at``) passes | the community secretary (else staff) |
+| … escalate          | ``ESCALATE_AT`` (twice) the time allowed          | street officials and street staff      |
+| rate                | ``RATE_REMINDER_AFTER`` (3 days) after resolving, still unrated | the resident             |
+| (auto-close)        | ``RATING_WINDOW`` (7 days) after resolving, still unrated | — closed by ``request_close``  |
+
+The times (``WARN_AT``, ``ESCALATE_AT``, ``RATE_REMINDER_AFTER``, ``RATING_WINDOW``) are the
+reminder clock's, in ``models/clock.py`` next to the :class:`RequestClock` rows this scan reads
+(the models need them to schedule a clock, and this module sits above the services, so they
+cannot live here); the deadlines themselves come from ``calendar.request_deadlines``.
 
 "Overdue" and "escalated" are recorded on the clock (``overdue_at``, ``escalated_at``) and shown
 in the request's timeline from there (``selectors.timeline``); the scan writes no event rows.
@@ -42,6 +47,7 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, reset_queries, transaction
@@ -56,8 +62,9 @@ from accounts.models import Role
 from baohe.exceptions import Conflict
 from notifications.services import Message, notify_many
 
-from .models import RATE_REMINDER_AFTER, RequestClock, ServiceRequest
-from .services import RATING_WINDOW, request_close
+from .models import RequestClock, ServiceRequest
+from .models.clock import RATE_REMINDER_AFTER, RATING_WINDOW
+from .services import request_close
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +179,21 @@ CLAIM_COLUMNS = ("warned_at", "overdue_at", "escalated_at")
 
 
 # --- the claim: one statement per batch -------------------------------------------------------------
-# A claimed clock comes back as a tuple (the scan handles 300,000 of them in a sweep):
-REQUEST, CLOCK, CYCLE, NUMBER, STREET, COMMUNITY, RECIPIENT, DEADLINE, CLAIMED = range(9)
-STALE_RATING = 8  # bit of CLAIMED: a rating reminder found after the request should be closed
+class ClaimedClock(NamedTuple):
+    """A clock the claim statement took, as it comes back (``RETURNING``, in this order)."""
+
+    request_id: int
+    clock: str  # "accept", "resolve" or "rate"
+    cycle: int
+    number: str
+    street_id: int
+    community_id: int
+    recipient_id: int | None  # the assignee (the resident for the rating)
+    deadline: str  # the deadline (the rating reminder's time) as the database's text
+    claimed: int  # a bit per step this statement claimed: 1 warn, 2 overdue, 4 escalate (+ STALE_RATING)
+
+
+STALE_RATING = 8  # bit of ``claimed``: a rating reminder found after the request should be closed
 
 
 def _claim_sql():
@@ -224,17 +243,17 @@ class _Params(dict):
         )
 
 
-def _claim(now, batch_size):
-    """Claim one batch of due clocks: a list of tuples (see ``REQUEST`` … ``CLAIMED``)."""
+def _claim(now: datetime, batch_size: int) -> list[ClaimedClock]:
+    """Claim one batch of due clocks."""
     stale = now - (RATING_WINDOW - RATE_REMINDER_AFTER)  # resolved over 7 days ago: it is closed instead
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), _Params(now=now, batch=batch_size, stale=stale))
-        return cursor.fetchall()
+        return list(map(ClaimedClock._make, cursor.fetchall()))
 
 
 @functools.cache
 def _reminders_claimed(clock, bits):
-    """The reminders a claimed row tells about, from its clock and CLAIMED bits."""
+    """The reminders a claimed row tells about, from its clock and ``claimed`` bits."""
     if bits & STALE_RATING:
         return ()
     return tuple(STEPS[(clock, claimed)] for i, claimed in enumerate(CLAIM_COLUMNS) if bits & (1 << i))
@@ -321,7 +340,7 @@ class _Texts:
 
     def deadline(self, row):
         """The row's deadline as local "YYYY-MM-DD HH:MM" (the database returns it as text)."""
-        raw = row[DEADLINE]
+        raw = row.deadline
         if raw not in self.deadlines:
             when = parse_datetime(str(raw))
             if timezone.is_naive(when):  # SQLite stores UTC without an offset
@@ -333,16 +352,16 @@ class _Texts:
 def _message(reminder, user_id, rows, texts):
     """The notification telling ``user_id`` about ``reminder`` on ``rows`` (one or several)."""
     first = rows[0]
-    key = f"request:{first[REQUEST]}:{reminder.clock}:{reminder.step}:{first[CYCLE]}:user:{user_id}"
+    key = f"request:{first.request_id}:{reminder.clock}:{reminder.step}:{first.cycle}:user:{user_id}"
     kind = f"request.{reminder.clock}.{reminder.step}"
     if len(rows) == 1:
-        title = texts.title(reminder) % {"number": first[NUMBER], "due": texts.deadline(first)}
-        link = texts.detail.replace("999999999", str(first[REQUEST]))
+        title = texts.title(reminder) % {"number": first.number, "due": texts.deadline(first)}
+        link = texts.detail.replace("999999999", str(first.request_id))
         return Message(recipient_id=user_id, kind=kind, title=title, link=link, dedupe_key=key)
-    listed = heapq.nsmallest(LISTED_IN_ONE, rows, key=lambda row: (row[DEADLINE], row[REQUEST]))  # oldest first
-    numbers = "、".join(row[NUMBER] for row in listed[:3]) + ("…" if len(rows) > 3 else "")
+    listed = heapq.nsmallest(LISTED_IN_ONE, rows, key=lambda row: (row.deadline, row.request_id))  # oldest first
+    numbers = "、".join(row.number for row in listed[:3]) + ("…" if len(rows) > 3 else "")
     title = str(reminder.title_many % {"count": len(rows), "numbers": numbers})
-    lines = [f"{row[NUMBER]}（{texts.deadline(row)}）" for row in listed]
+    lines = [f"{row.number}（{texts.deadline(row)}）" for row in listed]
     if len(rows) > LISTED_IN_ONE:
         lines.append(str(_("……共 %(count)d 件") % {"count": len(rows)}))
     return Message(
@@ -367,7 +386,7 @@ def _claim_batch(now, batch_size, people):
         # is one dict append, the rest is per group.
         alike = defaultdict(list)
         for row in rows:
-            alike[(row[CLOCK], row[CLAIMED], row[STREET], row[COMMUNITY], row[RECIPIENT])].append(row)
+            alike[(row.clock, row.claimed, row.street_id, row.community_id, row.recipient_id)].append(row)
         by_audience = defaultdict(list)  # (reminder, audience) -> rows
         for (clock, bits, street, community, recipient), group in alike.items():
             for reminder in _reminders_claimed(clock, bits):

@@ -338,6 +338,7 @@ class ServiceRequestCreateSerializer(serializers.Serializer):
 
 
 # --- input: workflow steps -------------------------------------------------------------------
+# Each step's validated_data are its service's keyword arguments (api.RequestStepApi passes them on).
 class RequestContextMixin:
     @property
     def service_request(self):
@@ -349,7 +350,8 @@ class RequestContextMixin:
 
 
 class AssignInputSerializer(RequestContextMixin, serializers.Serializer):
-    assignee_kind = serializers.ChoiceField(choices=ServiceRequest.AssigneeKind.choices)
+    # validated_data holds the service's arguments (kind, user, label): the step endpoint passes them on.
+    assignee_kind = serializers.ChoiceField(choices=ServiceRequest.AssigneeKind.choices, source="kind")
     user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(),
         required=False,

@@ -1,20 +1,24 @@
 """Every write to a request: one function per step (ARCHITECTURE rule 2).
 
 Each step runs in ``transaction.atomic()``, locks the request row (``select_for_update``),
-checks that the step is allowed from the current status and by this user, writes a
-:class:`RequestEvent`, and writes the notifications it causes in the same transaction (the
-outbox; the worker sends them). A step that lost a race or no longer applies raises
-:class:`~baohe.exceptions.Conflict` (409); bad input raises ``ValidationError`` (400); a
-request outside the user's scope is not found (404). Views, the API, Open311 and tasks all
-call these functions.
+checks the step against the workflow table (:func:`require_step` reads ``workflow.STEPS``: who
+may take it, from which status), writes a :class:`RequestEvent`, brings the reminder clock in
+step (``clocks_sync``, ``models/clock.py``) when the status, a deadline or the assignee changed,
+and writes the notifications it causes in the same transaction (the outbox; the worker sends
+them). A step that lost a race or no longer applies raises :class:`~baohe.exceptions.Conflict`
+(409); bad input raises ``ValidationError`` (400); a request outside the user's scope is not
+found (404). Views, the API, Open311 and tasks all call these functions.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, F, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,22 +26,22 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
-from baohe.uploads import check_images
-from communities.models import Compound, Resident
+from baohe.uploads import CheckedImage, check_images
+from communities.models import Building, Compound, Household, Resident
 from notifications.services import notify
 
-from . import calendar, summary
-from .models import Attachment, NumberSequence, RequestEvent, ServiceRequest
+from . import calendar, summary, workflow
+from .models import Attachment, Category, NumberSequence, RequestEvent, ServiceRequest
+from .models.clock import clocks_sync, schedule_accept, schedule_resolve
 
 Status = ServiceRequest.Status
 Event = RequestEvent.Kind
-
-REOPEN_WINDOW = timedelta(days=7)
-RATING_WINDOW = timedelta(days=7)
+Actor = workflow.Actor
+Step = workflow.Step
 
 
 # --- access -------------------------------------------------------------------------------------
-def access_request_by_id(user, pk, action=VIEW):
+def access_request_by_id(user: User, pk: int, action: str = VIEW) -> ServiceRequest:
     """The request if ``user`` may ``action`` it; the same 404 for "not yours" and "not there"."""
     return get_object_or_404(ServiceRequest.objects.restrict(user, action), pk=pk)
 
@@ -48,7 +52,7 @@ def access_request_by_id(user, pk, action=VIEW):
 _STAFF_PATHS = replace(ServiceRequest.scope_paths, owner=None)
 
 
-def requests_handled_by(user):
+def requests_handled_by(user: User | None) -> QuerySet[ServiceRequest]:
     """The requests ``user`` may handle as community/street staff (or everything, for admins)."""
     scope = user_scope(user, CHANGE)
     if scope is None or scope.everything:
@@ -57,37 +61,81 @@ def requests_handled_by(user):
     return ServiceRequest.objects.none() if q is None else ServiceRequest.objects.filter(q)
 
 
-def _is_staff_for(user, request):
+def _is_staff_for(user: User, request: ServiceRequest) -> bool:
     return requests_handled_by(user).filter(pk=request.pk).exists()
 
 
-def _refuse(user, request, message):
+def _is_secretary_of(user: User, request: ServiceRequest) -> bool:
+    return user.is_superuser or user.roles.filter(kind=Role.Kind.SECRETARY, community_id=request.community_id).exists()
+
+
+def acts_as(actor: workflow.Actor, user: User | None, request: ServiceRequest, *, automatic: bool = False) -> bool:
+    """Whether ``user`` is ``actor`` for ``request`` (``automatic``: the step is the system's own)."""
+    if actor == Actor.SYSTEM:
+        return automatic
+    if user is None:
+        return False
+    if actor == Actor.ASSIGNEE:
+        return request.assigned_to_id == user.pk
+    if actor == Actor.SUBMITTER:
+        return request.submitted_by_id == user.pk
+    if actor == Actor.STAFF:
+        return _is_staff_for(user, request)
+    if actor == Actor.SECRETARY:
+        return _is_secretary_of(user, request)
+    raise ValueError(actor)
+
+
+def actors_of(user: User, request: ServiceRequest) -> frozenset[workflow.Actor]:
+    """Everything ``user`` is for ``request``, for a page that shows the steps they may take (at
+    most two queries: staff, then secretary — a secretary who is not staff takes no step here)."""
+    actors = {actor for actor in (Actor.ASSIGNEE, Actor.SUBMITTER) if acts_as(actor, user, request)}
+    if acts_as(Actor.STAFF, user, request):
+        actors.add(Actor.STAFF)
+        if acts_as(Actor.SECRETARY, user, request):
+            actors.add(Actor.SECRETARY)
+    return frozenset(actors)
+
+
+def _refuse(user: User | None, request: ServiceRequest, message: Any) -> None:
     """Refuse a step: 404 for whoever may not even see the request (rule 1), else 403."""
     if not ServiceRequest.objects.restrict(user, VIEW).filter(pk=request.pk).exists():
         raise OutOfScope(ServiceRequest._meta.verbose_name)
     raise PermissionDenied(message)
 
 
-def _require_staff(user, request):
-    if not _is_staff_for(user, request):
-        _refuse(user, request, _("只有本社区工作人员可以办理该诉求。"))
+def require_step(request: ServiceRequest, step: workflow.Step, by: User | None, *, automatic: bool = False) -> None:
+    """The guard of every step, read from the workflow table (``workflow.STEPS``): ``by`` must be
+    one of the step's actors (404 for whoever may not see the request, else 403 with the step's
+    refusal; a secretary's step first needs staff), then the request's status and the step's
+    own requirement must allow it (409). ``request`` is the locked row."""
+    if any(acts_as(actor, by, request, automatic=automatic) for actor in step.actors):
+        pass
+    elif Actor.SECRETARY in step.actors and not (by is not None and _is_staff_for(by, request)):
+        _refuse(by, request, workflow.STAFF_ONLY)  # 404 stays 404 for outsiders
+    elif Actor.SECRETARY in step.actors:
+        raise PermissionDenied(step.refused)
+    else:
+        _refuse(by, request, step.refused)
+    conflict = step.conflict(request, timezone.now())
+    if conflict is not None:
+        message, code = conflict
+        raise Conflict(message, code=code)
 
 
-def _lock(request):
+def _lock(request: ServiceRequest) -> ServiceRequest:
     # The summary notes what the row counts before the step changes it (summary.record applies the difference).
     return summary.snapshot(ServiceRequest.objects.select_for_update().get(pk=request.pk))
 
 
-def _require_status(request, allowed, action_label):
-    if request.status not in allowed:
-        raise Conflict(
-            _("该诉求当前状态为「%(status)s」，不能%(action)s。")
-            % {"status": request.get_status_display(), "action": action_label},
-            code="invalid_transition",
-        )
-
-
-def _event(request, kind, by, message="", public=True, from_status=None):
+def _event(
+    request: ServiceRequest,
+    kind: str,
+    by: User | None,
+    message: str = "",
+    public: bool = True,
+    from_status: str | None = None,
+) -> RequestEvent:
     """Record a step; a step that does not change the status records it as both from and to.
     The dashboards' request summary is brought up to date in the same transaction."""
     event = RequestEvent.objects.create(
@@ -103,7 +151,12 @@ def _event(request, kind, by, message="", public=True, from_status=None):
     return event
 
 
-def _drop_pending_extension(request):
+def _max_length(field_name: str) -> int:
+    field = cast(CharField, ServiceRequest._meta.get_field(field_name))
+    return cast(int, field.max_length)
+
+
+def _drop_pending_extension(request: ServiceRequest) -> list[str]:
     """A request that leaves the open statuses takes no pending extension with it; the changed fields."""
     if request.extension_until is None and not request.extension_reason:
         return []
@@ -113,7 +166,7 @@ def _drop_pending_extension(request):
 
 
 # --- notifications ------------------------------------------------------------------------------
-def _tell(user, request, event, title, body=""):
+def _tell(user: User | None, request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
     if user is None or user.pk == event.actor_id:
         return  # nobody is told about their own step
     notify(
@@ -126,34 +179,34 @@ def _tell(user, request, event, title, body=""):
     )
 
 
-def _tell_resident(request, event, title, body=""):
+def _tell_resident(request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
     if request.submitted_by_id and request.submitted_by_id != event.actor_id:
         _tell(request.submitted_by, request, event, title, body)
 
 
-def community_staff(community_id, kinds=(Role.Kind.STAFF, Role.Kind.SECRETARY)):
+def community_staff(community_id: int, kinds: Sequence[str] = (Role.Kind.STAFF, Role.Kind.SECRETARY)) -> QuerySet[User]:
     """Users working in a community with the given role kinds."""
     return User.objects.filter(is_active=True, roles__kind__in=kinds, roles__community_id=community_id).distinct()
 
 
-def _party_servers(request):
+def _party_servers(request: ServiceRequest) -> list[User]:
     """The users of the building's party group leader and the household's central household."""
-    users = []
+    users: list[User] = []
     building = request.building
     if building is not None:
         for group in building.party_groups.select_related("leader__resident__user"):
-            if group.leader_id and group.leader.resident.user_id:
+            if group.leader is not None and group.leader.resident.user is not None:
                 users.append(group.leader.resident.user)
     household = request.household
     if household is not None:
         central = household.served_by.select_related("member__resident__user").first()
-        if central is not None and central.member.resident.user_id:
+        if central is not None and central.member.resident.user is not None:
             users.append(central.member.resident.user)
     return users
 
 
 # --- numbering ----------------------------------------------------------------------------------
-def number_next(now=None):
+def number_next(now: datetime | None = None) -> str:
     """BH-YYYYMMDD-NNNN from a per-day counter row, incremented under a row lock."""
     day = timezone.localtime(now or timezone.now(), timezone.get_default_timezone()).date()
     NumberSequence.objects.get_or_create(day=day)
@@ -162,33 +215,34 @@ def number_next(now=None):
     return f"BH-{day:%Y%m%d}-{last:04d}"
 
 
-def _deadlines(category, start):
-    return (
-        start + timedelta(hours=category.accept_within_hours),
-        calendar.add_working_days(start, category.resolve_within_days),
-    )
+def _start_clocks(request: ServiceRequest, start: datetime) -> None:
+    """Both deadlines from the category (``calendar.request_deadlines``), and their reminders
+    scheduled from ``start`` (``models/clock.py``): a new request, or one rerouted."""
+    request.accept_due_at, request.resolve_due_at = calendar.request_deadlines(request.category, start)
+    schedule_accept(request, start)
+    schedule_resolve(request, start)
 
 
 # --- submission ---------------------------------------------------------------------------------
 def request_submit(
     *,
-    by,
-    category,
-    description,
-    compound,
-    building=None,
-    household=None,
-    address="",
-    contact_name="",
-    contact_mobile="",
-    contact_time="",
-    channel=ServiceRequest.Channel.ONLINE,
-    photos=(),
-    resident_user=None,
-    latitude=None,
-    longitude=None,
-    open311_token="",
-):
+    by: User | None,
+    category: Category,
+    description: str,
+    compound: Compound,
+    building: Building | None = None,
+    household: Household | None = None,
+    address: str = "",
+    contact_name: str = "",
+    contact_mobile: str = "",
+    contact_time: str = "",
+    channel: str = ServiceRequest.Channel.ONLINE,
+    photos: Sequence[Any] = (),
+    resident_user: User | None = None,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    open311_token: str = "",
+) -> ServiceRequest:
     """File a request. A resident files their own; staff enter one on a resident's behalf
     (phone, walk-in, visit) with ``resident_user`` when the resident has an account."""
     if building is not None and building.compound_id != compound.pk:
@@ -206,7 +260,6 @@ def request_submit(
             raise ValidationError({"household": _("只能以您自己的住户提交诉求。")})
     checked = check_images(photos)
     now = timezone.now()
-    accept_due, resolve_due = _deadlines(category, now)
     with transaction.atomic():
         request = ServiceRequest(
             number=number_next(now),
@@ -222,16 +275,14 @@ def request_submit(
             channel=channel,
             submitted_by=resident_user if staff_entry else by,
             entered_by=by if staff_entry else None,
-            accept_due_at=accept_due,
-            resolve_due_at=resolve_due,
             latitude=latitude,
             longitude=longitude,
             open311_token=open311_token,
         )
-        request.start_accept_clock(now)  # the reminders of both deadlines (reminders.py)
-        request.start_resolve_clock(now)
+        _start_clocks(request, now)
         request.full_clean(exclude=["number", "accept_due_at", "resolve_due_at"])
         request.save()
+        clocks_sync(request, new=True)  # the accept clock starts
         if staff_entry:
             check_in_scope(request, by, CHANGE)
         event = _event(request, Event.SUBMITTED, by, message=request.get_channel_display(), from_status="")
@@ -249,7 +300,7 @@ def request_submit(
     return request
 
 
-def _attach(request, event, checked, by):
+def _attach(request: ServiceRequest, event: RequestEvent, checked: Iterable[CheckedImage], by: User | None) -> None:
     for item in checked:
         Attachment.objects.create(
             request=request,
@@ -263,7 +314,9 @@ def _attach(request, event, checked, by):
         )
 
 
-def similar_open_requests(*, building, category, limit=5):
+def similar_open_requests(
+    *, building: Building | None, category: Category | None, limit: int = 5
+) -> QuerySet[ServiceRequest]:
     """Open requests in the same building and category, for "follow one instead" before submitting."""
     if building is None or category is None:
         return ServiceRequest.objects.none()
@@ -276,15 +329,12 @@ def similar_open_requests(*, building, category, limit=5):
     )
 
 
-# --- handling -----------------------------------------------------------------------------------
-def request_accept(*, request, by):
+# --- handling: each step is a row of workflow.STEPS, guarded by require_step ---------------------
+def request_accept(*, request: ServiceRequest, by: User) -> ServiceRequest:
     """签收. Exactly one of several simultaneous accepts succeeds; the rest get a conflict."""
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        if request.status == Status.ACCEPTED:
-            raise Conflict(_("该诉求已被签收。"), code="already_accepted")
-        _require_status(request, (Status.SUBMITTED,), _("签收"))
+        require_step(request, workflow.ACCEPT, by)
         previous = request.status
         request.status = Status.ACCEPTED
         request.accepted_at = timezone.now()
@@ -295,17 +345,19 @@ def request_accept(*, request, by):
         request.save(
             update_fields=["status", "accepted_at", "assigned_to", "assignee_kind", "assignee_label", "updated_at"]
         )
+        clocks_sync(request)  # accept stops, resolve starts
         event = _event(request, Event.ACCEPTED, by, from_status=previous)
         _tell_resident(request, event, _("您的诉求 %(number)s 已被社区签收。") % {"number": request.number})
     return request
 
 
-def request_assign(*, request, by, kind, user=None, label=""):
+def request_assign(
+    *, request: ServiceRequest, by: User, kind: str, user: User | None = None, label: str = ""
+) -> ServiceRequest:
     """分派 to a staff member, a party group leader, a central household or a volunteer team."""
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.ACCEPTED, Status.IN_PROGRESS), _("分派"))
+        require_step(request, workflow.ASSIGN, by)
         if kind not in ServiceRequest.AssigneeKind.values:
             raise ValidationError({"kind": _("未知的承办方类型。")})
         if user is None and not label:
@@ -323,6 +375,7 @@ def request_assign(*, request, by, kind, user=None, label=""):
         request.assignee_label = label or str(user)
         request.status = Status.IN_PROGRESS
         request.save(update_fields=["assignee_kind", "assigned_to", "assignee_label", "status", "updated_at"])
+        clocks_sync(request)  # the warnings go to the new assignee
         event = _event(
             request,
             Event.ASSIGNED,
@@ -335,20 +388,18 @@ def request_assign(*, request, by, kind, user=None, label=""):
     return request
 
 
-def request_reply(*, request, by, message, public=True):
+def request_reply(*, request: ServiceRequest, by: User, message: str, public: bool = True) -> ServiceRequest:
     """A public reply to the resident, or an internal note (``public=False``)."""
     if not (message or "").strip():
         raise ValidationError({"message": _("请填写内容。")})
     with transaction.atomic():
         request = _lock(request)
-        is_assignee = request.assigned_to_id == by.pk
-        if not is_assignee:
-            _require_staff(by, request)
-        _require_status(request, (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED), _("答复"))
+        require_step(request, workflow.REPLY, by)
         previous = request.status
         if public and request.status == Status.ACCEPTED:
             request.status = Status.IN_PROGRESS
             request.save(update_fields=["status", "updated_at"])
+            clocks_sync(request)
         event = _event(
             request, Event.REPLIED if public else Event.NOTE, by, message=message, public=public, from_status=previous
         )
@@ -357,18 +408,15 @@ def request_reply(*, request, by, message, public=True):
     return request
 
 
-def request_extension_request(*, request, by, until, reason):
+def request_extension_request(*, request: ServiceRequest, by: User, until: datetime, reason: str) -> ServiceRequest:
     """Ask the community secretary for more time; the deadline moves only when approved."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写延期理由。")})
-    if len(reason) > ServiceRequest._meta.get_field("extension_reason").max_length:
+    if len(reason) > _max_length("extension_reason"):
         raise ValidationError({"reason": _("延期理由不能超过 300 个字。")})
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.ACCEPTED, Status.IN_PROGRESS), _("申请延期"))
-        if request.extension_until is not None:
-            raise Conflict(_("已有待审批的延期申请。"), code="extension_pending")
+        require_step(request, workflow.EXTENSION_REQUEST, by)
         if until <= request.resolve_due_at:
             raise ValidationError({"until": _("延期后的期限必须晚于当前办结期限。")})
         request.extension_until = until
@@ -380,29 +428,22 @@ def request_extension_request(*, request, by, until, reason):
     return request
 
 
-def request_extension_decide(*, request, by, approve, note=""):
+def request_extension_decide(*, request: ServiceRequest, by: User, approve: bool, note: str = "") -> ServiceRequest:
     """The community secretary approves (the deadline moves, recorded) or denies an extension."""
     with transaction.atomic():
         request = _lock(request)
-        is_secretary = (
-            by.is_superuser or by.roles.filter(kind=Role.Kind.SECRETARY, community_id=request.community_id).exists()
-        )
-        if not is_secretary:
-            _require_staff(by, request)  # 404 stays 404 for outsiders
-            raise PermissionDenied(_("只有社区书记可以审批延期。"))
-        _require_status(request, (Status.ACCEPTED, Status.IN_PROGRESS), _("审批延期"))
-        if request.extension_until is None:
-            raise Conflict(_("没有待审批的延期申请。"), code="no_extension")
+        require_step(request, workflow.EXTENSION_DECIDE, by)
+        until = cast(datetime, request.extension_until)  # set: the step requires a pending extension
         if approve:
             message = _("办结期限由 %(old)s 延至 %(new)s。%(note)s") % {
                 "old": timezone.localtime(request.resolve_due_at).strftime("%Y-%m-%d %H:%M"),
-                "new": timezone.localtime(request.extension_until).strftime("%Y-%m-%d %H:%M"),
+                "new": timezone.localtime(until).strftime("%Y-%m-%d %H:%M"),
                 "note": note,
             }
             start = request.resolve_clock_start() or timezone.now()
-            request.resolve_due_at = request.extension_until
+            request.resolve_due_at = until
             request.extension_count = F("extension_count") + 1
-            request.start_resolve_clock(start)  # reminders follow the new deadline (reminders.py)
+            schedule_resolve(request, start)  # the reminders follow the new deadline
             kind = Event.EXTENSION_APPROVED
         else:
             message = note
@@ -411,6 +452,8 @@ def request_extension_decide(*, request, by, approve, note=""):
         request.extension_reason = ""
         request.save()
         request.refresh_from_db(fields=["extension_count"])
+        if approve:
+            clocks_sync(request)  # a new cycle of the resolve clock
         event = _event(request, kind, by, message=message, public=approve)
         if approve:
             _tell_resident(
@@ -419,20 +462,20 @@ def request_extension_decide(*, request, by, approve, note=""):
     return request
 
 
-def request_return(*, request, by, reason):
+def request_return(*, request: ServiceRequest, by: User, reason: str) -> ServiceRequest:
     """退单: not ours or wrong community; back to the street for re-routing, counted."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写退单理由。")})
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.SUBMITTED, Status.ACCEPTED), _("退单"))
+        require_step(request, workflow.RETURN, by)
         previous = request.status
         request.status = Status.RETURNED
         request.return_count = F("return_count") + 1
         dropped = _drop_pending_extension(request)
         request.save(update_fields=["status", "return_count", "updated_at", *dropped])
         request.refresh_from_db(fields=["return_count"])
+        clocks_sync(request)  # no clock runs while the street reroutes it
         event = _event(request, Event.RETURNED, by, message=reason, public=False, from_status=previous)
         street_staff = User.objects.filter(
             is_active=True, roles__kind=Role.Kind.STAFF, roles__street_id=request.street_id
@@ -442,12 +485,13 @@ def request_return(*, request, by, reason):
     return request
 
 
-def request_reroute(*, request, by, compound, building=None):
+def request_reroute(
+    *, request: ServiceRequest, by: User, compound: Compound, building: Building | None = None
+) -> ServiceRequest:
     """Street staff send a returned request to the right compound; its clocks start again."""
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.RETURNED,), _("改派"))
+        require_step(request, workflow.REROUTE, by)
         if not Compound.objects.restrict(by, CHANGE).filter(pk=compound.pk).exists():
             raise ValidationError({"compound": _("只能改派到您辖区内的小区。")})
         if building is not None and building.compound_id != compound.pk:
@@ -461,11 +505,9 @@ def request_reroute(*, request, by, compound, building=None):
         request.assigned_to = None
         request.assignee_kind = ""
         request.assignee_label = ""
-        now = timezone.now()
-        request.accept_due_at, request.resolve_due_at = _deadlines(request.category, now)
-        request.start_accept_clock(now)  # reminders follow the new deadlines (reminders.py)
-        request.start_resolve_clock(now)
+        _start_clocks(request, timezone.now())
         request.save()
+        clocks_sync(request)  # new cycles, in the new community
         # The history and photos follow the request into its new community (rule 1: rows carry
         # the street and community they are scoped by).
         RequestEvent.objects.filter(request=request).update(
@@ -480,20 +522,20 @@ def request_reroute(*, request, by, compound, building=None):
     return request
 
 
-def request_resolve(*, request, by, message, photos=()):
+def request_resolve(*, request: ServiceRequest, by: User, message: str, photos: Sequence[Any] = ()) -> ServiceRequest:
     """办结 with a note (and photos); the resident is asked to rate."""
     if not (message or "").strip():
         raise ValidationError({"message": _("请填写办理结果。")})
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.ACCEPTED, Status.IN_PROGRESS), _("办结"))
+        require_step(request, workflow.RESOLVE, by)
         checked = check_images(photos, existing=request.attachments.count())
         previous = request.status
         request.status = Status.RESOLVED
         request.resolved_at = timezone.now()
         dropped = _drop_pending_extension(request)
         request.save(update_fields=["status", "resolved_at", "updated_at", *dropped])
+        clocks_sync(request)  # resolve stops, the rating reminder starts
         event = _event(request, Event.RESOLVED, by, message=message, from_status=previous)
         _attach(request, event, checked, by)
         _tell_resident(
@@ -505,30 +547,29 @@ def request_resolve(*, request, by, message, photos=()):
     return request
 
 
-def request_reject(*, request, by, reason):
+def request_reject(*, request: ServiceRequest, by: User, reason: str) -> ServiceRequest:
     """不予受理, with the reason the resident reads."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写不予受理的理由。")})
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS), _("不予受理"))
+        require_step(request, workflow.REJECT, by)
         previous = request.status
         request.status = Status.REJECTED
         request.closed_at = timezone.now()
         dropped = _drop_pending_extension(request)
         request.save(update_fields=["status", "closed_at", "updated_at", *dropped])
+        clocks_sync(request)
         event = _event(request, Event.REJECTED, by, message=reason, from_status=previous)
         _tell_resident(request, event, _("您的诉求 %(number)s 不予受理。") % {"number": request.number}, reason)
     return request
 
 
-def request_mark_duplicate(*, request, by, original):
+def request_mark_duplicate(*, request: ServiceRequest, by: User, original: ServiceRequest) -> ServiceRequest:
     """Close as a duplicate of ``original`` (same community); the resident can follow that one."""
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS), _("标记为重复"))
+        require_step(request, workflow.DUPLICATE, by)
         if original.pk == request.pk or original.community_id != request.community_id:
             raise ValidationError({"original": _("请选择本社区的另一条诉求。")})
         previous = request.status
@@ -537,6 +578,7 @@ def request_mark_duplicate(*, request, by, original):
         request.closed_at = timezone.now()
         dropped = _drop_pending_extension(request)
         request.save(update_fields=["status", "duplicate_of", "closed_at", "updated_at", *dropped])
+        clocks_sync(request)
         event = _event(request, Event.DUPLICATE, by, message=original.number, from_status=previous)
         _tell_resident(
             request,
@@ -547,28 +589,31 @@ def request_mark_duplicate(*, request, by, original):
     return request
 
 
-def request_close(*, request, by=None, note="", automatic=False):
+def request_close(
+    *, request: ServiceRequest, by: User | None = None, note: str = "", automatic: bool = False
+) -> ServiceRequest:
     """Close a resolved request (after follow-up, or automatically when unrated for 7 days)."""
     with transaction.atomic():
         request = _lock(request)
-        if not automatic:
-            _require_staff(by, request)
-        _require_status(request, (Status.RESOLVED,), _("关闭"))
+        require_step(request, workflow.CLOSE, by, automatic=automatic)
         previous = request.status
         request.status = Status.CLOSED
         request.closed_at = timezone.now()
         request.save(update_fields=["status", "closed_at", "updated_at"])
+        clocks_sync(request)  # the rating reminder stops
         message = note or (_("7 天内未评价，自动关闭。") if automatic else "")
         _event(request, Event.CLOSED, by, message=message, from_status=previous)
     return request
 
 
-def _apply_rating(request, by, solved, satisfaction, comment, kind):
+def _apply_rating(
+    request: ServiceRequest, by: User, solved: str, satisfaction: str, comment: str, kind: str
+) -> ServiceRequest:
     if solved not in ServiceRequest.Solved.values:
         raise ValidationError({"solved": _("请选择是否解决。")})
     if satisfaction not in ServiceRequest.Satisfaction.values:
         raise ValidationError({"satisfaction": _("请选择是否满意。")})
-    if len(comment or "") > ServiceRequest._meta.get_field("rating_comment").max_length:
+    if len(comment or "") > _max_length("rating_comment"):
         raise ValidationError({"comment": _("评价意见不能超过 500 个字。")})
     now = timezone.now()
     previous = request.status
@@ -583,13 +628,14 @@ def _apply_rating(request, by, solved, satisfaction, comment, kind):
         request.status = Status.IN_PROGRESS
         request.reopen_count = F("reopen_count") + 1
         request.resolved_at = None
-        request.resolve_due_at = calendar.add_working_days(now, request.category.resolve_within_days)
-        request.start_resolve_clock(now)  # reminders follow the new deadline (reminders.py)
+        request.resolve_due_at = calendar.resolve_deadline(request.category, now)
+        schedule_resolve(request, now)  # a new cycle of the resolve clock
     else:
         request.status = Status.CLOSED
         request.closed_at = now
     request.save()
     request.refresh_from_db(fields=["reopen_count"])
+    clocks_sync(request)
     _event(request, kind, by, message=f"{label}。{comment or ''}".rstrip("。") + "。", from_status=previous)
     if reopen:
         event_reopen = _event(
@@ -607,22 +653,21 @@ def _apply_rating(request, by, solved, satisfaction, comment, kind):
     return request
 
 
-def request_rate(*, request, by, solved, satisfaction, comment=""):
+def request_rate(
+    *, request: ServiceRequest, by: User, solved: str, satisfaction: str, comment: str = ""
+) -> ServiceRequest:
     """The resident rates the answer (回访); unsolved or unsatisfied reopens the request (重办)."""
     with transaction.atomic():
         request = _lock(request)
-        if request.submitted_by_id != by.pk:
-            _refuse(by, request, _("只有提交人可以评价该诉求。"))
-        _require_status(request, (Status.RESOLVED,), _("评价"))
-        if request.resolved_at and timezone.now() - request.resolved_at > REOPEN_WINDOW:
-            raise Conflict(_("办结已超过 7 天，不能再评价。"), code="rating_window_passed")
+        require_step(request, workflow.RATE, by)
         return _apply_rating(request, by, solved, satisfaction, comment, Event.RATED)
 
 
-def request_follow_up(*, request, by, solved, satisfaction, comment=""):
+def request_follow_up(
+    *, request: ServiceRequest, by: User, solved: str, satisfaction: str, comment: str = ""
+) -> ServiceRequest:
     """Staff record a phone follow-up (电话回访) with the resident's answers."""
     with transaction.atomic():
         request = _lock(request)
-        _require_staff(by, request)
-        _require_status(request, (Status.RESOLVED,), _("回访"))
+        require_step(request, workflow.FOLLOW_UP, by)
         return _apply_rating(request, by, solved, satisfaction, comment, Event.FOLLOWED_UP)

@@ -1,6 +1,6 @@
 """Moving a request's reminder times into the past, for tests of the deadline scan.
 
-The scan reads ``RequestClock`` rows, which ``ServiceRequest.save()`` keeps; a test that
+The scan reads ``RequestClock`` rows, which the services keep (``clocks_sync``); a test that
 pretends time has passed moves the times with queryset ``update()`` s on both the request and
 its running clock, as if the clock had been scheduled that way.
 """
@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from service_requests.models import RATE_REMINDER_AFTER, RequestClock, ServiceRequest
+from service_requests.models import RequestClock, ServiceRequest
+from service_requests.models.clock import RATE_REMINDER_AFTER
 
 # request column -> (clock, RequestClock column) it is copied to
 CLOCK_STEP = {

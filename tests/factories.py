@@ -17,6 +17,7 @@ from baohe.validators import id_check_char
 from communities.models import Building, Community, Compound, District, Household, Resident, Street
 from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
 from service_requests.models import Category, ServiceRequest
+from service_requests.models.clock import clocks_sync, schedule_accept, schedule_resolve
 
 PASSWORD = "Baohe-test-2024!"  # every factory-made user signs in with this
 
@@ -252,3 +253,17 @@ class ServiceRequestFactory(DjangoModelFactory):
     channel = ServiceRequest.Channel.ONLINE
     accept_due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=24))
     resolve_due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Saved as a loader would save it: its reminder clock scheduled from now (unless given)
+        and the clock rows written, as the services do (``service_requests/models/clock.py``)."""
+        request = model_class(*args, **kwargs)
+        now = timezone.now()
+        if request.accept_warn_at is None:
+            schedule_accept(request, now)
+        if request.resolve_warn_at is None:
+            schedule_resolve(request, now)
+        request.save()
+        clocks_sync(request, new=True)
+        return request

@@ -121,11 +121,12 @@ def test_seed_request_clocks_match_their_requests(seeded):
     """The demo backdates requests with update(): the deadline scan's copies must follow, or the
     first scan after `make run` would remind with wrong numbers and times."""
     from service_requests.models import RequestClock, ServiceRequest
+    from service_requests.models.clock import clocks_wanted
 
     running = {(c.request_id, c.clock): c for c in RequestClock.objects.filter(running=True)}
     wanted = {}
     for request in ServiceRequest.objects.all():
-        for clock, (warn_at, due_at, escalate_at, recipient_id) in request.clocks_wanted().items():
+        for clock, (warn_at, due_at, escalate_at, recipient_id) in clocks_wanted(request).items():
             wanted[(request.pk, clock)] = (request.number, warn_at, due_at, escalate_at, recipient_id)
     assert wanted, "the demo has open requests"
     assert set(running) == set(wanted)

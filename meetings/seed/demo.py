@@ -26,7 +26,8 @@ from communities.models import Compound, Resident
 from notifications.models import Delivery, Notification
 from service_requests import calendar
 from service_requests import services as request_services
-from service_requests.models import Category, RequestClock, RequestEvent, ServiceRequest
+from service_requests.models import Category, RequestEvent, ServiceRequest
+from service_requests.models.clock import clocks_rebuild, schedule_accept, schedule_resolve
 
 from .. import selectors, services
 from ..models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
@@ -175,7 +176,7 @@ def _file_requests(compound, staff, clock, submitted):
         )
         request.accept_due_at = submitted + timedelta(hours=category.accept_within_hours)
         request.resolve_due_at = calendar.add_working_days(submitted, category.resolve_within_days)
-        fields = request.start_accept_clock(submitted) + request.start_resolve_clock(submitted)
+        fields = schedule_accept(request, submitted) + schedule_resolve(request, submitted)
         ServiceRequest.objects.filter(pk=request.pk).update(
             number=request_services.number_next(submitted),
             created_at=submitted,
@@ -183,7 +184,7 @@ def _file_requests(compound, staff, clock, submitted):
             resolve_due_at=request.resolve_due_at,
             **{name: getattr(request, name) for name in fields},
         )
-        RequestClock.rebuild([request.pk])
+        clocks_rebuild(ServiceRequest.objects.filter(pk=request.pk))
         clock.stamp(submitted)
         made.append(ServiceRequest.objects.get(pk=request.pk))
     return made
@@ -367,7 +368,9 @@ def seed(ctx):
             )
             ids = list(resolved.values_list("pk", flat=True))
             resolved.update(resolved_at=moment, updated_at=moment)
-            RequestClock.rebuild(ids)  # the rating reminder counts from the backdated time
+            clocks_rebuild(
+                ServiceRequest.objects.filter(pk__in=ids)
+            )  # the rating reminder counts from the backdated time
         else:
             ok, finding = detail
             inspection = services.inspection_record(

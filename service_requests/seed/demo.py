@@ -33,7 +33,8 @@ from notifications.models import Delivery, Notification
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from .. import calendar, services
-from ..models import CalendarDay, Category, NumberSequence, RequestClock, RequestEvent, ServiceRequest
+from ..models import CalendarDay, Category, NumberSequence, RequestEvent, ServiceRequest
+from ..models.clock import clocks_copy_request_columns, clocks_rebuild, schedule_accept, schedule_resolve
 
 ORDER = 40
 
@@ -776,10 +777,10 @@ class Maker:
     def finish(self, request, plan, stamps, clocks, last):
         # The reminder schedule follows the backdated deadlines, as the services would have set it.
         schedule = ServiceRequest(accept_due_at=stamps["accept_due_at"], resolve_due_at=stamps["resolve_due_at"])
-        fields = schedule.start_accept_clock(clocks["accept"]) + schedule.start_resolve_clock(clocks["resolve"])
+        fields = schedule_accept(schedule, clocks["accept"]) + schedule_resolve(schedule, clocks["resolve"])
         stamps.update({name: getattr(schedule, name) for name in fields})
         ServiceRequest.objects.filter(pk=request.pk).update(updated_at=last, **stamps)
-        RequestClock.rebuild([request.pk])  # the scan's clocks follow the backdated schedule
+        clocks_rebuild(ServiceRequest.objects.filter(pk=request.pk))  # the scan's clocks follow the backdated schedule
         self.made.append((request.pk, stamps["created_at"], plan))
         return request
 
@@ -795,10 +796,7 @@ def renumber(made, today_before):
         NumberSequence.objects.filter(day=today).update(last=today_before)
     for pk, submitted, _plan in sorted(made, key=lambda row: (row[1], row[0])):
         ServiceRequest.objects.filter(pk=pk).update(number=services.number_next(submitted))
-    # The deadline clocks carry the number into the reminders (update() bypasses save()).
-    RequestClock.objects.filter(request_id__in=ids).update(
-        number=Subquery(ServiceRequest.objects.filter(pk=OuterRef("request_id")).values("number")[:1])
-    )
+    clocks_copy_request_columns(ids)  # the deadline clocks carry the number into the reminders
 
 
 def settle_notifications(first_id, now):

@@ -14,8 +14,10 @@ open ones are past their deadline. About 10% are accepted late and 6% resolved l
 stay open for weeks), about 3% are reopened after an unsatisfied rating, 2% returned to the
 street and rerouted, 3% rejected, 2% closed as duplicates, 2% get an extension.
 
-COPY bypasses ``ServiceRequest.save()``, which keeps the clock rows in step, so the generator
-writes them itself, as if the scan had run all along: a reminder that fell due while its
+COPY bypasses the services, which keep the clock rows in step (``clocks_sync``), so the
+generator writes them itself from the same rules (``models/clock.py``: :func:`schedule` for the
+warning and escalation times, :data:`CLOCK_STATUSES` for which clock runs in which status,
+:func:`first_pending` for ``next_due_at``), as if the scan had run all along: a reminder that fell due while its
 clock ran is claimed (``warned_at``/``overdue_at``/``escalated_at``, 30 seconds after it fell
 due; the rating reminder a minute after), so the first deadline scan after seeding has nothing
 old to send. Every request waiting to be accepted has its running accept clock, every one
@@ -23,7 +25,7 @@ accepted or in progress its resolve clock, every one resolved its rating clock (
 ``next_due_at`` the earliest step not yet claimed, NULL when all are). A clock that stopped
 after an overdue notice or an escalation is kept, stopped (``running`` false), as the record
 the request's timeline shows — for the requests of the events window below, like the other
-events. (A stopped clock that claimed only a warning, which ``RequestClock.sync`` would also
+events. (A stopped clock that claimed only a warning, which ``clocks_sync`` would also
 keep, is not written: nothing shows it. A request returned and rerouted, or reopened, keeps
 only the clocks of its last schedule.) The scan writes no overdue or escalation events, and
 neither does the generator.
@@ -58,16 +60,8 @@ from baohe import bulk
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from .. import summary
-from ..models import (
-    ESCALATE_AT,
-    RATE_REMINDER_AFTER,
-    WARN_AT,
-    CalendarDay,
-    NumberSequence,
-    RequestClock,
-    RequestEvent,
-    ServiceRequest,
-)
+from ..models import CalendarDay, NumberSequence, RequestClock, RequestEvent, ServiceRequest
+from ..models.clock import CLOCK_STATUSES, RATE_REMINDER_AFTER, first_pending, schedule
 from .demo import (
     CATEGORY_WEIGHTS,
     DESCRIPTIONS,
@@ -533,16 +527,15 @@ class Maker:
             break
 
         # Reminders: each clock's schedule, and what the scan claimed on it while it ran.
-        acc_span, res_span = acc_due - acc_start, res_due - res_start
-        acc_warn, acc_esc = acc_start + acc_span * WARN_AT, acc_start + acc_span * ESCALATE_AT
-        res_warn, res_esc = res_start + res_span * WARN_AT, res_start + res_span * ESCALATE_AT
+        acc_warn, acc_esc = schedule(acc_start, acc_due)
+        res_warn, res_esc = schedule(res_start, res_due)
         clocks = []
         # The accept clock ran from acc_start until accepted (or returned, rejected, …).
         steps = (acc_warn, acc_due, acc_esc)
         until = acc_end if acc_end is not None else now
         claims = [at if at < until and at <= now else None for at in (due + CLAIM_DELAY for due in steps)]
         # Its recipient is the assignee while waiting to be accepted: nobody, in this history.
-        if status == "submitted":
+        if status in CLOCK_STATUSES["accept"]:
             clocks.append(_clock("accept", True, assigned_to, steps, claims))
         elif claims[1] is not None:  # stopped after its overdue notice: the timeline shows it
             clocks.append(_clock("accept", False, None, steps, claims))
@@ -553,12 +546,12 @@ class Maker:
             claims = [
                 at if at < until and at <= now else None for at in (max(due, res_from) + CLAIM_DELAY for due in steps)
             ]
-            if status in ("accepted", "in_progress"):
+            if status in CLOCK_STATUSES["resolve"]:
                 clocks.append(_clock("resolve", True, assigned_to, steps, claims))
             elif claims[1] is not None:
                 clocks.append(_clock("resolve", False, assigned_to, steps, claims))
         # The rating clock: one reminder, 3 days after resolving, while waiting for the rating.
-        if status == "resolved":
+        if status in CLOCK_STATUSES["rate"]:
             steps = (resolved_at + RATE_AFTER, None, None)
             clocks.append(_clock("rate", True, submitted_by, steps, (rate_reminded_at, None, None)))
         events.sort(key=_first)
@@ -576,9 +569,8 @@ class Maker:
 
 def _clock(name, running, recipient, steps, claims):
     """A clock row's values: (clock, running, recipient, warn/due/escalate times, their claims,
-    next_due_at): the earliest step not yet claimed while it runs, else NULL (as ``RequestClock``)."""
-    pending = [at for at, claimed in zip(steps, claims, strict=True) if at is not None and claimed is None]
-    next_due = min(pending) if running and pending else None
+    next_due_at): the earliest step not yet claimed while it runs, else NULL (as ``clocks_sync``)."""
+    next_due = first_pending(steps, claims) if running else None
     return (name, running, recipient, *steps, *claims, next_due)
 
 

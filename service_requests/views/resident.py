@@ -19,7 +19,7 @@ from baohe.forms import add_service_errors
 from baohe.query import read_query
 from communities.models import Building, Resident
 
-from .. import forms, selectors, services
+from .. import forms, selectors, services, workflow
 from ..models import ServiceRequest
 
 Status = ServiceRequest.Status
@@ -105,12 +105,10 @@ def mine(request):
 
 
 def can_rate(service_request, user):
-    return (
-        service_request.status == Status.RESOLVED
-        and service_request.submitted_by_id == user.pk
-        and service_request.resolved_at is not None
-        and timezone.now() - service_request.resolved_at <= services.RATING_WINDOW
-    )
+    """The rating step (``workflow.RATE``) applies: resolved, theirs, within the rating window."""
+    submitter = service_request.submitted_by_id == user.pk
+    actors = {workflow.Actor.SUBMITTER} if submitter else set()
+    return service_request.resolved_at is not None and workflow.RATE.allows(service_request, actors, timezone.now())
 
 
 def render_resident_detail(request, service_request, rating_form=None, status=200):
@@ -127,6 +125,7 @@ def render_resident_detail(request, service_request, rating_form=None, status=20
         "current_due": current_due,
         "due": selectors.time_left(current_due, now),
         "rating_form": rating_form if can_rate(service_request, request.user) else None,
+        "rate_step": workflow.RATE,
     }
     return render(request, "service_requests/resident_detail.html", context, status=status)
 

@@ -1,14 +1,18 @@
 """Staff pages: the work queue, a request with its handling steps, and entry on a resident's behalf.
 
-Each handling step is a POST to ``/requests/<pk>/<action>/``: the request is looked up in the
-user's scope (404 outside it, exactly like a missing one), the step's form validates the input,
-and the view calls the step's service. A :class:`~baohe.exceptions.Conflict` (someone acted
+Each handling step is a POST to ``/requests/<pk>/<action>/``, one :class:`Button` per step of
+the workflow table (``workflow.STEPS``: the page shows a button when the step applies to the
+request and the user, and a POST calls the step's service): the request is looked up in the
+user's scope (404 outside it, exactly like a missing one), the button's form validates the
+input, and the view calls the step's service. A :class:`~baohe.exceptions.Conflict` (someone acted
 first, or the step no longer applies) becomes an error message and a redirect back to the
 request; a ``ValidationError`` re-renders the page with the errors on the form; a
 ``PermissionDenied`` is a 403.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +26,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from accounts.models import Role
 from baohe.exceptions import Conflict
 from baohe.forms import add_service_errors
 from baohe.masking import mask_mobile
@@ -31,12 +34,10 @@ from baohe.scoping import CHANGE, VIEW
 from baohe.views import StaffRequiredMixin
 from communities.models import Compound
 
-from .. import forms, selectors, services
+from .. import forms, selectors, services, workflow
 from ..models import Category, ServiceRequest
 
 Status = ServiceRequest.Status
-HANDLING = (Status.ACCEPTED, Status.IN_PROGRESS)
-ACTIVE = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
 
 
 # --- the work queue -----------------------------------------------------------------------------
@@ -116,29 +117,34 @@ class QueueView(StaffRequiredMixin, TemplateView):
 
 
 # --- one request: page and handling steps -------------------------------------------------------
-@dataclass
-class Step:
-    """One handling step: its form, when it applies, and the service call it makes."""
+@dataclass(frozen=True, eq=False)
+class Button:
+    """A handling step on the staff request page: the workflow step it takes (``workflow.STEPS``:
+    when it applies, who may take it, its service), the form that collects its input, and how
+    it looks. ``name`` is its URL (``/requests/<pk>/<name>/``) and its form prefix."""
 
     name: str
-    label: object
+    step: workflow.Step
     icon: str
-    form_class: type
-    statuses: tuple
-    button: str = "btn-outline-secondary"
+    form_class: type[forms.BaseForm]
+    button: str = "btn-outline-secondary"  # the Bootstrap style
     direct: bool = False  # a single button, no fields
-    secretary_only: bool = False
-    errors_to: str | None = None  # the field that gets a service error without a field name
-    form_kwargs: dict = field(default_factory=dict)
+    label: Any = None  # the step's label unless the page calls it otherwise
+    confirm: Any = None  # the step's confirmation unless the page calls it otherwise
+    # The service's keyword arguments from the form's cleaned_data (by default, as they are).
+    arguments: Callable[[dict[str, Any]], dict[str, Any]] = dict
+    # The success message, from the request as the step left it and the form's cleaned_data.
+    done: Callable[[ServiceRequest, dict[str, Any]], str] = field(kw_only=True)
 
-    def applies(self, service_request, *, is_secretary):
-        if service_request.status not in self.statuses:
-            return False
-        if self.name == "extend":
-            return service_request.extension_until is None
-        if self.name == "extension":
-            return service_request.extension_until is not None and is_secretary
-        return True
+    def __post_init__(self):
+        if self.label is None:
+            object.__setattr__(self, "label", self.step.label)
+        if self.confirm is None:
+            object.__setattr__(self, "confirm", self.step.confirm)
+
+    @property
+    def errors_to(self) -> str | None:
+        return self.step.errors_to
 
     def make_form(self, *, request, service_request, data=None, files=None):
         kwargs = {"prefix": self.name}
@@ -148,126 +154,159 @@ class Step:
             kwargs["service_request"] = service_request
         return self.form_class(data, files, **kwargs)
 
+    def perform(self, *, service_request, by, data) -> str:
+        """Take the step through its service; returns the success message."""
+        result = self.step.run(request=service_request, by=by, **self.arguments(data))
+        return self.done(result, data)
 
-STEPS = {
-    step.name: step
-    for step in (
-        Step(
-            "accept", gettext_lazy("签收"), "check2-circle", forms.AcceptForm, (Status.SUBMITTED,), "btn-danger", True
+
+def _assign_arguments(data):
+    kind, user, label = data["target"]
+    return {"kind": kind, "user": user, "label": label}
+
+
+def _followed_up(result, data):
+    if result.status == Status.IN_PROGRESS:
+        return _("已记录电话回访：居民不满意或未解决，已重新办理。")
+    return _("已记录电话回访，诉求已关闭。")
+
+
+def _extension_decided(result, data):
+    return _("已批准延期。") if data["decision"] == "approve" else _("已驳回延期申请。")
+
+
+BUTTONS = {
+    button.name: button
+    for button in (
+        Button(
+            "accept",
+            workflow.ACCEPT,
+            "check2-circle",
+            forms.AcceptForm,
+            "btn-danger",
+            direct=True,
+            done=lambda result, data: _("已签收诉求 %(number)s。") % {"number": result.number},
         ),
-        Step("assign", gettext_lazy("分派"), "person-plus", forms.AssignForm, HANDLING, "btn-outline-primary"),
-        Step("reply", gettext_lazy("答复居民"), "chat-left-text", forms.MessageForm, (*ACTIVE, Status.RESOLVED)),
-        Step("note", gettext_lazy("内部备注"), "journal-text", forms.MessageForm, (*ACTIVE, Status.RESOLVED)),
-        Step(
+        Button(
+            "assign",
+            workflow.ASSIGN,
+            "person-plus",
+            forms.AssignForm,
+            "btn-outline-primary",
+            arguments=_assign_arguments,
+            done=lambda result, data: _("已分派给 %(label)s。") % {"label": data["target"][2]},
+        ),
+        Button(
+            "reply",
+            workflow.REPLY,
+            "chat-left-text",
+            forms.MessageForm,
+            label=gettext_lazy("答复居民"),
+            confirm=gettext_lazy("确认答复居民"),
+            arguments=lambda data: {"message": data["message"], "public": True},
+            done=lambda result, data: _("答复已发送给居民。"),
+        ),
+        Button(
+            "note",
+            workflow.REPLY,
+            "journal-text",
+            forms.MessageForm,
+            label=gettext_lazy("内部备注"),
+            confirm=gettext_lazy("确认内部备注"),
+            arguments=lambda data: {"message": data["message"], "public": False},
+            done=lambda result, data: _("已添加内部备注。"),
+        ),
+        Button(
             "resolve",
-            gettext_lazy("办结"),
+            workflow.RESOLVE,
             "check2-all",
             forms.ResolveForm,
-            HANDLING,
             "btn-success",
-            errors_to="photos",
+            done=lambda result, data: _("已办结，等待居民评价。"),
         ),
-        Step("extend", gettext_lazy("申请延期"), "hourglass-split", forms.ExtensionForm, HANDLING),
-        Step(
-            "extension", gettext_lazy("审批延期"), "clipboard-check", forms.ExtensionDecideForm, HANDLING, "btn-warning"
+        Button(
+            "extend",
+            workflow.EXTENSION_REQUEST,
+            "hourglass-split",
+            forms.ExtensionForm,
+            done=lambda result, data: _("延期申请已提交，等待社区书记审批。"),
         ),
-        Step(
+        Button(
+            "extension",
+            workflow.EXTENSION_DECIDE,
+            "clipboard-check",
+            forms.ExtensionDecideForm,
+            "btn-warning",
+            arguments=lambda data: {"approve": data["decision"] == "approve", "note": data["note"]},
+            done=_extension_decided,
+        ),
+        Button(
             "follow_up",
-            gettext_lazy("电话回访"),
+            workflow.FOLLOW_UP,
             "telephone",
             forms.FollowUpForm,
-            (Status.RESOLVED,),
             "btn-outline-primary",
+            label=gettext_lazy("电话回访"),
+            confirm=gettext_lazy("确认电话回访"),
+            done=_followed_up,
         ),
-        Step("close", gettext_lazy("关闭"), "x-circle", forms.CloseForm, (Status.RESOLVED,)),
-        Step(
-            "return", gettext_lazy("退单"), "arrow-return-left", forms.ReasonForm, (Status.SUBMITTED, Status.ACCEPTED)
+        Button("close", workflow.CLOSE, "x-circle", forms.CloseForm, done=lambda result, data: _("诉求已关闭。")),
+        Button(
+            "return",
+            workflow.RETURN,
+            "arrow-return-left",
+            forms.ReasonForm,
+            done=lambda result, data: _("已退回街道改派。"),
         ),
-        Step("duplicate", gettext_lazy("标记重复"), "files", forms.DuplicateForm, ACTIVE),
-        Step("reject", gettext_lazy("不予受理"), "slash-circle", forms.ReasonForm, ACTIVE, "btn-outline-danger"),
-        Step(
+        Button(
+            "duplicate",
+            workflow.DUPLICATE,
+            "files",
+            forms.DuplicateForm,
+            label=gettext_lazy("标记重复"),
+            confirm=gettext_lazy("确认标记重复"),
+            done=lambda result, data: _("已标记为 %(original)s 的重复诉求。") % {"original": data["original"].number},
+        ),
+        Button(
+            "reject",
+            workflow.REJECT,
+            "slash-circle",
+            forms.ReasonForm,
+            "btn-outline-danger",
+            done=lambda result, data: _("已不予受理。"),
+        ),
+        Button(
             "reroute",
-            gettext_lazy("改派"),
+            workflow.REROUTE,
             "signpost-split",
             forms.RerouteForm,
-            (Status.RETURNED,),
             "btn-outline-primary",
+            done=lambda result, data: _("已改派到 %(compound)s。") % {"compound": data["compound"]},
         ),
     )
 }
-
-
-def perform(step, *, service_request, by, data):
-    """Call the step's service; returns the success message."""
-    sr, number = service_request, service_request.number
-    if step.name == "accept":
-        services.request_accept(request=sr, by=by)
-        return _("已签收诉求 %(number)s。") % {"number": number}
-    if step.name == "assign":
-        kind, user, label = data["target"]
-        services.request_assign(request=sr, by=by, kind=kind, user=user, label=label)
-        return _("已分派给 %(label)s。") % {"label": label}
-    if step.name in ("reply", "note"):
-        services.request_reply(request=sr, by=by, message=data["message"], public=step.name == "reply")
-        return _("答复已发送给居民。") if step.name == "reply" else _("已添加内部备注。")
-    if step.name == "extend":
-        services.request_extension_request(request=sr, by=by, until=data["until"], reason=data["reason"])
-        return _("延期申请已提交，等待社区书记审批。")
-    if step.name == "extension":
-        approve = data["decision"] == "approve"
-        services.request_extension_decide(request=sr, by=by, approve=approve, note=data["note"])
-        return _("已批准延期。") if approve else _("已驳回延期申请。")
-    if step.name == "return":
-        services.request_return(request=sr, by=by, reason=data["reason"])
-        return _("已退回街道改派。")
-    if step.name == "resolve":
-        services.request_resolve(request=sr, by=by, message=data["message"], photos=data["photos"])
-        return _("已办结，等待居民评价。")
-    if step.name == "reject":
-        services.request_reject(request=sr, by=by, reason=data["reason"])
-        return _("已不予受理。")
-    if step.name == "duplicate":
-        services.request_mark_duplicate(request=sr, by=by, original=data["original"])
-        return _("已标记为 %(original)s 的重复诉求。") % {"original": data["original"].number}
-    if step.name == "close":
-        services.request_close(request=sr, by=by, note=data["note"])
-        return _("诉求已关闭。")
-    if step.name == "follow_up":
-        result = services.request_follow_up(
-            request=sr, by=by, solved=data["solved"], satisfaction=data["satisfaction"], comment=data["comment"]
-        )
-        if result.status == Status.IN_PROGRESS:
-            return _("已记录电话回访：居民不满意或未解决，已重新办理。")
-        return _("已记录电话回访，诉求已关闭。")
-    if step.name == "reroute":
-        services.request_reroute(request=sr, by=by, compound=data["compound"])
-        return _("已改派到 %(compound)s。") % {"compound": data["compound"]}
-    raise Http404
 
 
 def staff_detail_context(request, service_request, bound=None):
     """What the staff request page shows; ``bound`` is a form that failed (shown open)."""
     user = request.user
     now = timezone.now()
-    may_handle = user.is_portal_staff and services.requests_handled_by(user).filter(pk=service_request.pk).exists()
-    is_secretary = may_handle and (
-        user.is_superuser
-        or Role.objects.filter(user=user, kind=Role.Kind.SECRETARY, community_id=service_request.community_id).exists()
-    )
+    actors = services.actors_of(user, service_request) if user.is_portal_staff else frozenset()
+    may_handle = workflow.Actor.STAFF in actors
     actions = []
     if may_handle:
-        for step in STEPS.values():
-            if not step.applies(service_request, is_secretary=is_secretary):
+        for button in BUTTONS.values():
+            if not button.step.allows(service_request, actors, now):
                 continue
-            if bound is not None and bound.prefix == step.name:
+            if bound is not None and bound.prefix == button.name:
                 form = bound
             else:
-                form = step.make_form(request=request, service_request=service_request)
+                form = button.make_form(request=request, service_request=service_request)
             actions.append(
                 {
-                    "step": step,
+                    "step": button,
                     "form": form,
-                    "url": reverse("service_requests:action", args=[service_request.pk, step.name]),
+                    "url": reverse("service_requests:action", args=[service_request.pk, button.name]),
                     "open": form is bound,
                 }
             )
@@ -287,7 +326,7 @@ def staff_detail_context(request, service_request, bound=None):
         if service_request.status == Status.SUBMITTED
         else None,
         "resolve_due": selectors.time_left(service_request.resolve_due_at, now)
-        if service_request.status in (*ACTIVE,)
+        if service_request.status in workflow.OPEN
         else None,
     }
 
@@ -302,21 +341,21 @@ def action(request, pk, name):
     """POST /requests/<pk>/<name>/: one handling step through its service."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('accounts:login')}?next={request.path}")
-    step = STEPS.get(name)
-    if step is None:
+    button = BUTTONS.get(name)
+    if button is None:
         raise Http404
     service_request = services.access_request_by_id(request.user, pk)
     if not request.user.is_portal_staff:
         raise PermissionDenied
-    form = step.make_form(request=request, service_request=service_request, data=request.POST, files=request.FILES)
+    form = button.make_form(request=request, service_request=service_request, data=request.POST, files=request.FILES)
     if form.is_valid():
         try:
-            message = perform(step, service_request=service_request, by=request.user, data=form.cleaned_data)
+            message = button.perform(service_request=service_request, by=request.user, data=form.cleaned_data)
         except Conflict as conflict:
             messages.error(request, conflict.message)
             return redirect(service_request)
         except ValidationError as error:
-            add_service_errors(form, error, step.errors_to)
+            add_service_errors(form, error, button.errors_to)
         else:
             messages.success(request, message)
             return redirect(service_request)

@@ -7,9 +7,15 @@ import pytest
 from django.utils import timezone
 
 from service_requests import calendar
-from service_requests.calendar import add_working_days, calendar_days, is_working_day, working_days_between
+from service_requests.calendar import (
+    add_working_days,
+    calendar_days,
+    is_working_day,
+    request_deadlines,
+    working_days_between,
+)
 from service_requests.models import CalendarDay
-from service_requests.services import _deadlines, request_submit
+from service_requests.services import request_submit
 from tests.factories import CategoryFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -110,7 +116,7 @@ def test_calendar_days_2026_follow_the_state_council():
 
 def test_deadlines_from_a_category(year_2026):
     category = CategoryFactory(accept_within_hours=4, resolve_within_days=3)
-    accept_due, resolve_due = _deadlines(category, at(2026, 9, 18, 21, 30))
+    accept_due, resolve_due = request_deadlines(category, at(2026, 9, 18, 21, 30))
     assert accept_due == at(2026, 9, 19, 1, 30)  # hours are clock hours, not working hours
     assert resolve_due == end_of(2026, 9, 22)
 

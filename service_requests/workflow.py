@@ -1,0 +1,252 @@
+"""The request workflow, in one table: which step may be taken from which status, by whom.
+
+Statuses: ``submitted → accepted → in_progress → resolved → closed``, with ``rejected`` (a
+reason the resident reads), ``returned`` (to the street, which reroutes it back to
+``submitted``) and reopening (a rating of 未解决 or 不满意 sends a resolved request back to
+``in_progress``). Each row of :data:`STEPS` names a step, the statuses it may be taken from,
+who may take it (:class:`Actor`), the service function in ``services.py`` that does it (named
+by string: the services import this table), the label the step goes by (also in the refusal
+"不能签收") and the text of the button that confirms it.
+
+Everything that needs the state machine reads this table:
+
+- every step's service starts with ``services.require_step(request, step, by)``: who (404 for
+  whoever may not see the request, else 403), then the status (409 ``invalid_transition``),
+  then the step's own condition (:class:`Requirement`, 409);
+- the staff request page (``views/staff.py``) shows a step's button when :meth:`Step.allows`
+  and a POST calls the step's service;
+- the API (``api.py``) has one endpoint per step, ``POST /api/v1/requests/{id}/<step>/``, all
+  served by one view class that calls the step's service;
+- the resident's request page offers the rating when :data:`RATE` allows it.
+
+``tests/service_requests/test_workflow_table.py`` walks the table through the page and the API.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from .models import ServiceRequest
+from .models.clock import RATING_WINDOW
+
+Status = ServiceRequest.Status
+OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
+HANDLING = (Status.ACCEPTED, Status.IN_PROGRESS)
+
+
+class Actor(enum.StrEnum):
+    """Who may take a step (``services.acts_as`` decides whether a user is one)."""
+
+    STAFF = "staff"  # community or street staff whose scope holds the request
+    ASSIGNEE = "assignee"  # the user the request is assigned to
+    SECRETARY = "secretary"  # the secretary of the request's community (or a superuser)
+    SUBMITTER = "submitter"  # the resident who filed it
+    SYSTEM = "system"  # the deadline scan (closing unrated requests)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A condition a step needs beyond the status, and the conflict (409) when it does not hold."""
+
+    holds: Callable[[ServiceRequest, datetime], bool]
+    message: Any  # lazy text
+    code: str
+
+
+def _no_pending_extension(request: ServiceRequest, now: datetime) -> bool:
+    return request.extension_until is None
+
+
+def _pending_extension(request: ServiceRequest, now: datetime) -> bool:
+    return request.extension_until is not None
+
+
+def _within_rating_window(request: ServiceRequest, now: datetime) -> bool:
+    return request.resolved_at is None or now - request.resolved_at <= RATING_WINDOW
+
+
+NO_PENDING_EXTENSION = Requirement(_no_pending_extension, _("已有待审批的延期申请。"), "extension_pending")
+PENDING_EXTENSION = Requirement(_pending_extension, _("没有待审批的延期申请。"), "no_extension")
+WITHIN_RATING_WINDOW = Requirement(_within_rating_window, _("办结已超过 7 天，不能再评价。"), "rating_window_passed")
+
+STAFF_ONLY = _("只有本社区工作人员可以办理该诉求。")
+INVALID_TRANSITION = _("该诉求当前状态为「%(status)s」，不能%(action)s。")
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One step of the workflow (a row of :data:`STEPS`)."""
+
+    name: str
+    statuses: tuple[str, ...]  # the statuses it may be taken from
+    actors: tuple[Actor, ...]  # who may take it, checked in this order
+    service: str  # the function in services.py that takes it
+    label: Any  # lazy text: what the step is called, e.g. in "不能签收"
+    confirm: Any  # lazy text: the button that confirms it
+    refused: Any = STAFF_ONLY  # 403 for a user who may see the request but is none of the actors
+    requires: Requirement | None = None
+    # A status with its own conflict instead of "invalid_transition" (e.g. accepted twice).
+    conflicts: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+    errors_to: str | None = None  # the input field a service error without a field belongs to
+
+    @cached_property
+    def run(self) -> Callable[..., ServiceRequest]:
+        """The service function (``run(request=…, by=…, **input)``)."""
+        return import_string(f"service_requests.services.{self.service}")
+
+    def conflict(self, request: ServiceRequest, now: datetime) -> tuple[str, str] | None:
+        """``(message, code)`` of the conflict if the step cannot be taken from the request's
+        state now (status, then the step's requirement), else ``None``."""
+        if request.status in self.conflicts:
+            message, code = self.conflicts[request.status]
+            return str(message), code
+        if request.status not in self.statuses:
+            status = request.get_status_display()
+            return str(INVALID_TRANSITION % {"status": status, "action": self.label}), "invalid_transition"
+        if self.requires is not None and not self.requires.holds(request, now):
+            return str(self.requires.message), self.requires.code
+        return None
+
+    def allows(self, request: ServiceRequest, actors: set[Actor] | frozenset[Actor], now: datetime) -> bool:
+        """Whether someone who is ``actors`` may take the step now (a page shows its button)."""
+        return any(actor in actors for actor in self.actors) and self.conflict(request, now) is None
+
+
+ACCEPT = Step(
+    name="accept",
+    statuses=(Status.SUBMITTED,),
+    actors=(Actor.STAFF,),
+    service="request_accept",
+    label=_("签收"),
+    confirm=_("确认签收"),
+    conflicts={Status.ACCEPTED: (_("该诉求已被签收。"), "already_accepted")},
+)
+ASSIGN = Step(
+    name="assign",
+    statuses=HANDLING,
+    actors=(Actor.STAFF,),
+    service="request_assign",
+    label=_("分派"),
+    confirm=_("确认分派"),
+)
+REPLY = Step(
+    name="reply",  # a public reply, or an internal note (public=False)
+    statuses=(*OPEN, Status.RESOLVED),
+    actors=(Actor.ASSIGNEE, Actor.STAFF),
+    service="request_reply",
+    label=_("答复"),
+    confirm=_("确认答复"),
+)
+EXTENSION_REQUEST = Step(
+    name="extension_request",
+    statuses=HANDLING,
+    actors=(Actor.STAFF,),
+    service="request_extension_request",
+    label=_("申请延期"),
+    confirm=_("确认申请延期"),
+    requires=NO_PENDING_EXTENSION,
+)
+EXTENSION_DECIDE = Step(
+    name="extension_decide",
+    statuses=HANDLING,
+    actors=(Actor.SECRETARY,),
+    service="request_extension_decide",
+    label=_("审批延期"),
+    confirm=_("确认审批延期"),
+    refused=_("只有社区书记可以审批延期。"),
+    requires=PENDING_EXTENSION,
+)
+RETURN = Step(
+    name="return",
+    statuses=(Status.SUBMITTED, Status.ACCEPTED),
+    actors=(Actor.STAFF,),
+    service="request_return",
+    label=_("退单"),
+    confirm=_("确认退单"),
+)
+REROUTE = Step(
+    name="reroute",
+    statuses=(Status.RETURNED,),
+    actors=(Actor.STAFF,),
+    service="request_reroute",
+    label=_("改派"),
+    confirm=_("确认改派"),
+)
+RESOLVE = Step(
+    name="resolve",
+    statuses=HANDLING,
+    actors=(Actor.STAFF,),
+    service="request_resolve",
+    label=_("办结"),
+    confirm=_("确认办结"),
+    errors_to="photos",  # the photo checks answer without a field
+)
+REJECT = Step(
+    name="reject",
+    statuses=OPEN,
+    actors=(Actor.STAFF,),
+    service="request_reject",
+    label=_("不予受理"),
+    confirm=_("确认不予受理"),
+)
+DUPLICATE = Step(
+    name="duplicate",
+    statuses=OPEN,
+    actors=(Actor.STAFF,),
+    service="request_mark_duplicate",
+    label=_("标记为重复"),
+    confirm=_("确认标记为重复"),
+)
+CLOSE = Step(
+    name="close",
+    statuses=(Status.RESOLVED,),
+    actors=(Actor.STAFF, Actor.SYSTEM),
+    service="request_close",
+    label=_("关闭"),
+    confirm=_("确认关闭"),
+)
+RATE = Step(
+    name="rate",
+    statuses=(Status.RESOLVED,),
+    actors=(Actor.SUBMITTER,),
+    service="request_rate",
+    label=_("评价"),
+    confirm=_("提交评价"),
+    refused=_("只有提交人可以评价该诉求。"),
+    requires=WITHIN_RATING_WINDOW,
+)
+FOLLOW_UP = Step(
+    name="follow_up",
+    statuses=(Status.RESOLVED,),
+    actors=(Actor.STAFF,),
+    service="request_follow_up",
+    label=_("回访"),
+    confirm=_("确认回访"),
+)
+
+STEPS: dict[str, Step] = {
+    step.name: step
+    for step in (
+        ACCEPT,
+        ASSIGN,
+        REPLY,
+        EXTENSION_REQUEST,
+        EXTENSION_DECIDE,
+        RETURN,
+        REROUTE,
+        RESOLVE,
+        REJECT,
+        DUPLICATE,
+        CLOSE,
+        RATE,
+        FOLLOW_UP,
+    )
+}
