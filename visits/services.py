@@ -249,7 +249,7 @@ def visit_need_open(*, by: User, household: Household, need: dict[str, Any]) -> 
     residents = list(Resident.objects.filter(household=household).select_related("user").order_by("pk"))
     head = next((r for r in residents if r.relation == Resident.Relation.HEAD), residents[0] if residents else None)
     account = next((r.user for r in residents if r.user is not None and r.user.is_active), None)
-    options = {
+    options: dict[str, Any] = {
         "category": need["category"],
         "description": need["description"].strip(),
         "compound": household.compound,
@@ -261,7 +261,7 @@ def visit_need_open(*, by: User, household: Household, need: dict[str, Any]) -> 
         "channel": ServiceRequest.Channel.VISIT,
     }
     if by.is_portal_staff and Household.objects.restrict(by, CHANGE).filter(pk=household.pk).exists():
-        submit = {"by": by, "resident_user": account}
+        submit: dict[str, Any] = {"by": by, "resident_user": account}
     elif household.pk in by.get_scope(VIEW).household_ids:
         submit = {"by": by}
     else:
