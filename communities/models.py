@@ -222,7 +222,9 @@ class Household(CommunityScopedModel):
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
     scope_parent = "building"
-    scope_paths = ScopePaths(street="street", community="community", household="id")
+    scope_paths = ScopePaths(
+        street="street", community="community", household="id", in_compound="compound", in_building="building"
+    )
     constraint_error_fields = {"communities_household_building_room": "room"}
 
     FLAG_FIELDS = ("lives_alone_elderly", "elderly", "disabled", "low_income", "is_rented")
@@ -319,7 +321,13 @@ class Resident(CommunityScopedModel):
     )
 
     scope_parent = "household"
-    scope_paths = ScopePaths(street="street", community="community", household="household")
+    scope_paths = ScopePaths(
+        street="street",
+        community="community",
+        household="household",
+        in_compound="household__compound",
+        in_building="household__building",
+    )
     constraint_error_fields = {"communities_resident_unique_id_number": "id_number"}
 
     class Meta:

@@ -7,10 +7,14 @@ district. Apps on higher floors add their own counters (party branches, groups �
 :func:`register_counter` from their ``AppConfig.ready()``; this module imports none of them.
 """
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db import models
 from django.db.models import Count
 from django.db.models.functions import Length
+from django.utils.functional import Promise
 
 from baohe.scoping import VIEW
 
@@ -22,52 +26,45 @@ CHILD_LEVEL = {"district": "street", "street": "community", "community": "compou
 
 @dataclass(frozen=True)
 class Counter:
-    """Something counted at every level: ``paths`` maps a level to the lookup of its id."""
+    """Something counted at every level above its own: ``paths`` maps a level to the lookup of
+    its id, read from the model's one declaration (``scope_paths.places_above()``)."""
 
     key: str
-    label: str
-    model: type
-    paths: dict = field(default_factory=dict)
+    label: str | Promise
+    model: type[models.Model]
+
+    @classmethod
+    def of(cls, model: type[models.Model], label: str | Promise) -> Counter:
+        return cls(key=model._meta.model_name or model.__name__.lower(), label=label, model=model)
+
+    @property
+    def paths(self) -> dict[str, str]:
+        return self.model.scope_paths.places_above()  # type: ignore[attr-defined]
 
 
 _COUNTERS: list[Counter] = []
 
 
-def register_counter(counter):
+def register_counter(counter: Counter) -> None:
     if all(existing.key != counter.key for existing in _COUNTERS):
         _COUNTERS.append(counter)
 
 
-def counters():
+def counters() -> list[Counter]:
     return list(_COUNTERS)
 
 
-REGISTRY_PATHS = {
-    Community: {"street": "street"},
-    Compound: {"street": "street", "community": "community"},
-    Building: {"street": "street", "community": "community", "compound": "compound"},
-    Household: {"street": "street", "community": "community", "compound": "compound", "building": "building"},
-    Resident: {
-        "street": "street",
-        "community": "community",
-        "compound": "household__compound",
-        "building": "household__building",
-    },
-}
-
-
-def _register_registry_counters():
+def _register_registry_counters() -> None:
     from django.utils.translation import gettext_lazy as _
 
-    labels = {
-        Community: _("社区"),
-        Compound: _("小区"),
-        Building: _("楼栋"),
-        Household: _("住户"),
-        Resident: _("居民"),
-    }
-    for model, paths in REGISTRY_PATHS.items():
-        register_counter(Counter(key=model._meta.model_name, label=labels[model], model=model, paths=paths))
+    for model, label in (
+        (Community, _("社区")),
+        (Compound, _("小区")),
+        (Building, _("楼栋")),
+        (Household, _("住户")),
+        (Resident, _("居民")),
+    ):
+        register_counter(Counter.of(model, label))
 
 
 _register_registry_counters()

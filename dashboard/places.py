@@ -185,13 +185,13 @@ class Place:
             return reverse(f"dashboard:{name}" if name != "page" else "dashboard:home", args=args)
         return reverse(f"dashboard:{name}_at", args=(self.level, self.pk, *args))
 
-    def filter_for(self, paths):
-        """The filter selecting this place's rows of a model whose lookups are ``paths``
-        (``{"street": …, "community": …, "compound": …}``): the place, not the user's scope
-        (that is ``restrict()``'s job)."""
+    def filter_for(self, model):
+        """The filter selecting this place's rows of ``model``, by the path the model declares
+        once (``scope_paths``, :meth:`baohe.scoping.ScopePaths.place_filter`): the place, not
+        the user's scope (that is ``restrict()``'s job)."""
         if self.level == "district":
             return Q()
-        return Q(**{paths[self.level]: self.pk})
+        return model.scope_paths.place_filter(self.level, self.pk)
 
     def ancestors(self):
         """The places above this one, from the district down."""

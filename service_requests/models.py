@@ -222,7 +222,13 @@ class ServiceRequest(CommunityScopedModel):
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     scope_parent = "compound"
-    scope_paths = ScopePaths(street="street", community="community", owner=("submitted_by", "assigned_to"))
+    scope_paths = ScopePaths(
+        street="street",
+        community="community",
+        owner=("submitted_by", "assigned_to"),
+        in_compound="compound",
+        in_building="building",
+    )
 
     class Meta:
         verbose_name = _("诉求")
@@ -509,7 +515,9 @@ class RequestEvent(CommunityScopedModel):
     to_status = models.CharField(_("新状态"), max_length=16, blank=True)
 
     scope_parent = "request"
-    scope_paths = ScopePaths(street="street", community="community", owner=("request__submitted_by",))
+    scope_paths = ScopePaths(
+        street="street", community="community", owner=("request__submitted_by",), in_compound="request__compound"
+    )
 
     class Meta:
         verbose_name = _("办理记录")
@@ -640,6 +648,8 @@ class RequestSummary(RequestCounters):
     category = models.ForeignKey(Category, verbose_name=_("一级分类"), on_delete=models.CASCADE, related_name="+")
     month = models.DateField(_("月份"))
 
+    scope_paths = ScopePaths(street="street", community="community", in_compound="compound")
+
     class Meta:
         verbose_name = _("诉求统计（小区）")
         verbose_name_plural = _("诉求统计（小区）")
@@ -706,6 +716,8 @@ class RequestCompoundSummary(RequestCounters):
         "communities.Compound", verbose_name=_("小区"), on_delete=models.CASCADE, related_name="+"
     )
     month = models.DateField(_("月份"))
+
+    scope_paths = ScopePaths(street="street", community="community", in_compound="compound")
 
     class Meta:
         verbose_name = _("诉求统计（小区月度）")

@@ -142,7 +142,7 @@ class VisitPlan(CommunityScopedModel):
     objects = VisitPlanQuerySet.as_manager()
 
     scope_parent = "household"
-    scope_paths = ScopePaths(street="street", community="community", owner=("visitor_user",))
+    scope_paths = ScopePaths(street="street", community="community", owner=("visitor_user",), in_compound="compound")
 
     class Meta:
         verbose_name = _("走访计划")
@@ -220,7 +220,7 @@ class Visit(CommunityScopedModel):
     )
 
     scope_parent = "household"
-    scope_paths = ScopePaths(street="street", community="community", owner=("visitor",))
+    scope_paths = ScopePaths(street="street", community="community", owner=("visitor",), in_compound="compound")
 
     class Meta:
         verbose_name = _("走访记录")

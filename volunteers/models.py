@@ -75,7 +75,9 @@ class Volunteer(CommunityScopedModel):
     is_active = models.BooleanField(_("在册"), default=True)
 
     scope_parent = "resident"
-    scope_paths = ScopePaths(street="street", community="community", owner="resident__user")
+    scope_paths = ScopePaths(
+        street="street", community="community", owner="resident__user", in_compound="resident__household__compound"
+    )
 
     class Meta:
         verbose_name = _("志愿者")
@@ -475,7 +477,9 @@ class ServiceHours(CommunityScopedModel):
     reject_reason = models.CharField(_("未通过原因"), max_length=200, blank=True)
 
     scope_parent = "project"
-    scope_paths = ScopePaths(street="street", community="community", owner=OWNER)
+    scope_paths = ScopePaths(
+        street="street", community="community", owner=OWNER, in_compound="volunteer__resident__household__compound"
+    )
 
     class Meta:
         verbose_name = _("服务时长")
