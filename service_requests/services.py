@@ -19,7 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import Role
+from accounts.selectors import community_secretaries, community_staff, street_staff
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
 from communities.models import Compound, Resident
@@ -129,11 +130,6 @@ def _tell(user, request, event, title, body=""):
 def _tell_resident(request, event, title, body=""):
     if request.submitted_by_id and request.submitted_by_id != event.actor_id:
         _tell(request.submitted_by, request, event, title, body)
-
-
-def community_staff(community_id, kinds=(Role.Kind.STAFF, Role.Kind.SECRETARY)):
-    """Users working in a community with the given role kinds."""
-    return User.objects.filter(is_active=True, roles__kind__in=kinds, roles__community_id=community_id).distinct()
 
 
 def _party_servers(request):
@@ -375,7 +371,7 @@ def request_extension_request(*, request, by, until, reason):
         request.extension_reason = reason
         request.save(update_fields=["extension_until", "extension_reason", "updated_at"])
         event = _event(request, Event.EXTENSION_REQUESTED, by, message=reason, public=False)
-        for user in community_staff(request.community_id, kinds=(Role.Kind.SECRETARY,)):
+        for user in community_secretaries(request.community_id):
             _tell(user, request, event, _("诉求 %(number)s 申请延期，请审批。") % {"number": request.number}, reason)
     return request
 
@@ -434,10 +430,7 @@ def request_return(*, request, by, reason):
         request.save(update_fields=["status", "return_count", "updated_at", *dropped])
         request.refresh_from_db(fields=["return_count"])
         event = _event(request, Event.RETURNED, by, message=reason, public=False, from_status=previous)
-        street_staff = User.objects.filter(
-            is_active=True, roles__kind=Role.Kind.STAFF, roles__street_id=request.street_id
-        ).distinct()
-        for user in street_staff:
+        for user in street_staff(request.street_id):
             _tell(user, request, event, _("诉求 %(number)s 被退回街道，请改派。") % {"number": request.number}, reason)
     return request
 

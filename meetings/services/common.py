@@ -3,12 +3,11 @@
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.selectors import community_workers
 from baohe.exceptions import OutOfScope
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Resident
@@ -57,18 +56,6 @@ def _require_change(user, meeting_id, message=None):
     if Meeting.objects.restrict(user, VIEW).filter(pk=meeting_id).exists():
         raise PermissionDenied(message or _("只有本社区工作人员可以办理该会议。"))
     raise OutOfScope(Meeting._meta.verbose_name)
-
-
-def community_workers(community):
-    """Active users who work in ``community``: its staff and secretary, and its street's staff."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(roles__kind__in=(Role.Kind.STAFF, Role.Kind.SECRETARY), roles__community_id=community.pk)
-            | Q(roles__kind=Role.Kind.STAFF, roles__street_id=community.street_id)
-        )
-        .distinct()
-    )
 
 
 def _works_in(user, community):

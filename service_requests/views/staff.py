@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
-from accounts.models import Role
+from accounts.selectors import is_secretary_of
 from baohe.exceptions import Conflict
 from baohe.masking import mask_mobile
 from baohe.query import read_query
@@ -259,10 +259,7 @@ def staff_detail_context(request, service_request, bound=None):
     user = request.user
     now = timezone.now()
     may_handle = user.is_portal_staff and services.requests_handled_by(user).filter(pk=service_request.pk).exists()
-    is_secretary = may_handle and (
-        user.is_superuser
-        or Role.objects.filter(user=user, kind=Role.Kind.SECRETARY, community_id=service_request.community_id).exists()
-    )
+    is_secretary = may_handle and (user.is_superuser or is_secretary_of(user, service_request.community_id))
     actions = []
     if may_handle:
         for step in STEPS.values():
