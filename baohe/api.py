@@ -41,7 +41,7 @@ from rest_framework.validators import UniqueTogetherValidator
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import Conflict
-from .scoping import CHANGE, VIEW
+from .scoping import CHANGE, VIEW, RestrictedQuerySet, restricted
 from .services import scoped_delete, scoped_save
 
 
@@ -150,8 +150,10 @@ class ScopedQuerysetMixin:
     request: Any
 
     def get_queryset(self) -> QuerySet:
-        queryset = super().get_queryset().restrict(self.request.user, VIEW)  # type: ignore[misc]
-        return self.shape_queryset(queryset)
+        rows = super().get_queryset()  # type: ignore[misc]
+        if not isinstance(rows, RestrictedQuerySet):
+            raise TypeError(f"{type(self).__name__}.queryset has no restrict()")
+        return self.shape_queryset(rows.restrict(self.request.user, VIEW))
 
     def shape_queryset(self, queryset: QuerySet) -> QuerySet:
         """Annotate, prefetch or narrow the (already restricted) rows; per action if need be."""
@@ -183,7 +185,7 @@ class ScopedObjectMixin:
             return access(self.request.user, pk, action)
         if self.scoped_model is None:
             raise TypeError(f"{type(self).__name__} declares neither access nor scoped_model")
-        return get_object_or_404(self.scoped_model._default_manager.restrict(self.request.user, action), pk=pk)
+        return get_object_or_404(restricted(self.scoped_model, self.request.user, action), pk=pk)
 
 
 class ScopedStepViewSet(ScopedObjectMixin, viewsets.GenericViewSet):

@@ -138,7 +138,7 @@ def scope_filter(paths: ScopePaths, scope: Scope) -> Q | None:
     return q
 
 
-def user_scope(user, action=VIEW) -> Scope | None:
+def user_scope(user: Any, action: str = VIEW) -> Scope | None:
     """The user's scope, or ``None`` meaning "everything" (superusers)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -153,7 +153,7 @@ def user_scope(user, action=VIEW) -> Scope | None:
 class RestrictedQuerySet(models.QuerySet):
     """A QuerySet that knows how to narrow itself to what a user may see or change."""
 
-    def restrict(self, user, action=VIEW):
+    def restrict(self, user: Any, action: str = VIEW) -> RestrictedQuerySet:
         scope = user_scope(user, action)
         if scope is None or scope.everything:
             return self
@@ -166,8 +166,16 @@ class RestrictedQuerySet(models.QuerySet):
         return self.none() if q is None else self.filter(q)
 
 
-class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
+class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):  # type: ignore[misc]
     pass
+
+
+def restricted(model: type[models.Model], user: Any, action: str = VIEW) -> RestrictedQuerySet:
+    """``model``'s rows (its default manager's) that ``user`` may see or change."""
+    rows = model._default_manager.all()
+    if not isinstance(rows, RestrictedQuerySet):
+        raise TypeError(f"{model.__name__} has no restrict(): its manager is not a RestrictedManager")
+    return rows.restrict(user, action)
 
 
 def check_in_scope(instance, user, action=CHANGE):

@@ -206,7 +206,13 @@ class Building(CommunityScopedModel):
 
 
 class Household(CommunityScopedModel):
-    """户: one dwelling in a building, with the flags that drive visits."""
+    """户: one dwelling in a building, with the flags that drive visits.
+
+    Who may edit it: ``Household.objects.restrict(user, "change")`` over ``scope_paths`` below,
+    with the scope ``accounts.models.User.get_scope`` builds from roles: the staff and secretary
+    of its community, the staff of its street, administrators and superusers. Officials and
+    the people who live in it only see it.
+    """
 
     building = models.ForeignKey(Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="households")
     compound = models.ForeignKey(

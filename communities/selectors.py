@@ -9,16 +9,21 @@ district. Apps on higher floors add their own counters (party branches, groups â
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Length
 from django.utils.functional import Promise
 
-from baohe.scoping import VIEW
+from baohe.scoping import VIEW, restricted
 
 from .models import Building, Community, Compound, Household, Resident
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # The child level of each level, and the lookup that names a row's parent at that level.
 CHILD_LEVEL = {"district": "street", "street": "community", "community": "compound", "compound": "building"}
@@ -74,24 +79,25 @@ _register_registry_counters()
 class LevelCounts:
     """The counters that apply below one level, per child row and in total."""
 
-    columns: list
-    by_child: dict  # child id -> {counter key: n}
-    totals: dict  # counter key -> n
+    columns: list[Counter]
+    by_child: dict[int, dict[str, int]]  # child id -> {counter key: n}
+    totals: dict[str, int]  # counter key -> n
 
-    def row(self, child_id):
+    def row(self, child_id: int) -> list[int]:
         return [self.by_child.get(child_id, {}).get(c.key, 0) for c in self.columns]
 
 
-def level_counts(*, user, level, parent_id=None):
+def level_counts(*, user: User, level: str, parent_id: int | None = None) -> LevelCounts:
     """Counts of every counter below ``level`` (row ``parent_id``), grouped by child row.
 
     One grouped query and one total per counter; restricted to what ``user`` may see.
     """
     child = CHILD_LEVEL[level]
     columns = [c for c in counters() if child in c.paths]
-    by_child, totals = {}, {}
+    by_child: dict[int, dict[str, int]] = {}
+    totals: dict[str, int] = {}
     for counter in columns:
-        queryset = counter.model._default_manager.restrict(user, VIEW)
+        queryset = restricted(counter.model, user, VIEW)
         if level != "district":
             queryset = queryset.filter(**{counter.paths[level]: parent_id})
         group = counter.paths[child]
@@ -102,7 +108,7 @@ def level_counts(*, user, level, parent_id=None):
     return LevelCounts(columns=columns, by_child=by_child, totals=totals)
 
 
-def household_rows(*, user, building):
+def household_rows(*, user: User, building: Building) -> QuerySet[Household]:
     """The households of a building with their resident counts, for the building page."""
     return (
         Household.objects.restrict(user, VIEW)
@@ -114,16 +120,22 @@ def household_rows(*, user, building):
 
 # Functions (household) -> [{"role", "name", "mobile"}] that apps on higher floors register
 # (the party group leader, the central household â€¦) for the resident's "my building" page.
-_SERVER_PROVIDERS = []
+ServerProvider = Callable[[Household], list[dict[str, Any]]]
+_SERVER_PROVIDERS: list[ServerProvider] = []
 
 
-def register_server_provider(provider):
+def register_server_provider(provider: ServerProvider) -> None:
     if provider not in _SERVER_PROVIDERS:
         _SERVER_PROVIDERS.append(provider)
 
 
-def household_servers(household):
-    """Who serves this household, with masked phone numbers: the building head, then the rest."""
+def household_servers(household: Household) -> list[dict[str, Any]]:
+    """Who serves this household, with masked phone numbers: the building head, then the rest.
+
+    The resident's "my building" page (``views.my_building``) shows this list; the party side
+    (the group leaders covering the building, the central household serving the household) is
+    ``partybuilding.selectors.household_party_servers``, registered in ``partybuilding/apps.py``.
+    """
     from django.utils.translation import gettext as _
 
     servers = []
@@ -139,15 +151,16 @@ def household_servers(household):
 # floors for the staff household page (e.g. volunteers: the services the household received).
 # The page loads each section from its URL (htmx), so a provider runs no query and the
 # registry page costs the same whatever the apps above it add.
-_HOUSEHOLD_SECTIONS = []
+SectionProvider = Callable[[Household, "User"], "dict[str, Any] | None"]
+_HOUSEHOLD_SECTIONS: list[SectionProvider] = []
 
 
-def register_household_section(provider):
+def register_household_section(provider: SectionProvider) -> None:
     if provider not in _HOUSEHOLD_SECTIONS:
         _HOUSEHOLD_SECTIONS.append(provider)
 
 
-def household_sections(household, user):
+def household_sections(household: Household, user: User) -> list[dict[str, Any]]:
     """The extra sections of a household's page, in registration order (``None`` left out)."""
     sections = []
     for provider in _HOUSEHOLD_SECTIONS:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from baohe.scoping import VIEW
+from baohe.scoping import VIEW, restricted
 from communities.models import Building, Compound, Household
 from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
 from service_requests.filters import overdue_q
@@ -57,14 +57,14 @@ class ListSpec:
     period: bool = True  # the period narrows the rows
     category: str | None = None  # lookup to the request category: ``?category=<group>`` narrows the rows
     distinct: bool = False
-    base: object = None  # (dashboard) -> queryset, instead of model.objects.restrict(user)
+    base: Callable[[Any], QuerySet] | None = None  # (dashboard) -> queryset, instead of restricted rows
     extra: dict = field(default_factory=dict)
 
     def queryset(self, dashboard: Any, category: int | None = None) -> QuerySet:
         if self.base is not None:
             queryset = self.base(dashboard)
         else:
-            queryset = self.model._default_manager.restrict(dashboard.user, VIEW)
+            queryset = restricted(self.model, dashboard.user, VIEW)
         queryset = queryset.filter(dashboard.place.filter_for(self.model)).filter(self.rows(dashboard))
         if self.category and category:
             path = self.category

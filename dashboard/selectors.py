@@ -13,6 +13,8 @@ community, compound) is a filter on the lookup the model declares once in its ``
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
@@ -23,7 +25,8 @@ from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from baohe.scoping import VIEW, user_scope
+from accounts.models import User
+from baohe.scoping import VIEW, restricted, user_scope
 from communities.models import Building, Community, Compound, Household, Street
 from partybuilding import selectors as party
 from partybuilding.models import (
@@ -49,14 +52,14 @@ from service_requests.summary import COUNTERS
 from visits.models import Visit, VisitPlan
 from volunteers.models import ServiceHours, Volunteer
 
-from .places import add_months
+from .places import Period, Place, add_months
 
 # The column naming a row's child place, per level (requests and summary rows).
 CHILD_FIELD = {"district": "street_id", "street": "community_id", "community": "compound_id"}
 CHILD_MODELS = {"street": Street, "community": Community, "compound": Compound}
 
 
-def scope_key(user):
+def scope_key(user: User) -> str:
     """What ``restrict()`` will let ``user`` see, as a short cache-key part."""
     scope = user_scope(user, VIEW)
     if scope is None or scope.everything:
@@ -65,29 +68,29 @@ def scope_key(user):
     return "-".join(",".join(str(i) for i in sorted(ids)) for ids in parts) + (f"-u{scope.user_id}")
 
 
-def summed(rows, keys=COUNTERS):
-    total = Counter()
+def summed(rows: Iterable[Mapping[str, Any]], keys: Iterable[str] = COUNTERS) -> Counter[str]:
+    total: Counter[str] = Counter()
     for row in rows:
         for key in keys:
             total[key] += row.get(key) or 0
     return total
 
 
-def with_rates(counts):
+def with_rates(counts: Mapping[str, Any]) -> dict[str, Any]:
     """The counters (0 where missing) and the four rates computed from them, as a dict."""
-    out = {name: counts.get(name) or 0 for name in COUNTERS}
+    out: dict[str, Any] = {name: counts.get(name) or 0 for name in COUNTERS}
     out.update(rates(out))
     return out
 
 
-def _sums():
+def _sums() -> dict[str, Sum]:
     return {name: Sum(name) for name in COUNTERS}
 
 
 class Dashboard:
     """All sections of one place's dashboard over one period, each read on first use."""
 
-    def __init__(self, *, user, place, period, now=None):
+    def __init__(self, *, user: User, place: Place, period: Period, now: datetime | None = None) -> None:
         self.user = user
         self.place = place
         self.period = period
@@ -96,11 +99,11 @@ class Dashboard:
 
     def _scoped(self, model: type[models.Model]) -> QuerySet:
         """``model``'s rows the user may see, lying in this place (``model.scope_paths``)."""
-        return model._default_manager.restrict(self.user, VIEW).filter(self.place.filter_for(model))
+        return restricted(model, self.user, VIEW).filter(self.place.filter_for(model))
 
     # --- requests (summary) ------------------------------------------------------------------
     @property
-    def _rollup(self):
+    def _rollup(self) -> type[models.Model]:
         """The summary table holding this level's totals and its children's (by child and month)."""
         return {
             "district": RequestStreetSummary,
@@ -110,7 +113,7 @@ class Dashboard:
         }[self.place.level]
 
     @cached_property
-    def _request_rows(self):
+    def _request_rows(self) -> list[dict[str, Any]]:
         """Counters per (child, month) over the period and the trend: one query."""
         child = CHILD_FIELD.get(self.place.level)
         group = (child, "month") if child else ("month",)
@@ -122,20 +125,20 @@ class Dashboard:
             .annotate(**_sums())
         )
 
-    def _in_period(self, row):
+    def _in_period(self, row: Mapping[str, Any]) -> bool:
         return self.period.start <= row["month"] <= self.period.end
 
     @cached_property
-    def request_totals(self):
+    def request_totals(self) -> dict[str, Any]:
         """Counters over the period, the four rates and the live overdue count."""
         totals = with_rates(summed(r for r in self._request_rows if self._in_period(r)))
         totals["overdue"] = sum(self.overdue_by_child.values())
         return totals
 
     @cached_property
-    def trend(self):
+    def trend(self) -> list[tuple[date, dict[str, Any]]]:
         """``[(month, counters + rates)]`` for the twelve months ending with the period."""
-        by_month = {}
+        by_month: dict[date, list[dict[str, Any]]] = {}
         for row in self._request_rows:
             by_month.setdefault(row["month"], []).append(row)
         out = []
@@ -144,7 +147,7 @@ class Dashboard:
         return out
 
     @cached_property
-    def overdue_by_child(self):
+    def overdue_by_child(self) -> dict[int, int]:
         """Open requests past their current deadline now, per child place (one live query)."""
         # status__in=OPEN first: the partial index sr_open_place holds only the open requests.
         queryset = self._scoped(ServiceRequest).filter(status__in=OPEN_STATUSES).filter(overdue_q(self.now)).order_by()
@@ -154,7 +157,7 @@ class Dashboard:
         return {row[child]: row["n"] for row in queryset.values(child).annotate(n=Count("pk"))}
 
     @cached_property
-    def categories(self):
+    def categories(self) -> list[dict[str, Any]]:
         """Counters and rates per category group (top-level category) over the period."""
         model = {
             "district": RequestStreetSummary,
@@ -178,7 +181,7 @@ class Dashboard:
         return out
 
     @cached_property
-    def top_compounds(self):
+    def top_compounds(self) -> list[dict[str, Any]]:
         """The ten compounds with most requests received in the period (not on a compound's page)."""
         if self.place.level == "compound":
             return []
@@ -215,16 +218,16 @@ class Dashboard:
         ]
 
     @cached_property
-    def children(self):
+    def children(self) -> list[dict[str, Any]]:
         """The places one level down that the user may see, each with its counters and rates."""
         level = self.place.child_level
         if level is None:
             return []
         model = CHILD_MODELS[level]
         parent = {"street": "district", "community": "street", "compound": "community"}[level]
-        objects = model._default_manager.restrict(self.user, VIEW).filter(**{parent: self.place.pk})
+        objects = restricted(model, self.user, VIEW).filter(**{parent: self.place.pk})
         child = CHILD_FIELD[self.place.level]
-        per_child = {}
+        per_child: dict[int, list[dict[str, Any]]] = {}
         for row in self._request_rows:
             if self._in_period(row):
                 per_child.setdefault(row[child], []).append(row)
@@ -237,7 +240,7 @@ class Dashboard:
 
     # --- party organisation (live, cached for a few minutes) ----------------------------------------
     @cached_property
-    def organisation(self):
+    def organisation(self) -> dict[str, int]:
         """Branches, groups, central households and members, and what is not yet covered.
 
         Counted live, but the coverage of a whole district means anti-joins over every household
@@ -331,7 +334,7 @@ class Dashboard:
         return {"active": active, **hours}
 
     @cached_property
-    def backbones(self):
+    def backbones(self) -> dict[str, Any]:
         """千万工程 for the year of the period's last month: selected and trained against the target
         (targets are set per street: none for a community or compound)."""
         year = self.period.end.year

@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -121,14 +121,14 @@ def matches(condition: Q, row: models.Model) -> bool:
     as Django's negation of a nullable column does (``NOT (… AND col IS NOT NULL)``).
     """
     results = []
-    for child in condition.children:
+    for child in cast(list[Any], condition.children):
         if isinstance(child, Q):
             results.append(matches(child, row))
             continue
         lookup, expected = child
         name, op = _split(lookup)
         if isinstance(expected, F):
-            expected = getattr(row, expected.name)
+            expected = getattr(row, cast(Any, expected).name)
         results.append(_compare(op, getattr(row, name), expected))
     result = all(results) if condition.connector == Q.AND else any(results)
     return not result if condition.negated else result
@@ -173,7 +173,7 @@ class Kpi:
 
 
 def _lookups(condition: Q) -> Iterable[str]:
-    for child in condition.children:
+    for child in cast(list[Any], condition.children):
         if isinstance(child, Q):
             yield from _lookups(child)
         else:

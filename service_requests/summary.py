@@ -56,8 +56,9 @@ the same declarations: :func:`contribution` evaluates each KPI's condition on th
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -86,6 +87,8 @@ COUNTERS: tuple[str, ...] = kpis.counter_names()
 
 Months = dict[date, Counter[str]]
 Place = tuple[int, int, int, int]  # compound, community, street, category
+# A roll-up's rows to add: key -> (its other columns, the counters to add).
+Rollup = dict[tuple[Any, ...], tuple[tuple[Any, ...], Counter[str]]]
 
 _SNAPSHOT = "_summary_snapshot"
 _GROUP = "_summary_category_group"
@@ -179,9 +182,9 @@ def record(*, request: ServiceRequest, event: RequestEvent) -> None:
     _apply(request, deltas)
 
 
-def _category_groups(request, category_ids):
+def _category_groups(request: ServiceRequest, category_ids: Iterable[int]) -> dict[int, int]:
     """Leaf category id -> its group (top-level) id; cached on the request object."""
-    cached = request.__dict__.setdefault(_GROUP, {})
+    cached: dict[int, int] = request.__dict__.setdefault(_GROUP, {})
     missing = [pk for pk in category_ids if pk not in cached]
     if missing:
         for pk, parent_id in Category.objects.filter(pk__in=missing).values_list("pk", "parent_id"):
@@ -189,13 +192,16 @@ def _category_groups(request, category_ids):
     return cached
 
 
-def _apply(request, deltas):
+def _apply(request: ServiceRequest, deltas: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
     deltas = {key: {n: v for n, v in counts.items() if v} for key, counts in deltas.items()}
     deltas = {key: counts for key, counts in deltas.items() if counts}
     if not deltas:
         return
     groups = _category_groups(request, {key[3] for key in deltas})
-    fine, by_street, by_community, by_compound = {}, {}, {}, {}
+    fine: Rollup = {}
+    by_street: Rollup = {}
+    by_community: Rollup = {}
+    by_compound: Rollup = {}
     for (compound, community, street, category, month), counts in deltas.items():
         group = groups[category]
         for table, key, attrs in (
@@ -212,11 +218,12 @@ def _apply(request, deltas):
     _upsert(RequestCompoundSummary, ("compound", "month"), ("community", "street"), by_compound)
 
 
-def _column(model, name):
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+def _column(model: type[models.Model], name: str) -> str:
+    field = cast(models.Field, model._meta.get_field(name))
+    return connection.ops.quote_name(field.column or name)
 
 
-def _upsert(model, key_fields, attr_fields, rows):
+def _upsert(model: type[models.Model], key_fields: tuple[str, ...], attr_fields: tuple[str, ...], rows: Rollup) -> None:
     """Add each row's counters to the row with its key (inserting it when missing): one statement.
 
     Rows go in key order, so two steps updating the same rows lock them in the same order.
@@ -228,7 +235,8 @@ def _upsert(model, key_fields, attr_fields, rows):
     table = qn(model._meta.db_table)
     keys = [_column(model, name) for name in key_fields]
     columns = keys + [_column(model, name) for name in attr_fields] + [qn(name) for name in COUNTERS]
-    values, params = [], []
+    values: list[str] = []
+    params: list[Any] = []
     for key in sorted(rows):
         attrs, counts = rows[key]
         row = [*key, *attrs, *(counts.get(name, 0) for name in COUNTERS)]
@@ -250,7 +258,15 @@ class LocalMonth(Func):
     arity = 1
     output_field = DateField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
         column, params = compiler.compile(self.source_expressions[0])
         tzname = settings.TIME_ZONE
         if connection.vendor == "postgresql":
