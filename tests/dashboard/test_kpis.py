@@ -58,3 +58,19 @@ def test_a_changed_declaration_changes_the_python_the_sql_and_the_list(
 
     assert contribution(basic)[month_of(basic.rated_at)]["satisfied"] == 0
     assert satisfied_everywhere(story, client, district_official, district) == (3, 3, 3, 3 / 5)
+
+
+def test_the_not_accepted_on_time_list_is_received_less_accepted_on_time(story, district_official, client_for):
+    client = client_for(district_official)
+    pages = {
+        metric: client.get(f"/dashboard/list/{metric}/?from=2025-03&to=2025-04").context
+        for metric in ("received", "accepted_on_time", "not_accepted_on_time")
+    }
+    assert {metric: page["count"] for metric, page in pages.items()} == {
+        "received": 11,
+        "accepted_on_time": 7,
+        "not_accepted_on_time": 4,
+    }
+    # r2 and r8 were accepted late, r6 and r9 never accepted.
+    late = {story.requests[name].number for name in ("r2", "r6", "r8", "r9")}
+    assert {row[0][0] for row in pages["not_accepted_on_time"]["rows"]} == late
