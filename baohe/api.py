@@ -1,8 +1,18 @@
 """Base API machinery: scoped viewsets and serializers, pagination, error answers.
 
-- :class:`ScopedModelViewSet` restricts its queryset with ``restrict(user, "view")``; a write
-  needs the row in the user's change scope (403 when visible but not changeable), runs in one
-  transaction and re-checks the saved row (``scoped_save``), so a write outside scope rolls back.
+Every view under ``/api/`` that serves model rows stands on one of the scoped bases here (a
+test walks the URL conf and holds every view to it, ``tests/test_api_scope.py``):
+
+- :class:`ScopedQuerysetMixin` restricts the view's queryset with ``restrict(user, "view")``
+  *before* the view shapes it (``shape_queryset``: annotations, per-action prefetches); views
+  never override ``get_queryset``. :class:`ScopedReadOnlyModelViewSet` is the read-only base
+  (lists and details); :class:`ScopedModelViewSet` the registry CRUD base.
+- :class:`ScopedModelViewSet`: a write needs the row in the user's change scope (403 when
+  visible but not changeable), runs in one transaction and re-checks the saved row
+  (``scoped_save``), so a write outside scope rolls back.
+- :class:`ScopedObjectMixin` (:class:`ScopedStepViewSet`): a workflow step or a read below one
+  row named in the URL reaches that row only through ``access`` (the app's
+  ``access_<entity>_by_id(user, pk, action)``) or ``scoped_model``: 404 outside scope.
 - :class:`ScopedModelSerializer` restricts every related-field choice to what the user may
   change, and runs the model's ``full_clean()`` so cross-level checks answer 400 with field errors.
   A blank choice is answered ``null`` (:class:`BlankChoicesAsNullMixin`; the schema says so).
@@ -12,13 +22,18 @@
   in Chinese with ``Retry-After``.
 """
 
+from __future__ import annotations
+
 import copy
 import math
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import Model, ProtectedError, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers, status, viewsets
@@ -30,7 +45,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_detail
 from .exceptions import Conflict, RateLimited
-from .scoping import CHANGE, VIEW
+from .scoping import CHANGE, VIEW, RestrictedQuerySet, restricted
 from .services import scoped_delete, scoped_save
 from .throttling import throttled_message
 
@@ -146,11 +161,60 @@ class ScopedModelSerializer(BlankChoicesAsNullMixin, serializers.ModelSerializer
         return attrs
 
 
-class ScopedModelViewSet(viewsets.ModelViewSet):
-    """Registry CRUD, restricted by ``restrict()``; every write through ``scoped_save``."""
+class ScopedQuerysetMixin:
+    """The view's rows are the user's: ``restrict(user, VIEW)`` on ``queryset`` first, then the
+    view's own :meth:`shape_queryset`. Override ``shape_queryset``, never ``get_queryset``."""
 
-    def get_queryset(self):
-        return super().get_queryset().restrict(self.request.user, VIEW)
+    request: Any
+
+    def get_queryset(self) -> QuerySet:
+        rows = super().get_queryset()  # type: ignore[misc]
+        if not isinstance(rows, RestrictedQuerySet):
+            raise TypeError(f"{type(self).__name__}.queryset has no restrict()")
+        return self.shape_queryset(rows.restrict(self.request.user, VIEW))
+
+    def shape_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Annotate, prefetch or narrow the (already restricted) rows; per action if need be."""
+        return queryset
+
+
+class ScopedReadOnlyModelViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Read-only lists and details of the rows the user may see (404 outside scope)."""
+
+
+class ScopedObjectMixin:
+    """An endpoint acting on (or reading below) the one row named by ``scoped_url_kwarg``.
+
+    The row is reached only through :meth:`scoped_object`: the app's ``access`` helper
+    (``access_<entity>_by_id(user, pk, action)``, the same 404 for "not yours" and "not
+    there"), or, without one, ``scoped_model`` restricted to the user.
+    """
+
+    access: ClassVar[Callable[..., Any] | None] = None
+    scoped_model: ClassVar[type[Model] | None] = None
+    scoped_url_kwarg: ClassVar[str] = "pk"
+    request: Any
+    kwargs: dict[str, Any]
+
+    def scoped_object(self, action: str = VIEW) -> Any:
+        pk = self.kwargs[self.scoped_url_kwarg]
+        access = type(self).access
+        if access is not None:
+            return access(self.request.user, pk, action)
+        if self.scoped_model is None:
+            raise TypeError(f"{type(self).__name__} declares neither access nor scoped_model")
+        return get_object_or_404(restricted(self.scoped_model, self.request.user, action), pk=pk)
+
+
+class ScopedStepViewSet(ScopedObjectMixin, viewsets.GenericViewSet):
+    """A workflow step ``POST <rows>/{<scoped_url_kwarg>}/<step>/`` (one ``create``), on a router."""
+
+    pagination_class = None
+    filter_backends = ()
+
+
+class ScopedModelViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
+    """Registry CRUD, restricted by ``restrict()``; every write through ``scoped_save``."""
 
     def get_object(self):
         obj = super().get_object()

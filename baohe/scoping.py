@@ -1,17 +1,25 @@
 """Scope: who may see and change which part of the district (ARCHITECTURE rule 1).
 
 Every model with data under a community uses :class:`RestrictedQuerySet` and declares
-``scope_paths``: the lookups from the model to its street, community, compound, household
-and owning user. ``Model.objects.restrict(user, action)`` then returns what that user may
-see (``action="view"``) or change (``"change"``): superusers pass, anonymous users get
-nothing, everyone else gets one filter built from their :class:`Scope`.
+``scope_paths`` (:class:`ScopePaths`), once: the lookups from the model to its street,
+community, compound, household and owning user. ``Model.objects.restrict(user, action)`` then
+returns what that user may see (``action="view"``) or change (``"change"``): superusers pass,
+anonymous users get nothing, everyone else gets one filter built from their :class:`Scope`.
+
+The same declaration says where a row lies (:meth:`ScopePaths.place`: its street, community,
+compound and building), which is all that the registry's level counts
+(``communities.selectors``, with the party organisation's counters from ``partybuilding``) and
+the dashboards (``dashboard.selectors``, ``dashboard.lists``) need to narrow rows to a place.
 
 The scope itself comes from ``user.get_scope(action)`` (``accounts.User`` builds it from
 its roles), so this floor knows nothing about roles. Out of scope and missing look the same:
 callers turn an empty result into 404.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import Any, Self, TypeVar, cast
 
 from django.db import models
 from django.db.models import Q
@@ -53,21 +61,62 @@ class Scope:
 NO_SCOPE = Scope()
 
 
+#: The places a row can lie in, from the top (the district holds every row).
+PLACE_LEVELS = ("street", "community", "compound", "building")
+_SELF = ("id", "pk")
+
+
 @dataclass(frozen=True)
 class ScopePaths:
-    """Lookups from a model to the things a scope names; ``None`` where it has no such path."""
+    """A model's lookups to the places and people a scope names, declared once per model.
+
+    ``street``, ``community``, ``parent_street``, ``compound``, ``household``, ``owner`` and
+    ``public`` *grant* sight (:func:`scope_filter`); ``None`` where the model has no such path.
+    ``in_compound`` and ``in_building`` grant nothing: they say where a row lies below its
+    community when no grant says it already (a household lies in a compound, but residents of
+    that compound do not see it), for counts and dashboards (:meth:`place`).
+    """
 
     street: str | None = "street"
     community: str | None = "community"
     parent_street: str | None = None
+    # Residents of these compounds see the row (the public side of their compound).
     compound: str | None = None
     household: str | None = None
     # The user(s) a row belongs to whatever their roles (a resident's own request): a lookup or a tuple.
-    owner: str | tuple | None = None
+    owner: str | tuple[str, ...] | None = None
     public: bool = False
+    # Where the row lies (no grant): the lookup to its compound and its building.
+    in_compound: str | None = None
+    in_building: str | None = None
+
+    def place(self, level: str) -> str | None:
+        """The lookup from the model to the id of the ``level`` place (street, community,
+        compound, building) its row lies in; ``"id"`` for the place itself, ``None`` for none."""
+        if level == "street":
+            return self.street
+        if level == "community":
+            return self.community
+        if level == "compound":
+            return self.in_compound or self.compound
+        if level == "building":
+            return self.in_building
+        raise ValueError(f"unknown place level {level!r}")
+
+    def place_filter(self, level: str, pk: Any) -> Q:
+        """The rows lying in the ``level`` place ``pk`` (a place, not a user's scope)."""
+        path = self.place(level)
+        if path is None:
+            raise ValueError(f"rows declare no path to a {level}")
+        return Q(**{path: pk})
+
+    def places_above(self) -> dict[str, str]:
+        """``{level: lookup}`` for the places a row lies in, above the row itself (a community
+        lies in a street; its own ``"id"`` is left out): what a count of these rows groups by."""
+        return {level: path for level in PLACE_LEVELS if (path := self.place(level)) is not None and path not in _SELF}
 
 
-def scope_filter(paths: ScopePaths, scope: Scope):
+def scope_filter(paths: ScopePaths, scope: Scope) -> Q | None:
     """The Q object selecting the rows that ``scope`` reaches, or ``None`` for none at all."""
     pairs = (
         (paths.street, scope.street_ids),
@@ -89,7 +138,7 @@ def scope_filter(paths: ScopePaths, scope: Scope):
     return q
 
 
-def user_scope(user, action=VIEW) -> Scope | None:
+def user_scope(user: Any, action: str = VIEW) -> Scope | None:
     """The user's scope, or ``None`` meaning "everything" (superusers)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -111,7 +160,7 @@ def may_change_anything(user) -> bool:
 class RestrictedQuerySet(models.QuerySet):
     """A QuerySet that knows how to narrow itself to what a user may see or change."""
 
-    def restrict(self, user, action=VIEW):
+    def restrict(self, user: Any, action: str = VIEW) -> Self:
         scope = user_scope(user, action)
         if scope is None or scope.everything:
             return self
@@ -125,6 +174,17 @@ class RestrictedQuerySet(models.QuerySet):
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet, class_name="RestrictedManager")
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+def restricted(model: type[_M], user: Any, action: str = VIEW) -> models.QuerySet[_M]:
+    """``model``'s rows (its default manager's) that ``user`` may see or change."""
+    rows = model._default_manager.all()
+    if not isinstance(rows, RestrictedQuerySet):
+        raise TypeError(f"{model.__name__} has no restrict(): its manager is not a RestrictedManager")
+    return cast("models.QuerySet[_M]", rows.restrict(user, action))
 
 
 def check_in_scope(instance, user, action=CHANGE):

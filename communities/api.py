@@ -1,35 +1,28 @@
 """Registry API: /api/v1/districts, streets, communities, compounds, buildings, households,
 residents. Plain CRUD (``baohe.api.ScopedModelViewSet``): restricted by ``restrict()``,
 filtered by django-filter, every write one checked transaction. Districts, streets and
-communities are read-only here (administrators keep them in the admin)."""
+communities are read-only here (``ScopedReadOnlyModelViewSet``; administrators keep them in the admin)."""
 
-from rest_framework import viewsets
-
-from baohe.api import ScopedModelViewSet
+from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from baohe.api_router import router
 
 from . import filters, serializers
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
 
-class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):
-    def get_queryset(self):
-        return super().get_queryset().restrict(self.request.user)
-
-
-class DistrictViewSet(ReadOnlyScopedViewSet):
+class DistrictViewSet(ScopedReadOnlyModelViewSet):
     queryset = District.objects.order_by("pk")
     serializer_class = serializers.DistrictSerializer
 
 
-class StreetViewSet(ReadOnlyScopedViewSet):
+class StreetViewSet(ScopedReadOnlyModelViewSet):
     queryset = Street.objects.order_by("code")
     serializer_class = serializers.StreetSerializer
     filterset_class = filters.StreetFilter
     search_fields = ("name",)
 
 
-class CommunityViewSet(ReadOnlyScopedViewSet):
+class CommunityViewSet(ScopedReadOnlyModelViewSet):
     queryset = Community.objects.order_by("code")
     serializer_class = serializers.CommunitySerializer
     filterset_class = filters.CommunityFilter

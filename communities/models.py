@@ -206,7 +206,13 @@ class Building(CommunityScopedModel):
 
 
 class Household(CommunityScopedModel):
-    """户: one dwelling in a building, with the flags that drive visits."""
+    """户: one dwelling in a building, with the flags that drive visits.
+
+    Who may edit it: ``Household.objects.restrict(user, "change")`` over ``scope_paths`` below,
+    with the scope ``accounts.models.User.get_scope`` builds from roles: the staff and secretary
+    of its community, the staff of its street, administrators and superusers. Officials and
+    the people who live in it only see it.
+    """
 
     building = models.ForeignKey(Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="households")
     compound = models.ForeignKey(
@@ -223,7 +229,9 @@ class Household(CommunityScopedModel):
 
     scope_parent = "building"
     compound_parent = "building"
-    scope_paths = ScopePaths(street="street", community="community", household="id")
+    scope_paths = ScopePaths(
+        street="street", community="community", household="id", in_compound="compound", in_building="building"
+    )
     constraint_error_fields = {"communities_household_building_room": "room"}
 
     FLAG_FIELDS = ("lives_alone_elderly", "elderly", "disabled", "low_income", "is_rented")
@@ -310,7 +318,13 @@ class Resident(CommunityScopedModel):
     )
 
     scope_parent = "household"
-    scope_paths = ScopePaths(street="street", community="community", household="household")
+    scope_paths = ScopePaths(
+        street="street",
+        community="community",
+        household="household",
+        in_compound="household__compound",
+        in_building="household__building",
+    )
     constraint_error_fields = {"communities_resident_unique_id_number": "id_number"}
 
     class Meta:

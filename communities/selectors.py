@@ -7,18 +7,23 @@ district. Apps on higher floors add their own counters (party branches, groups �
 :func:`register_counter` from their ``AppConfig.ready()``; this module imports none of them.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Model, QuerySet
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Length
 from django.utils.functional import Promise
 
-from baohe.scoping import VIEW
+from baohe.scoping import VIEW, restricted
 
 from .models import Building, Community, Compound, Household, Resident
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # The child level of each level, and the lookup that names a row's parent at that level.
 CHILD_LEVEL = {"district": "street", "street": "community", "community": "compound", "compound": "building"}
@@ -26,12 +31,20 @@ CHILD_LEVEL = {"district": "street", "street": "community", "community": "compou
 
 @dataclass(frozen=True)
 class Counter:
-    """Something counted at every level: ``paths`` maps a level to the lookup of its id."""
+    """Something counted at every level above its own: ``paths`` maps a level to the lookup of
+    its id, read from the model's one declaration (``scope_paths.places_above()``)."""
 
     key: str
     label: str | Promise
-    model: type[Model]
-    paths: dict[str, str] = field(default_factory=dict)
+    model: type[models.Model]
+
+    @classmethod
+    def of(cls, model: type[models.Model], label: str | Promise) -> Counter:
+        return cls(key=model._meta.model_name or model.__name__.lower(), label=label, model=model)
+
+    @property
+    def paths(self) -> dict[str, str]:
+        return self.model.scope_paths.places_above()  # type: ignore[attr-defined]
 
 
 _COUNTERS: list[Counter] = []
@@ -46,32 +59,17 @@ def counters() -> list[Counter]:
     return list(_COUNTERS)
 
 
-REGISTRY_PATHS = {
-    Community: {"street": "street"},
-    Compound: {"street": "street", "community": "community"},
-    Building: {"street": "street", "community": "community", "compound": "compound"},
-    Household: {"street": "street", "community": "community", "compound": "compound", "building": "building"},
-    Resident: {
-        "street": "street",
-        "community": "community",
-        "compound": "household__compound",
-        "building": "household__building",
-    },
-}
-
-
 def _register_registry_counters() -> None:
     from django.utils.translation import gettext_lazy as _
 
-    labels = {
-        Community: _("社区"),
-        Compound: _("小区"),
-        Building: _("楼栋"),
-        Household: _("住户"),
-        Resident: _("居民"),
-    }
-    for model, paths in REGISTRY_PATHS.items():
-        register_counter(Counter(key=str(model._meta.model_name), label=labels[model], model=model, paths=paths))
+    for model, label in (
+        (Community, _("社区")),
+        (Compound, _("小区")),
+        (Building, _("楼栋")),
+        (Household, _("住户")),
+        (Resident, _("居民")),
+    ):
+        register_counter(Counter.of(model, label))
 
 
 _register_registry_counters()
@@ -89,7 +87,7 @@ class LevelCounts:
         return [self.by_child.get(child_id, {}).get(c.key, 0) for c in self.columns]
 
 
-def level_counts(*, user: AbstractBaseUser, level: str, parent_id: int | None = None) -> LevelCounts:
+def level_counts(*, user: User, level: str, parent_id: int | None = None) -> LevelCounts:
     """Counts of every counter below ``level`` (row ``parent_id``), grouped by child row.
 
     One grouped query and one total per counter; restricted to what ``user`` may see.
@@ -99,8 +97,7 @@ def level_counts(*, user: AbstractBaseUser, level: str, parent_id: int | None = 
     by_child: dict[int, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for counter in columns:
-        manager: Any = counter.model._default_manager  # every counted model's manager has restrict()
-        queryset = manager.restrict(user, VIEW)
+        queryset = restricted(counter.model, user, VIEW)
         if level != "district":
             queryset = queryset.filter(**{counter.paths[level]: parent_id})
         group = counter.paths[child]
@@ -111,7 +108,7 @@ def level_counts(*, user: AbstractBaseUser, level: str, parent_id: int | None = 
     return LevelCounts(columns=columns, by_child=by_child, totals=totals)
 
 
-def household_rows(*, user: AbstractBaseUser, building: Building) -> QuerySet[Household]:
+def household_rows(*, user: User, building: Building) -> QuerySet[Household]:
     """The households of a building with their resident counts, for the building page."""
     return (
         Household.objects.restrict(user, VIEW)
@@ -133,7 +130,12 @@ def register_server_provider(provider: ServerProvider) -> None:
 
 
 def household_servers(household: Household) -> list[dict[str, Any]]:
-    """Who serves this household, with masked phone numbers: the building head, then the rest."""
+    """Who serves this household, with masked phone numbers: the building head, then the rest.
+
+    The resident's "my building" page (``views.my_building``) shows this list; the party side
+    (the group leaders covering the building, the central household serving the household) is
+    ``partybuilding.selectors.household_party_servers``, registered in ``partybuilding/apps.py``.
+    """
     from django.utils.translation import gettext as _
 
     servers: list[dict[str, Any]] = []
@@ -149,7 +151,7 @@ def household_servers(household: Household) -> list[dict[str, Any]]:
 # floors for the staff household page (e.g. volunteers: the services the household received).
 # The page loads each section from its URL (htmx), so a provider runs no query and the
 # registry page costs the same whatever the apps above it add.
-SectionProvider = Callable[[Household, AbstractBaseUser], dict[str, Any] | None]
+SectionProvider = Callable[[Household, "User"], "dict[str, Any] | None"]
 _HOUSEHOLD_SECTIONS: list[SectionProvider] = []
 
 
@@ -158,7 +160,7 @@ def register_household_section(provider: SectionProvider) -> None:
         _HOUSEHOLD_SECTIONS.append(provider)
 
 
-def household_sections(household: Household, user: AbstractBaseUser) -> list[dict[str, Any]]:
+def household_sections(household: Household, user: User) -> list[dict[str, Any]]:
     """The extra sections of a household's page, in registration order (``None`` left out)."""
     sections = []
     for provider in _HOUSEHOLD_SECTIONS:

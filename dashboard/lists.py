@@ -3,30 +3,39 @@
 A :class:`ListSpec` names a metric (``received``, ``satisfied``, ``households_unserved`` …),
 the rows it counts and the columns shown. The rows are computed *directly* from the domain
 tables — requests, events, the registry, visits — never from the summary, restricted to the
-viewer with ``restrict()`` and narrowed to the place and the period exactly as the summary
-counts them (see ``service_requests.summary``). So a dashboard number and the length of its
-list must agree; the tests hold them to it.
+viewer with ``restrict()`` and narrowed to the place (the model's ``scope_paths``) and the
+period. A request list's rows are the declaration of its KPI (``service_requests.kpis``:
+``Kpi.rows``), the very condition the summary counts by, so a dashboard number and the length
+of its list agree; the tests hold them to it.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import F, Q
+from django.db import models
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from baohe.scoping import VIEW
+from baohe.scoping import VIEW, restricted
+from communities.models import Building, Compound, Household
+from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
 from service_requests.filters import overdue_q
+from service_requests.kpis import kpi
 from service_requests.models import OPEN_STATUSES, RequestEvent, ServiceRequest
-from service_requests.summary import SATISFIED
+from visits.models import Visit, VisitPlan
+from volunteers.models import ServiceHours, Volunteer
 
 from .places import add_months
-from .selectors import PATHS, optional_model
 
-Solved = ServiceRequest.Solved
+Rows = Callable[[Any], Q]  # (dashboard) -> the filter of the rows counted
 
 
 @dataclass(frozen=True)
@@ -40,30 +49,26 @@ class Column:
 class ListSpec:
     metric: str
     title: object
-    model: object  # () -> model class, or None when its app is not there
-    paths: str  # key of selectors.PATHS
-    rows: object  # (dashboard) -> Q or a queryset filter function
+    model: type[models.Model]
+    rows: Rows
     columns: tuple
     related: tuple = ()
     order: tuple = ("-pk",)
     period: bool = True  # the period narrows the rows
-    category: bool = False  # ``?category=<group>`` narrows the rows
+    category: str | None = None  # lookup to the request category: ``?category=<group>`` narrows the rows
     distinct: bool = False
-    base: object = None  # (dashboard) -> queryset, instead of model.objects.restrict(user)
+    base: Callable[[Any], QuerySet] | None = None  # (dashboard) -> queryset, instead of restricted rows
     extra: dict = field(default_factory=dict)
 
-    def queryset(self, dashboard, category=None):
-        model = self.model()
+    def queryset(self, dashboard: Any, category: int | None = None) -> QuerySet:
         if self.base is not None:
             queryset = self.base(dashboard)
         else:
-            queryset = model._default_manager.restrict(dashboard.user, VIEW)
-        queryset = queryset.filter(dashboard.place.filter_for(PATHS[self.paths])).filter(self.rows(dashboard))
+            queryset = restricted(self.model, dashboard.user, VIEW)
+        queryset = queryset.filter(dashboard.place.filter_for(self.model)).filter(self.rows(dashboard))
         if self.category and category:
-            prefix = "request__" if self.paths == "events" else ""
-            queryset = queryset.filter(
-                Q(**{f"{prefix}category_id": category}) | Q(**{f"{prefix}category__parent_id": category})
-            )
+            path = self.category
+            queryset = queryset.filter(Q(**{f"{path}_id": category}) | Q(**{f"{path}__parent_id": category}))
         if self.distinct:
             queryset = queryset.distinct()
         return queryset.select_related(*self.related).order_by(*self.order)
@@ -79,24 +84,29 @@ def yes_no(value):
     return _("是") if value else _("否")
 
 
-def _model(app_label, name):
-    return lambda: optional_model(app_label, name)
-
-
-# --- requests -----------------------------------------------------------------------------------
-def _between(name):
-    def condition(dashboard):
+# --- requests: one list per KPI, its rows the KPI's declaration -------------------------------------
+def _between(name: str) -> Rows:
+    def condition(dashboard: Any) -> Q:
         start, end = dashboard.period.bounds()
         return Q(**{f"{name}__gte": start, f"{name}__lt": end})
 
     return condition
 
 
-def _and(first, extra):
+def _and(first: Rows, extra: Q) -> Rows:
     return lambda dashboard: first(dashboard) & extra
 
 
-REQUEST = _model("service_requests", "ServiceRequest")
+def kpi_rows(name: str) -> Rows:
+    """The rows KPI ``name`` counts in the dashboard's period (read from ``kpis.KPIS`` each time)."""
+    return lambda dashboard: kpi(name).rows(*dashboard.period.bounds())
+
+
+def _not_accepted_on_time(dashboard: Any) -> Q:
+    """Received in the period and not accepted on time: ``received`` less ``accepted_on_time``."""
+    return kpi("received").rows(*dashboard.period.bounds()) & ~kpi("accepted_on_time").condition
+
+
 REQUEST_COLUMNS = (
     Column(gettext_lazy("编号"), lambda r: r.number, lambda r: r.get_absolute_url()),
     Column(gettext_lazy("分类"), lambda r: str(r.category)),
@@ -111,13 +121,12 @@ def _request_spec(metric, title, rows, *extra_columns, period=True):
     return ListSpec(
         metric=metric,
         title=title,
-        model=REQUEST,
-        paths="requests",
+        model=ServiceRequest,
         rows=rows,
         columns=REQUEST_COLUMNS + extra_columns,
         related=REQUEST_RELATED,
         period=period,
-        category=True,
+        category="category",
     )
 
 
@@ -134,10 +143,6 @@ RATED_COLUMNS = (
     Column(gettext_lazy("是否满意"), lambda r: r.get_satisfaction_display()),
     Column(gettext_lazy("评价时间"), lambda r: local(r.rated_at)),
 )
-created = _between("created_at")
-resolved = _between("resolved_at")
-rated = _between("rated_at")
-on_time_accept = Q(accepted_at__lte=F("accept_due_at"))
 
 EVENT_COLUMNS = (
     Column(gettext_lazy("时间"), lambda e: local(e.created_at)),
@@ -148,45 +153,29 @@ EVENT_COLUMNS = (
 )
 
 
-def _event_spec(metric, title, kind):
+def _event_spec(metric, title):
     return ListSpec(
         metric=metric,
         title=title,
-        model=_model("service_requests", "RequestEvent"),
-        paths="events",
-        rows=_and(_between("created_at"), Q(kind=kind)),
+        model=RequestEvent,
+        rows=kpi_rows(metric),
         columns=EVENT_COLUMNS,
         related=("request__category__parent", "request__compound"),
         order=("-created_at", "-pk"),
-        category=True,
+        category="request__category",
     )
 
 
-SPECS = [
-    _request_spec("received", gettext_lazy("受理诉求"), created),
-    _request_spec("accepted_on_time", gettext_lazy("按时签收的诉求"), _and(created, on_time_accept), *ACCEPTED_COLUMNS),
-    _request_spec(
-        "not_accepted_on_time",
-        gettext_lazy("未按时签收的诉求"),
-        _and(created, ~Q(accepted_at__lte=F("accept_due_at")) | Q(accepted_at__isnull=True)),
-        *ACCEPTED_COLUMNS,
-    ),
-    _request_spec("resolved", gettext_lazy("办结的诉求"), resolved, *RESOLVED_COLUMNS),
-    _request_spec(
-        "resolved_on_time",
-        gettext_lazy("按期办结的诉求"),
-        _and(resolved, Q(resolved_at__lte=F("resolve_due_at"))),
-        *RESOLVED_COLUMNS,
-    ),
-    _request_spec("rated", gettext_lazy("已评价的诉求"), rated, *RATED_COLUMNS),
-    _request_spec("solved", gettext_lazy("评价为解决的诉求"), _and(rated, Q(solved=Solved.SOLVED)), *RATED_COLUMNS),
-    _request_spec("partly", gettext_lazy("评价为部分解决的诉求"), _and(rated, Q(solved=Solved.PARTLY)), *RATED_COLUMNS),
-    _request_spec(
-        "satisfied",
-        gettext_lazy("评价为满意或基本满意的诉求"),
-        _and(rated, Q(satisfaction__in=SATISFIED)),
-        *RATED_COLUMNS,
-    ),
+_SPECS: list[ListSpec] = [
+    _request_spec("received", gettext_lazy("受理诉求"), kpi_rows("received")),
+    _request_spec("accepted_on_time", gettext_lazy("按时签收的诉求"), kpi_rows("accepted_on_time"), *ACCEPTED_COLUMNS),
+    _request_spec("not_accepted_on_time", gettext_lazy("未按时签收的诉求"), _not_accepted_on_time, *ACCEPTED_COLUMNS),
+    _request_spec("resolved", gettext_lazy("办结的诉求"), kpi_rows("resolved"), *RESOLVED_COLUMNS),
+    _request_spec("resolved_on_time", gettext_lazy("按期办结的诉求"), kpi_rows("resolved_on_time"), *RESOLVED_COLUMNS),
+    _request_spec("rated", gettext_lazy("已评价的诉求"), kpi_rows("rated"), *RATED_COLUMNS),
+    _request_spec("solved", gettext_lazy("评价为解决的诉求"), kpi_rows("solved"), *RATED_COLUMNS),
+    _request_spec("partly", gettext_lazy("评价为部分解决的诉求"), kpi_rows("partly"), *RATED_COLUMNS),
+    _request_spec("satisfied", gettext_lazy("评价为满意或基本满意的诉求"), kpi_rows("satisfied"), *RATED_COLUMNS),
     _request_spec(
         "overdue",
         gettext_lazy("当前超时的诉求"),
@@ -195,8 +184,8 @@ SPECS = [
         Column(gettext_lazy("办结期限"), lambda r: local(r.resolve_due_at)),
         period=False,
     ),
-    _event_spec("returned", gettext_lazy("退单记录"), RequestEvent.Kind.RETURNED),
-    _event_spec("reopened", gettext_lazy("重办记录"), RequestEvent.Kind.REOPENED),
+    _event_spec("returned", gettext_lazy("退单记录")),
+    _event_spec("reopened", gettext_lazy("重办记录")),
 ]
 
 
@@ -226,12 +215,11 @@ HOUSEHOLD_COLUMNS = (
 )
 
 
-def _registry(metric, title, app, name, paths, columns, related=(), order=("pk",), base=None, rows=None, **kw):
+def _registry(metric, title, model, columns, related=(), order=("pk",), base=None, rows=None, **kw):
     return ListSpec(
         metric=metric,
         title=title,
-        model=_model(app, name),
-        paths=paths,
+        model=model,
         rows=rows or _everything,
         columns=columns,
         related=related,
@@ -242,13 +230,11 @@ def _registry(metric, title, app, name, paths, columns, related=(), order=("pk",
     )
 
 
-SPECS += [
+_SPECS += [
     _registry(
         "branches",
         gettext_lazy("党支部"),
-        "partybuilding",
-        "PartyBranch",
-        "branches",
+        PartyBranch,
         (_name_column(gettext_lazy("党支部")), COMMUNITY_COLUMN),
         related=("community",),
         order=("community__code", "name", "pk"),
@@ -257,9 +243,7 @@ SPECS += [
     _registry(
         "groups",
         gettext_lazy("党小组"),
-        "partybuilding",
-        "PartyGroup",
-        "groups",
+        PartyGroup,
         (
             _name_column(gettext_lazy("党小组")),
             Column(gettext_lazy("党支部"), lambda g: g.branch.name, lambda g: g.branch.get_absolute_url()),
@@ -272,9 +256,7 @@ SPECS += [
     _registry(
         "central_households",
         gettext_lazy("党员中心户"),
-        "partybuilding",
-        "CentralHousehold",
-        "central_households",
+        CentralHousehold,
         (
             Column(gettext_lazy("党员"), lambda c: c.member.resident.name, lambda c: c.get_absolute_url()),
             Column(gettext_lazy("住户"), lambda c: str(c.household), lambda c: c.household.get_absolute_url()),
@@ -286,9 +268,7 @@ SPECS += [
     _registry(
         "members",
         gettext_lazy("党员"),
-        "partybuilding",
-        "PartyMember",
-        "members",
+        PartyMember,
         (
             Column(
                 gettext_lazy("党员"),
@@ -304,9 +284,7 @@ SPECS += [
     _registry(
         "compounds",
         gettext_lazy("小区"),
-        "communities",
-        "Compound",
-        "compounds",
+        Compound,
         (_name_column(gettext_lazy("小区")), COMMUNITY_COLUMN),
         related=("community",),
         order=("community__code", "name", "pk"),
@@ -314,9 +292,7 @@ SPECS += [
     _registry(
         "compounds_uncovered",
         gettext_lazy("无党支部覆盖的小区"),
-        "communities",
-        "Compound",
-        "compounds",
+        Compound,
         (_name_column(gettext_lazy("小区")), COMMUNITY_COLUMN),
         related=("community",),
         order=("community__code", "name", "pk"),
@@ -325,9 +301,7 @@ SPECS += [
     _registry(
         "buildings",
         gettext_lazy("楼栋"),
-        "communities",
-        "Building",
-        "buildings",
+        Building,
         (
             Column(gettext_lazy("小区"), lambda b: b.compound.name),
             _name_column(gettext_lazy("楼栋")),
@@ -339,9 +313,7 @@ SPECS += [
     _registry(
         "buildings_uncovered",
         gettext_lazy("无党小组覆盖的楼栋"),
-        "communities",
-        "Building",
-        "buildings",
+        Building,
         (
             Column(gettext_lazy("小区"), lambda b: b.compound.name),
             _name_column(gettext_lazy("楼栋")),
@@ -354,9 +326,7 @@ SPECS += [
     _registry(
         "households",
         gettext_lazy("住户"),
-        "communities",
-        "Household",
-        "households",
+        Household,
         HOUSEHOLD_COLUMNS,
         related=("building__compound", "community"),
         order=("community__code", "building_id", "unit", "room", "pk"),
@@ -364,9 +334,7 @@ SPECS += [
     _registry(
         "households_uncovered",
         gettext_lazy("未由党员中心户联系服务的住户"),
-        "communities",
-        "Household",
-        "households",
+        Household,
         HOUSEHOLD_COLUMNS,
         related=("building__compound", "community"),
         order=("community__code", "building_id", "unit", "room", "pk"),
@@ -429,13 +397,11 @@ BACKBONE_COLUMNS = (
     Column(gettext_lazy("街道"), lambda b: b.street.name),
 )
 
-SPECS += [
+_SPECS += [
     _registry(
         "visit_plans",
         gettext_lazy("有效走访计划"),
-        "visits",
-        "VisitPlan",
-        "visit_plans",
+        VisitPlan,
         PLAN_COLUMNS,
         related=("household__building", "community"),
         order=("next_due_on", "pk"),
@@ -444,9 +410,7 @@ SPECS += [
     _registry(
         "visit_plans_overdue",
         gettext_lazy("逾期未走访的计划"),
-        "visits",
-        "VisitPlan",
-        "visit_plans",
+        VisitPlan,
         PLAN_COLUMNS,
         related=("household__building", "community"),
         order=("next_due_on", "pk"),
@@ -455,8 +419,7 @@ SPECS += [
     ListSpec(
         "visits",
         gettext_lazy("走访记录"),
-        _model("visits", "Visit"),
-        "visits",
+        Visit,
         _between("visited_at"),
         VISIT_COLUMNS,
         related=("household__building", "visitor"),
@@ -465,8 +428,7 @@ SPECS += [
     ListSpec(
         "visits_on_time",
         gettext_lazy("按时走访记录"),
-        _model("visits", "Visit"),
-        "visits",
+        Visit,
         _and(_between("visited_at"), Q(on_time=True)),
         VISIT_COLUMNS,
         related=("household__building", "visitor"),
@@ -475,9 +437,7 @@ SPECS += [
     _registry(
         "volunteers",
         gettext_lazy("在册志愿者"),
-        "volunteers",
-        "Volunteer",
-        "volunteers",
+        Volunteer,
         (
             Column(gettext_lazy("志愿者"), lambda v: v.resident.name, lambda v: v.get_absolute_url()),
             Column(gettext_lazy("特长技能"), lambda v: v.skills),
@@ -491,8 +451,7 @@ SPECS += [
     ListSpec(
         "volunteer_hours",
         gettext_lazy("志愿服务时长记录"),
-        _model("volunteers", "ServiceHours"),
-        "service_hours",
+        ServiceHours,
         _served_between,
         HOURS_COLUMNS,
         related=("volunteer__resident", "project", "community"),
@@ -501,8 +460,7 @@ SPECS += [
     ListSpec(
         "volunteer_hours_month",
         gettext_lazy("当月志愿服务时长记录"),
-        _model("volunteers", "ServiceHours"),
-        "service_hours",
+        ServiceHours,
         _served_in_last_month,
         HOURS_COLUMNS,
         related=("volunteer__resident", "project", "community"),
@@ -514,12 +472,11 @@ for _kind, _label, _trained_label in (
     ("mass", gettext_lazy("群众骨干"), gettext_lazy("已参加培训的群众骨干")),
 ):
     for _trained, _suffix in ((False, ""), (True, "_trained")):
-        SPECS.append(
+        _SPECS.append(
             ListSpec(
                 f"backbones_{_kind}{_suffix}",
                 _trained_label if _trained else _label,
-                _model("partybuilding", "Backbone"),
-                "backbones",
+                Backbone,
                 _backbones(_kind, _trained),
                 BACKBONE_COLUMNS,
                 related=("resident", "street"),
@@ -530,14 +487,11 @@ for _kind, _label, _trained_label in (
             )
         )
 
-SPECS = {spec.metric: spec for spec in SPECS}
+SPECS: dict[str, ListSpec] = {spec.metric: spec for spec in _SPECS}
 
 
-def spec_for(metric):
-    spec = SPECS.get(metric)
-    if spec is None or spec.model() is None:
-        return None
-    return spec
+def spec_for(metric: str) -> ListSpec | None:
+    return SPECS.get(metric)
 
 
 @lru_cache(maxsize=4096)

@@ -10,9 +10,10 @@ page needs a view of the whole district (district officials, administrators).
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -157,7 +158,7 @@ class Place:
     """The part of the district a dashboard shows: ``level`` and its row ``obj``."""
 
     level: str
-    obj: object
+    obj: Any  # the District, Street, Community or Compound
 
     @property
     def pk(self):
@@ -185,13 +186,13 @@ class Place:
             return reverse(f"dashboard:{name}" if name != "page" else "dashboard:home", args=args)
         return reverse(f"dashboard:{name}_at", args=(self.level, self.pk, *args))
 
-    def filter_for(self, paths):
-        """The filter selecting this place's rows of a model whose lookups are ``paths``
-        (``{"street": …, "community": …, "compound": …}``): the place, not the user's scope
-        (that is ``restrict()``'s job)."""
+    def filter_for(self, model: type[Model]) -> Q:
+        """The filter selecting this place's rows of ``model``, by the path the model declares
+        once (``scope_paths``, :meth:`baohe.scoping.ScopePaths.place_filter`): the place, not
+        the user's scope (that is ``restrict()``'s job)."""
         if self.level == "district":
             return Q()
-        return Q(**{paths[self.level]: self.pk})
+        return model.scope_paths.place_filter(self.level, self.pk)  # type: ignore[attr-defined]
 
     def ancestors(self):
         """The places above this one, from the district down."""

@@ -5,25 +5,41 @@ the totals, the trend and the ranking of the level below, one for the category b
 one for the ten compounds with most requests. Overdue requests, the party organisation,
 visits, volunteers and backbones are live counts — single aggregates on indexed, scoped
 columns. Every query starts from ``Model.objects.restrict(user)``; the place (street,
-community, compound) is a filter on the row's own ``street``/``community``/``compound``.
-
-Visits, volunteers and backbones are read only when their app and models are there; a
-section whose data does not exist yet is ``None`` and shows "暂无数据".
+community, compound) is a filter on the lookup the model declares once in its ``scope_paths``
+(``ScopePaths.place_filter``). What each request counter and rate means is declared in
+``service_requests.kpis``.
 """
 
-from collections import Counter
-from functools import cached_property
+from __future__ import annotations
 
-from django.apps import apps
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db import models
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from baohe.scoping import VIEW, user_scope
+from accounts.models import User
+from baohe.scoping import VIEW, restricted, user_scope
 from communities.models import Building, Community, Compound, Household, Street
+from partybuilding import selectors as party
+from partybuilding.models import (
+    Attendance,
+    Backbone,
+    BackboneTarget,
+    CentralHousehold,
+    PartyBranch,
+    PartyGroup,
+    PartyMember,
+)
 from service_requests.filters import overdue_q
+from service_requests.kpis import rates
 from service_requests.models import (
     OPEN_STATUSES,
     RequestCommunitySummary,
@@ -32,49 +48,22 @@ from service_requests.models import (
     RequestSummary,
     ServiceRequest,
 )
-from service_requests.summary import COUNTERS, rates
+from service_requests.summary import COUNTERS
+from visits.models import Visit, VisitPlan
+from volunteers.models import ServiceHours, Volunteer
 
-from .places import add_months
+from .places import Period, Place, add_months
 
-# Lookups from each model to the place levels (see Place.filter_for).
-SCOPED = {"street": "street", "community": "community", "compound": "compound"}
-PATHS = {
-    "summary": {"street": "street_id", "community": "community_id", "compound": "compound_id"},
-    "requests": SCOPED,
-    "events": {"street": "street", "community": "community", "compound": "request__compound"},
-    "compounds": {"street": "street", "community": "community", "compound": "pk"},
-    "buildings": SCOPED,
-    "households": SCOPED,
-    "branches": {"street": "street", "community": "community", "compound": "compounds"},
-    "groups": {"street": "street", "community": "community", "compound": "buildings__compound"},
-    "central_households": {"street": "street", "community": "community", "compound": "household__compound"},
-    "members": {"street": "street", "community": "community", "compound": "resident__household__compound"},
-    "visit_plans": SCOPED,
-    "visits": SCOPED,
-    "volunteers": {"street": "street", "community": "community", "compound": "resident__household__compound"},
-    "service_hours": {
-        "street": "street",
-        "community": "community",
-        "compound": "volunteer__resident__household__compound",
-    },
-    "backbones": {"street": "street", "community": "community", "compound": "resident__household__compound"},
-}
 # The column naming a row's child place, per level (requests and summary rows).
 CHILD_FIELD = {"district": "street_id", "street": "community_id", "community": "compound_id"}
-CHILD_MODELS = {"street": Street, "community": Community, "compound": Compound}
+CHILD_MODELS: dict[str, type[Street | Community | Compound]] = {
+    "street": Street,
+    "community": Community,
+    "compound": Compound,
+}
 
 
-def optional_model(app_label, name):
-    """The model if its app is installed and defines it (other apps may not be finished)."""
-    if not apps.is_installed(app_label):
-        return None
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
-
-
-def scope_key(user):
+def scope_key(user: User) -> str:
     """What ``restrict()`` will let ``user`` see, as a short cache-key part."""
     scope = user_scope(user, VIEW)
     if scope is None or scope.everything:
@@ -83,41 +72,42 @@ def scope_key(user):
     return "-".join(",".join(str(i) for i in sorted(ids)) for ids in parts) + (f"-u{scope.user_id}")
 
 
-def summed(rows, keys=COUNTERS):
-    total = Counter()
+def summed(rows: Iterable[Mapping[str, Any]], keys: Iterable[str] = COUNTERS) -> Counter[str]:
+    total: Counter[str] = Counter()
     for row in rows:
         for key in keys:
             total[key] += row.get(key) or 0
     return total
 
 
-def with_rates(counts):
+def with_rates(counts: Mapping[str, Any]) -> dict[str, Any]:
     """The counters (0 where missing) and the four rates computed from them, as a dict."""
-    out = {name: counts.get(name) or 0 for name in COUNTERS}
+    out: dict[str, Any] = {name: counts.get(name) or 0 for name in COUNTERS}
     out.update(rates(out))
     return out
 
 
-def _sums():
+def _sums() -> dict[str, Sum]:
     return {name: Sum(name) for name in COUNTERS}
 
 
 class Dashboard:
     """All sections of one place's dashboard over one period, each read on first use."""
 
-    def __init__(self, *, user, place, period, now=None):
+    def __init__(self, *, user: User, place: Place, period: Period, now: datetime | None = None) -> None:
         self.user = user
         self.place = place
         self.period = period
         self.now = now or timezone.now()
         self.today = timezone.localdate(self.now)
 
-    def _scoped(self, model, paths_key):
-        return model._default_manager.restrict(self.user, VIEW).filter(self.place.filter_for(PATHS[paths_key]))
+    def _scoped(self, model: type[models.Model]) -> QuerySet:
+        """``model``'s rows the user may see, lying in this place (``model.scope_paths``)."""
+        return restricted(model, self.user, VIEW).filter(self.place.filter_for(model))
 
     # --- requests (summary) ------------------------------------------------------------------
     @property
-    def _rollup(self):
+    def _rollup(self) -> type[models.Model]:
         """The summary table holding this level's totals and its children's (by child and month)."""
         return {
             "district": RequestStreetSummary,
@@ -127,32 +117,32 @@ class Dashboard:
         }[self.place.level]
 
     @cached_property
-    def _request_rows(self):
+    def _request_rows(self) -> list[dict[str, Any]]:
         """Counters per (child, month) over the period and the trend: one query."""
         child = CHILD_FIELD.get(self.place.level)
         group = (child, "month") if child else ("month",)
         return list(
-            self._scoped(self._rollup, "summary")
+            self._scoped(self._rollup)
             .filter(month__gte=self.period.first_read, month__lte=self.period.end)
             .order_by()
             .values(*group)
             .annotate(**_sums())
         )
 
-    def _in_period(self, row):
+    def _in_period(self, row: Mapping[str, Any]) -> bool:
         return self.period.start <= row["month"] <= self.period.end
 
     @cached_property
-    def request_totals(self):
+    def request_totals(self) -> dict[str, Any]:
         """Counters over the period, the four rates and the live overdue count."""
         totals = with_rates(summed(r for r in self._request_rows if self._in_period(r)))
         totals["overdue"] = sum(self.overdue_by_child.values())
         return totals
 
     @cached_property
-    def trend(self):
+    def trend(self) -> list[tuple[date, dict[str, Any]]]:
         """``[(month, counters + rates)]`` for the twelve months ending with the period."""
-        by_month = {}
+        by_month: dict[date, list[dict[str, Any]]] = {}
         for row in self._request_rows:
             by_month.setdefault(row["month"], []).append(row)
         out = []
@@ -161,22 +151,17 @@ class Dashboard:
         return out
 
     @cached_property
-    def overdue_by_child(self):
+    def overdue_by_child(self) -> dict[int, int]:
         """Open requests past their current deadline now, per child place (one live query)."""
         # status__in=OPEN first: the partial index sr_open_place holds only the open requests.
-        queryset = (
-            self._scoped(ServiceRequest, "requests")
-            .filter(status__in=OPEN_STATUSES)
-            .filter(overdue_q(self.now))
-            .order_by()
-        )
+        queryset = self._scoped(ServiceRequest).filter(status__in=OPEN_STATUSES).filter(overdue_q(self.now)).order_by()
         child = CHILD_FIELD.get(self.place.level)
         if child is None:
             return {self.place.pk: queryset.count()}
         return {row[child]: row["n"] for row in queryset.values(child).annotate(n=Count("pk"))}
 
     @cached_property
-    def categories(self):
+    def categories(self) -> list[dict[str, Any]]:
         """Counters and rates per category group (top-level category) over the period."""
         model = {
             "district": RequestStreetSummary,
@@ -185,7 +170,7 @@ class Dashboard:
             "compound": RequestSummary,
         }[self.place.level]
         rows = (
-            self._scoped(model, "summary")
+            self._scoped(model)
             .filter(month__gte=self.period.start, month__lte=self.period.end)
             .order_by()
             .values("category_id", "category__name", "category__order")
@@ -200,13 +185,13 @@ class Dashboard:
         return out
 
     @cached_property
-    def top_compounds(self):
+    def top_compounds(self) -> list[dict[str, Any]]:
         """The ten compounds with most requests received in the period (not on a compound's page)."""
         if self.place.level == "compound":
             return []
         # First the ten by requests received (one sum over the compound rows, no joins), then
         # their counters and names (a few dozen rows).
-        in_period = self._scoped(RequestCompoundSummary, "summary").filter(
+        in_period = self._scoped(RequestCompoundSummary).filter(
             month__gte=self.period.start, month__lte=self.period.end
         )
         top = list(
@@ -237,16 +222,16 @@ class Dashboard:
         ]
 
     @cached_property
-    def children(self):
+    def children(self) -> list[dict[str, Any]]:
         """The places one level down that the user may see, each with its counters and rates."""
         level = self.place.child_level
         if level is None:
             return []
         model = CHILD_MODELS[level]
         parent = {"street": "district", "community": "street", "compound": "community"}[level]
-        objects = model._default_manager.restrict(self.user, VIEW).filter(**{parent: self.place.pk})
+        objects = restricted(model, self.user, VIEW).filter(**{parent: self.place.pk})
         child = CHILD_FIELD[self.place.level]
-        per_child = {}
+        per_child: dict[int, list[dict[str, Any]]] = {}
         for row in self._request_rows:
             if self._in_period(row):
                 per_child.setdefault(row[child], []).append(row)
@@ -259,7 +244,7 @@ class Dashboard:
 
     # --- party organisation (live, cached for a few minutes) ----------------------------------------
     @cached_property
-    def organisation(self):
+    def organisation(self) -> dict[str, int]:
         """Branches, groups, central households and members, and what is not yet covered.
 
         Counted live, but the coverage of a whole district means anti-joins over every household
@@ -277,32 +262,23 @@ class Dashboard:
             cache.set(key, value, seconds)
         return value
 
-    def _organisation(self):
-        from partybuilding import selectors as party
-        from partybuilding.models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
-
-        def count(model, key):
-            return self._scoped(model, key).order_by().aggregate(n=Count("pk", distinct=True))["n"]
+    def _organisation(self) -> dict[str, int]:
+        def count(model: type[models.Model]) -> int:
+            return self._scoped(model).order_by().aggregate(n=Count("pk", distinct=True))["n"]
 
         out = {
-            "branches": count(PartyBranch, "branches"),
-            "groups": count(PartyGroup, "groups"),
-            "central_households": count(CentralHousehold, "central_households"),
-            "members": count(PartyMember, "members"),
+            "branches": count(PartyBranch),
+            "groups": count(PartyGroup),
+            "central_households": count(CentralHousehold),
+            "members": count(PartyMember),
         }
         level, pk = self.place.level, self.place.pk
         if level == "compound":
             # coverage_counts() narrows by street or community; a compound's rows by their own columns.
-            for kind, model, key in (
-                ("compounds", Compound, "compounds"),
-                ("buildings", Building, "buildings"),
-                ("households", Household, "households"),
-            ):
-                scoped = self._scoped(model, key)
+            for kind, model in (("compounds", Compound), ("buildings", Building), ("households", Household)):
+                scoped = self._scoped(model)
                 out[f"{kind}_total"] = scoped.order_by().count()
-                out[f"{kind}_uncovered"] = (
-                    party.uncovered(kind, self.user).filter(self.place.filter_for(PATHS[key])).count()
-                )
+                out[f"{kind}_uncovered"] = party.uncovered(kind, self.user).filter(self.place.filter_for(model)).count()
         else:
             coverage = party.coverage_counts(
                 self.user,
@@ -319,15 +295,11 @@ class Dashboard:
             )
         return out
 
-    # --- visits, volunteers, backbones (live, when their apps are there) --------------------------
+    # --- visits, volunteers, backbones (live) -----------------------------------------------------
     @cached_property
-    def visits(self):
-        VisitPlan = optional_model("visits", "VisitPlan")
-        Visit = optional_model("visits", "Visit")
-        if VisitPlan is None or Visit is None:
-            return None
+    def visits(self) -> dict[str, int]:
         plans = (
-            self._scoped(VisitPlan, "visit_plans")
+            self._scoped(VisitPlan)
             .order_by()
             .aggregate(
                 planned=Count("pk", filter=Q(active=True)),
@@ -336,7 +308,7 @@ class Dashboard:
         )
         start, end = self.period.bounds()
         done = (
-            self._scoped(Visit, "visits")
+            self._scoped(Visit)
             .filter(visited_at__gte=start, visited_at__lt=end)
             .order_by()
             .aggregate(done=Count("pk"), on_time=Count("pk", filter=Q(on_time=True)))
@@ -344,19 +316,15 @@ class Dashboard:
         return {**plans, **done}
 
     @cached_property
-    def volunteers(self):
-        Volunteer = optional_model("volunteers", "Volunteer")
-        ServiceHours = optional_model("volunteers", "ServiceHours")
-        if Volunteer is None or ServiceHours is None:
-            return None
-        active = self._scoped(Volunteer, "volunteers").filter(is_active=True).order_by().count()
+    def volunteers(self) -> dict[str, Any]:
+        active = self._scoped(Volunteer).filter(is_active=True).order_by().count()
         first, after = self.period.day_bounds()
         month_first, month_after = self.period.end, add_months(self.period.end, 1)
         in_period = Q(served_on__gte=first, served_on__lt=after)
         in_month = Q(served_on__gte=month_first, served_on__lt=month_after)
         zero = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
         hours = (
-            self._scoped(ServiceHours, "service_hours")
+            self._scoped(ServiceHours)
             .filter(status=ServiceHours.Status.APPROVED)
             .filter(in_period | in_month)
             .order_by()
@@ -370,18 +338,15 @@ class Dashboard:
         return {"active": active, **hours}
 
     @cached_property
-    def backbones(self):
+    def backbones(self) -> dict[str, Any]:
         """千万工程 for the year of the period's last month: selected and trained against the target
         (targets are set per street: none for a community or compound)."""
-        from partybuilding.models import Attendance, Backbone
-
-        BackboneTarget = optional_model("partybuilding", "BackboneTarget")
         year = self.period.end.year
         party, mass = Backbone.Kind.PARTY, Backbone.Kind.MASS
         # An uncorrelated IN (a hashed subplan), not a join: no duplicate rows, so no COUNT(DISTINCT).
         trained = Q(pk__in=Attendance.objects.filter(attended=True).values("backbone_id"))
         counts = (
-            self._scoped(Backbone, "backbones")
+            self._scoped(Backbone)
             .filter(year=year)
             .order_by()
             .aggregate(
@@ -392,7 +357,7 @@ class Dashboard:
             )
         )
         target = {"party_quota": None, "mass_quota": None}
-        if BackboneTarget is not None and self.place.level in ("district", "street"):
+        if self.place.level in ("district", "street"):
             targets = BackboneTarget.objects.restrict(self.user, VIEW).filter(year=year)
             if self.place.level == "street":
                 targets = targets.filter(street_id=self.place.pk)

@@ -322,8 +322,6 @@ def children_table(d, sort=""):
 
 def visits_table(d):
     v = d.visits
-    if v is None:
-        return Table("visits", _("走访"), [Column(_("指标"), numeric=False), Column(_("数值"))], available=False)
     rate = v["on_time"] / v["done"] if v["done"] else None
     rows = [
         [text(_("有效走访计划")), Cell(v["planned"], _url(d, "visit_plans"))],
@@ -338,8 +336,6 @@ def visits_table(d):
 def volunteers_table(d):
     v = d.volunteers
     columns = [Column(_("指标"), numeric=False), Column(_("数值"))]
-    if v is None:
-        return Table("volunteers", _("志愿服务"), columns, available=False)
     month = month_label(d.period.end)
     rows = [
         [text(_("在册志愿者")), Cell(v["active"], _url(d, "volunteers"))],

@@ -21,13 +21,12 @@
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from baohe.api import ScopedModelViewSet
+from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
-from baohe.scoping import VIEW
 from service_requests.models import ServiceRequest
 
 from . import filters, selectors, serializers, services
@@ -40,15 +39,17 @@ CONFLICT = OpenApiResponse(serializers.MeetingErrorSerializer, description="当�
 BAD_INPUT = OpenApiResponse(description="字段错误（400）")
 
 
-def meeting_queryset():
+def with_list(meetings):
+    """What the meeting list shows: counts, place, organiser and the linked request ids."""
     return selectors.with_counts(
-        Meeting.objects.select_related("community", "compound", "organiser").prefetch_related(
+        meetings.select_related("community", "compound", "organiser").prefetch_related(
             Prefetch("requests", queryset=ServiceRequest.objects.only("pk").order_by("pk")),
         )
     )
 
 
-def meeting_detail_queryset():
+def with_detail(meetings):
+    """The list's data plus invitees, decisions, their action items and inspections."""
     items = ActionItem.objects.select_related("owner").prefetch_related(
         Prefetch("requests", queryset=ServiceRequest.objects.only("pk", "number").order_by("pk"))
     )
@@ -56,14 +57,15 @@ def meeting_detail_queryset():
         Prefetch("action_items", queryset=items.order_by("pk")),
         Prefetch("inspections", queryset=Inspection.objects.select_related("team", "inspector")),
     )
-    return meeting_queryset().prefetch_related(
+    return with_list(meetings).prefetch_related(
         Prefetch("invitees", queryset=Invitee.objects.order_by("pk")),
         Prefetch("decisions", queryset=decisions.order_by("order", "pk")),
     )
 
 
 def detail(request, pk, status_code=status.HTTP_200_OK):
-    meeting = meeting_detail_queryset().get(pk=pk)
+    """The meeting as just written, for the answer (the acting user reached it a moment ago)."""
+    meeting = with_detail(Meeting.objects.all()).get(pk=pk)
     data = serializers.MeetingDetailSerializer(meeting, context={"request": request}).data
     return Response(data, status=status_code)
 
@@ -108,11 +110,9 @@ def step_schema(parameter, input_serializer, response):
     ),
 )
 class MeetingViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedReadOnlyModelViewSet,
 ):
     """协商议事会议."""
 
@@ -123,9 +123,9 @@ class MeetingViewSet(
     ordering_fields = ("scheduled_at", "id")
     lookup_value_regex = r"[0-9]+"
 
-    def get_queryset(self):
-        queryset = meeting_detail_queryset() if self.action == "retrieve" else meeting_queryset()
-        return queryset.restrict(self.request.user, VIEW).order_by("-scheduled_at", "-id")
+    def shape_queryset(self, queryset):
+        queryset = with_detail(queryset) if self.action == "retrieve" else with_list(queryset)
+        return queryset.order_by("-scheduled_at", "-id")
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -155,15 +155,15 @@ class MeetingViewSet(
         return detail(request, meeting.pk)
 
 
-class MeetingStepApi(viewsets.GenericViewSet):
+class MeetingStepApi(ScopedStepViewSet):
     """A workflow step on one meeting: ``POST meetings/{meeting_pk}/<step>/``."""
 
-    pagination_class = None
-    filter_backends = ()
     queryset = Meeting.objects.none()
+    access = services.access_meeting_by_id
+    scoped_url_kwarg = "meeting_pk"
 
     def meeting(self):
-        return services.access_meeting_by_id(self.request.user, self.kwargs["meeting_pk"])
+        return self.scoped_object()
 
     def read(self, serializer_class):
         data = serializer_class(data=self.request.data, context={"request": self.request})
@@ -222,17 +222,17 @@ class MeetingCancelApi(MeetingStepApi):
         return detail(request, meeting.pk)
 
 
-class ActionItemCompleteApi(viewsets.GenericViewSet):
+class ActionItemCompleteApi(ScopedStepViewSet):
     """确认落实事项完成; each linked request whose action items are now all done is resolved."""
 
     serializer_class = serializers.ActionItemCompleteInputSerializer
-    pagination_class = None
-    filter_backends = ()
     queryset = ActionItem.objects.none()
+    access = services.access_action_item_by_id
+    scoped_url_kwarg = "item_pk"
 
     @step_schema(ITEM_ID, serializers.ActionItemCompleteInputSerializer, serializers.ActionItemSerializer)
     def create(self, request, item_pk=None):
-        item = services.access_action_item_by_id(request.user, item_pk)
+        item = self.scoped_object()
         data = serializers.ActionItemCompleteInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         services.action_item_complete(item=item, by=request.user, note=data.validated_data["note"])
@@ -240,13 +240,15 @@ class ActionItemCompleteApi(viewsets.GenericViewSet):
         return Response(serializers.ActionItemSerializer(item, context={"request": request}).data)
 
 
-class DecisionStepApi(viewsets.GenericViewSet):
-    pagination_class = None
-    filter_backends = ()
+class DecisionStepApi(ScopedStepViewSet):
+    """A step on one decision: ``POST meeting-decisions/{decision_pk}/<step>/``."""
+
     queryset = Decision.objects.none()
+    access = services.access_decision_by_id
+    scoped_url_kwarg = "decision_pk"
 
     def decision(self):
-        return services.access_decision_by_id(self.request.user, self.kwargs["decision_pk"])
+        return self.scoped_object()
 
 
 class DecisionTeamApi(DecisionStepApi):
@@ -305,26 +307,21 @@ class InspectionRecordApi(DecisionStepApi):
 
 
 # --- read-only lists ------------------------------------------------------------------------------
-class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
-    lookup_value_regex = r"[0-9]+"
-
-    def get_queryset(self):
-        return super().get_queryset().restrict(self.request.user, VIEW)
-
-
 @extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
-class InviteeViewSet(ScopedReadOnlyViewSet):
+class InviteeViewSet(ScopedReadOnlyModelViewSet):
     """参会人员."""
 
+    lookup_value_regex = r"[0-9]+"
     queryset = Invitee.objects.order_by("meeting_id", "pk")
     serializer_class = serializers.InviteeSerializer
     filterset_class = filters.InviteeFilter
 
 
 @extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
-class DecisionViewSet(ScopedReadOnlyViewSet):
+class DecisionViewSet(ScopedReadOnlyModelViewSet):
     """决议, with their action items and inspections."""
 
+    lookup_value_regex = r"[0-9]+"
     queryset = (
         Decision.objects.select_related("supervision_team")
         .prefetch_related(
@@ -345,9 +342,10 @@ class DecisionViewSet(ScopedReadOnlyViewSet):
 
 
 @extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
-class ActionItemViewSet(ScopedReadOnlyViewSet):
+class ActionItemViewSet(ScopedReadOnlyModelViewSet):
     """落实事项 (staff: their communities; an owner: the items they answer for)."""
 
+    lookup_value_regex = r"[0-9]+"
     queryset = (
         ActionItem.objects.select_related("decision", "owner")
         .prefetch_related(Prefetch("requests", queryset=ServiceRequest.objects.only("pk", "number").order_by("pk")))
@@ -359,9 +357,10 @@ class ActionItemViewSet(ScopedReadOnlyViewSet):
 
 
 @extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
-class InspectionViewSet(ScopedReadOnlyViewSet):
+class InspectionViewSet(ScopedReadOnlyModelViewSet):
     """监督检查记录."""
 
+    lookup_value_regex = r"[0-9]+"
     queryset = Inspection.objects.select_related("decision", "team", "inspector").order_by("-inspected_at", "-id")
     serializer_class = serializers.InspectionSerializer
     filterset_class = filters.InspectionFilter

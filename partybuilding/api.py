@@ -8,13 +8,12 @@ academy's catalogue, read-only), ``training-sessions``, ``training-attendances``
 ``training-sessions/{session_pk}/attendance/`` (save a session's attendance sheet)."""
 
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.response import Response
 
-from baohe.api import ScopedModelViewSet
+from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
 from baohe.query import query_errors, read_params
 from communities.models import Building, Compound, Household
@@ -135,8 +134,8 @@ class BackboneProgressViewSet(viewsets.ViewSet):
         return Response(serializers.BackboneProgressSerializer([{**row, "year": year} for row in rows], many=True).data)
 
 
-class CourseViewSet(viewsets.ReadOnlyModelViewSet):
-    """社区治理学院's course catalogue (kept by administrators in the admin)."""
+class CourseViewSet(ScopedReadOnlyModelViewSet):
+    """社区治理学院's course catalogue (kept by administrators in the admin; public to portal staff)."""
 
     queryset = Course.objects.order_by("name")
     serializer_class = serializers.CourseSerializer
@@ -157,23 +156,20 @@ class TrainingSessionViewSet(ScopedModelViewSet):
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)  # with ``attended``
 
 
-class AttendanceViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Attendance.objects.all()
+class AttendanceViewSet(ScopedReadOnlyModelViewSet):
+    queryset = Attendance.objects.select_related("backbone__resident").order_by("pk")
     serializer_class = serializers.AttendanceSerializer
     filterset_class = filters.AttendanceFilter
     permission_classes = [IsPortalStaff]
 
-    def get_queryset(self):
-        return Attendance.objects.restrict(self.request.user).select_related("backbone__resident").order_by("pk")
 
-
-class SessionAttendanceApi(viewsets.GenericViewSet):
+class SessionAttendanceApi(ScopedStepViewSet):
     """签到表: save a session's attendance as the user's roster sees it (ticked = attended)."""
 
     serializer_class = serializers.AttendanceSheetSerializer
     permission_classes = [IsPortalStaff]
-    pagination_class = None
-    filter_backends = []
+    scoped_model = TrainingSession
+    scoped_url_kwarg = "session_pk"
 
     @extend_schema(
         parameters=[OpenApiParameter("session_pk", int, OpenApiParameter.PATH, description="培训班次 id")],
@@ -181,15 +177,12 @@ class SessionAttendanceApi(viewsets.GenericViewSet):
         responses={200: serializers.AttendanceSerializer(many=True)},
     )
     def create(self, request, session_pk):
-        get_object_or_404(TrainingSession.objects.restrict(request.user), pk=session_pk)
+        session = self.scoped_object()
         data = serializers.AttendanceSheetSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.attendance_record(
-            session_id=int(session_pk), attended_ids=data.validated_data["attended"], by=request.user
-        )
-        rows = (
-            Attendance.objects.restrict(request.user).filter(session_id=session_pk).select_related("backbone__resident")
-        )
+        services.attendance_record(session_id=session.pk, attended_ids=data.validated_data["attended"], by=request.user)
+        # The sheet as the user's roster sees it (their scope's rows of this session).
+        rows = Attendance.objects.restrict(request.user).filter(session=session).select_related("backbone__resident")
         return Response(serializers.AttendanceSerializer(rows.order_by("pk"), many=True).data)
 
 

@@ -7,50 +7,20 @@ class PartybuildingConfig(AppConfig):
     verbose_name = _("党建")
 
     def ready(self):
-        # The registry's level pages count party organisation too, and the resident's
-        # "my building" page lists the party members who serve the household.
+        # The registry's level pages count party organisation too (each model's path to its
+        # street, community, compound and building is its ``scope_paths``), and the resident's
+        # "my building" page lists the party members who serve the household
+        # (``selectors.household_party_servers``).
         from communities.selectors import Counter, register_counter, register_server_provider
 
         from .models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
         from .selectors import household_party_servers
 
-        counters = (
-            (
-                PartyBranch,
-                _("党支部"),
-                {"street": "street", "community": "community", "compound": "compounds"},
-            ),
-            (
-                PartyGroup,
-                _("党小组"),
-                {
-                    "street": "street",
-                    "community": "community",
-                    "compound": "buildings__compound",
-                    "building": "buildings",
-                },
-            ),
-            (
-                PartyMember,
-                _("党员"),
-                {
-                    "street": "street",
-                    "community": "community",
-                    "compound": "resident__household__compound",
-                    "building": "resident__household__building",
-                },
-            ),
-            (
-                CentralHousehold,
-                _("中心户"),
-                {
-                    "street": "street",
-                    "community": "community",
-                    "compound": "household__compound",
-                    "building": "household__building",
-                },
-            ),
-        )
-        for model, label, paths in counters:
-            register_counter(Counter(key=model._meta.model_name, label=label, model=model, paths=paths))
+        for model, label in (
+            (PartyBranch, _("党支部")),
+            (PartyGroup, _("党小组")),
+            (PartyMember, _("党员")),
+            (CentralHousehold, _("中心户")),
+        ):
+            register_counter(Counter.of(model, label))
         register_server_provider(household_party_servers)

@@ -44,7 +44,7 @@ class PartyBranch(CommunityScopedModel):
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
 
     scope_parent = "community"
-    scope_paths = ScopePaths(street="street", community="community")
+    scope_paths = ScopePaths(street="street", community="community", in_compound="compounds")
 
     class Meta:
         verbose_name = _("党支部")
@@ -87,7 +87,9 @@ class PartyGroup(CommunityScopedModel):
     )
 
     scope_parent = "branch"
-    scope_paths = ScopePaths(street="street", community="community")
+    scope_paths = ScopePaths(
+        street="street", community="community", in_compound="buildings__compound", in_building="buildings"
+    )
 
     class Meta:
         verbose_name = _("党小组")
@@ -127,7 +129,12 @@ class PartyMember(CommunityScopedModel):
     joined_on = models.DateField(_("入党日期"), null=True, blank=True)
 
     scope_parent = "branch"
-    scope_paths = ScopePaths(street="street", community="community")
+    scope_paths = ScopePaths(
+        street="street",
+        community="community",
+        in_compound="resident__household__compound",
+        in_building="resident__household__building",
+    )
 
     class Meta:
         verbose_name = _("党员")
@@ -165,7 +172,13 @@ class CentralHousehold(CommunityScopedModel):
     rated_on = models.DateField(_("评定日期"), null=True, blank=True)
 
     scope_parent = "household"
-    scope_paths = ScopePaths(street="street", community="community", household="household")
+    scope_paths = ScopePaths(
+        street="street",
+        community="community",
+        household="household",
+        in_compound="household__compound",
+        in_building="household__building",
+    )
 
     class Meta:
         verbose_name = _("党员中心户")
@@ -207,7 +220,7 @@ class Backbone(BaseModel):
     year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     specialty = models.CharField(_("特长"), max_length=100, blank=True)
 
-    scope_paths = ScopePaths(street="street", community="community")
+    scope_paths = ScopePaths(street="street", community="community", in_compound="resident__household__compound")
 
     class Meta:
         verbose_name = _("骨干")

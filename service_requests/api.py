@@ -35,11 +35,12 @@ from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from baohe.api import ScopedObjectMixin, ScopedReadOnlyModelViewSet
 from baohe.api_router import router
 from baohe.pagination import SignedCursorPagination
 from baohe.query import SearchFilter, read_params
@@ -60,11 +61,13 @@ ORDERINGS = {"due": ("current_due", "id"), "newest": ("-id",)}
 
 
 # --- helpers ---------------------------------------------------------------------------------
+def with_output_data(requests):
+    """``requests`` with everything the serializer reads, and their current deadline."""
+    return with_current_due(requests.select_related("category__parent", "community", "compound", "building"))
+
+
 def request_queryset():
-    """Requests with everything the serializer reads, and their current deadline."""
-    return with_current_due(
-        ServiceRequest.objects.select_related("category__parent", "community", "compound", "building")
-    )
+    return with_output_data(ServiceRequest.objects.all())
 
 
 def handled_ids(user, ids):
@@ -111,7 +114,7 @@ NOT_FOUND = OpenApiResponse(serializers.RequestErrorSerializer, description="不
 
 
 # --- categories ------------------------------------------------------------------------------
-class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+class CategoryViewSet(ScopedReadOnlyModelViewSet):
     """诉求分类: active top-level categories, each with its active children."""
 
     serializer_class = serializers.CategorySerializer
@@ -119,18 +122,13 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = []
     queryset = Category.objects.all()
 
-    def get_queryset(self):
+    def shape_queryset(self, queryset):
         children = Prefetch(
             "children",
             queryset=Category.objects.filter(is_active=True).order_by("order", "id"),
             to_attr="active_children",
         )
-        queryset = (
-            Category.objects.restrict(self.request.user)
-            .filter(is_active=True)
-            .prefetch_related(children)
-            .order_by("order", "id")
-        )
+        queryset = queryset.filter(is_active=True).prefetch_related(children).order_by("order", "id")
         if self.action == "list":
             queryset = queryset.filter(parent=None)
         return queryset
@@ -149,7 +147,7 @@ class RequestCursorPagination(SignedCursorPagination):
 
 
 @extend_schema(tags=["requests"])
-class ServiceRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
     """诉求: what the user may see, nearest deadline first for staff."""
 
     serializer_class = serializers.ServiceRequestSerializer
@@ -160,8 +158,10 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     lookup_value_regex = r"[0-9]+"
     queryset = ServiceRequest.objects.all()
 
-    def get_queryset(self):
-        return request_queryset().restrict(self.request.user)
+    def shape_queryset(self, queryset):
+        if self.action == "counts":
+            return queryset  # one aggregate: no joins, no annotation
+        return with_output_data(queryset)
 
     def cursor_ordering(self):
         """The declared ``?ordering=`` (400 for an unknown one), else the reader's default."""
@@ -196,7 +196,7 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     @action(detail=False, methods=["get"], pagination_class=None)
     def counts(self, request):
         """How many requests each list tab holds (honours the same filters), one query."""
-        queryset = self.filter_queryset(ServiceRequest.objects.restrict(request.user))
+        queryset = self.filter_queryset(self.get_queryset())
         counts = queryset.aggregate(
             all=Count("pk"),
             submitted=Count("pk", filter=Q(status=Status.SUBMITTED)),
@@ -212,23 +212,27 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
 
 # --- timeline and photos ---------------------------------------------------------------------
 @extend_schema(tags=["requests"])
-class RequestEventListApi(APIView):
+class RequestEventListApi(ScopedObjectMixin, APIView):
     """办理记录: the whole timeline for staff, only the public steps for residents."""
+
+    access = services.access_request_by_id
 
     @extend_schema(responses={200: serializers.RequestEventSerializer(many=True), 404: NOT_FOUND})
     def get(self, request, pk):
-        service_request = services.access_request_by_id(request.user, pk)
+        service_request = self.scoped_object()
         events = selectors.timeline_events(request=service_request, staff=sees_internal(request.user, service_request))
         return Response(serializers.RequestEventSerializer(events, many=True, context={"request": request}).data)
 
 
 @extend_schema(tags=["requests"])
-class RequestAttachmentListApi(APIView):
+class RequestAttachmentListApi(ScopedObjectMixin, APIView):
     """照片 of a request (at submission and with the resolution)."""
+
+    access = services.access_request_by_id
 
     @extend_schema(responses={200: serializers.AttachmentSerializer(many=True), 404: NOT_FOUND})
     def get(self, request, pk):
-        service_request = services.access_request_by_id(request.user, pk)
+        service_request = self.scoped_object()
         photos = Attachment.objects.filter(request=service_request).order_by("id")
         if not sees_internal(request.user, service_request):
             photos = photos.filter(Q(event=None) | Q(event__public=True))
@@ -272,12 +276,13 @@ class StepSchema(AutoSchema):
         return {200: serializers.ServiceRequestSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 
 
-class RequestStepApi(APIView):
+class RequestStepApi(ScopedObjectMixin, APIView):
     """One workflow step: load in scope (404), check the input (400), call the service
     (409 / 403 / 400 from the service), answer with the request as it now is."""
 
     endpoint: StepEndpoint | None = None  # each step's, given to as_view()
     schema = StepSchema()
+    access = services.access_request_by_id
 
     @property
     def step_endpoint(self) -> StepEndpoint:
@@ -286,7 +291,7 @@ class RequestStepApi(APIView):
         return self.endpoint
 
     def post(self, request, pk):
-        service_request = services.access_request_by_id(request.user, pk)
+        service_request = self.scoped_object()
         endpoint = self.step_endpoint
         data = {}
         if endpoint.input is not None:

@@ -10,7 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.selectors import community_staff
 from baohe import query
 from baohe.forms import StyledFormMixin
 from baohe.scoping import CHANGE, VIEW
@@ -220,15 +220,7 @@ class AssignForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.targets = {}
         kinds = ServiceRequest.AssigneeKind
-        staff = (
-            User.objects.filter(
-                is_active=True,
-                roles__kind__in=(Role.Kind.STAFF, Role.Kind.SECRETARY),
-                roles__community_id=service_request.community_id,
-            )
-            .distinct()
-            .order_by("name", "username")
-        )
+        staff = community_staff(service_request.community_id).order_by("name", "username")
         staff_options = []
         for user in staff:
             key = f"staff:{user.pk}"

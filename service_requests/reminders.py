@@ -58,7 +58,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from accounts.models import Role
+from accounts.selectors import community_staff_roles, secretary_roles, street_escalation_roles
 from baohe.exceptions import Conflict
 from notifications.services import Message, notify_many
 
@@ -265,44 +265,34 @@ class _People:
     street for the whole scan."""
 
     def __init__(self):
-        self._cache = {}  # (column, place id, kinds) -> [user_id]
+        self._cache = {}  # (audience roles, place id) -> [user_id]
 
-    def _load(self, ids, kinds, column):
-        missing = {i for i in ids if (column, i, kinds) not in self._cache}
+    def _load(self, ids, roles, column):
+        missing = {i for i in ids if (roles, i) not in self._cache}
         if not missing:
             return
         for i in missing:
-            self._cache[(column, i, kinds)] = []
-        rows = (
-            Role.objects.filter(**{f"{column}__in": missing}, kind__in=kinds, user__is_active=True)
-            .order_by("user_id")
-            .values_list(column, "user_id")
-            .distinct()
-        )
+            self._cache[(roles, i)] = []
+        rows = roles(missing).order_by("user_id").values_list(column, "user_id").distinct()
         for place, user_id in rows:
-            self._cache[(column, place, kinds)].append(user_id)
+            self._cache[(roles, place)].append(user_id)
 
-    def _get(self, column, place_id, kinds):
-        self._load({place_id}, kinds, column)
-        return self._cache[(column, place_id, kinds)]
+    def _get(self, column, place_id, roles):
+        self._load({place_id}, roles, column)
+        return self._cache[(roles, place_id)]
 
     def users(self, audience):
-        """The user ids of an audience from :func:`_audience`."""
+        """The user ids of an audience from :func:`_audience` (who they are: ``accounts.selectors``)."""
         what, place = audience
         if what == "user":
             return [place]
         if what == "street":
-            return self._get("street_id", place, STREET_KINDS)
-        staff = self._get("community_id", place, STAFF_KINDS)
+            return self._get("street_id", place, street_escalation_roles)
+        staff = self._get("community_id", place, community_staff_roles)
         if what == "secretary":
             # A community without a secretary: its staff hear it rather than nobody.
-            return self._get("community_id", place, SECRETARY_KINDS) or staff
+            return self._get("community_id", place, secretary_roles) or staff
         return staff
-
-
-STAFF_KINDS = (Role.Kind.STAFF, Role.Kind.SECRETARY)
-SECRETARY_KINDS = (Role.Kind.SECRETARY,)
-STREET_KINDS = (Role.Kind.STREET_OFFICIAL, Role.Kind.STAFF)
 
 
 def _audience(reminder, street, community, recipient):

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from accounts.models import User
+from accounts.selectors import worker_roles
 from baohe.api import BlankChoicesAsNullMixin
 from baohe.masking import mask_mobile
 from baohe.scoping import CHANGE, VIEW
@@ -373,11 +374,11 @@ class AssignInputSerializer(RequestContextMixin, serializers.Serializer):
 
 
 def assignable_users(request):
-    """Who may be given a request: staff of its community or street, or residents of its community."""
+    """Who may be given a request: who works in its community (its staff and its street's staff,
+    ``accounts.selectors.worker_roles``), or residents of its community."""
+    workers = worker_roles(community_id=request.community_id, street_id=request.street_id)
     return User.objects.filter(
-        Q(roles__community_id=request.community_id)
-        | Q(roles__street_id=request.street_id, roles__kind="staff")
-        | Q(resident_records__community_id=request.community_id),
+        Q(pk__in=workers.values("user_id")) | Q(resident_records__community_id=request.community_id),
         is_active=True,
     ).distinct()
 

@@ -23,7 +23,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.selectors import community_secretaries, community_staff, is_secretary_of, street_staff
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
 from baohe.uploads import CheckedImage, check_images
@@ -66,7 +67,7 @@ def _is_staff_for(user: User, request: ServiceRequest) -> bool:
 
 
 def _is_secretary_of(user: User, request: ServiceRequest) -> bool:
-    return user.is_superuser or user.roles.filter(kind=Role.Kind.SECRETARY, community_id=request.community_id).exists()
+    return user.is_superuser or is_secretary_of(user, request.community_id)
 
 
 def acts_as(actor: workflow.Actor, user: User | None, request: ServiceRequest, *, automatic: bool = False) -> bool:
@@ -182,11 +183,6 @@ def _tell(user: User | None, request: ServiceRequest, event: RequestEvent, title
 def _tell_resident(request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
     if request.submitted_by_id and request.submitted_by_id != event.actor_id:
         _tell(request.submitted_by, request, event, title, body)
-
-
-def community_staff(community_id: int, kinds: Sequence[str] = (Role.Kind.STAFF, Role.Kind.SECRETARY)) -> QuerySet[User]:
-    """Users working in a community with the given role kinds."""
-    return User.objects.filter(is_active=True, roles__kind__in=kinds, roles__community_id=community_id).distinct()
 
 
 def _party_servers(request: ServiceRequest) -> list[User]:
@@ -423,7 +419,7 @@ def request_extension_request(*, request: ServiceRequest, by: User, until: datet
         request.extension_reason = reason
         request.save(update_fields=["extension_until", "extension_reason", "updated_at"])
         event = _event(request, Event.EXTENSION_REQUESTED, by, message=reason, public=False)
-        for user in community_staff(request.community_id, kinds=(Role.Kind.SECRETARY,)):
+        for user in community_secretaries(request.community_id):
             _tell(user, request, event, _("诉求 %(number)s 申请延期，请审批。") % {"number": request.number}, reason)
     return request
 
@@ -477,10 +473,7 @@ def request_return(*, request: ServiceRequest, by: User, reason: str) -> Service
         request.refresh_from_db(fields=["return_count"])
         clocks_sync(request)  # no clock runs while the street reroutes it
         event = _event(request, Event.RETURNED, by, message=reason, public=False, from_status=previous)
-        street_staff = User.objects.filter(
-            is_active=True, roles__kind=Role.Kind.STAFF, roles__street_id=request.street_id
-        ).distinct()
-        for user in street_staff:
+        for user in street_staff(request.street_id):
             _tell(user, request, event, _("诉求 %(number)s 被退回街道，请改派。") % {"number": request.number}, reason)
     return request
 

@@ -27,48 +27,13 @@ whole district over twelve months a page reads at most ``13 × 8 × 12`` street 
 ``street`` (and, below the street, ``community``), so ``restrict()`` scopes it like any other
 row: a community's staff never see a street's totals.
 
-Counters and the month each is counted in
------------------------------------------
-Each counter describes a request *as it stands now* and is counted in the month of the
-timestamp named here (``ServiceRequest`` columns, local time):
-
-==================== ================= ====================================================================
-counter              month of          counts a request when
-==================== ================= ====================================================================
-``received``         ``created_at``    always (submitted)
-``accepted``         ``created_at``    it has been accepted (``accepted_at`` set)
-``accepted_on_time`` ``created_at``    ``accepted_at <= accept_due_at``
-``resolved``         ``resolved_at``   it is resolved (``resolved_at`` set: a reopened request drops out
-                                       until it is resolved again)
-``resolved_on_time`` ``resolved_at``   ``resolved_at <= resolve_due_at`` (the deadline in force: after a
-                                       reopen the fresh one, after an approved extension the new one)
-``rated``            ``rated_at``      it has a rating (the latest one, if rated again after a reopen)
-``solved``           ``rated_at``      rated 解决
-``partly``           ``rated_at``      rated 部分解决
-``satisfied``        ``rated_at``      rated 满意 or 基本满意
-``closed``           ``closed_at``     it is closed or rejected (``closed_at`` set)
-``returned``         event time        once per 退单 (``RequestEvent`` of kind ``returned``)
-``reopened``         event time        once per 重办 (``RequestEvent`` of kind ``reopened``)
-==================== ================= ====================================================================
-
-A request counts where it is *now* (its compound, community and street): a request rerouted
-to another compound takes its counts, returns included, with it.
-
-The rates (over a range of months; :func:`rates`)
--------------------------------------------------
-* 响应率 (response rate) = ``accepted_on_time / received``: of the requests received in the
-  range, the share accepted within the category's accept limit. Both counted in the month
-  received, so the rate never exceeds 100%.
-* 解决率 (resolution rate) = ``solved / rated``: of the requests rated in the range, the share
-  rated 解决. 部分解决 is *not* counted as solved (it is shown beside it); a request rated 未解决
-  is reopened and counts again with its next rating.
-* 按期办结率 (on-time rate) = ``resolved_on_time / resolved``: of the requests resolved in the
-  range (and not since reopened), the share resolved by their deadline.
-* 满意率 (satisfaction rate) = ``satisfied / rated``: 满意 + 基本满意 over all ratings.
-* A rate with nothing to divide by is ``None`` (shown as "—"), never 0% or 100%.
-
-Overdue requests are not in the summary: they are a live count of open requests past their
-current deadline (``service_requests.filters.overdue_q``), cheap on the status indexes.
+What is counted
+---------------
+The counters, the timestamp each is counted by and the rates are declared once, in
+:mod:`service_requests.kpis` (``KPIS``, ``RATES``). A request counts where it is *now* (its
+compound, community and street): a request rerouted to another compound takes its counts,
+returns included, with it. Overdue requests are not in the summary: they are a live count of
+open requests past their current deadline (``service_requests.filters.overdue_q``).
 
 Keeping it current
 ------------------
@@ -83,16 +48,26 @@ whole table every night at 03:30 (``tasks.rebuild_summaries``) as a safety net.
 
 :func:`summary_rebuild` recomputes the rows from ``ServiceRequest`` and ``RequestEvent`` with
 one set-based ``INSERT … SELECT … GROUP BY`` per table (PostgreSQL and SQLite), and gives
-exactly the rows the incremental updates keep (rows that fell to zero aside).
+exactly the rows the incremental updates keep (rows that fell to zero aside). Both sides read
+the same declarations: :func:`contribution` evaluates each KPI's condition on the row in Python
+(``Kpi.holds``), :func:`_parts` has the ORM compile the same ``Q`` into the rebuild's SQL.
 """
 
+from __future__ import annotations
+
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models import DateField, F, Func, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from . import kpis
+from .kpis import RATES, SATISFIED, rates, ratio
 from .models import (
     Category,
     RequestCommunitySummary,
@@ -103,102 +78,75 @@ from .models import (
     ServiceRequest,
 )
 
+__all__ = ["COUNTERS", "RATES", "SATISFIED", "contribution", "rates", "ratio", "record", "snapshot", "summary_rebuild"]
+
 ROLLUPS = (RequestSummary, RequestStreetSummary, RequestCommunitySummary, RequestCompoundSummary)
 
-COUNTERS = (
-    "received",
-    "accepted",
-    "accepted_on_time",
-    "resolved",
-    "resolved_on_time",
-    "rated",
-    "solved",
-    "partly",
-    "satisfied",
-    "closed",
-    "returned",
-    "reopened",
-)
-SATISFIED = (ServiceRequest.Satisfaction.SATISFIED, ServiceRequest.Satisfaction.BASIC)
-EVENT_COUNTERS = {RequestEvent.Kind.RETURNED: "returned", RequestEvent.Kind.REOPENED: "reopened"}
+#: The summary's counter columns, one per declared KPI (``kpis.KPIS``), in that order.
+COUNTERS: tuple[str, ...] = kpis.counter_names()
+
+Months = dict[date, Counter[str]]
+Place = tuple[int, int, int, int]  # compound, community, street, category
+# A roll-up's rows to add: key -> (its other columns, the counters to add).
+Rollup = dict[tuple[Any, ...], tuple[tuple[Any, ...], Counter[str]]]
 
 _SNAPSHOT = "_summary_snapshot"
 _GROUP = "_summary_category_group"
 
 
 # --- months -------------------------------------------------------------------------------------
-def month_of(moment):
+def month_of(moment: datetime) -> date:
     """The first day of the local calendar month of an aware datetime."""
     return timezone.localtime(moment, timezone.get_default_timezone()).date().replace(day=1)
 
 
-def month_start(month):
+def month_start(month: date | datetime) -> datetime:
     """The aware local midnight at which ``month`` (any day in it) begins."""
     first = month.replace(day=1) if isinstance(month, date) else month_of(month)
     return timezone.make_aware(datetime.combine(first, time.min), timezone.get_default_timezone())
 
 
-# --- rates --------------------------------------------------------------------------------------
-RATES = {
-    # name: (numerator, denominator)
-    "response_rate": ("accepted_on_time", "received"),
-    "resolution_rate": ("solved", "rated"),
-    "on_time_rate": ("resolved_on_time", "resolved"),
-    "satisfaction_rate": ("satisfied", "rated"),
-}
-
-
-def ratio(numerator, denominator):
-    return numerator / denominator if denominator else None
-
-
-def rates(counts):
-    """The four rates of a mapping of counters (see the module docstring)."""
-    return {name: ratio(counts.get(num, 0), counts.get(den, 0)) for name, (num, den) in RATES.items()}
-
-
 # --- what one request contributes ---------------------------------------------------------------
-def contribution(request):
+def contribution(request: ServiceRequest) -> Months:
     """``{month: Counter}``: the counters ``request`` (as it stands) adds, by month.
 
-    The same rules as :func:`summary_rebuild`'s SQL; the events (returns, reopens) are
-    counted separately by :func:`record`.
+    Each request KPI of ``kpis.KPIS`` whose timestamp is set and whose condition holds adds one
+    in its timestamp's month (``Kpi.holds``: the same ``Q`` that :func:`summary_rebuild`'s SQL is
+    compiled from). The events (returns, reopens) are counted separately by :func:`record`.
     """
-    out = defaultdict(Counter)
-    received = out[month_of(request.created_at)]
-    received["received"] += 1
-    if request.accepted_at is not None:
-        received["accepted"] += 1
-        if request.accepted_at <= request.accept_due_at:
-            received["accepted_on_time"] += 1
-    if request.resolved_at is not None:
-        resolved = out[month_of(request.resolved_at)]
-        resolved["resolved"] += 1
-        if request.resolved_at <= request.resolve_due_at:
-            resolved["resolved_on_time"] += 1
-    if request.rated_at is not None:
-        rated = out[month_of(request.rated_at)]
-        rated["rated"] += 1
-        rated["solved"] += request.solved == ServiceRequest.Solved.SOLVED
-        rated["partly"] += request.solved == ServiceRequest.Solved.PARTLY
-        rated["satisfied"] += request.satisfaction in SATISFIED
-    if request.closed_at is not None:
-        out[month_of(request.closed_at)]["closed"] += 1
+    out: Months = defaultdict(Counter)
+    months: dict[str, date] = {}
+    for kpi in kpis.kpis("request"):
+        moment = getattr(request, kpi.stamp)
+        if moment is None or not kpi.holds(request):
+            continue
+        if kpi.stamp not in months:
+            months[kpi.stamp] = month_of(moment)
+        out[months[kpi.stamp]][kpi.name] += 1
     return out
 
 
-def _state(request):
+def event_contribution(event: RequestEvent) -> Months:
+    """``{month: Counter}``: what one event counts by itself (a return, a reopen: ``kpis.KPIS``)."""
+    out: Months = defaultdict(Counter)
+    for kpi in kpis.kpis("event"):
+        if kpi.holds(event):
+            out[month_of(getattr(event, kpi.stamp))][kpi.name] += 1
+    return out
+
+
+def _state(request: ServiceRequest) -> tuple[Place, Months]:
     place = (request.compound_id, request.community_id, request.street_id, request.category_id)
     return place, contribution(request)
 
 
-def snapshot(request):
+def snapshot(request: ServiceRequest) -> ServiceRequest:
     """Remember what ``request`` (just locked, not yet changed) contributes; returns it."""
     request.__dict__[_SNAPSHOT] = _state(request)
     return request
 
 
-def record(*, request, event):
+def record(*, request: ServiceRequest, event: RequestEvent) -> None:
     """Bring the summary up to date after ``event`` (inside the step's transaction).
 
     Applies what the request contributes now minus what it contributed at :func:`snapshot`
@@ -211,31 +159,32 @@ def record(*, request, event):
         # A new request contributes from nothing; any other caller that did not lock the row
         # through services._lock() changed no counted column (only its event is counted).
         before = (after[0], {}) if event.kind == RequestEvent.Kind.SUBMITTED else after
-    deltas = defaultdict(Counter)
-    for sign, (place, months) in ((1, after), (-1, before)):
+    deltas: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+
+    def add(place: Place, months: Months, sign: int) -> None:
         for month, counts in months.items():
             for name, value in counts.items():
                 deltas[(*place, month)][name] += sign * value
-    counter = EVENT_COUNTERS.get(event.kind)
-    if counter:
-        deltas[(*after[0], month_of(event.created_at))][counter] += 1
+
+    add(after[0], after[1], 1)
+    add(before[0], before[1], -1)
+    add(after[0], event_contribution(event), 1)
     if before[0] != after[0]:
-        earlier = (
-            RequestEvent.objects.filter(request_id=request.pk, kind__in=tuple(EVENT_COUNTERS))
-            .exclude(pk=event.pk)
-            .values_list("kind", "created_at")
-        )
-        for kind, created_at in earlier:
-            month = month_of(created_at)
-            deltas[(*before[0], month)][EVENT_COUNTERS[kind]] -= 1
-            deltas[(*after[0], month)][EVENT_COUNTERS[kind]] += 1
+        counted = kpis.any_of(kpis.kpis("event"))
+        earlier = RequestEvent.objects.filter(request_id=request.pk).exclude(pk=event.pk)
+        if counted is not None:
+            earlier = earlier.filter(counted)
+        for row in earlier:
+            moved = event_contribution(row)
+            add(before[0], moved, -1)
+            add(after[0], moved, 1)
     request.__dict__[_SNAPSHOT] = after
     _apply(request, deltas)
 
 
-def _category_groups(request, category_ids):
+def _category_groups(request: ServiceRequest, category_ids: Iterable[int]) -> dict[int, int]:
     """Leaf category id -> its group (top-level) id; cached on the request object."""
-    cached = request.__dict__.setdefault(_GROUP, {})
+    cached: dict[int, int] = request.__dict__.setdefault(_GROUP, {})
     missing = [pk for pk in category_ids if pk not in cached]
     if missing:
         for pk, parent_id in Category.objects.filter(pk__in=missing).values_list("pk", "parent_id"):
@@ -243,13 +192,16 @@ def _category_groups(request, category_ids):
     return cached
 
 
-def _apply(request, deltas):
+def _apply(request: ServiceRequest, deltas: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
     deltas = {key: {n: v for n, v in counts.items() if v} for key, counts in deltas.items()}
     deltas = {key: counts for key, counts in deltas.items() if counts}
     if not deltas:
         return
     groups = _category_groups(request, {key[3] for key in deltas})
-    fine, by_street, by_community, by_compound = {}, {}, {}, {}
+    fine: Rollup = {}
+    by_street: Rollup = {}
+    by_community: Rollup = {}
+    by_compound: Rollup = {}
     for (compound, community, street, category, month), counts in deltas.items():
         group = groups[category]
         for table, key, attrs in (
@@ -266,11 +218,12 @@ def _apply(request, deltas):
     _upsert(RequestCompoundSummary, ("compound", "month"), ("community", "street"), by_compound)
 
 
-def _column(model, name):
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+def _column(model: type[models.Model], name: str) -> str:
+    field = cast(models.Field, model._meta.get_field(name))
+    return connection.ops.quote_name(field.column or name)
 
 
-def _upsert(model, key_fields, attr_fields, rows):
+def _upsert(model: type[models.Model], key_fields: tuple[str, ...], attr_fields: tuple[str, ...], rows: Rollup) -> None:
     """Add each row's counters to the row with its key (inserting it when missing): one statement.
 
     Rows go in key order, so two steps updating the same rows lock them in the same order.
@@ -282,7 +235,8 @@ def _upsert(model, key_fields, attr_fields, rows):
     table = qn(model._meta.db_table)
     keys = [_column(model, name) for name in key_fields]
     columns = keys + [_column(model, name) for name in attr_fields] + [qn(name) for name in COUNTERS]
-    values, params = [], []
+    values: list[str] = []
+    params: list[Any] = []
     for key in sorted(rows):
         attrs, counts = rows[key]
         row = [*key, *attrs, *(counts.get(name, 0) for name in COUNTERS)]
@@ -298,98 +252,77 @@ def _upsert(model, key_fields, attr_fields, rows):
 
 
 # --- rebuild ------------------------------------------------------------------------------------
-def _month_sql(column):
-    """SQL for the first day of ``column``'s local month, as a date, and its parameters."""
-    tzname = settings.TIME_ZONE
-    if connection.vendor == "postgresql":
-        return f"CAST(DATE_TRUNC('month', {column} AT TIME ZONE %s) AS DATE)", [tzname]
-    sql, params = connection.ops.date_trunc_sql("month", column, (), tzname=tzname)
-    return sql, list(params)
+class LocalMonth(Func):
+    """The first day of a timestamp's local (``TIME_ZONE``) calendar month, as a date."""
+
+    arity = 1
+    output_field = DateField()
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        tzname = settings.TIME_ZONE
+        if connection.vendor == "postgresql":
+            return f"CAST(DATE_TRUNC('month', {column} AT TIME ZONE %s) AS DATE)", [*params, tzname]
+        sql, trunc_params = connection.ops.date_trunc_sql("month", column, tuple(params), tzname=tzname)
+        return sql, list(trunc_params)
 
 
-def _parts(since):
-    """The UNION ALL of one SELECT per counted timestamp: (compound, community, street,
-    category group, month, counters…) per request (or event), and its parameters."""
-    qn = connection.ops.quote_name
-    requests = qn(ServiceRequest._meta.db_table)
-    categories = qn(Category._meta.db_table)
-    events = qn(RequestEvent._meta.db_table)
-    from_requests = f"{requests} r INNER JOIN {categories} c ON c.id = r.category_id"
-    from_events = (
-        f"{events} e INNER JOIN {requests} r ON r.id = e.request_id INNER JOIN {categories} c ON c.id = r.category_id"
-    )
-    when = "CASE WHEN {} THEN 1 ELSE 0 END".format
-    Solved = ServiceRequest.Solved
-    specs = (
-        # (timestamp, FROM, extra WHERE, its params, {counter: (sql, params)})
-        (
-            "r.created_at",
-            from_requests,
-            "",
-            [],
-            {
-                "received": ("1", []),
-                "accepted": (when("r.accepted_at IS NOT NULL"), []),
-                "accepted_on_time": (when("r.accepted_at <= r.accept_due_at"), []),
-            },
-        ),
-        (
-            "r.resolved_at",
-            from_requests,
-            "r.resolved_at IS NOT NULL",
-            [],
-            {"resolved": ("1", []), "resolved_on_time": (when("r.resolved_at <= r.resolve_due_at"), [])},
-        ),
-        (
-            "r.rated_at",
-            from_requests,
-            "r.rated_at IS NOT NULL",
-            [],
-            {
-                "rated": ("1", []),
-                "solved": (when("r.solved = %s"), [Solved.SOLVED.value]),
-                "partly": (when("r.solved = %s"), [Solved.PARTLY.value]),
-                "satisfied": (when("r.satisfaction IN (%s, %s)"), [s.value for s in SATISFIED]),
-            },
-        ),
-        ("r.closed_at", from_requests, "r.closed_at IS NOT NULL", [], {"closed": ("1", [])}),
-        (
-            "e.created_at",
-            from_events,
-            "e.kind IN (%s, %s)",
-            [kind.value for kind in EVENT_COUNTERS],
-            {
-                "returned": (when("e.kind = %s"), [RequestEvent.Kind.RETURNED.value]),
-                "reopened": (when("e.kind = %s"), [RequestEvent.Kind.REOPENED.value]),
-            },
-        ),
-    )
-    selects, params = [], []
-    for stamp, source, where, where_params, counters in specs:
-        month_sql, month_params = _month_sql(stamp)
-        columns = [
-            "r.compound_id AS compound_id",
-            "r.community_id AS community_id",
-            "r.street_id AS street_id",
-            "COALESCE(c.parent_id, c.id) AS category_id",
-            f"{month_sql} AS {qn('month')}",
-        ]
-        column_params = list(month_params)
-        for name in COUNTERS:
-            sql, sql_params = counters.get(name, ("0", []))
-            columns.append(f"{sql} AS {qn(name)}")
-            column_params.extend(sql_params)
-        conditions, condition_params = ([where], list(where_params)) if where else ([], [])
-        if since is not None:
-            conditions.append(f"{stamp} >= %s")
-            condition_params.append(connection.ops.adapt_datetimefield_value(month_start(since)))
-        where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        selects.append(f"SELECT {', '.join(columns)} FROM {source}{where_sql}")  # noqa: S608 - identifiers are ours
-        params.extend(column_params + condition_params)
-    return " UNION ALL ".join(selects), params
+# The rebuild's columns: where a row counts (its request's place now), its category group and
+# month, then one 0/1 column per counter.
+_PLACE = ("p_compound", "p_community", "p_street", "p_category", "p_month")
 
 
-def _lock_tables():
+def _n(name: str) -> str:
+    return f"n_{name}"
+
+
+def _part(source: kpis.Source, stamp: str, counted: list[kpis.Kpi], since: date | None) -> QuerySet:
+    """One SELECT of the rebuild: per row of ``source`` with ``stamp`` set (from ``since``'s
+    month on), its place, category group, month and a 0/1 per counter of ``counted``."""
+    model: type[models.Model] = ServiceRequest if source == "request" else RequestEvent
+    to_request = "" if source == "request" else "request__"
+    rows = model._default_manager.filter(**{f"{stamp}__isnull": False})
+    condition = kpis.any_of(counted)
+    if condition is not None:
+        rows = rows.filter(condition)
+    if since is not None:
+        rows = rows.filter(**{f"{stamp}__gte": month_start(since)})
+    cases = {kpi.name: kpi.case() for kpi in counted}
+    columns = {
+        "p_compound": F(f"{to_request}compound_id"),
+        "p_community": F(f"{to_request}community_id"),
+        "p_street": F(f"{to_request}street_id"),
+        "p_category": Coalesce(F(f"{to_request}category__parent_id"), F(f"{to_request}category_id")),
+        "p_month": LocalMonth(stamp),
+        # Every counter in COUNTERS order (0 where this timestamp counts nothing), so the
+        # SELECTs of the UNION line up.
+        **{_n(name): cases.get(name, models.Value(0)) for name in COUNTERS},
+    }
+    return rows.order_by().annotate(**columns).values(*columns)
+
+
+def _parts(since: date | None) -> tuple[str, tuple[Any, ...]]:
+    """The UNION ALL of one SELECT per counted timestamp (``kpis.by_stamp``): (place, category
+    group, month, counters…) per request (or event), compiled by the ORM from the KPIs'
+    conditions, and its parameters. Columns: :data:`_PLACE`, then ``n_<counter>``."""
+    selects = [
+        _part(source, stamp, counted, since)
+        for source in ("request", "event")
+        for stamp, counted in kpis.by_stamp(source).items()
+    ]
+    first, *rest = selects
+    return first.union(*rest, all=True).query.sql_with_params()
+
+
+def _lock_tables() -> None:
     """PostgreSQL: transitions wait for the rebuild instead of racing it (SQLite serialises writes)."""
     if connection.vendor == "postgresql":
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in ROLLUPS)
@@ -397,7 +330,7 @@ def _lock_tables():
             cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def summary_rebuild(*, since=None):
+def summary_rebuild(*, since: date | datetime | None = None) -> int:
     """Recompute the summary from the requests and their events; returns the number of rows.
 
     ``since`` (a date or datetime) rebuilds only the months from the one containing it
@@ -420,10 +353,12 @@ def summary_rebuild(*, since=None):
         for model in ROLLUPS:
             cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}{month_filter}", month_params)  # noqa: S608
         parts, params = _parts(first)
+        compound, community, street, category, in_month = (qn(name) for name in _PLACE)
+        part_sums = ", ".join(f"SUM({qn(_n(name))})" for name in COUNTERS)
         cursor.execute(
             f"INSERT INTO {fine} (compound_id, community_id, street_id, category_id, {month}, {counters}) "  # noqa: S608
-            f"SELECT compound_id, MAX(community_id), MAX(street_id), category_id, {month}, {sums} "
-            f"FROM ({parts}) parts GROUP BY compound_id, category_id, {month}",
+            f"SELECT {compound}, MAX({community}), MAX({street}), {category}, {in_month}, {part_sums} "
+            f"FROM ({parts}) parts GROUP BY {compound}, {category}, {in_month}",
             params,
         )
         rows = cursor.rowcount

@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from baohe.api import ScopedReadOnlyModelViewSet
 from baohe.api_router import router
 
 from . import filters, serializers, services
@@ -26,7 +27,7 @@ NOT_FOUND = OpenApiResponse(description="不存在或不在您的范围内 / not
 
 
 @extend_schema_view(list=extend_schema(tags=["visits"]), retrieve=extend_schema(tags=["visits"]))
-class VisitPlanViewSet(viewsets.ReadOnlyModelViewSet):
+class VisitPlanViewSet(ScopedReadOnlyModelViewSet):
     """走访计划: who visits which household how often, and when the next visit is due."""
 
     queryset = VisitPlan.objects.select_related("household__building").order_by("next_due_on", "id")
@@ -35,12 +36,9 @@ class VisitPlanViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]+"
     ordering_fields = ("next_due_on", "id")
 
-    def get_queryset(self):
-        return super().get_queryset().restrict(self.request.user)
-
 
 @extend_schema_view(list=extend_schema(tags=["visits"]), retrieve=extend_schema(tags=["visits"]))
-class VisitViewSet(viewsets.ReadOnlyModelViewSet):
+class VisitViewSet(ScopedReadOnlyModelViewSet):
     """走访记录."""
 
     queryset = Visit.objects.select_related("household__building", "request").order_by("-visited_at", "-id")
@@ -48,9 +46,6 @@ class VisitViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.VisitFilter
     lookup_value_regex = r"[0-9]+"
     ordering_fields = ("visited_at", "id")
-
-    def get_queryset(self):
-        return super().get_queryset().restrict(self.request.user)
 
 
 class VisitRecordApi(viewsets.GenericViewSet):

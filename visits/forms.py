@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.selectors import community_staff
 from baohe.forms import StyledFormMixin
 from baohe.query import FlagField, IdField, IntegerField, QueryForm, validate_datetime
 from baohe.uploads import MAX_BYTES
@@ -123,12 +123,4 @@ class VisitRoundForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
-        self.fields["staff"].queryset = (
-            User.objects.filter(
-                is_active=True,
-                roles__kind__in=(Role.Kind.STAFF, Role.Kind.SECRETARY),
-                roles__community=community,
-            )
-            .distinct()
-            .order_by("name", "username")
-        )
+        self.fields["staff"].queryset = community_staff(community).order_by("name", "username")

@@ -143,7 +143,7 @@ class VisitPlan(CommunityScopedModel):
 
     scope_parent = "household"
     compound_parent = "household"
-    scope_paths = ScopePaths(street="street", community="community", owner=("visitor_user",))
+    scope_paths = ScopePaths(street="street", community="community", owner=("visitor_user",), in_compound="compound")
 
     class Meta:
         verbose_name = _("走访计划")
@@ -212,7 +212,7 @@ class Visit(CommunityScopedModel):
 
     scope_parent = "household"
     compound_parent = "household"
-    scope_paths = ScopePaths(street="street", community="community", owner=("visitor",))
+    scope_paths = ScopePaths(street="street", community="community", owner=("visitor",), in_compound="compound")
 
     class Meta:
         verbose_name = _("走访记录")

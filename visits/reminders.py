@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.selectors import community_staff_roles, secretary_roles
 from notifications.services import notify
 from partybuilding.models import PartyBranch, PartyGroup
 
@@ -95,13 +95,10 @@ def _secretaries(plan):
     return [u for u in users if u is not None]
 
 
-def _community_users(community_ids, kinds):
+def _community_users(roles):
+    """``{community id: [user]}`` of role rows from ``accounts.selectors``."""
     users = {}
-    for role in (
-        Role.objects.filter(community_id__in=community_ids, kind__in=kinds, user__is_active=True)
-        .select_related("user")
-        .order_by("user_id")
-    ):
+    for role in roles.select_related("user").order_by("user_id"):
         users.setdefault(role.community_id, []).append(role.user)
     return users
 
@@ -223,8 +220,8 @@ def _sweep(candidates, step, today, batch_size, max_batches, with_context=False)
         context = {}
         if with_context:
             community_ids = {plan.community_id for plan in plans}
-            context["secretaries"] = _community_users(community_ids, (Role.Kind.SECRETARY,))
-            context["staff"] = _community_users(community_ids, (Role.Kind.STAFF, Role.Kind.SECRETARY))
+            context["secretaries"] = _community_users(secretary_roles(community_ids))
+            context["staff"] = _community_users(community_staff_roles(community_ids))
         for plan in plans:
             done += step(plan, today, context)
         if len(ids) < batch_size:

@@ -35,7 +35,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
-from baohe.api import ScopedModelViewSet
+from baohe.api import ScopedModelViewSet, ScopedQuerysetMixin, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
 from baohe.query import query_errors, read_params
 from baohe.scoping import CHANGE, VIEW
@@ -105,8 +105,8 @@ class ActivityViewSet(ScopedModelViewSet):
     search_fields = ("title", "place")
     lookup_value_regex = r"[0-9]+"
 
-    def get_queryset(self):
-        return selectors.with_signup_counts(super().get_queryset()).order_by("starts_at", "pk")
+    def shape_queryset(self, queryset):
+        return selectors.with_signup_counts(queryset).order_by("starts_at", "pk")
 
     def _save(self, serializer):
         instance = serializer.instance or Activity()
@@ -116,19 +116,17 @@ class ActivityViewSet(ScopedModelViewSet):
         serializer.instance = selectors.with_signup_counts(Activity.objects.filter(pk=instance.pk)).get()
 
 
-class VolunteerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class VolunteerViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
     """志愿者 with approved hours and points balance. ``POST`` registers a resident (staff)."""
 
-    queryset = Volunteer.objects.all()
+    queryset = Volunteer.objects.select_related("resident")
     serializer_class = serializers.VolunteerSerializer
     filterset_class = filters.VolunteerFilter
     permission_classes = [StaffWrites]
     search_fields = ("resident__name",)
 
-    def get_queryset(self):
-        return selectors.with_totals(
-            Volunteer.objects.restrict(self.request.user, VIEW).select_related("resident")
-        ).order_by("pk")
+    def shape_queryset(self, queryset):
+        return selectors.with_totals(queryset).order_by("pk")
 
     @extend_schema(request=serializers.VolunteerRegisterSerializer, responses={201: serializers.VolunteerSerializer})
     def create(self, request, *args, **kwargs):
@@ -139,32 +137,25 @@ class VolunteerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
 
 
-class SignupViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Signup.objects.all()
+class SignupViewSet(ScopedReadOnlyModelViewSet):
+    queryset = Signup.objects.select_related("volunteer__resident").order_by("pk")
     serializer_class = serializers.SignupSerializer
     filterset_class = filters.SignupFilter
     lookup_value_regex = r"[0-9]+"
 
-    def get_queryset(self):
-        return Signup.objects.restrict(self.request.user, VIEW).select_related("volunteer__resident").order_by("pk")
 
-
-class ServiceHoursViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ServiceHoursViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
     """服务时长. ``POST`` records hours served outside a check-in (staff), pending approval."""
 
-    queryset = ServiceHours.objects.all()
+    queryset = (
+        ServiceHours.objects.select_related("volunteer__resident")
+        .prefetch_related("households")
+        .order_by("-served_on", "-pk")
+    )
     serializer_class = serializers.ServiceHoursSerializer
     filterset_class = filters.ServiceHoursFilter
     permission_classes = [StaffWrites]
     lookup_value_regex = r"[0-9]+"
-
-    def get_queryset(self):
-        return (
-            ServiceHours.objects.restrict(self.request.user, VIEW)
-            .select_related("volunteer__resident")
-            .prefetch_related("households")
-            .order_by("-served_on", "-pk")
-        )
 
     @extend_schema(request=serializers.ServiceHoursInputSerializer, responses={201: serializers.ServiceHoursSerializer})
     def create(self, request, *args, **kwargs):
@@ -175,15 +166,12 @@ class ServiceHoursViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class PointsEntryViewSet(viewsets.ReadOnlyModelViewSet):
+class PointsEntryViewSet(ScopedReadOnlyModelViewSet):
     """积分流水: earned per approved hour; a volunteer's balance is the sum of their entries."""
 
-    queryset = PointsEntry.objects.all()
+    queryset = PointsEntry.objects.order_by("-created_at", "-pk")
     serializer_class = serializers.PointsEntrySerializer
     filterset_class = filters.PointsEntryFilter
-
-    def get_queryset(self):
-        return PointsEntry.objects.restrict(self.request.user, VIEW).order_by("-created_at", "-pk")
 
 
 # --- workflow -------------------------------------------------------------------------------------------
@@ -195,13 +183,13 @@ def _signup_data(signup):
 
 
 @extend_schema(tags=["activities"])
-class ActivitySignupApi(viewsets.GenericViewSet):
+class ActivitySignupApi(ScopedStepViewSet):
     """报名: a confirmed place while one is left, else the waitlist. Residents sign themselves
     up (and are registered as volunteers on their first sign-up); staff name a volunteer."""
 
     serializer_class = serializers.SignupInputSerializer
-    pagination_class = None
-    filter_backends = []
+    access = services.access_activity_by_id
+    scoped_url_kwarg = "activity_pk"
 
     @extend_schema(
         parameters=[path_id("activity_pk", "活动 id")],
@@ -209,23 +197,23 @@ class ActivitySignupApi(viewsets.GenericViewSet):
         responses={201: serializers.SignupSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
     )
     def create(self, request, activity_pk):
-        services.access_activity_by_id(request.user, activity_pk, VIEW)
+        activity = self.scoped_object()
         data = serializers.SignupInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         signup = services.signup_create(
-            activity_id=int(activity_pk), by=request.user, volunteer=data.validated_data.get("volunteer")
+            activity_id=activity.pk, by=request.user, volunteer=data.validated_data.get("volunteer")
         )
         return Response(_signup_data(signup), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["activities"])
-class ActivityCancelApi(viewsets.GenericViewSet):
+class ActivityCancelApi(ScopedStepViewSet):
     """取消报名: the resident's own sign-up, or (staff) the one named. A freed place goes to
     the earliest waitlisted, who is told."""
 
     serializer_class = serializers.CancelInputSerializer
-    pagination_class = None
-    filter_backends = []
+    access = services.access_activity_by_id
+    scoped_url_kwarg = "activity_pk"
 
     @extend_schema(
         parameters=[path_id("activity_pk", "活动 id")],
@@ -233,7 +221,7 @@ class ActivityCancelApi(viewsets.GenericViewSet):
         responses={200: serializers.CancelOutputSerializer, 404: NOT_FOUND, 409: CONFLICT},
     )
     def create(self, request, activity_pk):
-        activity = services.access_activity_by_id(request.user, activity_pk, VIEW)
+        activity = self.scoped_object()
         data = serializers.CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signup_id = data.validated_data.get("signup")
@@ -251,12 +239,16 @@ class ActivityCancelApi(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["activities"])
-class SignupCheckInApi(viewsets.GenericViewSet):
+class SignupCheckInApi(ScopedStepViewSet):
     """签到 (staff): the volunteer came; the activity's length is recorded as pending hours."""
 
     serializer_class = serializers.CheckInOutputSerializer
-    pagination_class = None
-    filter_backends = []
+    scoped_url_kwarg = "signup_pk"
+
+    @staticmethod
+    def access(user, pk, action=CHANGE):
+        """The sign-up in the user's change scope as staff (not as the volunteer who signed up)."""
+        return get_object_or_404(services.staff_rows(Signup, user), pk=pk)
 
     @extend_schema(
         parameters=[path_id("signup_pk", "报名 id")],
@@ -265,7 +257,7 @@ class SignupCheckInApi(viewsets.GenericViewSet):
     )
     def create(self, request, signup_pk):
         services.require_staff(request.user)
-        signup = get_object_or_404(services.staff_rows(Signup, request.user), pk=signup_pk)
+        signup = self.scoped_object(CHANGE)
         result = services.signup_check_in(activity_id=signup.activity_id, signup_ids=[signup.pk], by=request.user)
         signup = Signup.objects.select_related("volunteer__resident").get(pk=signup.pk)
         hours = ServiceHours.objects.filter(signup=signup).first()
@@ -335,9 +327,10 @@ class HoursRejectApi(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["service-hours"])
-class HoursExportApi(viewsets.GenericViewSet):
+class HoursExportApi(ScopedQuerysetMixin, viewsets.GenericViewSet):
     """Approved hours per team and month of a year, as an Excel workbook (staff)."""
 
+    queryset = ServiceHours.objects.all()
     pagination_class = None
     filter_backends = []
     serializer_class = None
@@ -355,7 +348,7 @@ class HoursExportApi(viewsets.GenericViewSet):
         services.require_staff(request.user)
         params = read_params(request, serializers.HoursExportQuerySerializer)
         year = params.get("year") or timezone.localdate().year
-        queryset = ServiceHours.objects.restrict(request.user, VIEW)
+        queryset = self.get_queryset()
         community = None
         if params.get("community") is not None:
             community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=params["community"])
@@ -369,12 +362,12 @@ class HoursExportApi(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["volunteer-teams"])
-class TeamJoinApi(viewsets.GenericViewSet):
+class TeamJoinApi(ScopedStepViewSet):
     """加入志愿服务队: a resident joins a team of their community; staff add a volunteer."""
 
     serializer_class = serializers.TeamJoinInputSerializer
-    pagination_class = None
-    filter_backends = []
+    scoped_model = VolunteerTeam
+    scoped_url_kwarg = "team_pk"
 
     @extend_schema(
         parameters=[path_id("team_pk", "志愿服务队 id")],
@@ -382,7 +375,7 @@ class TeamJoinApi(viewsets.GenericViewSet):
         responses={201: serializers.MembershipSerializer, 404: NOT_FOUND, 409: CONFLICT},
     )
     def create(self, request, team_pk):
-        team = get_object_or_404(VolunteerTeam.objects.restrict(request.user, VIEW), pk=team_pk)
+        team = self.scoped_object()
         data = serializers.TeamJoinInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         volunteer = data.validated_data.get("volunteer")

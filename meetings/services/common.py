@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 from typing import Any, overload
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.selectors import community_workers
 from baohe.exceptions import OutOfScope
 from baohe.models import max_length
 from baohe.scoping import CHANGE, VIEW
@@ -63,18 +63,6 @@ def _require_change(user: User, meeting_id: int, message: str | None = None) -> 
     if Meeting.objects.restrict(user, VIEW).filter(pk=meeting_id).exists():
         raise PermissionDenied(message or _("只有本社区工作人员可以办理该会议。"))
     raise OutOfScope(Meeting._meta.verbose_name)
-
-
-def community_workers(community: Community) -> QuerySet[User]:
-    """Active users who work in ``community``: its staff and secretary, and its street's staff."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(roles__kind__in=(Role.Kind.STAFF, Role.Kind.SECRETARY), roles__community_id=community.pk)
-            | Q(roles__kind=Role.Kind.STAFF, roles__street_id=community.street_id)
-        )
-        .distinct()
-    )
 
 
 def _works_in(user: User, community: Community) -> bool:

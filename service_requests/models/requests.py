@@ -153,7 +153,13 @@ class ServiceRequest(CommunityScopedModel):
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     scope_parent = "compound"
-    scope_paths = ScopePaths(street="street", community="community", owner=("submitted_by", "assigned_to"))
+    scope_paths = ScopePaths(
+        street="street",
+        community="community",
+        owner=("submitted_by", "assigned_to"),
+        in_compound="compound",
+        in_building="building",
+    )
 
     class Meta:
         verbose_name = _("诉求")
@@ -230,7 +236,9 @@ class RequestEvent(CommunityScopedModel):
     to_status = models.CharField(_("新状态"), max_length=16, blank=True)
 
     scope_parent = "request"
-    scope_paths = ScopePaths(street="street", community="community", owner=("request__submitted_by",))
+    scope_paths = ScopePaths(
+        street="street", community="community", owner=("request__submitted_by",), in_compound="request__compound"
+    )
 
     class Meta:
         verbose_name = _("办理记录")

@@ -50,6 +50,8 @@ class RequestSummary(RequestCounters):
     category = models.ForeignKey(Category, verbose_name=_("一级分类"), on_delete=models.CASCADE, related_name="+")
     month = models.DateField(_("月份"))
 
+    scope_paths = ScopePaths(street="street", community="community", in_compound="compound")
+
     class Meta:
         verbose_name = _("诉求统计（小区）")
         verbose_name_plural = _("诉求统计（小区）")
@@ -116,6 +118,8 @@ class RequestCompoundSummary(RequestCounters):
         "communities.Compound", verbose_name=_("小区"), on_delete=models.CASCADE, related_name="+"
     )
     month = models.DateField(_("月份"))
+
+    scope_paths = ScopePaths(street="street", community="community", in_compound="compound")
 
     class Meta:
         verbose_name = _("诉求统计（小区月度）")

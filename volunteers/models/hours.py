@@ -66,7 +66,9 @@ class ServiceHours(CommunityScopedModel):
     reject_reason = models.CharField(_("未通过原因"), max_length=200, blank=True)
 
     scope_parent = "project"
-    scope_paths = ScopePaths(street="street", community="community", owner=OWNER)
+    scope_paths = ScopePaths(
+        street="street", community="community", owner=OWNER, in_compound="volunteer__resident__household__compound"
+    )
 
     class Meta:
         verbose_name = _("服务时长")

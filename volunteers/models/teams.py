@@ -24,7 +24,9 @@ class Volunteer(CommunityScopedModel):
     is_active = models.BooleanField(_("在册"), default=True)
 
     scope_parent = "resident"
-    scope_paths = ScopePaths(street="street", community="community", owner="resident__user")
+    scope_paths = ScopePaths(
+        street="street", community="community", owner="resident__user", in_compound="resident__household__compound"
+    )
 
     class Meta:
         verbose_name = _("志愿者")
