@@ -18,10 +18,11 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.renderers import JSONRenderer
 
 from .celery import app as celery_app
 from .celery import heartbeat_read
@@ -175,3 +176,15 @@ class ApiDocsView(SpectacularSwaggerSplitView):
         if isinstance(exc, NotAuthenticated):
             return redirect_to_login(self.request.get_full_path())
         return super().handle_exception(exc)
+
+
+class ApiSchemaView(SpectacularAPIView):
+    """The OpenAPI schema at ``/api/schema/`` for :class:`~baohe.permissions.ApiDocsAccess`
+    readers. A refusal answers JSON ``{"detail": …}`` like the rest of /api/, not a YAML
+    document in the schema's own media type."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
