@@ -380,13 +380,12 @@ if env("CSP_REPORT_URI"):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env("CSP_REPORT_URI")]
 # Browser features the portal never uses are off for it and anything it might embed. A photo
 # is chosen with a plain file input (the phone offers its camera itself), so camera stays off.
+# Only features Chromium knows (an unknown one is an error in its console, which the e2e tests fail on).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
         "accelerometer",
-        "ambient-light-sensor",
         "autoplay",
-        "bluetooth",
         "browsing-topics",
         "camera",
         "display-capture",

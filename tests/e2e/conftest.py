@@ -114,7 +114,7 @@ def _no_csp_violations():
                 )
         found = list(_CSP_VIOLATIONS)
         _CSP_VIOLATIONS.clear()
-        pytest.fail(f"{len(found)} Content-Security-Policy violation(s):\n" + "\n".join(lines), pytrace=False)
+        pytest.fail(f"{len(found)} CSP violation(s) or policy header error(s):\n" + "\n".join(lines), pytrace=False)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from accounts.models import User
 from communities.demo import HARMONY_NAME, QINGHUA
 from communities.models import Community, Resident
 from meetings import services as meeting_services
+from tests.e2e.conftest import _CSP_VIOLATIONS, csp_violations
 from tests.factories import PASSWORD as PERSONA_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -201,3 +202,28 @@ def test_the_admin_under_the_policy(district, admin_user, desktop_page, live_ser
         assert "no-store" in headers["cache-control"], path
         assert "camera=()" in headers["permissions-policy"], path
     shot(page, "headers-07-admin")
+
+
+def test_the_listener_reports_what_the_browser_refuses(district, desktop_page, live_server):
+    """The conftest's listener sees a refused inline script and style attribute (so a clean run
+    means something); cleared here so this test's teardown passes."""
+    page = desktop_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.__inlineRan = true";
+            document.body.appendChild(script);
+            const box = document.createElement("div");
+            box.innerHTML = '<span style="color: red">x</span>';
+            document.body.appendChild(box);
+        }"""
+    )
+    page.wait_for_timeout(300)
+
+    assert page.evaluate("window.__inlineRan") is None
+    refused = {v["directive"] for v in csp_violations(page)}
+    assert {"script-src-elem", "style-src-attr"} <= refused, refused
+    reported = {v.get("directive") for v in _CSP_VIOLATIONS}
+    assert {"script-src-elem", "style-src-attr"} <= reported, _CSP_VIOLATIONS
+    _CSP_VIOLATIONS.clear()
