@@ -411,6 +411,19 @@ def test_api_docs_page_needs_staff_and_runs_under_the_policy(client, client_for,
     assert_private(init)
 
 
+def test_the_browsable_api_runs_under_the_policy(client_for, staff_a, district):
+    """DRF's HTML pages (templates/rest_framework/api.html drops DRF's two style attributes)."""
+    response = client_for(staff_a).get("/api/v1/compounds/", headers={"accept": "text/html"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert_strict_csp(response)
+    assert_private(response)
+    html = response.content.decode()
+    assert 'class="btn btn-default drf-pull-right"' in html  # the filters button, styled by a class
+    assert inline_problems(html) == []
+
+
 def test_api_docs_public_opens_them(client, settings):
     settings.API_DOCS_PUBLIC = True
 
