@@ -3,7 +3,9 @@
 With nothing set the portal runs on one machine: SQLite under ``var/`` and kombu's
 ``filesystem://`` broker under ``var/broker``. Production sets ``DATABASE_URL``
 (PostgreSQL), ``REDIS_URL``/``CELERY_BROKER_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS`` and
-``DEBUG=false``; with ``DEBUG`` off the development secret is refused.
+``DEBUG=false``; with ``DEBUG`` off the development secret is refused, and HTTPS redirect and
+HSTS are on unless turned off (a TLS-terminating proxy that does both). The production profile
+in ``.env.example`` passes ``manage.py check --deploy`` without a warning (tests/test_deploy_check.py).
 """
 
 import os
@@ -14,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -76,12 +79,18 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Headers (see "Security headers" below): after whitenoise, so static files skip them.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Reads request.user on the way out, so it stays outside ApiErrorMiddleware's replacements.
+    "baohe.headers.PrivateNoStoreMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "baohe.errors.ApiErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -344,21 +353,81 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and its docs: signed-in staff only, unless API_DOCS_PUBLIC (baohe.permissions).
+    "SERVE_PERMISSIONS": ["baohe.permissions.ApiDocsAccess"],
 }
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", default=False)
 
 # --- Security (production) ------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+# HTTPS only, by default whenever DEBUG is off: http:// is redirected and browsers are told (HSTS)
+# for a year, subdomains included. Behind a TLS-terminating proxy that does both itself, set
+# SECURE_SSL_REDIRECT=false and SECURE_HSTS_SECONDS=0 (and silence security.W004/W008, which
+# cannot see the proxy). /healthz answers over plain http for load balancers' probes.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 # Reverse proxies in front of the portal that append to X-Forwarded-For (nginx: 1). The client
 # IP seen by the lockout, the throttles and the audit log is read through baohe.client_ip.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 X_FRAME_OPTIONS = "DENY"
+
+# --- Security headers: CSP, Permissions-Policy, no-store (issue 11) --------------------------
+# Content-Security-Policy (django-csp 4): scripts, styles, fonts, images and requests from this
+# site only; no 'unsafe-inline', no 'unsafe-eval'. Templates carry no inline <script>, on*=
+# handler or style="" (tests/test_headers.py scans them): JS lives in static/js/, CSS in
+# static/css/. base.html's <script> tags carry the per-response nonce (request.csp_nonce), which
+# is what a script the portal must write into a page would use. data: images are Bootstrap's
+# inline SVG icons. CSP_REPORT_URI (optional) receives browsers' violation reports.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+if env("CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env("CSP_REPORT_URI")]
+# Browser features the portal never uses are off for it and anything it might embed. A photo
+# is chosen with a plain file input (the phone offers its camera itself), so camera stays off.
+# Only features Chromium knows (an unknown one is an error in its console, which the e2e tests fail on).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Every answer to a signed-in user, and every photo whoever asks, is sent with
+# Cache-Control: no-store (baohe.headers): personal data stays out of shared and browser caches.
 SILENCED_SYSTEM_CHECKS = [s for s in env("SILENCED_SYSTEM_CHECKS", "").split(",") if s]
 
 # Every handler masks mobile and ID numbers (baohe.log_filters); Django's own loggers, which

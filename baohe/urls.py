@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .api_router import router
@@ -24,7 +23,8 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("service_requests.api")),
     path("api/v1/", include("accounts.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Schema and docs: signed-in staff only (baohe.permissions.ApiDocsAccess, API_DOCS_PUBLIC).
+    path("api/schema/", views.ApiSchemaView.as_view(), name="schema"),
+    path("api/docs/", views.ApiDocsView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
 ]

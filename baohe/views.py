@@ -1,4 +1,4 @@
-"""Base page machinery, the home redirect and the health check.
+"""Base page machinery, the home redirect, the health check and the API docs page.
 
 Pages that show scoped rows use :class:`ScopedQuerysetMixin`: the queryset comes from
 ``restrict(user, scope_action)``, so a row outside the user's scope answers 404 exactly as a
@@ -13,6 +13,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.http import HttpResponseRedirect, JsonResponse
@@ -20,8 +21,11 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.renderers import JSONRenderer
 
 from .celery import app as celery_app
 from .celery import heartbeat_read
@@ -193,3 +197,31 @@ def healthz(request):
     else:
         status, code = "ok", 200
     return JsonResponse({"status": status, "checks": checks, "worker_heartbeat": worker}, status=code)
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI at ``/api/docs/`` under the Content-Security-Policy: the page loads its init
+    script as a file (``?script``) and its CSS from static/, with nothing inline.
+
+    Readers: :class:`~baohe.permissions.ApiDocsAccess` (signed-in staff). A visitor who is not
+    signed in is sent to the login page and back; a signed-in resident gets 403.
+    """
+
+    template_name = "api/swagger_ui.html"
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
+
+
+class ApiSchemaView(SpectacularAPIView):
+    """The OpenAPI schema at ``/api/schema/`` for :class:`~baohe.permissions.ApiDocsAccess`
+    readers. A refusal answers JSON ``{"detail": …}`` like the rest of /api/, not a YAML
+    document in the schema's own media type."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -8,6 +8,7 @@ import os
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.cache import add_never_cache_headers
 
 from .. import selectors, services
 from ..models import Attachment, ServiceRequest
@@ -60,7 +61,7 @@ def detail(request, pk):
 
 @login_required
 def attachment(request, pk):
-    """A request's photo, only for those who may see it (404 otherwise), never sniffed or shared-cached."""
+    """A request's photo, only for those who may see it (404 otherwise), never sniffed or cached."""
     photo = get_object_or_404(Attachment.objects.restrict(request.user), pk=pk)
     response = FileResponse(
         photo.file.open("rb"),
@@ -69,5 +70,5 @@ def attachment(request, pk):
         filename=os.path.basename(photo.file.name),
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    add_never_cache_headers(response)  # personal photos: never kept by a browser or proxy
     return response

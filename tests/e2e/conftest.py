@@ -5,6 +5,13 @@ creates must be committed for the server thread to see it). Pages: ``desktop_pag
 (1366×900) and ``phone_page`` (390×844, touch, 2× pixels); ``shot(page, name)`` saves a
 full-page screenshot to ``tests/e2e/screenshots/<name>.png`` (git-ignored);
 ``login(page, live_server, username, password)`` signs in through ``/accounts/login/``.
+
+Content-Security-Policy: every browser context listens for violations (a
+``securitypolicyviolation`` listener added by ``add_init_script`` on every document, kept in
+``window.__cspViolations`` and reported to the test; Chromium's console messages about the
+Content Security Policy or the Permissions-Policy header too). A test during which any
+occurred fails at teardown with the violated directive, the blocked source and the page
+(``_no_csp_violations``).
 """
 
 import os
@@ -47,7 +54,67 @@ def browser():
 def _new_page(browser, **context_options):
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
     context.set_default_timeout(15_000)
+    _watch_csp(context)
     return context, context.new_page()
+
+
+# --- Content-Security-Policy violations --------------------------------------------------------
+CSP_LISTENER = """
+(() => {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (event) => {
+    const record = {
+      directive: event.effectiveDirective || event.violatedDirective,
+      blocked: event.blockedURI,
+      source: event.sourceFile ? event.sourceFile + ":" + event.lineNumber : "",
+      sample: event.sample,
+      page: document.location.href,
+    };
+    window.__cspViolations.push(record);
+    if (window.__baoheCspViolation) { window.__baoheCspViolation(record); }
+  }, true);
+})();
+"""
+_CSP_VIOLATIONS = []  # what the contexts of the running test reported
+
+
+def _watch_csp(context):
+    """Report every CSP violation (and Permissions-Policy header error) in ``context``'s pages."""
+    context.expose_binding("__baoheCspViolation", lambda source, record: _CSP_VIOLATIONS.append(record))
+    context.add_init_script(CSP_LISTENER)
+
+    def console(message):
+        if "Content Security Policy" in message.text or "Permissions-Policy" in message.text:
+            page = message.page.url if message.page else ""
+            _CSP_VIOLATIONS.append({"console": message.text, "page": page})
+
+    context.on("console", console)
+
+
+def csp_violations(page):
+    """The violations the current document of ``page`` recorded (``window.__cspViolations``)."""
+    return page.evaluate("window.__cspViolations || []")
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations():
+    """Fail the test (at teardown) when a page broke the Content-Security-Policy."""
+    _CSP_VIOLATIONS.clear()
+    yield
+    if _CSP_VIOLATIONS:
+        lines = []
+        for v in _CSP_VIOLATIONS:
+            if "console" in v:
+                lines.append(f"console: {v['console']} (page {v['page']})")
+            else:
+                lines.append(
+                    f"{v['directive']} refused {v['blocked'] or 'inline'}"
+                    f"{' from ' + v['source'] if v['source'] else ''}"
+                    f"{' sample ' + repr(v['sample']) if v['sample'] else ''} (page {v['page']})"
+                )
+        found = list(_CSP_VIOLATIONS)
+        _CSP_VIOLATIONS.clear()
+        pytest.fail(f"{len(found)} CSP violation(s) or policy header error(s):\n" + "\n".join(lines), pytrace=False)
 
 
 @pytest.fixture

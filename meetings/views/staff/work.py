@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -161,7 +162,7 @@ def inspection_photo(request, pk):
     response = FileResponse(inspection.photo.open("rb"))
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    add_never_cache_headers(response)  # personal photos: never kept by a browser or proxy
     return response
 
 
