@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 from django.urls import include, path
 
 from baohe import urls as project_urls
+from tests.signin import verified_login
 
 
 def _boom(request):
@@ -52,8 +53,7 @@ def test_403_without_sign_in_is_json(db):
 
 
 def test_csrf_refusal_on_the_api_is_json(staff_a):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(staff_a)
+    client = verified_login(Client(enforce_csrf_checks=True), staff_a)
 
     body = _json(client.post("/api/v1/compounds/", {"name": "x"}), 403)
 

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from partybuilding.models import Backbone
 from tests.factories import BackboneFactory, CommunityFactory, CompoundFactory, ResidentFactory, StreetFactory
+from tests.signin import verified_login
 from volunteers.models import PointsEntry, ServiceHours, Signup
 
 from .factories import (
@@ -330,8 +331,7 @@ def test_query_count_is_flat(vol, district, personas, name, rows, django_assert_
         client = APIClient()
         client.force_authenticate(user=user)
     else:
-        client = Client()
-        client.force_login(user)
+        client = verified_login(Client(), user)
     with django_assert_max_num_queries(pinned):
         response = client.get(url)
     assert response.status_code == 200
