@@ -11,6 +11,8 @@ is verified, for the accounts that need one.
 """
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -43,3 +45,13 @@ class VerifiedSessionAuthentication(SessionAuthentication):
         if result is not None and needs_second_factor(result[0]) and not is_verified(result[0]):
             return None
         return result
+
+
+# The schema names them as it names knox's and DRF's own classes.
+class TokenScheme(KnoxTokenScheme):
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+
+
+class VerifiedSessionScheme(SessionScheme):
+    target_class = VerifiedSessionAuthentication

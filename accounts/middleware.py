@@ -1,7 +1,8 @@
 """Request gates for signed-in users: session limits and the second factor.
 
 :class:`SessionLimitsMiddleware` signs a staff session out once it is past its absolute or idle
-limit (:mod:`accounts.sessions`) and otherwise notes the activity.
+limit (:mod:`accounts.sessions`) and otherwise notes the activity (except the idle warning's own
+question, a GET of the keepalive view, which must not count as activity).
 
 :class:`SecondFactorMiddleware` sends a signed-in user who needs a second factor and has not
 passed it in this session to the second step: enrolment when they have no authenticator yet,
@@ -53,7 +54,7 @@ class SessionLimitsMiddleware:
                     else:
                         message = _("登录已超过规定时长，为保护居民信息已自动退出，请重新登录。")
                     messages.info(request, message)
-            else:
+            elif not (request.method == "GET" and request.path == reverse("accounts:session_keepalive")):
                 sessions.session_touch(request, user)
         return self.get_response(request)
 

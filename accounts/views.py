@@ -123,7 +123,8 @@ def two_factor_verify(request):
                 )
             return redirect(_next_url(request))
         form.add_error("code", _("验证码不正确或已用过，请重试。连续输错后需等待片刻。"))
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+    context = {"form": form, "next": _next_url(request), "second_step": True}
+    return render(request, "accounts/two_factor_verify.html", context)
 
 
 @login_required
@@ -133,7 +134,9 @@ def two_factor_setup(request):
     if not two_factor.needs_second_factor(user):
         return redirect("home")
     if two_factor.has_second_factor(user):
-        return redirect("accounts:devices" if two_factor.is_verified(user) else "accounts:two_factor_verify")
+        if two_factor.is_verified(user):
+            return redirect("accounts:devices")
+        return _second_step(user, _next_url(request))
     device = two_factor.totp_enrolment_device(user)
     form = OtpEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -155,6 +158,7 @@ def two_factor_setup(request):
         "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
         "secret": secret,
         "config_url": device.config_url,
+        "second_step": True,  # base.html: no menu or inbox before the second factor
     }
     return render(request, "accounts/two_factor_setup.html", context)
 

@@ -110,7 +110,7 @@ def test_enrolment_page_is_not_for_someone_already_enrolled(staff_a, client):
     totp_device(staff_a)
     password_step(client, "staff_a")
 
-    assert client.get("/accounts/two-factor/setup/").url == "/accounts/two-factor/"
+    assert client.get("/accounts/two-factor/setup/").url == "/accounts/two-factor/?next=/"
     assert TOTPDevice.objects.filter(user=staff_a).count() == 1
 
 

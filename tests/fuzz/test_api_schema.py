@@ -3,10 +3,12 @@
 schemathesis (pinned in requirements-dev.txt) loads ``/api/schema/`` from a live server on the
 seeded demo and runs every operation in it, GETs and writes, as a resident, a district official
 and staff, each signed in with an API token from ``POST /api/v1/auth/token/`` (a token needs no
-CSRF token for writes). Hypothesis draws :data:`EXAMPLES` requests per operation and role with a
-fixed seed; the first and about half of the rest use real ids in the path (the first row of the
-model the role may see, ``DemoIds``), the others whatever the schema allows. Each role starts
-from a freshly restored demo, and its DELETEs come last, so the other operations see it whole.
+CSRF token for writes; staff and the official also send a code from their demo authenticator).
+Hypothesis draws :data:`EXAMPLES` requests per operation and role with a fixed seed; the first
+and about half of the rest use real ids in the path (the first row of the model the role may
+see, ``DemoIds``), the others whatever the schema allows. Each role starts
+from a freshly restored demo, and its DELETEs come last (then signing out, which revokes its
+token), so the other operations see it whole.
 
 Checks: ``not_a_server_error``, ``response_schema_conformance`` and
 ``content_type_conformance``. (``status_code_conformance`` is left out: the schema documents only
@@ -32,8 +34,10 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from accounts.demo import PASSWORD
 from tests.fuzz.conftest import ROLES
+from tests.signin import demo_device, totp_code
 
 EXAMPLES = 5  # per operation and role
+SIGN_OUT = ("/api/v1/auth/logout/", "/api/v1/auth/logout-all/")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
@@ -92,9 +96,10 @@ class Run:
     def __init__(self, server, role, user, demo_ids, server_errors):
         self.server, self.role, self.user, self.demo_ids = server, role, user, demo_ids
         self.server_errors = server_errors
-        answer = requests.post(
-            f"{server.url}/api/v1/auth/token/", json={"username": user.username, "password": PASSWORD}, timeout=30
-        )
+        credentials = {"username": user.username, "password": PASSWORD}
+        if user.needs_second_factor:  # staff and officials: the code from their demo authenticator
+            credentials["otp"] = totp_code(demo_device(user.username))
+        answer = requests.post(f"{server.url}/api/v1/auth/token/", json=credentials, timeout=30)
         assert answer.status_code == 200, answer.text
         self.headers = {"Authorization": f"Token {answer.json()['token']}"}
         self.session = requests.Session()
@@ -162,7 +167,8 @@ class Run:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_answers_as_its_schema_says(role, fuzz_users, demo_ids, live_server, api_schema, server_errors):
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")  # stable: DELETEs last
+    # Stable: DELETEs last, and signing out (which revokes the run's own token) after everything.
+    operations.sort(key=lambda operation: (operation.path in SIGN_OUT, operation.method.upper() == "DELETE"))
     run = Run(live_server, role, fuzz_users[role], demo_ids, server_errors)
     started = time.monotonic()
     for operation in operations:
