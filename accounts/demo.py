@@ -11,9 +11,7 @@ works once; seeding again restores them). ``seed_baohe`` prints both next to the
 """
 
 from base64 import b32decode
-from urllib.parse import quote
 
-from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from communities.demo import HARMONY_NAME, QINGHUA
@@ -28,11 +26,6 @@ PASSWORD = "baohe-demo-2026"  # noqa: S105 - printed demo password, not a secret
 # The demo logins' authenticator secret (base32 of b"baohe-demo-totp-2026"): published, demo only.
 DEMO_TOTP_SECRET = "MJQW62DFFVSGK3LPFV2G65DQFUZDAMRW"  # noqa: S105 - printed demo secret, not a secret
 DEMO_BACKUP_CODES = tuple(f"demo{n:04d}" for n in range(1, two_factor.BACKUP_CODE_COUNT + 1))
-
-
-def demo_otpauth_uri(username):
-    issuer = settings.OTP_TOTP_ISSUER
-    return f"otpauth://totp/{quote(f'{issuer}:{username}')}?secret={DEMO_TOTP_SECRET}&issuer={quote(issuer)}"
 
 
 def ensure_demo_second_factor(user):
@@ -118,8 +111,9 @@ def seed(ctx):
         ctx.logins.append((label, username, PASSWORD, f"+ TOTP {DEMO_TOTP_SECRET}"))
     ctx.login_notes.extend(
         [
-            "Logins marked + TOTP also ask for a code (二次验证): add the secret to any authenticator app",
-            f"  (time-based, 6 digits; or scan {demo_otpauth_uri('admin')}),",
+            "Logins marked + TOTP then ask for a code (二次验证): add the secret to an authenticator app",
+            "  (time-based, 6 digits; the same secret for every demo login), or print the current code with",
+            f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"",
             f"  or use a backup code, each once per login until the next seed: {' '.join(DEMO_BACKUP_CODES[:5])} …",
         ]
     )

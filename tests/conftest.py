@@ -213,6 +213,13 @@ def client_for(db):
 
 
 @pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's ``admin_client``, signed in with a verified second factor (the admin site
+    requires one)."""
+    return verified_login(Client(), admin_user)
+
+
+@pytest.fixture
 def api_client_for(db):
     """``api_client_for(user)``: a DRF APIClient authenticated as ``user``."""
 
