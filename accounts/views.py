@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baohe.views import PagedListView
@@ -127,6 +128,7 @@ def two_factor_verify(request):
     return render(request, "accounts/two_factor_verify.html", context)
 
 
+@never_cache  # the page shows the secret
 @login_required
 def two_factor_setup(request):
     """Enrol an authenticator on the first sign-in: QR code and secret, then the first code."""
@@ -163,6 +165,7 @@ def two_factor_setup(request):
     return render(request, "accounts/two_factor_setup.html", context)
 
 
+@never_cache  # the page shows the codes
 @login_required
 @require_http_methods(["GET", "POST"])
 def backup_codes(request):
