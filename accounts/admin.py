@@ -1,8 +1,23 @@
-from django.contrib import admin
+"""Admin for users, roles, one-time codes and API tokens.
+
+Disabling an account here ends its sessions and tokens; the "reset second factor" action is the
+administrator's "lost my phone" path (audited, as on the portal's own reset page). The site
+itself requires a verified second factor (accounts.admin_site).
+"""
+
+import knox.admin  # noqa: F401 - registers knox's own token model, unregistered below
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken as KnoxAuthToken
 
-from .models import PhoneCode, Role, User
+from . import two_factor
+from .models import ApiToken, PhoneCode, Role, User
+from .tokens import user_sign_out_everywhere
+
+# Tokens live in ApiToken (KNOX_TOKEN_MODEL); knox's default table stays empty.
+if admin.site.is_registered(KnoxAuthToken):
+    admin.site.unregister(KnoxAuthToken)
 
 
 class RoleInline(admin.TabularInline):
@@ -22,6 +37,21 @@ class UserAdmin(BaseUserAdmin):
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
+    actions = ("reset_second_factor",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_sign_out_everywhere(user=obj, by=request.user, request=request)
+            self.message_user(request, _("账号已停用，其所有登录和 API 令牌已结束。"), messages.SUCCESS)
+
+    @admin.action(description=_("重置双因素验证（丢失手机）"))
+    def reset_second_factor(self, request, queryset):
+        count = 0
+        for user in queryset:
+            two_factor.second_factor_reset(user=user, by=request.user, request=request)
+            count += 1
+        self.message_user(request, _("已重置 %(count)s 个账号的双因素验证。") % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(Role)
@@ -37,3 +67,20 @@ class RoleAdmin(admin.ModelAdmin):
 class PhoneCodeAdmin(admin.ModelAdmin):
     list_display = ("mobile", "purpose", "created_at", "expires_at", "used_at", "attempts")
     readonly_fields = ("code_hash",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by the API only; here they can be seen and revoked (deleted)."""
+
+    list_display = ("name", "user", "created", "expiry", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username", "user__name")
+    fields = ("user", "name", "created", "expiry", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -4,6 +4,8 @@ from . import api
 
 urlpatterns = [
     path("auth/token/", api.TokenApi.as_view(), name="api-token"),
+    path("auth/logout/", api.TokenLogoutApi.as_view(), name="api-logout"),
+    path("auth/logout-all/", api.TokenLogoutAllApi.as_view(), name="api-logout-all"),
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("register/code/", api.RegisterCodeApi.as_view(), name="api-register-code"),
     path("register/", api.RegisterApi.as_view(), name="api-register"),

@@ -56,3 +56,24 @@ class RegisterForm(StyledFormMixin, forms.Form):
 
 class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
     pass
+
+
+class OtpCodeForm(StyledFormMixin, forms.Form):
+    """The second step: a 6-digit code from the authenticator, or a backup code."""
+
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
+        ),
+        help_text=_("验证器上的 6 位数字；手机不在身边时可输入一个备用码。"),
+    )
+
+
+class OtpEnrolForm(OtpCodeForm):
+    code = forms.CharField(
+        label=_("验证器上显示的 6 位数字"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -4,12 +4,22 @@ Residents sign in with their mobile number, staff with a username (both work in 
 login form). A :class:`Role` gives a user a kind of work and where it applies (a street or a
 community); :meth:`User.get_scope` turns the roles into the :class:`~baohe.scoping.Scope`
 that every ``restrict()`` call uses.
+
+A session and an API token live only as long as the credentials they were issued against:
+:meth:`User.get_session_auth_hash` is an HMAC of the password hash *and*
+``credentials_version``, so any ``set_password`` (the password page, the admin, ``manage.py
+changepassword``) or a bump of the version (second-factor reset, account disabled, "sign out
+everywhere", see :mod:`accounts.tokens`) ends every session (Django checks the hash on each
+request) and every :class:`ApiToken` (which stores the hash it was issued with).
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 from baohe.models import BaseModel
 from baohe.scoping import VIEW, Scope, ScopePaths
@@ -23,6 +33,12 @@ class User(AbstractUser):
     mobile = models.CharField(
         _("手机号"), max_length=11, unique=True, null=True, blank=True, validators=[mobile_validator]
     )
+    credentials_version = models.PositiveIntegerField(
+        _("凭据版本"),
+        default=0,
+        editable=False,
+        help_text=_("每次加一都会结束该用户的所有登录会话和 API 令牌。"),
+    )
 
     objects = UserManager()
 
@@ -35,6 +51,22 @@ class User(AbstractUser):
 
     def get_full_name(self):
         return self.name or self.username
+
+    # --- sessions and tokens end with the credentials ---------------------------------------
+    _SESSION_HASH_SALT = "accounts.User.get_session_auth_hash"
+
+    def _credentials_hash(self, secret=None):
+        return salted_hmac(
+            self._SESSION_HASH_SALT, f"{self.password}:{self.credentials_version}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+    def get_session_auth_hash(self):
+        """Changes with the password and with ``credentials_version`` (see the module docstring)."""
+        return self._credentials_hash()
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._credentials_hash(secret=fallback_secret)
 
     # --- roles and scope -------------------------------------------------------------------
     def _roles(self):
@@ -51,6 +83,11 @@ class User(AbstractUser):
     def is_portal_staff(self):
         """Works in the portal (staff, secretary, officials, admin), as opposed to a resident."""
         return self.is_superuser or bool(self.role_kinds() & Role.Kind.staff_kinds())
+
+    @property
+    def needs_second_factor(self):
+        """Every non-resident account signs in with a second factor (see accounts.two_factor)."""
+        return bool(self.is_superuser or self.is_staff or self.is_portal_staff)
 
     @property
     def is_official(self):
@@ -229,3 +266,22 @@ class PhoneCode(models.Model):
 
     def __str__(self):
         return f"{self.mobile} {self.purpose}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token for one device (django-rest-knox's model, ``KNOX_TOKEN_MODEL``): only its
+    SHA-512 digest is stored; it expires (lifetime by role) and can be revoked one by one."""
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(_("摘要"), max_length=128, unique=True)
+    name = models.CharField(_("设备名称"), max_length=100)
+    credentials_hash = models.CharField(_("凭据摘要"), max_length=64)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ("-created",)
+
+    def __str__(self):
+        return f"{self.name} · {self.user}"

@@ -23,10 +23,26 @@ class MeSerializer(serializers.ModelSerializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(label=_("手机号或用户名"))
     password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        label=_("验证码"),
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text=_("工作人员、书记、领导和管理员必填：验证器上的 6 位数字或一个备用码。"),
+    )
+    device = serializers.CharField(
+        label=_("设备名称"),
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=_("在“我的设备”中显示的名称；不填时用 User-Agent。"),
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text=_("只在此时返回一次；请求时放在 Authorization: Token <token> 中。"))
+    expiry = serializers.DateTimeField()
+    device = serializers.CharField()
 
 
 class RegisterCodeSerializer(serializers.Serializer):

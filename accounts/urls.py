@@ -10,4 +10,13 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("lockouts/", lockout_views.lockout_list, name="lockouts"),
     path("lockouts/<int:pk>/unlock/", lockout_views.lockout_unlock, name="lockout_unlock"),
+    path("two-factor/", views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/backup-codes/", views.backup_codes, name="backup_codes"),
+    path("two-factor/reset/", views.two_factor_reset_list, name="two_factor_reset_list"),
+    path("two-factor/reset/<int:pk>/", views.two_factor_reset, name="two_factor_reset"),
+    path("devices/", views.devices, name="devices"),
+    path("devices/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("devices/sign-out-others/", views.sign_out_others, name="sign_out_others"),
+    path("session/keepalive/", views.session_keepalive, name="session_keepalive"),
 ]

@@ -66,7 +66,8 @@ INSTALLED_APPS = [
     "volunteers",
     "meetings",
     "dashboard",
-    "django.contrib.admin",
+    # The admin site requires a verified second factor (accounts.admin_site.VerifiedAdminSite).
+    "accounts.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,7 +76,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -97,6 +101,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Second factor and session limits (accounts/middleware.py): after authentication (and
+    # messages, which the idle sign-out uses); django-otp's OTPMiddleware first.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -163,6 +172,27 @@ PHONE_CODE_MAX_ATTEMPTS = env_int("PHONE_CODE_MAX_ATTEMPTS", 5)
 # A registered number counts like any other (it gets a notice instead of a code).
 PHONE_CODE_PER_NUMBER_DAILY = env_int("PHONE_CODE_PER_NUMBER_DAILY", 10)
 PHONE_CODE_PER_IP_HOURLY = env_int("PHONE_CODE_PER_IP_HOURLY", 20)
+
+# --- Second factor, API tokens and sessions (accounts/two_factor.py, tokens.py, sessions.py) --
+# Every non-resident account signs in with password + TOTP (or a one-time backup code).
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "和美社区")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret
+# API tokens (django-rest-knox, hashed, per device): lifetime by role.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name, not a secret
+# knox's own migrations would create its default token table even though the model is swapped
+# (and that table's foreign key to the users would then block TRUNCATE in flush): not run.
+MIGRATION_MODULES = {"knox": None}
+API_TOKEN_STAFF_SECONDS = env_int("API_TOKEN_STAFF_SECONDS", 8 * 3600)
+API_TOKEN_RESIDENT_SECONDS = env_int("API_TOKEN_RESIDENT_SECONDS", 30 * 86400)
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "AUTO_REFRESH": False}
+# Sessions: staff (anyone with a second factor) at most STAFF_SESSION_MAX_SECONDS after signing
+# in and STAFF_SESSION_IDLE_SECONDS after their last request; residents RESIDENT_SESSION_SECONDS.
+# Pages warn SESSION_IDLE_WARNING_SECONDS before the idle sign-out (static/js/session.js).
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 8 * 3600)
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+RESIDENT_SESSION_SECONDS = env_int("RESIDENT_SESSION_SECONDS", 14 * 86400)
+SESSION_IDLE_WARNING_SECONDS = env_int("SESSION_IDLE_WARNING_SECONDS", 3 * 60)
+SESSION_COOKIE_AGE = RESIDENT_SESSION_SECONDS
 
 # --- SMS, shaped like Django's email backends -----------------------------------------------
 # The log backend (development) writes codes to SMS_OUTBOX_FILE: it is refused with DEBUG off,
@@ -329,9 +359,11 @@ else:
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its "WWW-Authenticate: Token" makes a missing, revoked or expired token a 401.
+    # A session counts only once its second factor is verified (staff).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [

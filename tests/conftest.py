@@ -13,7 +13,8 @@ Personas (all sign in with ``tests.factories.PASSWORD``): ``resident`` (lives in
 ``staff_a`` (A1), ``staff_b`` (A2: another community in the same street),
 ``staff_other_street`` (B1), ``secretary_a`` (A1), ``street_official_a`` (street A),
 ``district_official``, ``admin_user`` (superuser). ``client_for(user)`` and
-``api_client_for(user)`` give signed-in clients.
+``api_client_for(user)`` give signed-in clients; ``client_for`` signs staff in with a verified
+second factor (tests/signin.py), as after the code page.
 
 Markers: ``services`` tests are skipped without ``REDIS_URL`` and ``e2e`` tests without
 ``/usr/bin/chromium``, unless ``REQUIRE_SERVICES=1`` (and, for e2e, ``CI``) is set, in which
@@ -43,6 +44,7 @@ from tests.factories import (
     StreetFactory,
     UserFactory,
 )
+from tests.signin import verified_login
 
 CHROMIUM = Path("/usr/bin/chromium")
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
@@ -203,14 +205,20 @@ def admin_user(db):
 # --- clients ----------------------------------------------------------------------------------
 @pytest.fixture
 def client_for(db):
-    """``client_for(user)``: a Django test client signed in as ``user`` (session login)."""
+    """``client_for(user)``: a Django test client signed in as ``user`` (session login; for staff
+    with a verified second factor, creating their authenticator if they have none)."""
 
     def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
+        return verified_login(Client(), user)
 
     return make
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's ``admin_client``, signed in with a verified second factor (the admin site
+    requires one)."""
+    return verified_login(Client(), admin_user)
 
 
 @pytest.fixture

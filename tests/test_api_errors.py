@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 from django.urls import include, path
 
 from baohe import urls as project_urls
+from tests.signin import verified_login
 
 
 def _boom(request):
@@ -45,15 +46,14 @@ def test_403_for_a_resident_on_a_staff_endpoint_is_json(resident, api_client_for
     assert set(body) >= {"detail"}
 
 
-def test_403_without_sign_in_is_json(db):
-    body = _json(Client().get("/api/v1/compounds/"), 403)
+def test_401_without_sign_in_is_json(db):
+    body = _json(Client().get("/api/v1/compounds/"), 401)
 
     assert body["detail"]
 
 
 def test_csrf_refusal_on_the_api_is_json(staff_a):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(staff_a)
+    client = verified_login(Client(enforce_csrf_checks=True), staff_a)
 
     body = _json(client.post("/api/v1/compounds/", {"name": "x"}), 403)
 
@@ -97,8 +97,7 @@ def test_409_from_a_service_conflict_is_json(district, staff_a, api_client_for):
 
 @override_settings(ROOT_URLCONF=__name__)
 def test_500_on_the_api_is_json(staff_a):
-    client = Client(raise_request_exception=False)
-    client.force_login(staff_a)
+    client = verified_login(Client(raise_request_exception=False), staff_a)
 
     body = _json(client.get("/api/v1/test-boom/"), 500)
 
@@ -107,8 +106,7 @@ def test_500_on_the_api_is_json(staff_a):
 
 @override_settings(ROOT_URLCONF=__name__)
 def test_500_on_a_page_stays_the_html_page(staff_a):
-    client = Client(raise_request_exception=False)
-    client.force_login(staff_a)
+    client = verified_login(Client(raise_request_exception=False), staff_a)
 
     response = client.get("/test-boom/")
 

@@ -161,3 +161,33 @@ def test_seed_demo_logins(seeded):
     assert resident.household.building.name == "和谐5栋"
     assert resident.user.username == resident.mobile == resident.user.mobile
     assert Role.objects.get(user=resident.user).kind == Role.Kind.RESIDENT
+
+
+@pytest.mark.django_db
+def test_seed_demo_staff_have_the_published_second_factor(seeded):
+    import pyotp
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts import demo, two_factor
+    from baohe.management.commands.seed_baohe import SeedContext
+
+    ctx = SeedContext()
+    demo.seed(ctx)  # a third time: the devices are reset, not duplicated
+
+    for username in DEMO_USERNAMES:
+        user = User.objects.get(username=username)
+        device = TOTPDevice.objects.get(user=user)
+        assert (device.confirmed, two_factor.totp_secret(device)) == (True, demo.DEMO_TOTP_SECRET)
+        codes = StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+        assert sorted(codes) == list(demo.DEMO_BACKUP_CODES)
+        assert two_factor.verify_code(user=user, code=pyotp.TOTP(demo.DEMO_TOTP_SECRET).now()) == device
+    resident = Resident.objects.get(user__isnull=False).user
+    assert not TOTPDevice.objects.filter(user=resident).exists()
+    # What seed_baohe prints: the secret beside each staff login, how to use it after the list.
+    notes = {username: note for _label, username, _password, *note in ctx.logins}
+    assert {username for username, note in notes.items() if note == [f"+ TOTP {demo.DEMO_TOTP_SECRET}"]} == (
+        DEMO_USERNAMES
+    )
+    assert notes[resident.username] == []
+    assert "demo0001" in "\n".join(ctx.login_notes)

@@ -3,16 +3,41 @@
 Idempotent: users are found by username, their password is set again, and each keeps
 exactly the one role listed here. The resident login belongs to a resident of 清华园小区's
 和谐5栋 (username = mobile number = the resident's mobile).
+
+Every non-resident demo login has a second factor ready: a confirmed authenticator with the
+published :data:`DEMO_TOTP_SECRET` (add it to any authenticator app, or compute codes with
+``pyotp.TOTP(DEMO_TOTP_SECRET).now()``) and the backup codes :data:`DEMO_BACKUP_CODES` (each
+works once; seeding again restores them). ``seed_baohe`` prints both next to the logins.
 """
+
+from base64 import b32decode
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from communities.models import Building, Community, Resident, Street
 from communities.seed.demo import HARMONY_NAME, QINGHUA
 
+from .. import two_factor
 from ..models import Role, User
 
 ORDER = 30
 
 PASSWORD = "baohe-demo-2026"  # noqa: S105 - printed demo password, not a secret
+# The demo logins' authenticator secret (base32 of b"baohe-demo-totp-2026"): published, demo only.
+DEMO_TOTP_SECRET = "MJQW62DFFVSGK3LPFV2G65DQFUZDAMRW"  # noqa: S105 - printed demo secret, not a secret
+DEMO_BACKUP_CODES = tuple(f"demo{n:04d}" for n in range(1, two_factor.BACKUP_CODE_COUNT + 1))
+
+
+def ensure_demo_second_factor(user):
+    """A confirmed authenticator with the demo secret and the demo backup codes, fresh."""
+    key = b32decode(DEMO_TOTP_SECRET).hex()
+    user.totpdevice_set.exclude(name=two_factor.TOTP_DEVICE_NAME).delete()
+    TOTPDevice.objects.update_or_create(
+        user=user,
+        name=two_factor.TOTP_DEVICE_NAME,
+        defaults={"key": key, "confirmed": True, "last_t": -1, "drift": 0, "throttling_failure_count": 0},
+    )
+    two_factor.backup_codes_reset(user=user, codes=DEMO_BACKUP_CODES)
 
 
 def ensure_user(username, *, name, kind, street=None, community=None, superuser=False, mobile=None):
@@ -82,8 +107,16 @@ def seed(ctx):
         ),
     )
     for label, username, options in personas:
-        ensure_user(username, **options)
-        ctx.logins.append((label, username, PASSWORD))
+        ensure_demo_second_factor(ensure_user(username, **options))
+        ctx.logins.append((label, username, PASSWORD, f"+ TOTP {DEMO_TOTP_SECRET}"))
+    ctx.login_notes.extend(
+        [
+            "Logins marked + TOTP then ask for a code (二次验证): add the secret to an authenticator app",
+            "  (time-based, 6 digits; the same secret for every demo login), or print the current code with",
+            f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"",
+            f"  or use a backup code, each once per login until the next seed: {' '.join(DEMO_BACKUP_CODES[:5])} …",
+        ]
+    )
 
     resident = resident_for_login(harmony)
     user = ensure_user(

@@ -69,11 +69,12 @@ def registered_household(district):
 
 
 # --- login ---------------------------------------------------------------------------------------
-def test_staff_logs_in_with_username(staff_a, client):
+def test_staff_logs_in_with_username_then_meets_the_second_step(staff_a, client):
     response = client.post("/accounts/login/", {"username": "staff_a", "password": PASSWORD})
 
+    # First sign-in: enrol an authenticator (tests/accounts/test_two_factor.py goes on from here).
     assert response.status_code == 302
-    assert response.url == "/"
+    assert response.url == "/accounts/two-factor/setup/?next=/"
     assert logged_in_user_id(client) == staff_a.pk
 
 
@@ -415,59 +416,6 @@ def test_api_weak_password_is_400_on_password(registered_household, sms):
     assert response.status_code == 400
     assert list(response.json()) == ["password"]
     assert User.objects.filter(mobile=mobile).count() == 0
-
-
-# --- tokens ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("login", ["username", "mobile"])
-def test_token_authenticates_me(login, resident):
-    api = APIClient()
-    username = "resident_a1" if login == "username" else resident.mobile
-
-    response = api.post("/api/v1/auth/token/", {"username": username, "password": PASSWORD}, format="json")
-
-    assert response.status_code == 200
-    token = response.json()["token"]
-    assert re.fullmatch(r"[0-9a-f]{40}", token)
-
-    me = APIClient()
-    me.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    response = me.get("/api/v1/me/")
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["id"], body["username"], body["mobile"]) == (resident.pk, "resident_a1", resident.mobile)
-    assert [(role["kind"], role["community"]) for role in body["roles"]] == [
-        ("resident", resident.roles.get().community_id)
-    ]
-
-
-def test_the_same_token_is_returned_twice(staff_a):
-    api = APIClient()
-    payload = {"username": "staff_a", "password": PASSWORD}
-
-    first = api.post("/api/v1/auth/token/", payload, format="json").json()["token"]
-    second = api.post("/api/v1/auth/token/", payload, format="json").json()["token"]
-
-    assert first == second
-
-
-def test_token_with_wrong_password_is_refused(staff_a):
-    response = APIClient().post(
-        "/api/v1/auth/token/", {"username": "staff_a", "password": "wrong-password"}, format="json"
-    )
-
-    assert response.status_code == 403
-    assert response.json() == {"detail": "手机号/用户名或密码不正确。"}
-
-
-def test_bad_token_and_no_token_do_not_reach_me(db):
-    api = APIClient()
-    response = api.get("/api/v1/me/")
-    assert (response.status_code, response.json()) == (403, {"detail": "身份认证信息未提供。"})
-
-    api.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
-    response = api.get("/api/v1/me/")
-    assert response.status_code == 403
-    assert response.json() == {"detail": "认证令牌无效。"}
 
 
 # --- the Role check constraint ----------------------------------------------------------------------

@@ -155,18 +155,18 @@ def api_residents(rows):
     return staff_of(household.community), "/api/v1/residents/", True
 
 
-# Pinned counts, measured with 2 rows. A page costs session + user + roles + the unread
-# counter in the navigation bar (4) and then:
+# Pinned counts, measured with 2 rows. A page costs session + user + the verified second-factor
+# device + roles + the unread counter in the navigation bar (5) and then:
 # a level page 1 for its row, 2 per counter of the level (one grouped, one total; the registry
 # and the party organisation register 9 counters below a district) and 1 for the child rows;
 # an API list costs roles + count + page (3), residents 1 more for which rows may be unmasked.
 SCENARIOS = {
-    "page-district": (page_district, 24),  # 4 + row + 2 × 9 counters + children
-    "page-street": (page_street, 22),  # 4 + row + 2 × 8 counters + children
-    "page-community": (page_community, 21),  # 4 + row + 2 × 7 counters + children + "may add?"
-    "page-compound": (page_compound, 17),  # 4 + row + 2 × 5 counters + children + "may add?"
-    "page-building": (page_building, 7),  # 4 + row + "may change?" + households
-    "page-household": (page_household, 7),  # 4 + row + residents + "may change?"
+    "page-district": (page_district, 25),  # 5 + row + 2 × 9 counters + children
+    "page-street": (page_street, 23),  # 5 + row + 2 × 8 counters + children
+    "page-community": (page_community, 22),  # 5 + row + 2 × 7 counters + children + "may add?"
+    "page-compound": (page_compound, 18),  # 5 + row + 2 × 5 counters + children + "may add?"
+    "page-building": (page_building, 8),  # 5 + row + "may change?" + households
+    "page-household": (page_household, 8),  # 5 + row + residents + "may change?"
     "api-streets": (api_streets, 3),
     "api-communities": (api_communities, 3),
     "api-compounds": (api_compounds, 3),

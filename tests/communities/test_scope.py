@@ -415,7 +415,8 @@ def test_resident_is_refused_staff_pages(district, resident, client_for):
 def test_anonymous_api_is_refused(district, client):
     response = client.get("/api/v1/households/")
 
-    assert response.status_code == 403
+    # 401 with "WWW-Authenticate: Token": the API's first authentication is the token (issue 11).
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, "Token")
     assert response.json() == {"detail": "身份认证信息未提供。"}
 
 

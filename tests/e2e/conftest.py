@@ -4,7 +4,9 @@ Every test here runs against ``live_server`` with ``transactional_db`` (the data
 creates must be committed for the server thread to see it). Pages: ``desktop_page``
 (1366×900) and ``phone_page`` (390×844, touch, 2× pixels); ``shot(page, name)`` saves a
 full-page screenshot to ``tests/e2e/screenshots/<name>.png`` (git-ignored);
-``login(page, live_server, username, password)`` signs in through ``/accounts/login/``.
+``login(page, live_server, username, password)`` signs in through ``/accounts/login/`` and, for
+staff, the code page (the code computed with pyotp from the user's authenticator, as the app on
+their phone would; tests/signin.py).
 
 Content-Security-Policy: every browser context listens for violations (a
 ``securitypolicyviolation`` listener added by ``add_init_script`` on every document, kept in
@@ -18,6 +20,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.signin import totp_code, totp_device
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
 # database access from the test body ("You cannot call this from an async context").
@@ -152,7 +156,8 @@ def shot():
 
 @pytest.fixture
 def login():
-    """``login(page, live_server, username, password)``: sign in through the login form."""
+    """``login(page, live_server, username, password)``: sign in through the login form, then the
+    second step when it appears (staff without an authenticator get one first)."""
 
     def sign_in(page, live_server, username, password):
         page.goto(f"{live_server.url}/accounts/login/")
@@ -163,6 +168,25 @@ def login():
             form.locator("[type=submit]").first.click()
         if "/accounts/login/" in page.url:
             raise AssertionError(f"login as {username!r} failed: still on {page.url}")
+        if "/accounts/two-factor/" in page.url:
+            enter_second_factor(page, username)
         return page
 
     return sign_in
+
+
+def enter_second_factor(page, username):
+    """On the code page (or the enrolment page, after giving the user an authenticator), enter a
+    fresh code for ``username``'s authenticator."""
+    from accounts.models import User
+
+    user = User.objects.get(username=username)
+    if "/accounts/two-factor/setup/" in page.url:
+        totp_device(user)
+        page.reload()
+    form = page.get_by_test_id("otp-form")
+    form.locator("input[name=code]").fill(totp_code(totp_device(user)))
+    with page.expect_navigation():
+        form.locator("[type=submit]").click()
+    if "/accounts/two-factor/" in page.url:
+        raise AssertionError(f"second step for {username!r} failed: still on {page.url}")

@@ -21,12 +21,12 @@ from datetime import timedelta
 
 import pytest
 from accounts.demo import PASSWORD
-from communities.demo import HARMONY_NAME, QINGHUA
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from communities.models import Community, Resident
+from communities.seed.demo import HARMONY_NAME, QINGHUA
 from meetings import services as meeting_services
 from tests.e2e.conftest import _CSP_VIOLATIONS, csp_violations
 from tests.factories import PASSWORD as PERSONA_PASSWORD

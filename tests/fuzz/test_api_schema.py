@@ -3,10 +3,12 @@
 schemathesis (pinned in requirements-dev.txt) loads ``/api/schema/`` (as staff: the schema is
 for signed-in staff only) from a live server on the seeded demo and runs every operation in it, GETs and writes, as a resident, a district official
 and staff, each signed in with an API token from ``POST /api/v1/auth/token/`` (a token needs no
-CSRF token for writes). Hypothesis draws :data:`EXAMPLES` requests per operation and role with a
-fixed seed; the first and about half of the rest use real ids in the path (the first row of the
-model the role may see, ``DemoIds``), the others whatever the schema allows. Each role starts
-from a freshly restored demo, and its DELETEs come last, so the other operations see it whole.
+CSRF token for writes; staff and the official also send a code from their demo authenticator).
+Hypothesis draws :data:`EXAMPLES` requests per operation and role with a fixed seed; the first
+and about half of the rest use real ids in the path (the first row of the model the role may
+see, ``DemoIds``), the others whatever the schema allows. Each role starts
+from a freshly restored demo, and its DELETEs come last (then signing out, which revokes its
+token), so the other operations see it whole.
 
 Checks: ``not_a_server_error``, ``response_schema_conformance`` and
 ``content_type_conformance``. (``status_code_conformance`` is left out: the schema documents only
@@ -32,16 +34,20 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from accounts.seed.demo import PASSWORD
 from tests.fuzz.conftest import ROLES
+from tests.signin import demo_device, totp_code
 
 EXAMPLES = 5  # per operation and role
+SIGN_OUT = ("/api/v1/auth/logout/", "/api/v1/auth/logout-all/")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
 def token_headers(server, user):
-    """``Authorization`` for ``user``: an API token from ``POST /api/v1/auth/token/``."""
-    answer = requests.post(
-        f"{server.url}/api/v1/auth/token/", json={"username": user.username, "password": PASSWORD}, timeout=30
-    )
+    """``Authorization`` for ``user``: an API token from ``POST /api/v1/auth/token/`` (staff and
+    officials also send the code from their demo authenticator)."""
+    credentials = {"username": user.username, "password": PASSWORD}
+    if user.needs_second_factor:
+        credentials["otp"] = totp_code(demo_device(user.username))
+    answer = requests.post(f"{server.url}/api/v1/auth/token/", json=credentials, timeout=30)
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Token {answer.json()['token']}"}
 
@@ -170,7 +176,8 @@ class Run:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_answers_as_its_schema_says(role, fuzz_users, demo_ids, live_server, api_schema, server_errors):
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")  # stable: DELETEs last
+    # Stable: DELETEs last, and signing out (which revokes the run's own token) after everything.
+    operations.sort(key=lambda operation: (operation.path in SIGN_OUT, operation.method.upper() == "DELETE"))
     run = Run(live_server, role, fuzz_users[role], demo_ids, server_errors)
     started = time.monotonic()
     for operation in operations:

@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 from rest_framework import serializers
 
 from tests.fuzz.conftest import ROLES
+from tests.signin import verified_login
 
 PAGE_EXAMPLES, API_EXAMPLES = 1, 2  # query strings per pattern, role and kind of value
 SKIPPED = ("admin/", "static/", "media/", "i18n/", "api/docs", "api/schema", "accounts/logout/")
@@ -220,8 +221,7 @@ class Sweep:
         self.users = users
         self.clients = {}
         for role in ROLES:
-            self.clients[role] = Client(raise_request_exception=False)
-            self.clients[role].force_login(users[role])
+            self.clients[role] = verified_login(Client(raise_request_exception=False), users[role])
         self.failures = defaultdict(list)
         self.requests = 0
         self.project = _project_packages()

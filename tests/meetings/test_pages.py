@@ -373,7 +373,7 @@ def test_meeting_list_queries_are_flat(client_for, world, staff_a, django_assert
         plan(world, staff_a, requests=[], topic=f"会议{i}")
     client = client_for(staff_a)
     client.get(reverse("meetings:list"))
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("meetings:list"))
     assert response.content.decode().count("data-meeting=") == rows
     assert meeting.pk
@@ -389,7 +389,7 @@ def test_action_list_queries_are_flat(client_for, world, staff_a, django_assert_
                 decision["action_items"][0]["requests"] = []
         services.meeting_record_minutes(meeting=meeting, by=staff_a, minutes="纪要", decisions=decisions)
     client = client_for(staff_a)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("meetings:actions"))
     assert response.content.decode().count("data-action=") == rows
 
@@ -401,7 +401,7 @@ def test_team_list_queries_are_flat(client_for, world, staff_a, django_assert_ma
         team = SupervisionTeam(community=tree.community, compound=tree.compound, name=f"监督队{i}")
         services.supervision_team_save(instance=team, by=staff_a, members=tree.residents[:3])
     client = client_for(staff_a)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("meetings:teams"))
     assert response.content.decode().count("data-team=") == rows
 

@@ -126,8 +126,8 @@ def test_inbox_and_counter_queries_are_flat(client_for, staff_a, django_assert_m
     for n in range(rows):
         tell(staff_a, n)
     client = client_for(staff_a)
-    # session, user, roles, the navbar's unread COUNT, the page's count and rows
-    with django_assert_max_num_queries(6):
+    # session, user, second-factor device, roles, the navbar's unread COUNT, the page's count and rows
+    with django_assert_max_num_queries(7):
         response = client.get(INBOX)
     assert unread_badge(response) == str(rows)
 
@@ -136,8 +136,8 @@ def test_the_counter_is_one_count_query_on_every_page(client_for, staff_a, djang
     tell(staff_a, 1)
     client = client_for(staff_a)
     client.get(PREFERENCES)  # warm up the session
-    # session, user, preference, roles (is_portal_staff, sidebar), the unread COUNT
-    with django_assert_num_queries(5) as captured:
+    # session, user, second-factor device, preference, roles (is_portal_staff, sidebar), the unread COUNT
+    with django_assert_num_queries(6) as captured:
         response = client.get(PREFERENCES)
     assert unread_badge(response) == "1"
     counts = [q["sql"] for q in captured.captured_queries if "notifications_notification" in q["sql"]]

@@ -19,9 +19,9 @@ from .conftest import png
 pytestmark = pytest.mark.django_db
 
 MINE_QUERIES = 8
-COVERAGE_QUERIES = 11
-OVERDUE_QUERIES = 7
-LIST_QUERIES = 7
+COVERAGE_QUERIES = 12
+OVERDUE_QUERIES = 8
+LIST_QUERIES = 8
 
 
 def due_plans(response):

@@ -36,7 +36,8 @@ class SeedContext:
     requests: int = DISTRICT_REQUESTS  # how many requests the district scale makes
     event_days: int = DISTRICT_EVENT_DAYS  # …and for how many recent days every step's event
     rng: random.Random = field(default_factory=lambda: random.Random(20191126))  # noqa: S311 - demo data
-    logins: list = field(default_factory=list)  # (role label, username, password)
+    logins: list = field(default_factory=list)  # (role label, username, password[, how to sign in])
+    login_notes: list = field(default_factory=list)  # lines printed after the logins
     stdout: object = None
 
     def log(self, message):
@@ -103,6 +104,8 @@ class Command(BaseCommand):
             ctx.log(f"  total: {time.monotonic() - begun:.1f}s")
         if not quiet_logins and ctx.logins:
             self.stdout.write(self.style.SUCCESS("Demo logins (演示账号):"))
-            width = max(len(label) for label, _u, _p in ctx.logins)
-            for label, username, password in ctx.logins:
-                self.stdout.write(f"  {label.ljust(width)}  {username} / {password}")
+            width = max(len(label) for label, *_rest in ctx.logins)
+            for label, username, password, *note in ctx.logins:
+                self.stdout.write(f"  {label.ljust(width)}  {username} / {password}  {' '.join(note)}".rstrip())
+            for line in ctx.login_notes:
+                self.stdout.write(line)
