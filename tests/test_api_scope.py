@@ -26,15 +26,18 @@ from communities.models import Household
 NOT_MODEL_ROWS = {
     # The router's index: links to the endpoints, no rows.
     "rest_framework.routers.APIRootView",
-    # The OpenAPI schema and its Swagger page describe the API, no rows.
-    "drf_spectacular.views.SpectacularAPIView",
-    "drf_spectacular.views.SpectacularSwaggerView",
+    # The OpenAPI schema and its Swagger page describe the API, no rows (staff only: ApiDocsAccess).
+    "baohe.views.ApiSchemaView",
+    "baohe.views.ApiDocsView",
     # Sign-in and registration: anonymous, about the caller's own credentials.
     "accounts.api.TokenApi",
     "accounts.api.RegisterCodeApi",
     "accounts.api.RegisterApi",
-    # The signed-in user's own account (request.user), nobody else's.
+    # The signed-in user's own account (request.user), nobody else's: who they are, and revoking
+    # the token they call with or all of their own tokens.
     "accounts.api.MeApi",
+    "accounts.api.TokenLogoutApi",
+    "accounts.api.TokenLogoutAllApi",
     # Counts, not rows: computed by selectors that restrict() every table they read.
     "partybuilding.api.PartyCoverageViewSet",
     "partybuilding.api.BackboneProgressViewSet",

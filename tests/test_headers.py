@@ -30,6 +30,7 @@ from PIL import Image
 from accounts.models import Role, User
 from service_requests import services
 from service_requests.models import Category, ServiceRequest
+from tests.signin import verified_login
 
 NONCE = re.compile(r"'nonce-([A-Za-z0-9+/=]+)'")
 OFF_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
@@ -353,8 +354,7 @@ def test_the_pages_each_role_reaches_run_under_the_policy(demo):
             user = User.objects.filter(roles__kind=Role.Kind.RESIDENT).order_by("pk").first()
         else:
             user = User.objects.get(username=who)
-        client = Client()
-        client.force_login(user)
+        client = verified_login(Client(), user)
         pages = reachable_pages(client, reverse("home"))
         if who == "admin":
             pages += reachable_pages(client, "/admin/", limit=30)

@@ -137,7 +137,7 @@ def test_staff_pages_carry_the_idle_warning_data(staff_a, client_for):
     assert 'data-warn-seconds="180"' in tag
     assert 'data-keepalive-url="/accounts/session/keepalive/"' in tag
     assert int(re.search(r'data-idle-left="(\d+)"', tag).group(1)) > 1790  # this request counted
-    assert '<script src="/static/js/session.js"></script>' in page
+    assert '<script src="/static/js/session.js" nonce=' in page
 
 
 def test_resident_pages_have_no_idle_warning(resident, client_for):
