@@ -43,6 +43,7 @@ in the request's timeline from there (``selectors.timeline``); the scan writes n
 import functools
 import heapq
 import logging
+import operator
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -194,6 +195,7 @@ class ClaimedClock(NamedTuple):
 
 
 STALE_RATING = 8  # bit of ``claimed``: a rating reminder found after the request should be closed
+OLDEST_FIRST = operator.attrgetter("deadline", "request_id")  # (a C key: a list may hold a whole backlog)
 
 
 def _claim_sql():
@@ -348,7 +350,7 @@ def _message(reminder, user_id, rows, texts):
         title = texts.title(reminder) % {"number": first.number, "due": texts.deadline(first)}
         link = texts.detail.replace("999999999", str(first.request_id))
         return Message(recipient_id=user_id, kind=kind, title=title, link=link, dedupe_key=key)
-    listed = heapq.nsmallest(LISTED_IN_ONE, rows, key=lambda row: (row.deadline, row.request_id))  # oldest first
+    listed = heapq.nsmallest(LISTED_IN_ONE, rows, key=OLDEST_FIRST)
     numbers = "、".join(row.number for row in listed[:3]) + ("…" if len(rows) > 3 else "")
     title = str(reminder.title_many % {"count": len(rows), "numbers": numbers})
     lines = [f"{row.number}（{texts.deadline(row)}）" for row in listed]
