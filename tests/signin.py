@@ -5,7 +5,7 @@
   does after a correct code (``client_for`` in tests/conftest.py uses it).
 - :func:`totp_device` is the user's confirmed authenticator (created with a random secret when
   they have none); :func:`demo_device` a demo login's (``seed_baohe`` gives every non-resident
-  demo login one with ``accounts.demo.DEMO_TOTP_SECRET``).
+  demo login one with ``accounts.seed.demo.DEMO_TOTP_SECRET``).
 - :func:`totp_code` computes a code the device will accept now with pyotp, the way an
   authenticator app would: never one the device has already accepted (django-otp refuses a
   replayed time step), waiting for the next 30-second step when it must.

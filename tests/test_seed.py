@@ -169,7 +169,8 @@ def test_seed_demo_staff_have_the_published_second_factor(seeded):
     from django_otp.plugins.otp_static.models import StaticToken
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts import demo, two_factor
+    from accounts import two_factor
+    from accounts.seed import demo
     from baohe.management.commands.seed_baohe import SeedContext
 
     ctx = SeedContext()

@@ -20,11 +20,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from accounts.demo import PASSWORD
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.seed.demo import PASSWORD
 from communities.models import Community, Resident
 from communities.seed.demo import HARMONY_NAME, QINGHUA
 from meetings import services as meeting_services
