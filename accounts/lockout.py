@@ -38,7 +38,8 @@ from baohe.masking import mask_username
 from baohe.models import AuditEntry
 from baohe.services import audit
 
-from .models import Role, User
+from .models import User
+from .selectors import is_administrator, secretary_communities
 
 logger = logging.getLogger(__name__)
 
@@ -147,9 +148,9 @@ def locks_visible_to(user):
     secretary, those of accounts with a role in the secretary's communities."""
     if not user.is_authenticated or not user.is_active:
         return AccessAttempt.objects.none()
-    if user.is_superuser or Role.Kind.ADMIN in user.role_kinds():
+    if is_administrator(user):
         return AccessAttempt.objects.all()
-    communities = {role.community_id for role in user._roles() if role.kind == Role.Kind.SECRETARY}
+    communities = secretary_communities(user)
     if not communities:
         return AccessAttempt.objects.none()
     members = User.objects.filter(roles__community_id__in=communities).values("username")

@@ -98,6 +98,16 @@ def community_workers(community: Community) -> QuerySet[User]:
     return _users(worker_roles(community_id=community.pk, street_id=community.street_id))
 
 
+def is_administrator(user: User) -> bool:
+    """A superuser or a user with the administrator role."""
+    return bool(user.is_superuser or Kind.ADMIN in user.role_kinds())
+
+
+def secretary_communities(user: User) -> list[int]:
+    """The ids of the communities ``user`` is secretary of (from the user's cached roles)."""
+    return [role.community_id for role in user._roles() if role.kind == Kind.SECRETARY]
+
+
 def is_secretary_of(user: User, community: Model | int) -> bool:
     """Whether ``user`` is a secretary of ``community``."""
     return secretary_roles([_id(community)]).filter(user_id=user.pk).exists()

@@ -32,6 +32,7 @@ from baohe.models import AuditEntry
 from baohe.services import audit
 
 from .models import Role, User
+from .selectors import is_administrator, secretary_communities
 from .tokens import user_sign_out_everywhere
 
 BACKUP_CODE_COUNT = 10
@@ -152,19 +153,11 @@ def is_backup_device(device):
 
 
 # --- "lost my phone" ----------------------------------------------------------------------------
-def is_administrator(user):
-    return bool(user.is_superuser or Role.Kind.ADMIN in user.role_kinds())
-
-
-def _secretary_communities(user):
-    return [role.community_id for role in user._roles() if role.kind == Role.Kind.SECRETARY]
-
-
 def may_reset(user):
     """An administrator or a community secretary: has the reset page."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return is_administrator(user) or bool(_secretary_communities(user))
+    return is_administrator(user) or bool(secretary_communities(user))
 
 
 def resettable_users(by):
@@ -176,7 +169,7 @@ def resettable_users(by):
         return User.objects.filter(
             Q(is_superuser=True) | Q(is_staff=True) | Q(roles__kind__in=Role.Kind.staff_kinds())
         ).distinct()
-    communities = _secretary_communities(by)
+    communities = secretary_communities(by)
     if not communities:
         return User.objects.none()
     return (
