@@ -54,7 +54,23 @@ def _env_flag(name):
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
+def _shares_fixture_state(item):
+    """True when ``item`` uses a module-, class- or package-scoped fixture (e.g. a demo seeded
+    once for a module): its module's tests must then run on one xdist worker."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        fixture.scope in ("module", "class", "package") for defs in info.name2fixturedefs.values() for fixture in defs
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    """Mark e2e and service tests (and skip them where their parts are missing); under
+    ``--dist loadgroup`` (CI) keep each module with shared fixture state on one worker and let
+    every other test go to whichever worker is free (a slow file's tests, such as the browser
+    tests, are then spread over the workers instead of ending the run on one of them)."""
     require_services = _env_flag("REQUIRE_SERVICES")
     in_ci = _env_flag("CI")
     skip_services = pytest.mark.skip(reason="needs REDIS_URL")
@@ -69,6 +85,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_services)
         if item.get_closest_marker("e2e") and not CHROMIUM.exists() and not (require_services or in_ci):
             item.add_marker(skip_e2e)
+        if not item.get_closest_marker("xdist_group") and _shares_fixture_state(item):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(autouse=True)
