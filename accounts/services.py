@@ -156,7 +156,7 @@ def resident_register(*, mobile: str, code: str | None, password: str, name: str
     with transaction.atomic():
         if User.objects.select_for_update().filter(mobile=mobile).exists():
             raise ValidationError({"mobile": _("该手机号已注册，请直接登录。")}, code="registered")
-        records = list(Resident.objects.select_for_update().filter(mobile=mobile, user=None))
+        records = list(Resident.objects.with_mobile(mobile).select_for_update().filter(user=None))
         if not name and records:
             user.name = records[0].name
         user.set_password(password)

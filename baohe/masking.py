@@ -35,3 +35,16 @@ def mask_username(value):
     if len(value) <= 2:
         return "*" * len(value)
     return f"{value[0]}{'*' * min(len(value) - 2, 6)}{value[-1]}"
+
+
+_ID_RUN = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_RUN = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def redact_numbers(text):
+    """``text`` with every ID number and mobile number inside it masked (for lines written
+    about a person: the audit trail's object names, log lines)."""
+    if not text:
+        return ""
+    text = _ID_RUN.sub(lambda match: mask_id_number(match.group()), str(text))
+    return _MOBILE_RUN.sub(lambda match: mask_mobile(match.group()), text)

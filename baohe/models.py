@@ -103,22 +103,64 @@ class CommunityScopedModel(BaseModel):
 
 
 class AuditEntry(models.Model):
-    """Who read or changed which personal record, when and from where (rule 5)."""
+    """One line of the audit trail (ARCHITECTURE rule 5): who revealed, changed or exported which
+    personal record, who signed in or failed to, from which client address, when and why.
+
+    Rows are only ever added (``baohe.services.audit``); nothing edits them. ``changes`` holds
+    ``{field: [old, new]}`` with personal values already masked; ``detail`` holds what an action
+    needs besides (an export's table, row count and filters). ``street``/``community`` place the
+    entry for the scoped 审计日志 page; both are empty for district-wide or account-level entries.
+    """
 
     class Action(models.TextChoices):
-        VIEW_PERSONAL = "view_personal", _("查看个人完整信息")
+        VIEW_PERSONAL = "view_personal", _("查看完整个人信息")
         EXPORT = "export", _("导出")
+        CREATE = "create", _("新建")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKED_OUT = "locked_out", _("登录被锁定")
         LOGIN_UNLOCK = "login_unlock", _("解除登录锁定")
         OTP_RESET = "otp_reset", _("重置双因素验证设备")
         TOKENS_REVOKED = "tokens_revoked", _("注销登录设备")
+        ROLE_CHANGE = "role_change", _("角色变更")
+        TRANSFER_LOOKUP = "transfer_lookup", _("跨社区查询（迁入）")
+        DATA_DOWNLOAD = "data_download", _("下载本人信息")
+        ANONYMISE = "anonymise", _("匿名化")
 
     user = models.ForeignKey(
-        "accounts.User", verbose_name=_("用户"), on_delete=models.PROTECT, related_name="audit_entries"
+        "accounts.User",
+        verbose_name=_("用户"),
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+        null=True,
+        blank=True,
     )
+    username = models.CharField(_("登录名"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=32, choices=Action.choices)
-    object_type = models.CharField(_("对象类型"), max_length=100)
-    object_id = models.CharField(_("对象编号"), max_length=64)
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    reason = models.CharField(_("事由"), max_length=200, blank=True)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    street = models.ForeignKey(
+        "communities.Street",
+        verbose_name=_("街道"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
@@ -126,10 +168,15 @@ class AuditEntry(models.Model):
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ("-created_at",)
-        indexes = [models.Index(fields=("object_type", "object_id"), name="baohe_audit_object")]
+        indexes = [
+            models.Index(fields=("object_type", "object_id"), name="baohe_audit_object"),
+            models.Index(fields=("community", "-created_at"), name="baohe_audit_community"),
+            models.Index(fields=("street", "-created_at"), name="baohe_audit_street"),
+            models.Index(fields=("user", "-created_at"), name="baohe_audit_user"),
+        ]
 
     def __str__(self):
-        return f"{self.user} {self.action} {self.object_repr}"
+        return f"{self.username or self.user_id} {self.action} {self.object_repr}"
 
 
 def max_length(model: type[models.Model], name: str) -> int:

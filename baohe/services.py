@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 
 from .client_ip import client_ip
+from .masking import redact_numbers
 from .models import AuditEntry, CommunityScopedModel
 from .scoping import CHANGE, check_in_scope
 
@@ -75,14 +76,50 @@ def scoped_delete(*, instance: models.Model, by: AbstractBaseUser) -> None:
         instance.delete()
 
 
-def audit(*, user: AbstractBaseUser, action: str, obj: models.Model, request: HttpRequest | None = None) -> AuditEntry:
-    """Record that ``user`` did ``action`` on ``obj`` (e.g. read a full personal record)."""
-    ip = client_ip(request) if request is not None else None
+def audit(
+    *,
+    user: AbstractBaseUser | None,
+    action: str,
+    obj: models.Model | None = None,
+    request: HttpRequest | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+    username: str = "",
+    street_id: int | None = None,
+    community_id: int | None = None,
+) -> AuditEntry:
+    """Add one line to the audit trail: ``user`` did ``action`` (an ``AuditEntry.Action``) on
+    ``obj`` (or on ``object_type``/``object_id`` when there is no single row, e.g. an export of a
+    table), from the client address of ``request``.
+
+    ``changes`` is ``{field: [old, new]}`` and ``detail`` any further facts (an export's table,
+    rows and filters); callers mask personal values in both. The text shown for the object is
+    redacted here (mobile and ID numbers inside it are masked). The entry is placed under the
+    object's street and community when it has them (``scope_ids()``), unless given.
+    """
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+        if street_id is None and community_id is None and isinstance(obj, HasScopeIds):
+            street_id, community_id = obj.scope_ids()
+    if user is not None and not username:
+        username = user.get_username()
     return AuditEntry.objects.create(
-        user_id=user.pk,
+        user_id=user.pk if user is not None else None,
+        username=redact_numbers(username)[:150],
         action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        ip_address=ip,
+        object_type=object_type[:100],
+        object_id=str(object_id)[:64],
+        object_repr=redact_numbers(object_repr)[:200],
+        reason=reason[:200],
+        changes=changes or {},
+        detail=detail or {},
+        street_id=street_id,
+        community_id=community_id,
+        ip_address=client_ip(request) if request is not None else None,
     )

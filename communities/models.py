@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baohe.masking import mask_id_number, mask_mobile
 from baohe.models import BaseModel, CommunityScopedModel
-from baohe.scoping import ScopePaths
+from baohe.scoping import RestrictedQuerySet, ScopePaths
 from baohe.validators import mobile_validator, validate_id_number
 
 
@@ -284,6 +284,17 @@ class Household(CommunityScopedModel):
         return [self._meta.get_field(name).verbose_name for name in self.FLAG_FIELDS if getattr(self, name)]
 
 
+class ResidentQuerySet(RestrictedQuerySet):
+    """Residents, with the exact lookups by mobile and ID number (the one place that knows how
+    those columns are stored)."""
+
+    def with_mobile(self, mobile):
+        return self.filter(mobile=mobile)
+
+    def with_id_number(self, id_number):
+        return self.filter(id_number=(id_number or "").upper())
+
+
 class Resident(CommunityScopedModel):
     """居民: a person living in a household. Mobile and ID number are shown masked."""
 
@@ -316,6 +327,8 @@ class Resident(CommunityScopedModel):
         blank=True,
         related_name="resident_records",
     )
+
+    objects = ResidentQuerySet.as_manager()
 
     scope_parent = "household"
     scope_paths = ScopePaths(

@@ -193,7 +193,8 @@ class OnBehalfForm(BaseForm):
         if household is None or not mobile:
             return None
         record = (
-            Resident.objects.filter(household=household, mobile=mobile, user__isnull=False)
+            Resident.objects.with_mobile(mobile)
+            .filter(household=household, user__isnull=False)
             .select_related("user")
             .first()
         )
