@@ -249,6 +249,11 @@ STORAGES = {
 # Monthly report jobs and their files (MEDIA_ROOT/reports/) are removed after this many days
 # (dashboard.reports.reports_clean, daily at 03:45).
 REPORT_KEEP_DAYS = env_int("REPORT_KEEP_DAYS", 90)
+# Backups (baohe/backup.py, deploy/BACKUPS.md): ``manage.py backup`` writes to BACKUP_DIR/<date-time>
+# unless given --to. pg_dump/pg_restore come from PG_BIN_DIR, by default the server's major
+# version under /usr/lib/postgresql/<major>/bin (Debian), else from PATH.
+BACKUP_DIR = Path(env("BACKUP_DIR", VAR_DIR / "backups"))
+PG_BIN_DIR = env("PG_BIN_DIR")
 
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
