@@ -171,7 +171,9 @@ def test_backup_drop_restore_gives_back_every_row_and_every_photo(demo, media, s
     assert sorted(restored_photos) == sorted(photos)
     assert {name: sha256(restored_media / name) for name in restored_photos} == photos  # every photo
     assert sha256(restored_media / report) == sha256(media / report)
-    print(f"\ndemo: backup {backed_up:.1f}s, restore {restored:.1f}s, {sum(before.values())} rows, {len(before)} tables")
+    print(
+        f"\ndemo: backup {backed_up:.1f}s, restore {restored:.1f}s, {sum(before.values())} rows, {len(before)} tables"
+    )
 
     # A second restore into the same (now full) database is refused and changes nothing.
     again = run_restore(tmp_path / "backup", scratch_db, tmp_path / "other-media")

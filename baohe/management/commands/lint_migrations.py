@@ -40,9 +40,13 @@ class Command(BaseCommand):
         try:
             from django_migration_linter import MigrationLinter
         except ImportError as error:
-            raise CommandError("django-migration-linter is not installed: pip install -r requirements-dev.txt") from error
+            raise CommandError(
+                "django-migration-linter is not installed: pip install -r requirements-dev.txt"
+            ) from error
         if connection.vendor != "postgresql":
-            raise CommandError("lint_migrations lints the SQL PostgreSQL runs: set DATABASE_URL to a PostgreSQL database.")
+            raise CommandError(
+                "lint_migrations lints the SQL PostgreSQL runs: set DATABASE_URL to a PostgreSQL database."
+            )
         logging.getLogger("django_migration_linter").setLevel(logging.WARNING)
 
         REVIEWED = reviewed_migrations.REVIEWED  # noqa: N806 - read at run time (tests replace it)

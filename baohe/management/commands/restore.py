@@ -24,9 +24,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items())
         if outcome.problems:
-            raise CommandError(
-                "restored, but it does not match the manifest:\n  " + "\n  ".join(outcome.problems[:50])
-            )
+            raise CommandError("restored, but it does not match the manifest:\n  " + "\n  ".join(outcome.problems[:50]))
         self.stdout.write(
             self.style.SUCCESS(
                 f"restored {source}: {outcome.tables} tables, {outcome.rows} rows and {outcome.files} files "
