@@ -322,6 +322,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# BEAT_SCAN_SECONDS (drills and tests only): every interval entry above runs this often instead
+# (tests/ops/test_two_beats.py runs two beats at 5 s); crontab entries are left alone. 0 = as above.
+BEAT_SCAN_SECONDS = env_int("BEAT_SCAN_SECONDS", 0)
+if BEAT_SCAN_SECONDS > 0:
+    for _entry in CELERY_BEAT_SCHEDULE.values():
+        if isinstance(_entry["schedule"], float):
+            _entry["schedule"] = float(BEAT_SCAN_SECONDS)
+            _entry["options"] = {**_entry.get("options", {}), "expires": max(1, BEAT_SCAN_SECONDS - 1)}
+
 # --- Notifications and reminders ------------------------------------------------------------
 # A delivery is retried after BACKOFF × 2ⁿ seconds and given up after MAX_ATTEMPTS. A worker
 # holds a claimed delivery for LEASE seconds (longer than an SMTP or SMS timeout): if it dies
