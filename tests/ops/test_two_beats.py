@@ -17,6 +17,7 @@ the window while working on it (the steps still fit from 60 s). The worker kille
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,9 +37,11 @@ from service_requests.services import request_submit
 from tests.factories import CategoryFactory
 from tests.notifications.conftest import Mailbox, free_port
 from tests.notifications.test_worker_live import database_url, wait_for
-from tests.visits.conftest import visiting  # noqa: F401 - the fixture, used by name
+from tests.visits import conftest as visits_conftest
 from visits import reminders as visit_reminders
 from visits.models import VisitPlan
+
+visiting = visits_conftest.visiting  # the fixture (home-visit plans in A1), used by name below
 
 pytestmark = [pytest.mark.services, pytest.mark.slow_drill, pytest.mark.django_db(transaction=True)]
 
@@ -175,9 +178,6 @@ def test_two_beats_for_three_minutes_send_each_reminder_once(
             f"worker{n}", "worker", "--concurrency=2", "--without-gossip", "--without-mingle",
             f"--hostname=drill{n}@%h", ready=" ready.",
         )  # fmt: skip
-    start = timezone.now()
-    for n, request in enumerate(requests):
-        accept_clock_at(request, start + timedelta(seconds=10 + 20 * n))
     beats = [
         processes.start(
             f"beat{n}",
@@ -188,18 +188,25 @@ def test_two_beats_for_three_minutes_send_each_reminder_once(
         )  # fmt: skip
         for n in (1, 2)
     ]
-    time.sleep(max(0.0, WINDOW - (timezone.now() - start).total_seconds()))
+    start = timezone.now()
+    for n, request in enumerate(requests):
+        accept_clock_at(request, start + timedelta(seconds=10 + 20 * n))
+    time.sleep(WINDOW)  # both beats running, for the whole window
+    elapsed = (timezone.now() - start).total_seconds()
     for process, _ in beats:
         processes.stop(process)
     # What the beats sent is worked off; then nothing is left to send.
     wait_for(lambda: not Delivery.objects.filter(status="pending").exists(), 60, "deliveries still pending", poll=1)
 
     # Both beats really sent the scans, many times each, and both workers ran them.
-    for _, log in beats:
-        assert log.read_text().count("Sending due task scan-deadlines") >= WINDOW // 5 - 3
-    received = [log.read_text().count("service_requests.tasks.scan_deadlines") for _, log in processes.running[:2]]
-    assert sum(received) >= 2 * (WINDOW // 5 - 3), received
-    assert all(count > 0 for count in received), received
+    sent = [log.read_text().count("Sending due task scan-deadlines") for _, log in beats]
+    assert min(sent) >= elapsed // 5 - 2, (sent, elapsed)
+    ran = [
+        len(re.findall(r"Task service_requests\.tasks\.scan_deadlines\[[^]]+\] succeeded", log.read_text()))
+        for _, log in processes.running[:2]
+    ]
+    assert sum(ran) >= 0.8 * sum(sent), (sent, ran)
+    assert min(ran) > 0, ran
 
     # Every request's reminders, each once: the inbox …
     numbers = [r.number for r in requests]
@@ -238,4 +245,6 @@ def test_two_beats_for_three_minutes_send_each_reminder_once(
             Notification.objects.filter(kind__startswith="visit.").values_list("recipient__username", "kind")
         )
         assert visit_notices and max(visit_notices.values()) == 1, visit_notices
-    print(f"\nbeats: {received} scans run by the two workers; {email.count()} emails, {sms.count()} SMS, each once")
+    print(
+        f"\nbeats sent {sent} deadline scans, workers ran {ran}; {email.count()} emails, {sms.count()} SMS, each once"
+    )
