@@ -169,6 +169,9 @@ def default_target() -> Path:
 def backup(*, target: Path, alias: str = "default", log: Callable[[str], None] = lambda _: None) -> Outcome:
     """Write a backup of the database ``alias`` and MEDIA_ROOT into ``target`` (new or empty)."""
     connection = _postgres(alias)
+    media_root = Path(settings.MEDIA_ROOT).resolve()
+    if target.resolve() == media_root or media_root in target.resolve().parents:
+        raise BackupError(f"{target} is inside MEDIA_ROOT ({media_root}): a backup cannot go into what it copies.")
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: a backup goes into a new or empty directory.")
     target.mkdir(parents=True, exist_ok=True)
@@ -203,7 +206,6 @@ def backup(*, target: Path, alias: str = "default", log: Callable[[str], None] =
 
     # 2. The files (after the snapshot: see the module docstring).
     files_started = time.monotonic()
-    media_root = Path(settings.MEDIA_ROOT)
     files: dict[str, dict[str, Any]] = {}
     for path in _files(media_root):
         relative = path.relative_to(media_root).as_posix()

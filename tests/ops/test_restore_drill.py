@@ -218,3 +218,5 @@ def test_backup_refuses_a_directory_that_holds_something(district, media, tmp_pa
     (tmp_path / "backup" / "old.dump").write_text("x")
     with pytest.raises(CommandError, match="is not empty: a backup goes into a new or empty directory"):
         call_command("backup", "--to", str(tmp_path / "backup"))
+    with pytest.raises(CommandError, match="is inside MEDIA_ROOT"):
+        call_command("backup", "--to", str(media / "backups"))

@@ -161,8 +161,14 @@ def test_two_beats_for_three_minutes_send_each_reminder_once(
         request_submit(by=resident, category=category, description=f"第{n}号楼道灯不亮", compound=district.a1.compound)
         for n in range(REQUESTS)
     ]
+    # Reminders by email to staff, secretary and street; by SMS too to staff_a and to the visits' people.
     for user in (staff_a, secretary_a, street_official_a):
-        Preference.objects.update_or_create(user=user, defaults={"email": True})
+        Preference.objects.update_or_create(user=user, defaults={"email": True, "sms": user == staff_a})
+    for user in (visiting.central, visiting.leader):
+        Preference.objects.update_or_create(user=user, defaults={"sms": True})
+    for n, user in enumerate((staff_a, visiting.central, visiting.leader)):
+        user.mobile = f"1370000{n:04d}"  # 139… are the factories'
+        user.save(update_fields=["mobile"])
     # Visits: keep two plans in play, one due tomorrow (remind), one due yesterday (overdue).
     today = timezone.localdate()
     VisitPlan.objects.exclude(pk__in=(visiting.weekly.pk, visiting.monthly.pk)).update(
@@ -230,9 +236,10 @@ def test_two_beats_for_three_minutes_send_each_reminder_once(
     assert ids == Counter({message_id(pk): 1 for pk in email.values_list("pk", flat=True)})
     per_request = Counter(next(n for n in numbers if n in str(m["Subject"])) for m in smtp.messages)
     assert per_request == Counter(dict.fromkeys(numbers, 4))
-    # … and SMS: one line per SMS delivery (the resident's "submitted", the visit notices).
+    # … and SMS: one line per SMS delivery (staff_a's warnings, the visit notices), none twice.
     sms = Delivery.objects.filter(channel="sms")
     lines = sms_lines(tmp_path)
+    assert sms.filter(notification__recipient=staff_a).count() == REQUESTS  # the warnings
     assert len(lines) == sms.count()
     assert max(Counter(lines).values()) == 1
     # Every delivery sent, on its first attempt.
