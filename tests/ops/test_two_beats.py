@@ -1,9 +1,9 @@
 """Two beats started by mistake, for three minutes, send each reminder once (issue 19).
 
-Real processes on PostgreSQL and Redis: two ``celery beat`` (each with its own schedule file,
-as on two machines) at ``BEAT_SCAN_SECONDS=5``, so every scan is sent twice every 5 seconds,
-and two ``celery worker`` processes (two pool processes each) that run those scans at the same
-time. Email goes to an SMTP server on loopback, SMS to the log backend's outbox file.
+Real processes on PostgreSQL and Redis (a redis-server of the test's own as the broker): two
+``celery beat`` (each with its own schedule file, as on two machines) at ``BEAT_SCAN_SECONDS=5``,
+so every scan is sent twice every 5 seconds, and two ``celery worker`` processes (two pool
+processes each) that run those scans at the same time. Email goes to an SMTP server on loopback, SMS to the log backend's outbox file.
 
 During the window, six requests' accept clocks fall due one after another (warn → overdue →
 escalate, 15 s apart; requests 20 s apart), and two home-visit plans are due (one tomorrow: the
@@ -18,6 +18,7 @@ the window while working on it (the steps still fit from 60 s). The worker kille
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +30,6 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from baohe.celery import app
 from notifications.models import Delivery, Notification, Preference
 from notifications.services import message_id
 from service_requests.models import RequestClock, ServiceRequest
@@ -113,7 +113,48 @@ class Processes:
 
 
 @pytest.fixture
-def processes(tmp_path, smtp, transactional_db):
+def broker(tmp_path):
+    """A Redis of its own for this test's beats and workers: under xdist another worker's
+    tests use the shared broker with their own database, and must neither take our scans
+    nor have theirs taken."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed (apt-get install redis-server)"
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_for(lambda: _answers(port), 10, "redis-server did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _answers(port):
+    import redis
+
+    try:
+        return redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2).ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def processes(tmp_path, smtp, broker, transactional_db):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "baohe.settings",
@@ -124,8 +165,8 @@ def processes(tmp_path, smtp, transactional_db):
         "MEDIA_ROOT": str(tmp_path / "media"),
         "BEAT_SCAN_SECONDS": "5",
         "SMS_BACKEND": "baohe.sms.LogBackend",
+        "CELERY_BROKER_URL": broker,
     }
-    app.control.purge()  # nothing left over from other tests on this Redis database
     running = Processes(tmp_path, env)
     yield running
     running.stop_all()
