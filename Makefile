@@ -10,7 +10,7 @@ I18N_IGNORE := --ignore ".venv/*" --ignore "static/vendor/*" --ignore "tests/*" 
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint typecheck fmt messages migrations-check bench
+.PHONY: help venv run test lint typecheck fmt messages migrations-check migrations-lint bench
 
 help:
 	@echo "make venv              create .venv and install requirements-dev.txt (only when they changed)"
@@ -20,6 +20,7 @@ help:
 	@echo "make typecheck         mypy (django-stubs, DRF stubs) on baohe/ and the apps' services and selectors"
 	@echo "make messages          update and compile the English translation"
 	@echo "make migrations-check  fail when a model change has no migration"
+	@echo "make migrations-lint   fail on a backward-incompatible migration not reviewed (PostgreSQL: DATABASE_URL)"
 	@echo "make bench             district-scale data on PostgreSQL + load benchmarks (BENCH_ARGS=... passes options)"
 
 # --- virtualenv: created once, reinstalled only when a requirements file is newer than the stamp
@@ -63,6 +64,9 @@ messages: venv
 
 migrations-check: venv
 	$(PY) manage.py makemigrations --check --dry-run
+
+migrations-lint: venv
+	$(PY) manage.py lint_migrations
 
 # --- benchmarks (not part of `make test`): PostgreSQL at BENCH_POSTGRES (default
 # postgres://postgres@127.0.0.1:5432); seeds bench_100k and bench_1m with `seed_baohe --scale

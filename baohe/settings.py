@@ -249,6 +249,11 @@ STORAGES = {
 # Monthly report jobs and their files (MEDIA_ROOT/reports/) are removed after this many days
 # (dashboard.reports.reports_clean, daily at 03:45).
 REPORT_KEEP_DAYS = env_int("REPORT_KEEP_DAYS", 90)
+# Backups (baohe/backup.py, deploy/BACKUPS.md): ``manage.py backup`` writes to BACKUP_DIR/<date-time>
+# unless given --to. pg_dump/pg_restore come from PG_BIN_DIR, by default the server's major
+# version under /usr/lib/postgresql/<major>/bin (Debian), else from PATH.
+BACKUP_DIR = Path(env("BACKUP_DIR", VAR_DIR / "backups"))
+PG_BIN_DIR = env("PG_BIN_DIR")
 
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -316,6 +321,15 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
 }
+
+# BEAT_SCAN_SECONDS (drills and tests only): every interval entry above runs this often instead
+# (tests/ops/test_two_beats.py runs two beats at 5 s); crontab entries are left alone. 0 = as above.
+BEAT_SCAN_SECONDS = env_int("BEAT_SCAN_SECONDS", 0)
+if BEAT_SCAN_SECONDS > 0:
+    for _entry in CELERY_BEAT_SCHEDULE.values():
+        if isinstance(_entry["schedule"], float):
+            _entry["schedule"] = float(BEAT_SCAN_SECONDS)
+            _entry["options"] = {**_entry.get("options", {}), "expires": max(1, BEAT_SCAN_SECONDS - 1)}
 
 # --- Notifications and reminders ------------------------------------------------------------
 # A delivery is retried after BACKOFF × 2ⁿ seconds and given up after MAX_ATTEMPTS. A worker

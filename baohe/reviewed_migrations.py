@@ -1,0 +1,36 @@
+"""Migrations the linter flags that a person has reviewed: each with the reason it is safe.
+
+``python manage.py lint_migrations`` (CI, ``.ci/run``) runs django-migration-linter over the
+portal's own apps on PostgreSQL and fails on a backward-incompatible operation — one that
+breaks the code still running while a deployment migrates (dropping or renaming a column or
+table, adding a NOT NULL column without a database default, …) — unless the migration is
+listed here. The rule to follow instead, and how to review, are in deploy/MIGRATIONS.md:
+add the column nullable (or with ``db_default``), backfill in batches, then constrain; drop
+a column one release after the code stopped reading it.
+
+To mark a reviewed migration, add ``"<app_label>.<migration name>": "<why it is safe>"``. The
+reason says why old code cannot trip over the change, or which deployment step makes it safe
+(e.g. "stop the workers before migrate"). An entry naming a migration that does not exist, or
+with an empty reason, fails the lint too, so this list stays true.
+"""
+
+REVIEWED: dict[str, str] = {
+    "accounts.0005_drop_drf_authtoken_table": (
+        "Drops DRF's authtoken_token table. No code has read it since 0004 moved API tokens to "
+        "accounts.ApiToken (rest_framework.authtoken is no longer installed), so no running "
+        "release can touch it."
+    ),
+    "baohe.0003_audit_trail": (
+        "Adds reason, username and detail NOT NULL with a Python default, and makes user nullable. "
+        "Code from before 0003 writing an AuditEntry during the migrate window would fail the NOT "
+        "NULL; deploy this release by stopping web and workers before migrate (deploy/MIGRATIONS.md, "
+        "'Releases with a reviewed migration'). The audit trail must not lose an entry, so no rolling "
+        "deploy here."
+    ),
+    "service_requests.0004_request_clocks": (
+        "Moves the reminder claim columns (*_warned_at, *_overdue_at, *_escalated_at, "
+        "rate_reminded_at) from ServiceRequest to RequestClock, copying them first (RunPython "
+        "clocks_from_columns). Old workers would claim on the dropped columns: stop workers and "
+        "beat before migrate (deploy/MIGRATIONS.md); web pages of the old release never read them."
+    ),
+}
