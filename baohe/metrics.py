@@ -42,7 +42,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -189,10 +189,12 @@ def allowed(request):
 
 @never_cache
 def metrics(request):
-    """``/metrics`` in Prometheus' text format; 404 (as if there were nothing here) from elsewhere."""
+    """``/metrics`` in Prometheus' text format (served as version 0.0.4, which every Prometheus
+    reads; the names and labels are plain ASCII, so it is the same text); 404 (as if there were
+    nothing here) from elsewhere."""
     if not allowed(request):
         raise Http404
-    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 # --- baohe's own gauge: the worker's heartbeat ------------------------------------------------------
