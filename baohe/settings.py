@@ -505,6 +505,7 @@ LOGGING = {
     },
 }
 
+
 # --- Metrics (baohe/metrics.py) -------------------------------------------------------------
 # Addresses (or networks, 10.0.0.0/8) that may read /metrics; anyone else gets 404. The address is
 # the client's as baohe.client_ip sees it (behind nginx: the one nginx saw).

@@ -88,7 +88,10 @@ def test_the_listed_series_with_the_values_the_rows_give(
     Preference.objects.create(user=staff_a, email=True)
     Preference.objects.create(user=secretary_a, email=True)
     request = request_submit(
-        by=resident, category=CategoryFactory(accept_within_hours=2), description="楼道灯坏了", compound=district.a1.compound
+        by=resident,
+        category=CategoryFactory(accept_within_hours=2),
+        description="楼道灯坏了",
+        compound=district.a1.compound,
     )
     make_due(request, "accept_warn_at", ago=timedelta(minutes=15))
     lock("someone", "203.0.113.7")
@@ -99,7 +102,10 @@ def test_the_listed_series_with_the_values_the_rows_give(
         scraped = scrape()
 
     names = {name.removesuffix("_bucket").removesuffix("_count").removesuffix("_sum") for name, _ in scraped}
-    assert LISTED - {"baohe_cache_lookups_total", "baohe_http_responses_total", "baohe_http_request_duration_seconds"} <= names
+    assert (
+        LISTED - {"baohe_cache_lookups_total", "baohe_http_responses_total", "baohe_http_request_duration_seconds"}
+        <= names
+    )
     assert Delivery.objects.filter(status="pending").count() == 2  # staff_a and the secretary, by email
     assert value(scraped, "baohe_notification_deliveries_pending") == 2
     assert 900 <= value(scraped, "baohe_reminder_scan_lag_seconds") < 960

@@ -30,16 +30,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from axes.models import AccessAttempt
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 from requests.adapters import HTTPAdapter
 
-from accounts.models import Role
 from baohe.models import AuditEntry
 from service_requests.models import ServiceRequest
-from tests.factories import PASSWORD, CategoryFactory, RoleFactory, UserFactory
+from tests.factories import PASSWORD, CategoryFactory
 from tests.notifications.test_worker_live import database_url
 from tests.signin import totp_code, totp_device
 
@@ -177,7 +177,16 @@ http {{
 """
         )
         check = subprocess.run(
-            [NGINX, "-t", "-p", str(self.base), "-c", str(self.base / "nginx.conf"), "-e", str(self.base / "logs/error.log")],
+            [
+                NGINX,
+                "-t",
+                "-p",
+                str(self.base),
+                "-c",
+                str(self.base / "nginx.conf"),
+                "-e",
+                str(self.base / "logs/error.log"),
+            ],
             capture_output=True,
             text=True,
         )
@@ -246,9 +255,7 @@ def static_root(tmp_path_factory):
     var = tmp_path_factory.mktemp("static-var")
     env = {**os.environ, **deploy_env(), "STATIC_ROOT": str(root), "DATABASE_URL": "", "VAR_DIR": str(var)}
     env["MEDIA_ROOT"] = str(var / "media")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     return root
 
 
@@ -263,8 +270,7 @@ def stack(static_root, transactional_db):
     running.start_gunicorn(static_root)
     running.start_nginx()
     try:
-        running.wait()
-        yield running
+        yield running  # the test waits for it once its rows are written (gunicorn boots meanwhile)
     finally:
         running.stop()
         shutil.rmtree(base, ignore_errors=True)
@@ -305,8 +311,15 @@ def noise_png(target_bytes):
 
 
 def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkeypatch):
+    for user in (resident, staff_a):
+        production_password(user)
+    device = totp_device(staff_a)
+    category = CategoryFactory(name="楼道灯")
+    big, fits = noise_png(11 * MB), noise_png(int(9.8 * MB))
+    stack.wait()
+
     # --- http → https, HSTS ------------------------------------------------------------------
-    plain = requests.get(f"http://127.0.0.1:{stack.http_port}/accounts/login/?next=/", allow_redirects=False)
+    plain = stack.client().get(f"http://127.0.0.1:{stack.http_port}/accounts/login/?next=/", allow_redirects=False)
     assert plain.status_code == 301
     assert plain.headers["Location"] == "https://127.0.0.1/accounts/login/?next=/"
     login_page = stack.client().get(f"{stack.origin}/accounts/login/")
@@ -316,9 +329,6 @@ def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkey
     assert "Server" not in login_page.headers or login_page.headers["Server"] == "nginx"
 
     # --- staff sign-in with the second factor, from 127.0.0.2 with a forged X-Forwarded-For ------
-    for user in (resident, staff_a):
-        production_password(user)
-    device = totp_device(staff_a)
     staff = stack.client()
     first = sign_in(staff, stack, "staff_a", forged="203.0.113.66")
     assert first.status_code == 302 and first.headers["Location"].startswith("/accounts/two-factor/")
@@ -340,8 +350,6 @@ def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkey
     assert {ip for _action, ip in entries} == {CLIENT}  # never nginx's 127.0.0.1, never the forged ones
 
     # --- lockout: counted for the address nginx saw, whatever the client wrote ---------------------
-    from axes.models import AccessAttempt
-
     intruder = stack.client()
     for n in range(3):
         page = intruder.get(f"{stack.origin}/accounts/login/")
@@ -357,10 +365,8 @@ def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkey
     assert elsewhere.status_code == 302  # another network is not locked
 
     # --- a resident's request with photos: 11 MB refused by the portal, 10 MB passes --------------
-    category = CategoryFactory(name="楼道灯")
     person = stack.client()
     assert sign_in(person, stack, "resident_a1").status_code == 302
-    big, fits = noise_png(11 * MB), noise_png(int(9.8 * MB))
     assert 10 * MB < len(big) < 12 * MB and 9 * MB < len(fits) <= 10 * MB
 
     def submit(photo, name):

@@ -40,7 +40,10 @@ def test_scan_lag_rises_while_the_worker_is_stopped_and_falls_after_it_restarts(
     worker = ops_worker()
     worker.stop()  # the worker stops; beat's ticks wait in the broker (expiring)
     request = request_submit(
-        by=resident, category=CategoryFactory(accept_within_hours=2), description="楼道灯坏了", compound=district.a1.compound
+        by=resident,
+        category=CategoryFactory(accept_within_hours=2),
+        description="楼道灯坏了",
+        compound=district.a1.compound,
     )
     make_due(request, "accept_warn_at", ago=timedelta(minutes=11))
 
