@@ -83,9 +83,7 @@ def view_label(request):
     """The matched URL pattern's name (``service_requests:detail``), never the path itself (ids
     would make a series per row); ``unmatched`` for a path no pattern matched (a 404)."""
     match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "unmatched"
-    return match.view_name or match._func_path
+    return match.view_name if match is not None else "unmatched"
 
 
 def cache_lookup(cache_name, hit):

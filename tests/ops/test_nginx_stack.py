@@ -12,7 +12,9 @@ gunicorn started with ``deploy/gunicorn.conf.py`` and the environment ``deploy/m
   is refused to another address;
 - the login page at phone size in Chromium (screenshot in tests/e2e/screenshots/).
 
-Marked ``stack``: skipped without nginx, openssl or Redis unless ``REQUIRE_SERVICES=1``/``CI``.
+Marked ``stack`` and ``e2e``: skipped without nginx, openssl, Redis or Chromium unless
+``REQUIRE_SERVICES=1``/``CI``. About 32 s of CPU in all (pytest, gunicorn, nginx, Chromium;
+collectstatic is a third of it): well under a minute on an idle 2-core machine.
 nginx's master runs as this user; as root its workers drop to ``nobody`` as in production.
 """
 
@@ -45,7 +47,8 @@ from tests.signin import totp_code, totp_device
 
 from .conftest import private_broker
 
-pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+# e2e too: the last step drives Chromium (skipped without it, like tests/e2e, unless CI).
+pytestmark = [pytest.mark.stack, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
