@@ -18,6 +18,14 @@ class AccountsConfig(AppConfig):
         # Each sign-in starts the session's clocks (absolute and idle limits for staff).
         user_logged_in.connect(session_signed_in, dispatch_uid="accounts.session_signed_in")
 
+        from baohe.metrics import register_gauge
+
+        register_gauge(
+            "baohe_login_lockouts_active",
+            "Username + IP pairs locked out of signing in now (django-axes).",
+            lockout.active_lock_count,
+        )
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with a site that admits only users verified by a second factor."""

@@ -35,6 +35,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from baohe.masking import mask_username
+from baohe.metrics import LOCKOUTS
 from baohe.models import AuditEntry
 from baohe.services import audit
 
@@ -70,6 +71,7 @@ def lockout_username(request, credentials=None):
 
 @receiver(user_locked_out)
 def log_lockout(sender, request, username, ip_address, **kwargs):
+    LOCKOUTS.inc()
     logger.warning(
         "login locked: %s from %s after %s failures, for %s minutes",
         mask_username(username),
@@ -135,6 +137,11 @@ def current_locks(attempts, *, now=None, limit=None):
         else:
             locks[key].failures = running
     return sorted(locks.values(), key=lambda lock: (-lock.expires_at.timestamp(), lock.username))
+
+
+def active_lock_count():
+    """How many (username, IP) pairs are locked now: one query (``baohe_login_lockouts_active``)."""
+    return len(current_locks(AccessAttempt.objects.all()))
 
 
 def lock_expires_at(username, ip_address):

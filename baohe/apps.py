@@ -10,3 +10,11 @@ class BaoheConfig(AppConfig):
         from .validators import install_text_rule
 
         install_text_rule()
+
+        from .metrics import heartbeat_age, register_gauge
+
+        register_gauge(
+            "baohe_worker_heartbeat_age_seconds",
+            "Seconds since the worker last wrote its heartbeat (beat sends one every 30 s); +Inf if never.",
+            heartbeat_age,
+        )

@@ -12,7 +12,10 @@ seconds to the one resource the portal cannot do without, for no gain: when Redi
 task runs anyway, and healthz then reports the broker as down.
 
 The worker and beat set up their own log handlers; each gets the filter that masks mobile and
-ID numbers (``baohe.log_filters``), like every handler in ``settings.LOGGING``.
+ID numbers (``baohe.log_filters``) and the request-id filter, like every handler in
+``settings.LOGGING``, and the JSON formatter with ``LOG_FORMAT=json`` (``baohe.log_context``).
+A task's log lines carry the request id of the web request that enqueued it (the message's
+``request_id`` header, restored before the task runs).
 """
 
 import logging
@@ -20,7 +23,7 @@ import os
 from datetime import datetime
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun, worker_ready
 from redis.exceptions import RedisError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "baohe.settings")
@@ -69,6 +72,23 @@ def _heartbeat_on_start(**kwargs):
 @after_setup_logger.connect
 @after_setup_task_logger.connect
 def _mask_personal_data(logger, **kwargs):
-    from .log_filters import install
+    from django.conf import settings
 
-    install(logger)
+    from . import log_context, log_filters
+
+    log_filters.install(logger)
+    log_context.install(logger, json_format=settings.LOG_FORMAT == "json")
+
+
+@task_prerun.connect
+def _task_context(**kwargs):
+    from .log_context import task_started
+
+    task_started(**kwargs)
+
+
+@task_postrun.connect
+def _task_context_end(**kwargs):
+    from .log_context import task_finished
+
+    task_finished(**kwargs)

@@ -16,6 +16,8 @@ from importlib import import_module
 from celery import current_app, shared_task
 from django.db import InterfaceError, OperationalError, transaction
 
+from .log_context import TASK_HEADER, current_request_id
+
 logger = logging.getLogger(__name__)
 
 # A database that is restarting or briefly unreachable is worth another try; anything else is a bug.
@@ -54,10 +56,14 @@ def enqueue_on_commit(task, *args, **kwargs):
     (``"notifications.tasks.dispatch_pending"``), so ``services`` need not import ``tasks``,
     which imports ``services``."""
     name = task if isinstance(task, str) else task.name
+    # The web request's (or the enqueuing task's) id travels in the message's headers, so the
+    # task's log lines carry it (baohe.log_context).
+    request_id = current_request_id()
+    headers = {TASK_HEADER: request_id} if request_id else None
 
     def send():
         try:
-            task_named(task).apply_async(args=args, kwargs=kwargs, retry=False)
+            task_named(task).apply_async(args=args, kwargs=kwargs, retry=False, headers=headers)
         except Exception:  # noqa: BLE001 - the broker being down must not break the write
             logger.warning("could not enqueue %s; the periodic scan will pick it up", name, exc_info=True)
 

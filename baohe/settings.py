@@ -8,6 +8,7 @@ HSTS are on unless turned off (a TLS-terminating proxy that does both). The prod
 in ``.env.example`` passes ``manage.py check --deploy`` without a warning (tests/test_deploy_check.py).
 """
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -87,6 +88,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id (X-Request-ID, in every log line and the tasks enqueued), then
+    # the request's latency and status class for /metrics (baohe/log_context.py, baohe/metrics.py).
+    "baohe.log_context.RequestIdMiddleware",
+    "baohe.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Headers (see "Security headers" below): after whitenoise, so static files skip them.
@@ -412,7 +417,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # SECURE_SSL_REDIRECT=false and SECURE_HSTS_SECONDS=0 (and silence security.W004/W008, which
 # cannot see the proxy). /healthz answers over plain http for load balancers' probes.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# (/metrics too: a Prometheus on the same host may scrape gunicorn's loopback port directly.)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
@@ -476,15 +482,33 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 # Cache-Control: no-store (baohe.headers): personal data stays out of shared and browser caches.
 SILENCED_SYSTEM_CHECKS = [s for s in env("SILENCED_SYSTEM_CHECKS", "").split(",") if s]
 
-# Every handler masks mobile and ID numbers (baohe.log_filters); Django's own loggers, which
-# come with handlers of their own, pass their records up to the root's instead.
+# Every handler masks mobile and ID numbers (baohe.log_filters) and then adds the request id
+# (baohe.log_context); Django's own loggers, which come with handlers of their own, pass their
+# records up to the root's instead. LOG_FORMAT=json writes one JSON object per line (production:
+# deploy/); the default "plain" keeps development readable. LOG_REQUESTS adds one line per request
+# (method, path, status, milliseconds, view; on by default with json, where it replaces
+# gunicorn's access log).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOG_REQUESTS = env_bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_personal_data": {"()": "baohe.log_filters.MaskPersonalData"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "mask_personal_data": {"()": "baohe.log_filters.MaskPersonalData"},
+        "request_id": {"()": "baohe.log_context.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "baohe.log_context.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_personal_data"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["mask_personal_data", "request_id"],
+        }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -494,6 +518,22 @@ LOGGING = {
         "axes": {"level": "WARNING"},  # a line per failure and per lockout, not per check
     },
 }
+
+
+# --- Metrics (baohe/metrics.py) -------------------------------------------------------------
+# Addresses (or networks, 10.0.0.0/8) that may read /metrics; anyone else gets 404. The address is
+# the client's as baohe.client_ip sees it (behind nginx: the one nginx saw).
+def _networks(name, default):
+    values = [v.strip() for v in env(name, default).split(",") if v.strip()]
+    try:
+        for value in values:
+            ipaddress.ip_network(value, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from error
+    return values
+
+
+METRICS_ALLOWED_IPS = _networks("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 
 # --- Sign-in protection (issue 11: lockout and throttles) -----------------------------------
 # django-axes counts failed sign-ins per username + client IP on every password door (the

@@ -1,14 +1,15 @@
-"""URL map: pages per app, the REST API under /api/v1/, OpenAPI, admin and health."""
+"""URL map: pages per app, the REST API under /api/v1/, OpenAPI, admin, health and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import metrics, views
 from .api_router import router
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),  # METRICS_ALLOWED_IPS only
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("registry/", include("communities.urls")),

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from baohe.metrics import cache_lookup
 from baohe.scoping import VIEW, restricted, user_scope
 from communities.models import Building, Community, Compound, Household, Street
 from partybuilding import selectors as party
@@ -257,6 +258,7 @@ class Dashboard:
             return self._organisation()
         key = f"dashboard:organisation:{self.place.key}:{scope_key(self.user)}"
         value = cache.get(key)
+        cache_lookup("dashboard", hit=value is not None)  # baohe_cache_lookups_total{cache="dashboard"}
         if value is None:
             value = self._organisation()
             cache.set(key, value, seconds)

@@ -14,3 +14,13 @@ class ServiceRequestsConfig(AppConfig):
         from .open311 import error_answer, is_error_list
 
         register_error_format("/open311/", error_answer, is_error_list)
+
+        from baohe.metrics import register_gauge
+
+        from .reminders import scan_lag_seconds
+
+        register_gauge(
+            "baohe_reminder_scan_lag_seconds",
+            "Seconds since the oldest request reminder that is still unclaimed fell due (0 when none is).",
+            scan_lag_seconds,
+        )

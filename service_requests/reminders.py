@@ -495,6 +495,20 @@ def _probe(now):
     return bool(due), bool(to_close)
 
 
+def scan_lag_seconds(now=None):
+    """How late the scan is: seconds since the oldest reminder still unclaimed fell due (0 when
+    none is due). One probe of ``sr_clock_next_due``; exported as ``baohe_reminder_scan_lag_seconds``
+    (baohe/metrics.py). A running scan keeps it under a minute; a stopped worker makes it grow."""
+    now = now or timezone.now()
+    oldest = (
+        RequestClock.objects.filter(next_due_at__lte=now)
+        .order_by("next_due_at")
+        .values_list("next_due_at", flat=True)[:1]
+    )
+    oldest_due = next(iter(oldest), None)
+    return max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0
+
+
 def scan_deadlines(*, now=None, batch_size=None):
     """Every reminder that is due, then the automatic closes. Returns ``{reminder key: count}``."""
     now = now or timezone.now()

@@ -16,14 +16,16 @@ Personas (all sign in with ``tests.factories.PASSWORD``): ``resident`` (lives in
 ``api_client_for(user)`` give signed-in clients; ``client_for`` signs staff in with a verified
 second factor (tests/signin.py), as after the code page.
 
-Markers: ``services`` tests are skipped without ``REDIS_URL`` and ``e2e`` tests without
-``/usr/bin/chromium``, unless ``REQUIRE_SERVICES=1`` (and, for e2e, ``CI``) is set, in which
-case they run and fail loudly. Everything under ``tests/e2e`` is marked ``e2e``.
+Markers: ``services`` tests are skipped without ``REDIS_URL``, ``e2e`` tests without
+``/usr/bin/chromium`` and ``stack`` tests (nginx in front of gunicorn, tests/ops) without
+``/usr/sbin/nginx``, openssl or ``REDIS_URL``, unless ``REQUIRE_SERVICES=1`` (and, for e2e and
+stack, ``CI``) is set, in which case they run and fail loudly. Everything under ``tests/e2e`` is marked ``e2e``.
 """
 
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,7 @@ from tests.factories import (
 from tests.signin import verified_login
 
 CHROMIUM = Path("/usr/bin/chromium")
+NGINX = Path("/usr/sbin/nginx")
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
 
 
@@ -74,6 +77,10 @@ def pytest_collection_modifyitems(config, items):
     require_services = _env_flag("REQUIRE_SERVICES")
     in_ci = _env_flag("CI")
     skip_services = pytest.mark.skip(reason="needs REDIS_URL")
+    skip_stack = pytest.mark.skip(
+        reason=f"needs Debian's nginx at {NGINX} and openssl (apt-get install nginx openssl) and REDIS_URL; "
+        "REQUIRE_SERVICES=1 or CI makes this a failure instead"
+    )
     skip_e2e = pytest.mark.skip(
         reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk); "
         "REQUIRE_SERVICES=1 or CI makes this a failure instead"
@@ -87,6 +94,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_e2e)
         if not item.get_closest_marker("xdist_group") and _shares_fixture_state(item):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        stack_missing = not NGINX.exists() or not shutil.which("openssl") or not os.environ.get("REDIS_URL")
+        if item.get_closest_marker("stack") and stack_missing and not (require_services or in_ci):
+            item.add_marker(skip_stack)
 
 
 @pytest.fixture(autouse=True)
