@@ -18,14 +18,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=2000, help="rows per batch and transaction (default 2000)")
 
-    def handle(self, *args, batch, **options):
+    def handle(self, *args, batch, verbosity=1, **options):
         if not 1 <= batch <= 100_000:
             raise CommandError("--batch must be between 1 and 100000")
         key_id = crypto.keys().current_id
         for table in TABLES:
 
             def progress(seen, rewritten, table=table):
-                if self.verbosity >= 2:
+                if verbosity >= 2:
                     self.stdout.write(f"{table}: {seen} rows read, {rewritten} rewritten")
 
             try:
