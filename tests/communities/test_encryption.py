@@ -14,7 +14,7 @@ from accounts.models import User
 from baohe import crypto
 from baohe.reencrypt import rewrite_table
 from communities.models import Resident
-from tests.factories import ResidentFactory, UserFactory, id_number_for
+from tests.factories import ResidentFactory, UserFactory
 from tests.test_deploy_check import manage, production_profile
 
 PASSWORD = "baohe-test-2026"  # noqa: S105
