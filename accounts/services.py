@@ -96,7 +96,7 @@ def phone_code_send(*, mobile: str, ip_address: str | None = None, purpose: str 
     registered = purpose == PhoneCode.Purpose.REGISTER and User.objects.with_mobile(mobile).exists()
     code = f"{secrets.randbelow(1_000_000):06d}"
     PhoneCode.objects.create(
-        mobile_index=blind_index("mobile", mobile),
+        mobile_index=blind_index("mobile", mobile) or "",
         purpose=purpose,
         code_hash="" if registered else _digest(mobile, code),
         expires_at=now + timedelta(seconds=settings.PHONE_CODE_TTL_SECONDS),

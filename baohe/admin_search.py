@@ -11,7 +11,7 @@ class NumberSearchMixin:
     number_search_fields: dict[str, str] = {}
 
     def get_search_results(self, request, queryset, search_term):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         for field, kind in self.number_search_fields.items():
             index = blind_index(kind, term)
