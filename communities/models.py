@@ -325,7 +325,7 @@ class Resident(CommunityScopedModel):
     mobile = EncryptedCharField(
         _("手机号"), max_length=11, blank=True, validators=[mobile_validator], index_kind="mobile"
     )
-    mobile_index = BlindIndexField(_("手机号索引"), source="mobile", kind="mobile", db_index=True)
+    mobile_index = BlindIndexField(_("手机号索引"), source="mobile", kind="mobile")
     id_number = EncryptedCharField(
         _("身份证号"), max_length=18, blank=True, validators=[validate_id_number], index_kind="id_number"
     )
@@ -368,6 +368,8 @@ class Resident(CommunityScopedModel):
                 violation_error_message=_("该身份证号已登记在另一位居民名下。"),
             ),
         ]
+        # A plain B-tree (no varchar_pattern_ops twin: an HMAC is never searched by prefix).
+        indexes = [models.Index(fields=("mobile_index",), name="communities_resident_mobile_ix")]
 
     def __str__(self):
         return self.name

@@ -123,6 +123,12 @@ def seed(ctx):
     )
 
     resident = resident_for_login(harmony)
+    # A database seeded before usernames were opaque: its resident login (username = mobile)
+    # was renamed by accounts.0007; take it over rather than add a second account with that mobile.
+    renamed = User.objects.with_mobile(resident.mobile).exclude(username=DEMO_RESIDENT_USERNAME).first()
+    if renamed is not None and not User.objects.filter(username=DEMO_RESIDENT_USERNAME).exists():
+        renamed.username = DEMO_RESIDENT_USERNAME
+        renamed.save(update_fields=["username"])
     user = ensure_user(
         DEMO_RESIDENT_USERNAME,
         name=resident.name,
