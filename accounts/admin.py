@@ -11,6 +11,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken as KnoxAuthToken
 
+from baohe.admin_search import NumberSearchMixin
+
 from . import two_factor
 from .models import ApiToken, PhoneCode, Role, User
 from .tokens import user_sign_out_everywhere
@@ -27,10 +29,11 @@ class RoleInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(NumberSearchMixin, BaseUserAdmin):
     inlines = (RoleInline,)
     list_display = ("username", "name", "mobile", "is_staff", "is_active", "last_login")
-    search_fields = ("username", "name", "mobile")
+    search_fields = ("username", "name")  # and an exact mobile number, through its blind index
+    number_search_fields = {"mobile_index": "mobile"}
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("name", "mobile", "email")}),
@@ -65,8 +68,8 @@ class RoleAdmin(admin.ModelAdmin):
 
 @admin.register(PhoneCode)
 class PhoneCodeAdmin(admin.ModelAdmin):
-    list_display = ("mobile", "purpose", "created_at", "expires_at", "used_at", "attempts")
-    readonly_fields = ("code_hash",)
+    list_display = ("purpose", "created_at", "expires_at", "used_at", "attempts", "ip_address")
+    readonly_fields = ("mobile_index", "code_hash")
 
 
 @admin.register(ApiToken)

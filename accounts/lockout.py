@@ -34,6 +34,7 @@ from django.dispatch import receiver
 from django.http import Http404
 from django.utils import timezone
 
+from baohe.crypto import blind_index
 from baohe.masking import mask_username
 from baohe.metrics import LOCKOUTS
 from baohe.models import AuditEntry
@@ -62,9 +63,9 @@ def lockout_username(request, credentials=None):
         if request is not None:
             request._lockout_usernames = cache
     if typed not in cache:
-        found = (
-            User.objects.filter(Q(username=typed) | Q(mobile=typed)).order_by("id").values_list("username", flat=True)
-        )
+        index = blind_index("mobile", typed)
+        match = Q(username=typed) | Q(mobile_index=index) if index else Q(username=typed)
+        found = User.objects.filter(match).order_by("id").values_list("username", flat=True)
         cache[typed] = next(iter(found[:1]), typed)
     return cache[typed]
 

@@ -13,26 +13,52 @@ everywhere", see :mod:`accounts.tokens`) ends every session (Django checks the h
 request) and every :class:`ApiToken` (which stores the hash it was issued with).
 """
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from baohe.crypto import blind_index
+from baohe.fields import BlindIndexField, EncryptedCharField, validated_exclude, with_index_fields
 from baohe.models import BaseModel
 from baohe.scoping import VIEW, Scope, ScopePaths
 from baohe.validators import mobile_validator
 
 
+class UserQuerySet(models.QuerySet):
+    def with_mobile(self, mobile):
+        """The account with this mobile number (through its blind index); none for an empty one."""
+        index = blind_index("mobile", mobile)
+        return self.filter(mobile_index=index) if index else self.none()
+
+
+class PortalUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    pass
+
+
+def opaque_username() -> str:
+    """A resident's username: random, not their mobile number (they sign in with the mobile)."""
+    return f"resident_{secrets.token_hex(6)}"
+
+
 class User(AbstractUser):
-    """A person who signs in: a resident (by mobile number) or staff (by username)."""
+    """A person who signs in: a resident (by mobile number) or staff (by username).
+
+    The mobile number is stored encrypted with a blind index (``mobile_index``, unique) for
+    sign-in and the duplicate check; a resident's username is opaque (:func:`opaque_username`).
+    """
 
     name = models.CharField(_("姓名"), max_length=50, blank=True)
-    mobile = models.CharField(
-        _("手机号"), max_length=11, unique=True, null=True, blank=True, validators=[mobile_validator]
+    mobile = EncryptedCharField(
+        _("手机号"), max_length=11, null=True, blank=True, validators=[mobile_validator], index_kind="mobile"
     )
+    mobile_index = BlindIndexField(_("手机号索引"), source="mobile", kind="mobile")
     credentials_version = models.PositiveIntegerField(
         _("凭据版本"),
         default=0,
@@ -40,11 +66,38 @@ class User(AbstractUser):
         help_text=_("每次加一都会结束该用户的所有登录会话和 API 令牌。"),
     )
 
-    objects = UserManager()
+    objects = PortalUserManager()
 
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("mobile_index",),
+                condition=Q(mobile_index__isnull=False),
+                name="accounts_user_unique_mobile",
+                violation_error_message=_("该手机号已被另一个账号使用。"),
+            ),
+        ]
+
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = with_index_fields(type(self), kwargs["update_fields"])
+        super().save(*args, **kwargs)
+
+    def validate_constraints(self, exclude=None):
+        """The unique mobile (on its blind index) is reported on the ``mobile`` field."""
+        try:
+            super().validate_constraints(exclude=validated_exclude(type(self), exclude))
+        except ValidationError as error:
+            if exclude and "mobile" in exclude:
+                raise
+            raise ValidationError(
+                {
+                    ("mobile" if key in (NON_FIELD_ERRORS, "mobile_index") else key): messages
+                    for key, messages in error.update_error_dict({}).items()
+                }
+            ) from None
 
     def __str__(self):
         return self.name or self.username
@@ -237,17 +290,24 @@ class Role(BaseModel):
         return self.community.street_id if self.community_id else None
 
 
+class PhoneCodeQuerySet(models.QuerySet):
+    def for_mobile(self, mobile):
+        return self.filter(mobile_index=blind_index("mobile", mobile) or "")
+
+
 class PhoneCode(models.Model):
     """A one-time code sent by SMS to prove a mobile number (registration, password reset).
 
     Every send is a row, also to a registered number, which is sent a notice instead of a code
-    and gets an empty ``code_hash`` that no code matches; the caps count these rows.
+    and gets an empty ``code_hash`` that no code matches; the caps count these rows. The number
+    itself is not kept: only its blind index (``baohe.crypto.blind_index``), enough to find the
+    codes of a number (:meth:`PhoneCodeQuerySet.for_mobile`).
     """
 
     class Purpose(models.TextChoices):
         REGISTER = "register", _("注册")
 
-    mobile = models.CharField(_("手机号"), max_length=11, validators=[mobile_validator])
+    mobile_index = models.CharField(_("手机号索引"), max_length=64)
     purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
     code_hash = models.CharField(_("验证码摘要"), max_length=128)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
@@ -256,16 +316,18 @@ class PhoneCode(models.Model):
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("请求 IP"), null=True, blank=True)
 
+    objects = PhoneCodeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
         indexes = [
-            models.Index(fields=("mobile", "purpose", "-created_at"), name="accounts_phonecode_lookup"),
+            models.Index(fields=("mobile_index", "purpose", "-created_at"), name="accounts_phonecode_lookup"),
             models.Index(fields=("ip_address", "-created_at"), name="accounts_phonecode_ip"),
         ]
 
     def __str__(self):
-        return f"{self.mobile} {self.purpose}"
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ApiToken(AbstractAuthToken):

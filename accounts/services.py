@@ -18,12 +18,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from baohe.crypto import blind_index
 from baohe.exceptions import RateLimited
 from baohe.sms import send_sms
 from baohe.validators import mobile_validator
 from communities.models import Resident
 
-from .models import PhoneCode, Role, User
+from .models import PhoneCode, Role, User, opaque_username
 
 
 def _digest(mobile: str, code: str) -> str:
@@ -43,7 +44,8 @@ def _check_code_caps(*, mobile: str, ip_address: str | None, now: datetime) -> N
     day, hour = timedelta(days=1), timedelta(hours=1)
     per_number = settings.PHONE_CODE_PER_NUMBER_DAILY
     sent = list(
-        PhoneCode.objects.filter(mobile=mobile, created_at__gt=now - day)
+        PhoneCode.objects.for_mobile(mobile)
+        .filter(created_at__gt=now - day)
         .order_by("-created_at")
         .values_list("created_at", flat=True)[:per_number]
     )
@@ -88,13 +90,13 @@ def phone_code_send(*, mobile: str, ip_address: str | None = None, purpose: str 
     mobile_validator(mobile)
     now = timezone.now()
     recent = now - timedelta(seconds=settings.PHONE_CODE_RESEND_SECONDS)
-    if PhoneCode.objects.filter(mobile=mobile, purpose=purpose, created_at__gt=recent).exists():
+    if PhoneCode.objects.for_mobile(mobile).filter(purpose=purpose, created_at__gt=recent).exists():
         raise ValidationError({"mobile": _("验证码已发送，请稍后再试。")}, code="too_soon")
     _check_code_caps(mobile=mobile, ip_address=ip_address, now=now)
-    registered = purpose == PhoneCode.Purpose.REGISTER and User.objects.filter(mobile=mobile).exists()
+    registered = purpose == PhoneCode.Purpose.REGISTER and User.objects.with_mobile(mobile).exists()
     code = f"{secrets.randbelow(1_000_000):06d}"
     PhoneCode.objects.create(
-        mobile=mobile,
+        mobile_index=blind_index("mobile", mobile) or "",
         purpose=purpose,
         code_hash="" if registered else _digest(mobile, code),
         expires_at=now + timedelta(seconds=settings.PHONE_CODE_TTL_SECONDS),
@@ -122,7 +124,8 @@ def phone_code_verify(*, mobile: str, code: str | None, purpose: str = PhoneCode
         now = timezone.now()
         phone_code = (
             PhoneCode.objects.select_for_update()
-            .filter(mobile=mobile, purpose=purpose, used_at=None, expires_at__gt=now)
+            .for_mobile(mobile)
+            .filter(purpose=purpose, used_at=None, expires_at__gt=now)
             .order_by("-created_at")
             .first()
         )
@@ -146,7 +149,7 @@ def resident_register(*, mobile: str, code: str | None, password: str, name: str
     otherwise the account waits for staff to register the household.
     """
     mobile_validator(mobile)
-    user = User(username=mobile, mobile=mobile, name=name)
+    user = User(username=opaque_username(), mobile=mobile, name=name)
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -154,7 +157,7 @@ def resident_register(*, mobile: str, code: str | None, password: str, name: str
     # Commits the attempt (or the use) of the code before anything else can fail.
     phone_code_verify(mobile=mobile, code=code)
     with transaction.atomic():
-        if User.objects.select_for_update().filter(mobile=mobile).exists():
+        if User.objects.select_for_update().with_mobile(mobile).exists():
             raise ValidationError({"mobile": _("该手机号已注册，请直接登录。")}, code="registered")
         records = list(Resident.objects.with_mobile(mobile).select_for_update().filter(user=None))
         if not name and records:

@@ -12,6 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
 from django.utils.translation import gettext_lazy as _
 
+from .fields import validated_exclude, with_index_fields
 from .scoping import RestrictedManager, ScopePaths
 
 
@@ -29,7 +30,14 @@ class BaseModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        # An encrypted number saved with update_fields takes its blind index along (baohe.fields).
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = with_index_fields(type(self), kwargs["update_fields"])
+        super().save(*args, **kwargs)
+
     def validate_constraints(self, exclude=None):
+        exclude = validated_exclude(type(self), exclude)
         if not self.constraint_error_fields:
             return super().validate_constraints(exclude=exclude)
         errors = {}

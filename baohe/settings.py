@@ -53,6 +53,26 @@ SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY: the development secret is refused with DEBUG off.")
 
+# Personal numbers at rest (baohe/crypto.py): AES-GCM key ring "id:base64-key,…" (newest first
+# encrypts, all decrypt) and the HMAC key of the blind index. With DEBUG on and nothing set both
+# are derived from SECRET_KEY (development only); with DEBUG off they must be set.
+PERSONAL_DATA_KEYS = env("PERSONAL_DATA_KEYS")
+BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
+PERSONAL_DATA_KEYS_DERIVED = not (PERSONAL_DATA_KEYS and BLIND_INDEX_KEY)
+if PERSONAL_DATA_KEYS_DERIVED:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set PERSONAL_DATA_KEYS and BLIND_INDEX_KEY: keys derived from SECRET_KEY are refused with DEBUG off."
+        )
+    import base64
+    import hashlib
+
+    def _derived_key(purpose):
+        return base64.urlsafe_b64encode(hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()).decode()
+
+    PERSONAL_DATA_KEYS = PERSONAL_DATA_KEYS or f"dev:{_derived_key('personal-data')}"
+    BLIND_INDEX_KEY = BLIND_INDEX_KEY or _derived_key("blind-index")
+
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 

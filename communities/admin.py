@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from baohe.admin_search import NumberSearchMixin
+
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
 
@@ -51,9 +53,10 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(NumberSearchMixin, admin.ModelAdmin):
     list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation")
     list_filter = ("gender", "relation", "street")
-    search_fields = ("name", "mobile")
+    search_fields = ("name",)  # and an exact mobile or ID number, through its blind index
+    number_search_fields = {"mobile_index": "mobile", "id_number_index": "id_number"}
     list_select_related = ("household__building", "community")
     autocomplete_fields = ("household", "user")

@@ -13,6 +13,8 @@ from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from baohe.crypto import blind_index
+from baohe.fields import BlindIndexField, EncryptedCharField
 from baohe.masking import mask_id_number, mask_mobile
 from baohe.models import BaseModel, CommunityScopedModel
 from baohe.scoping import RestrictedQuerySet, ScopePaths
@@ -286,17 +288,25 @@ class Household(CommunityScopedModel):
 
 class ResidentQuerySet(RestrictedQuerySet):
     """Residents, with the exact lookups by mobile and ID number (the one place that knows how
-    those columns are stored)."""
+    those columns are stored: encrypted, found through their blind index, ``baohe.crypto``).
+    An empty number finds nobody."""
 
     def with_mobile(self, mobile):
-        return self.filter(mobile=mobile)
+        index = blind_index("mobile", mobile)
+        return self.filter(mobile_index=index) if index else self.none()
 
     def with_id_number(self, id_number):
-        return self.filter(id_number=(id_number or "").upper())
+        index = blind_index("id_number", id_number)
+        return self.filter(id_number_index=index) if index else self.none()
 
 
 class Resident(CommunityScopedModel):
-    """居民: a person living in a household. Mobile and ID number are shown masked."""
+    """居民: a person living in a household. Mobile and ID number are shown masked.
+
+    Both are stored encrypted (``baohe.fields.EncryptedCharField``) with a blind index beside
+    each (``mobile_index``, ``id_number_index``) for exact lookup and the district-wide
+    uniqueness of ID numbers; look residents up by number only through ``ResidentQuerySet``.
+    """
 
     class Gender(models.TextChoices):
         MALE = "M", _("男")
@@ -312,8 +322,14 @@ class Resident(CommunityScopedModel):
 
     household = models.ForeignKey(Household, verbose_name=_("住户"), on_delete=models.PROTECT, related_name="residents")
     name = models.CharField(_("姓名"), max_length=50)
-    mobile = models.CharField(_("手机号"), max_length=11, blank=True, validators=[mobile_validator], db_index=True)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, validators=[validate_id_number])
+    mobile = EncryptedCharField(
+        _("手机号"), max_length=11, blank=True, validators=[mobile_validator], index_kind="mobile"
+    )
+    mobile_index = BlindIndexField(_("手机号索引"), source="mobile", kind="mobile")
+    id_number = EncryptedCharField(
+        _("身份证号"), max_length=18, blank=True, validators=[validate_id_number], index_kind="id_number"
+    )
+    id_number_index = BlindIndexField(_("身份证号索引"), source="id_number", kind="id_number")
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     birth_year = models.PositiveSmallIntegerField(
         _("出生年份"), null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
@@ -346,12 +362,14 @@ class Resident(CommunityScopedModel):
         ordering = ("id",)
         constraints = [
             models.UniqueConstraint(
-                fields=("id_number",),
-                condition=~Q(id_number=""),
+                fields=("id_number_index",),
+                condition=Q(id_number_index__isnull=False),
                 name="%(app_label)s_%(class)s_unique_id_number",
                 violation_error_message=_("该身份证号已登记在另一位居民名下。"),
             ),
         ]
+        # A plain B-tree (no varchar_pattern_ops twin: an HMAC is never searched by prefix).
+        indexes = [models.Index(fields=("mobile_index",), name="communities_resident_mobile_ix")]
 
     def __str__(self):
         return self.name

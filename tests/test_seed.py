@@ -159,7 +159,8 @@ def test_seed_demo_logins(seeded):
     assert Role.objects.get(user=users["staff_other"]).community.name == "万慈社区"
     resident = Resident.objects.get(user__isnull=False)
     assert resident.household.building.name == "和谐5栋"
-    assert resident.user.username == resident.mobile == resident.user.mobile
+    assert resident.user.username == "resident_demo"  # opaque: residents sign in with their mobile
+    assert resident.user.mobile == resident.mobile
     assert Role.objects.get(user=resident.user).kind == Role.Kind.RESIDENT
 
 
@@ -190,5 +191,5 @@ def test_seed_demo_staff_have_the_published_second_factor(seeded):
     assert {username for username, note in notes.items() if note == [f"+ TOTP {demo.DEMO_TOTP_SECRET}"]} == (
         DEMO_USERNAMES
     )
-    assert notes[resident.username] == []
+    assert notes[resident.mobile] == []  # the resident signs in with their mobile number
     assert "demo0001" in "\n".join(ctx.login_notes)

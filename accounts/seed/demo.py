@@ -2,7 +2,7 @@
 
 Idempotent: users are found by username, their password is set again, and each keeps
 exactly the one role listed here. The resident login belongs to a resident of 清华园小区's
-和谐5栋 (username = mobile number = the resident's mobile).
+和谐5栋 (who signs in with their mobile number; the username is opaque).
 
 Every non-resident demo login has a second factor ready: a confirmed authenticator with the
 published :data:`DEMO_TOTP_SECRET` (add it to any authenticator app, or compute codes with
@@ -40,6 +40,10 @@ def ensure_demo_second_factor(user):
     two_factor.backup_codes_reset(user=user, codes=DEMO_BACKUP_CODES)
 
 
+# The demo resident's (opaque) username; they sign in with their mobile number.
+DEMO_RESIDENT_USERNAME = "resident_demo"
+
+
 def ensure_user(username, *, name, kind, street=None, community=None, superuser=False, mobile=None):
     user, _ = User.objects.get_or_create(username=username)
     user.name = name
@@ -62,7 +66,7 @@ def resident_for_login(building):
         .order_by("id")
         .first()
     )
-    if linked is not None and linked.user.username == linked.mobile:
+    if linked is not None and linked.user.username == DEMO_RESIDENT_USERNAME:
         return linked
     candidates = Resident.objects.filter(household__building=building, relation=Resident.Relation.HEAD).exclude(
         mobile=""
@@ -119,11 +123,22 @@ def seed(ctx):
     )
 
     resident = resident_for_login(harmony)
+    # A database seeded before usernames were opaque: its resident login (username = mobile)
+    # was renamed by accounts.0007; take it over rather than add a second account with that mobile.
+    renamed = User.objects.with_mobile(resident.mobile).exclude(username=DEMO_RESIDENT_USERNAME).first()
+    if renamed is not None and not User.objects.filter(username=DEMO_RESIDENT_USERNAME).exists():
+        renamed.username = DEMO_RESIDENT_USERNAME
+        renamed.save(update_fields=["username"])
     user = ensure_user(
-        resident.mobile, name=resident.name, kind=kinds.RESIDENT, community=resident.community, mobile=resident.mobile
+        DEMO_RESIDENT_USERNAME,
+        name=resident.name,
+        kind=kinds.RESIDENT,
+        community=resident.community,
+        mobile=resident.mobile,
     )
     if resident.user_id != user.pk:
         resident.user = user
         resident.save(update_fields=["user"])
-    ctx.logins.append((f"居民（{QINGHUA}{HARMONY_NAME}） resident", user.username, PASSWORD))
+    # Residents sign in with their mobile number (the username is opaque, accounts.models.opaque_username).
+    ctx.logins.append((f"居民（{QINGHUA}{HARMONY_NAME}） resident", resident.mobile, PASSWORD))
     ctx.log(f"  accounts: {len(personas) + 1} demo logins")

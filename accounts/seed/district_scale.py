@@ -6,7 +6,8 @@ the people who work the district: in every community three grid workers
 (``grid_<community code>_<n>``) and a secretary (``secretary_<code>``), in every street a
 staff member (``street_staff_<code>``) and an official (``street_official_<code>``), all
 without a usable password. About 12% of households have a resident account (the household
-head's mobile is the username, no usable password), linked to the resident record.
+head's; username ``resident_<resident id>``, no usable password; they would sign in with the
+mobile number), linked to the resident record.
 
 Resident accounts are made set-based in the database (``INSERT … SELECT``); the
 household is picked by a fixed hash of its id, so every run gives the same accounts.
@@ -18,7 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 
-from baohe import bulk
+from baohe import bulk, crypto
 from communities.models import Community, Resident, Street
 
 from ..models import Role, User
@@ -97,23 +98,36 @@ def seed(ctx):
         ]
     )
 
-    # Resident accounts: the first member (head or tenant) of about 12% of households.
+    # Resident accounts: the first member (head or tenant) of about 12% of households, with an
+    # opaque username; the mobile is re-encrypted for the user column (each column has its own
+    # crypto context) and keeps its blind index, so they sign in with it.
     with connection.cursor() as cursor:
         cursor.execute(
             """
             CREATE TEMP TABLE district_accounts ON COMMIT DROP AS
-            SELECT DISTINCT ON (r.household_id) r.id AS resident_id, r.name, r.mobile, r.community_id
+            SELECT DISTINCT ON (r.household_id) r.id AS resident_id, 'resident_' || r.id AS username, r.name,
+                   r.mobile, r.mobile_index, r.community_id
             FROM communities_resident r
             WHERE r.mobile <> '' AND abs(hashint8extended(r.household_id, 5)) %% 1000 < %(share)s
             ORDER BY r.household_id, r.id
             """,
             {"share": RESIDENT_ACCOUNTS_PER_MILLE},
         )
+        cursor.execute("SELECT resident_id, mobile FROM district_accounts")
+        rows = cursor.fetchall()
+        seal = crypto.encrypter(f"{User._meta.label_lower}.mobile")
+        context = f"{Resident._meta.label_lower}.mobile"
+        cursor.execute(
+            "UPDATE district_accounts a SET mobile = v.mobile FROM unnest(%s::bigint[], %s::text[]) AS v(id, mobile) "
+            "WHERE a.resident_id = v.id",
+            [[pk for pk, _m in rows], [seal(crypto.decrypt(stored, context=context)) for _pk, stored in rows]],
+        )
         cursor.execute(
             """
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff,
-                                       is_active, date_joined, name, mobile)
-            SELECT %(password)s, false, a.mobile, '', '', '', false, true, %(now)s, a.name, a.mobile
+                                       is_active, date_joined, name, mobile, mobile_index, credentials_version)
+            SELECT %(password)s, false, a.username, '', '', '', false, true, %(now)s, a.name, a.mobile,
+                   a.mobile_index, 0
             FROM district_accounts a ORDER BY a.resident_id
             """,
             {"password": unusable, "now": now},
@@ -123,14 +137,14 @@ def seed(ctx):
             """
             INSERT INTO accounts_role (created_at, updated_at, user_id, kind, community_id)
             SELECT %(now)s, %(now)s, u.id, 'resident', a.community_id
-            FROM district_accounts a JOIN accounts_user u ON u.username = a.mobile ORDER BY u.id
+            FROM district_accounts a JOIN accounts_user u ON u.username = a.username ORDER BY u.id
             """,
             {"now": now},
         )
         cursor.execute(
             """
             UPDATE communities_resident r SET user_id = u.id
-            FROM district_accounts a JOIN accounts_user u ON u.username = a.mobile
+            FROM district_accounts a JOIN accounts_user u ON u.username = a.username
             WHERE r.id = a.resident_id
             """
         )

@@ -56,7 +56,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
-from baohe import bulk
+from baohe import bulk, crypto
+from communities.models import Resident
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from .. import summary
@@ -204,7 +205,8 @@ class World:
                 self.hh_unit.append(unit)
                 self.hh_room.append(room)
         n = len(self.hh_id)
-        # Who speaks for the household: its first member with a mobile, and their account.
+        # Who speaks for the household: its first member with a mobile (read encrypted, decrypted
+        # when a request needs it: contact()), and their account.
         self.contact_name, self.contact_mobile = [""] * n, [""] * n
         self.account = array("q", bytes(8 * n))
         with connection.chunked_cursor() as cursor:
@@ -217,6 +219,7 @@ class World:
                 self.contact_name[i], self.contact_mobile[i] = name, mobile
                 self.account[i] = user or 0
         del position
+        self._mobile_context = f"{Resident._meta.label_lower}.mobile"
 
         # Who handles: the grid workers and secretary of each community, the staff of each street.
         self.workers, self.secretary, self.street_staff, self.names = {}, {}, {}, {}
@@ -248,6 +251,13 @@ class World:
             "household_id", "centralhousehold__member__resident__name"
         ).order_by("household_id", "centralhousehold_id"):
             self.centrals.setdefault(household_id, f"党员中心户 {name}")
+
+    def contact(self, i):
+        """Household ``i``'s contact mobile in plain text (decrypted once, when first needed)."""
+        stored = self.contact_mobile[i]
+        if stored and crypto.SEPARATOR in stored:
+            stored = self.contact_mobile[i] = crypto.decrypt(stored, context=self._mobile_context)
+        return stored
 
 
 class Plan:
@@ -358,7 +368,7 @@ class Maker:
             channel = "phone" if x < 0.5 else "walk_in" if x < 0.8 else "visit"
             submitted_by = account if account is not None and r() < 0.5 else None
             entered_by = handler
-        contact_name, contact_mobile = w.contact_name[i], w.contact_mobile[i]
+        contact_name, contact_mobile = w.contact_name[i], w.contact(i)
 
         events = [
             (t0, "submitted", submitted_by if online else handler, CHANNEL_LABELS[channel], True, "", "submitted")

@@ -138,8 +138,10 @@ def test_page_registration_links_records_and_logs_in(registered_household, clien
 
     assert response.status_code == 302
     assert response.url == "/"
-    user = User.objects.get(mobile=mobile)
-    assert (user.username, user.name) == (mobile, records[0].name)
+    user = User.objects.with_mobile(mobile).get()
+    assert user.name == records[0].name
+    # The username is opaque (not the mobile number, which stays encrypted): resident_ + 12 hex digits.
+    assert re.fullmatch(r"resident_[0-9a-f]{12}", user.username)
     assert user.check_password(NEW_PASSWORD)
     assert logged_in_user_id(client) == user.pk
     assert sorted(user.resident_records.values_list("pk", flat=True)) == sorted(r.pk for r in records)
@@ -158,7 +160,7 @@ def test_page_registration_without_records_makes_a_bare_resident(district, clien
     response = register_page(client, mobile, sent_code(sms, mobile), name="王新")
 
     assert response.status_code == 302
-    user = User.objects.get(mobile=mobile)
+    user = User.objects.with_mobile(mobile).get()
     assert user.name == "王新"
     assert list(user.roles.all()) == []
     assert "您的手机号尚未与社区登记的住户关联。" in client.get("/registry/my-building/").content.decode()
@@ -171,7 +173,7 @@ def test_page_wrong_code_is_an_error_on_code(registered_household, client, sms):
     response = register_page(client, mobile, wrong(sent_code(sms, mobile)))
 
     assert form_errors(response) == {"code": [BAD_CODE]}
-    assert User.objects.filter(mobile=mobile).count() == 0
+    assert User.objects.with_mobile(mobile).count() == 0
     assert logged_in_user_id(client) is None
     assert [r.user_id for r in records] == [None, None]
 
@@ -180,7 +182,7 @@ def test_page_code_without_sending_is_an_error_on_code(district, client):
     response = register_page(client, "13700001234", "123456")
 
     assert form_errors(response) == {"code": [BAD_CODE]}
-    assert User.objects.filter(mobile="13700001234").count() == 0
+    assert User.objects.with_mobile("13700001234").count() == 0
 
 
 def test_five_wrong_codes_use_the_code_up(registered_household, client, sms):
@@ -190,12 +192,12 @@ def test_five_wrong_codes_use_the_code_up(registered_household, client, sms):
 
     for _ in range(5):
         assert form_errors(register_page(client, mobile, wrong(code))) == {"code": [BAD_CODE]}
-    assert PhoneCode.objects.get(mobile=mobile).attempts == 5
+    assert PhoneCode.objects.for_mobile(mobile).get().attempts == 5
 
     response = register_page(client, mobile, code)
 
     assert form_errors(response) == {"code": [BAD_CODE]}
-    assert User.objects.filter(mobile=mobile).count() == 0
+    assert User.objects.with_mobile(mobile).count() == 0
 
 
 def test_four_wrong_codes_still_allow_the_right_one(registered_household, client, sms):
@@ -208,7 +210,7 @@ def test_four_wrong_codes_still_allow_the_right_one(registered_household, client
     response = register_page(client, mobile, code)
 
     assert response.status_code == 302
-    assert User.objects.filter(mobile=mobile).count() == 1
+    assert User.objects.with_mobile(mobile).count() == 1
 
 
 def test_a_code_works_once(registered_household, client, sms):
@@ -218,7 +220,7 @@ def test_a_code_works_once(registered_household, client, sms):
     User.objects.create_user(username="someone", password=PASSWORD)  # unrelated
     assert register_page(client, mobile, code).status_code == 302
     client.logout()
-    User.objects.filter(mobile=mobile).delete()
+    User.objects.with_mobile(mobile).delete()
 
     response = register_page(client, mobile, code)
 
@@ -228,7 +230,7 @@ def test_a_code_works_once(registered_household, client, sms):
 def test_expired_code_is_refused(registered_household, client, sms):
     mobile, _records = registered_household
     send_code_page(client, mobile)
-    PhoneCode.objects.filter(mobile=mobile).update(expires_at=timezone.now() - timedelta(seconds=1))
+    PhoneCode.objects.for_mobile(mobile).update(expires_at=timezone.now() - timedelta(seconds=1))
 
     response = register_page(client, mobile, sent_code(sms, mobile))
 
@@ -243,14 +245,14 @@ def test_resend_within_60_seconds_is_refused(registered_household, client, sms):
 
     assert form_errors(response) == {"mobile": [TOO_SOON]}
     assert [m.to for m in sms] == [mobile]
-    assert PhoneCode.objects.filter(mobile=mobile).count() == 1
+    assert PhoneCode.objects.for_mobile(mobile).count() == 1
 
 
 def test_resend_after_60_seconds_sends_a_new_code_and_only_it_works(registered_household, client, sms):
     mobile, _records = registered_household
     send_code_page(client, mobile)
     first = sent_code(sms, mobile)
-    PhoneCode.objects.filter(mobile=mobile).update(created_at=timezone.now() - timedelta(seconds=61))
+    PhoneCode.objects.for_mobile(mobile).update(created_at=timezone.now() - timedelta(seconds=61))
 
     assert send_code_page(client, mobile).status_code == 200
     second = sent_code(sms, mobile)
@@ -276,7 +278,7 @@ def test_page_password_mismatch_is_an_error_on_password2(registered_household, c
     response = register_page(client, mobile, sent_code(sms, mobile), password2="Other-password-1")
 
     assert form_errors(response) == {"password2": ["两次输入的密码不一致。"]}
-    assert User.objects.filter(mobile=mobile).count() == 0
+    assert User.objects.with_mobile(mobile).count() == 0
 
 
 def test_page_weak_password_is_an_error_on_password1(registered_household, client, sms):
@@ -287,9 +289,9 @@ def test_page_weak_password_is_an_error_on_password1(registered_household, clien
 
     errors = form_errors(response)
     assert list(errors) == ["password1"]
-    assert User.objects.filter(mobile=mobile).count() == 0
+    assert User.objects.with_mobile(mobile).count() == 0
     # The code was not spent on a password the portal refused.
-    assert PhoneCode.objects.get(mobile=mobile).used_at is None
+    assert PhoneCode.objects.for_mobile(mobile).get().used_at is None
 
 
 def test_page_english_request_keeps_the_field_keys(registered_household, client, sms):
@@ -323,11 +325,11 @@ def test_api_registration(registered_household, sms):
     response = api.post("/api/v1/register/", {"mobile": mobile, "code": code, "password": NEW_PASSWORD}, format="json")
 
     assert response.status_code == 201
-    user = User.objects.get(mobile=mobile)
+    user = User.objects.with_mobile(mobile).get()
     body = response.json()
     assert {key: body[key] for key in ("id", "username", "name", "mobile")} == {
         "id": user.pk,
-        "username": mobile,
+        "username": user.username,
         "name": records[0].name,
         "mobile": mobile,
     }
@@ -350,7 +352,7 @@ def test_api_wrong_code_is_400_on_code(registered_household, sms):
 
     assert response.status_code == 400
     assert response.json() == {"code": [BAD_CODE]}
-    assert User.objects.filter(mobile=mobile).count() == 0
+    assert User.objects.with_mobile(mobile).count() == 0
 
 
 def test_api_five_wrong_codes_use_the_code_up(registered_household, sms):
@@ -368,7 +370,7 @@ def test_api_five_wrong_codes_use_the_code_up(registered_household, sms):
     assert statuses == [400] * 5
     assert response.status_code == 400
     assert response.json() == {"code": [BAD_CODE]}
-    assert User.objects.filter(mobile=mobile).count() == 0
+    assert User.objects.with_mobile(mobile).count() == 0
 
 
 def test_api_resend_within_60_seconds_is_400(registered_household, sms):
@@ -415,7 +417,7 @@ def test_api_weak_password_is_400_on_password(registered_household, sms):
 
     assert response.status_code == 400
     assert list(response.json()) == ["password"]
-    assert User.objects.filter(mobile=mobile).count() == 0
+    assert User.objects.with_mobile(mobile).count() == 0
 
 
 # --- the Role check constraint ----------------------------------------------------------------------

@@ -129,7 +129,9 @@ def test_duplicate_id_number_is_refused_by_api_and_page(district, staff_a, api_c
         "/api/v1/residents/", {"household": household.pk, "name": "重复", "id_number": taken}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"id_number": ["具有 身份证号 的 居民 已存在。"]}
+    # One rule, one message: the unique constraint on the ID number's blind index (the API said
+    # DRF's generic "具有 身份证号 的 居民 已存在。" while the constraint was on the plain column).
+    assert response.json() == {"id_number": ["该身份证号已登记在另一位居民名下。"]}
 
     response = client_for(staff_a).post(
         reverse("communities:resident_add", args=[household.pk]),

@@ -188,7 +188,7 @@ def test_phone_resident_my_building_language_and_staff_menu(seeded, phone_page, 
         .filter(household__building__compound__name=QINGHUA, household__building__name=HARMONY_NAME)
         .get(user__isnull=False)
     )
-    assert record.user.username == record.mobile
+    assert record.user.mobile == record.mobile  # signs in with it; the username is opaque
 
     login(page, live_server, record.mobile, PASSWORD)
     assert page.url == f"{live_server.url}{reverse('communities:my_building')}"

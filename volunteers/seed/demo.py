@@ -28,10 +28,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.seed.demo import DEMO_RESIDENT_USERNAME
 from communities.models import Community, Compound, Household, Resident
 from communities.seed.demo import HARMONY_NAME, QINGHUA
 
@@ -136,7 +137,7 @@ def demo_resident():
             household__building__compound__name=QINGHUA,
             household__building__name=HARMONY_NAME,
             user__roles__kind=Role.Kind.RESIDENT,
-            user__username=F("mobile"),
+            user__username=DEMO_RESIDENT_USERNAME,
         )
         .exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
         .select_related("user", "household")
