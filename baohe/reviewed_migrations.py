@@ -33,4 +33,17 @@ REVIEWED: dict[str, str] = {
         "clocks_from_columns). Old workers would claim on the dropped columns: stop workers and "
         "beat before migrate (deploy/MIGRATIONS.md); web pages of the old release never read them."
     ),
+    "accounts.0006_encrypted_mobile": (
+        "Encrypts User.mobile (wider column, blind index beside it) and replaces PhoneCode.mobile by "
+        "its blind index. A release from before this one would write plain mobile numbers into the "
+        "encrypted column and read PhoneCode.mobile, which is gone; PhoneCode rows live ten minutes, "
+        "so nothing of value is lost. Stop web and workers before migrate (deploy/MIGRATIONS.md); "
+        "0007 then encrypts the existing rows in batches."
+    ),
+    "communities.0004_encrypted_numbers": (
+        "Encrypts Resident.mobile and id_number and moves the district-wide unique ID rule to the "
+        "blind index. The old release would write plain numbers that the new one cannot decrypt and "
+        "would miss duplicates: stop web and workers before migrate (deploy/MIGRATIONS.md); 0005 "
+        "encrypts the existing rows in batches."
+    ),
 }
