@@ -36,7 +36,7 @@ REVIEWED: dict[str, str] = {
     "accounts.0006_encrypted_mobile": (
         "Encrypts User.mobile (wider column, blind index beside it) and replaces PhoneCode.mobile by "
         "its blind index. A release from before this one would write plain mobile numbers into the "
-        "encrypted column and read PhoneCode.mobile, which is gone; PhoneCode rows live ten minutes, "
+        "encrypted column and read PhoneCode.mobile, which is gone; a code is valid for minutes only, "
         "so nothing of value is lost. Stop web and workers before migrate (deploy/MIGRATIONS.md); "
         "0007 then encrypts the existing rows in batches."
     ),
