@@ -7,6 +7,7 @@ class BaoheConfig(AppConfig):
     verbose_name = _("平台")
 
     def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks
         from .validators import install_text_rule
 
         install_text_rule()

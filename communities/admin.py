@@ -1,23 +1,25 @@
 from django.contrib import admin
 
+from baohe.admin import AuditedAdminMixin
+
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code")
     search_fields = ("name",)
 
 
 @admin.register(Street)
-class StreetAdmin(admin.ModelAdmin):
+class StreetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "code", "district")
     list_filter = ("kind",)
     search_fields = ("name",)
 
 
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin):
+class CommunityAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "street", "code")
     list_filter = ("street",)
     search_fields = ("name",)
@@ -25,7 +27,7 @@ class CommunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Compound)
-class CompoundAdmin(admin.ModelAdmin):
+class CompoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "community", "street", "grid", "property_company", "fee_collection_rate")
     list_filter = ("street", "kind")
     search_fields = ("name", "grid", "property_company")
@@ -34,7 +36,7 @@ class CompoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "compound", "community", "units", "floors", "head")
     search_fields = ("number", "name", "compound__name")
     list_select_related = ("compound", "community", "head")
@@ -42,7 +44,7 @@ class BuildingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "compound", "community", "lives_alone_elderly", "elderly", "disabled", "low_income")
     list_filter = ("lives_alone_elderly", "elderly", "disabled", "low_income", "street")
     search_fields = ("room", "building__compound__name")
@@ -51,7 +53,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation")
     list_filter = ("gender", "relation", "street")
     search_fields = ("name", "mobile")
