@@ -13,6 +13,7 @@ from baohe.client_ip import client_ip
 from baohe.throttling import ScopedThrottle
 
 from . import services, tokens, two_factor
+from .audit import signed_in
 from .authentication import TokenAuthentication
 from .lockout_views import lockout_response
 from .serializers import (
@@ -66,6 +67,7 @@ class TokenApi(APIView):
         # AXES_RESET_ON_SUCCESS, as a page login does through the user_logged_in signal.
         AxesProxyHandler.reset_attempts(username=user.get_username(), ip_address=client_ip(request))
         token, key = tokens.token_issue(user=user, name=tokens.device_name(request, credentials.get("device")))
+        signed_in(user=user, request=request, channel="api")  # no login(): no user_logged_in signal
         return Response({"token": key, "expiry": token.expiry, "device": token.name})
 
 
