@@ -34,6 +34,14 @@ EXPORT_MAX_ROWS = 10000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def type_label(object_type: str) -> str:
+    """The verbose name of the model ``object_type`` (``app.model``) names (else the text itself)."""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
+
+
 def field_label(object_type: str, name: str) -> str:
     """The verbose name of field ``name`` of the model ``object_type`` names (else ``name``)."""
     try:
@@ -73,6 +81,7 @@ class AuditLogView(StaffRequiredMixin, PagedListView):
         context = super().get_context_data(**kwargs)
         for entry in context["entries"]:
             entry.change_rows = change_rows(entry)
+            entry.type_label = type_label(entry.object_type) if entry.object_type else ""
         query_string = query_without_page(self.request)
         context.update(
             form=AuditQuery(self.request.GET or None),

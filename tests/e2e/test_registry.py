@@ -221,7 +221,7 @@ def test_secretary_finds_a_reveal_in_the_audit_log(seeded, desktop_page, live_se
     assert newest.get_by_test_id("audit-reason").inner_text() == "上门走访核实联系方式"
     assert newest.get_by_test_id("audit-ip").inner_text() == "203.0.113.7"
     assert first.get_by_test_id("audit-actor").inner_text() == "staff_qinghua"
-    assert first.get_by_test_id("audit-record").inner_text() == f"{record.name} communities.resident #{record.pk}"
+    assert first.get_by_test_id("audit-record").inner_text() == f"{record.name} 居民 #{record.pk}"
     assert first.get_by_test_id("audit-action").inner_text() == "查看完整个人信息"
     assert first.get_by_test_id("audit-ip").inner_text() == "127.0.0.1"
     shot(page, "10-audit-log-secretary")
