@@ -1,21 +1,27 @@
-"""Account endpoints: tokens (issue, revoke), the current user, resident registration."""
+"""Account endpoints: tokens (issue, revoke), the current user, resident registration, and the
+audit trail (read-only, ``GET /api/v1/audit/``: the 审计日志 page's readers and filters)."""
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from baohe.client_ip import client_ip
+from baohe.query import query_errors, read_params
 from baohe.throttling import ScopedThrottle
 
 from . import services, tokens, two_factor
+from .audit import signed_in
 from .authentication import TokenAuthentication
 from .lockout_views import lockout_response
+from .selectors import audit_entries_filter, audit_entries_for, audit_readable
 from .serializers import (
+    AuditEntrySerializer,
+    AuditQuerySerializer,
     MeSerializer,
     RegisterCodeSerializer,
     RegisterSerializer,
@@ -66,6 +72,7 @@ class TokenApi(APIView):
         # AXES_RESET_ON_SUCCESS, as a page login does through the user_logged_in signal.
         AxesProxyHandler.reset_attempts(username=user.get_username(), ip_address=client_ip(request))
         token, key = tokens.token_issue(user=user, name=tokens.device_name(request, credentials.get("device")))
+        signed_in(user=user, request=request, channel="api")  # no login(): no user_logged_in signal
         return Response({"token": key, "expiry": token.expiry, "device": token.name})
 
 
@@ -127,3 +134,24 @@ class RegisterApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.resident_register(**data.validated_data)
         return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class AuditEntryListApi(generics.ListAPIView):
+    """The audit lines the caller may read, newest first: a community secretary their community's,
+    a street official their street's, district officials and administrators all; anyone else 403."""
+
+    serializer_class = AuditEntrySerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if not audit_readable(self.request.user):
+            raise PermissionDenied
+        params = read_params(self.request, AuditQuerySerializer)
+        return audit_entries_filter(audit_entries_for(self.request.user), **params)
+
+    @extend_schema(
+        parameters=[AuditQuerySerializer],
+        responses={200: AuditEntrySerializer(many=True), 400: query_errors(AuditQuerySerializer)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -11,8 +11,12 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        # Sign-in lines of the audit trail (user_logged_in, user_login_failed).
         # Connects the lockout log line to axes' user_locked_out signal.
-        from . import lockout  # noqa: F401
+        from . import (
+            audit,  # noqa: F401
+            lockout,  # noqa: F401
+        )
         from .sessions import session_signed_in
 
         # Each sign-in starts the session's clocks (absolute and idle limits for staff).

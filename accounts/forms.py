@@ -1,10 +1,13 @@
 """Login, registration and password forms."""
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from baohe.forms import StyledFormMixin
+from baohe.models import AuditEntry
+from baohe.query import ChoiceField, DateField, QueryForm, TextField
 from baohe.validators import mobile_validator
 
 
@@ -77,3 +80,32 @@ class OtpEnrolForm(OtpCodeForm):
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+# --- the audit trail (审计日志) ------------------------------------------------------------------
+def audit_record_types():
+    """``(app.model, name)`` for every model of the portal's own apps: the record types a line names."""
+    own = ("accounts", "baohe", "communities", "partybuilding", "service_requests", "visits", "volunteers", "meetings")
+    models = [model for model in apps.get_models() if model._meta.app_label in own]
+    return sorted(
+        ((model._meta.label_lower, f"{model._meta.verbose_name}（{model._meta.label_lower}）") for model in models),
+        key=lambda choice: choice[0],
+    )
+
+
+class AuditQuery(QueryForm):
+    """The 审计日志 page's and its export's filters (``accounts.selectors.audit_entries_filter``)."""
+
+    person = TextField(label=_("人员"), max_length=150)
+    object_type = ChoiceField(label=_("记录类型"), choices=())
+    object_id = TextField(label=_("记录编号"), max_length=64)
+    action = ChoiceField(label=_("操作"), choices=[("", _("全部")), *AuditEntry.Action.choices])
+    date_from = DateField(label=_("起始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DateField(label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", _("全部")), *audit_record_types()]
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select form-select-sm" if select else "form-control form-control-sm"

@@ -14,7 +14,7 @@ the client IP is :func:`baohe.client_ip.client_ip`. This module is the portal's 
 - :func:`locks_visible_to` / :func:`access_lock_by_id`: secretaries see the locks of accounts
   with a role in their community, administrators every lock; anything else is "not found".
 - :func:`lock_lift`: removes the pair's attempts through axes and writes an audit entry.
-- Each lockout is logged (``accounts.lockout``, username masked); axes keeps every failure in
+- Each lockout is logged (``accounts.lockout``, username masked) and written to the audit trail; axes keeps every failure in
   ``AccessFailureLog`` and the counted attempts in ``AccessAttempt``.
 """
 
@@ -72,6 +72,23 @@ def lockout_username(request, credentials=None):
 
 @receiver(user_locked_out)
 def log_lockout(sender, request, username, ip_address, **kwargs):
+    """Log the lockout and write it to the audit trail (username masked, placed like the account)."""
+    from .audit import place_of
+
+    account = User.objects.filter(username=username).first() if username else None
+    street_id, community_id = place_of(account)
+    audit(
+        user=None,
+        action=AuditEntry.Action.LOCKED_OUT,
+        request=request,
+        object_type=User._meta.label_lower if account else "",
+        object_id=str(account.pk) if account else "",
+        object_repr=mask_username(username),
+        username=mask_username(username),
+        detail={"failures": get_failure_limit(request, None), "minutes": int(cool_off(request).total_seconds() // 60)},
+        street_id=street_id,
+        community_id=community_id,
+    )
     LOCKOUTS.inc()
     logger.warning(
         "login locked: %s from %s after %s failures, for %s minutes",

@@ -152,6 +152,13 @@ class User(AbstractUser):
         return self.is_superuser or bool(self.role_kinds() & {Role.Kind.ADMIN, Role.Kind.SECRETARY})
 
     @property
+    def reads_audit_trail(self):
+        """Opens the 审计日志 page (which lines: ``accounts.selectors.audit_entries_for``)."""
+        from .selectors import audit_readable
+
+        return audit_readable(self)
+
+    @property
     def is_resident(self):
         return Role.Kind.RESIDENT in self.role_kinds()
 

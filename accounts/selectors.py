@@ -18,6 +18,9 @@ active users count (an account that was switched off is nobody's staff).
   street: everyone whose change scope covers X (ARCHITECTURE: "everything inside their
   community (or street, for street staff)"), e.g. who may organise X's meetings.
 
+Who reads which part of the audit trail (:func:`audit_readable`, :func:`audit_entries_for`)
+lives here too: it is the same question, asked of roles.
+
 Each comes as users (a ``User`` queryset without duplicates, composable and countable) and,
 for the scans that look up many places at once, as ``Role`` rows (``*_roles``: ``user_id``
 with ``community_id`` or ``street_id``).
@@ -26,9 +29,13 @@ with ``community_id`` or ``street_id``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+
+from baohe.models import AuditEntry
 
 from .models import Role, User
 
@@ -111,3 +118,64 @@ def secretary_communities(user: User) -> list[int]:
 def is_secretary_of(user: User, community: Model | int) -> bool:
     """Whether ``user`` is a secretary of ``community``."""
     return secretary_roles([_id(community)]).filter(user_id=user.pk).exists()
+
+
+# --- the audit trail (审计日志) ------------------------------------------------------------------
+# Who reads which lines: a community secretary their communities' lines, a street official their
+# streets' lines, district officials and administrators every line (also those placed nowhere:
+# failed sign-ins of unknown names, district-wide accounts). Other staff and residents read none
+# (the page and the API answer 403): a worker's own trail is their secretary's to read.
+def audit_readable(user: User) -> bool:
+    """Whether ``user`` reads any part of the audit trail (the page, its export, the API)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or bool(
+        user.role_kinds() & {Kind.ADMIN, Kind.DISTRICT_OFFICIAL, Kind.SECRETARY, Kind.STREET_OFFICIAL}
+    )
+
+
+def audit_entries_for(user: User) -> QuerySet[AuditEntry]:
+    """The audit lines ``user`` may read (none for whoever :func:`audit_readable` refuses)."""
+    entries = AuditEntry.objects.all()
+    if not audit_readable(user):
+        return entries.none()
+    if user.is_superuser or user.role_kinds() & {Kind.ADMIN, Kind.DISTRICT_OFFICIAL}:
+        return entries
+    communities = sorted({role.community_id for role in user._roles() if role.kind == Kind.SECRETARY})
+    streets = sorted({role.street_id for role in user._roles() if role.kind == Kind.STREET_OFFICIAL})
+    q = Q(pk__in=[])
+    if communities:
+        q |= Q(community_id__in=communities)
+    if streets:
+        q |= Q(street_id__in=streets)
+    return entries.filter(q)
+
+
+def audit_entries_filter(
+    entries: QuerySet[AuditEntry],
+    *,
+    person: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """``entries`` narrowed by the 审计日志 filters (the page, its export and the API read them
+    through their own form or serializer, then call this): ``person`` is a login name (as shown,
+    masked for failed sign-ins) or a user's name; the record is its type (``app.model``) and id;
+    dates are whole days in the portal's time zone, both ends included."""
+    if person:
+        entries = entries.filter(Q(username__iexact=person) | Q(user__name=person))
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if object_id:
+        entries = entries.filter(object_id=object_id)
+    if action:
+        entries = entries.filter(action=action)
+    zone = timezone.get_current_timezone()
+    if date_from is not None:
+        entries = entries.filter(created_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to is not None:
+        entries = entries.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
+    return entries.order_by("-created_at", "-pk")

@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from baohe.models import AuditEntry
+from baohe.query import check_date
 from baohe.validators import mobile_validator
 
 from .models import Role, User
@@ -54,3 +56,42 @@ class RegisterSerializer(serializers.Serializer):
     code = serializers.CharField(label=_("短信验证码"), max_length=6)
     password = serializers.CharField(label=_("密码"), trim_whitespace=False, write_only=True)
     name = serializers.CharField(label=_("姓名"), max_length=50, required=False, allow_blank=True)
+
+
+# --- the audit trail (审计日志) ------------------------------------------------------------------
+class AuditQuerySerializer(serializers.Serializer):
+    """``GET /api/v1/audit/`` filters (``accounts.selectors.audit_entries_filter``); bad ones are 400."""
+
+    person = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text=_("登录名或姓名"))
+    object_type = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=_("如 communities.resident")
+    )
+    object_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    action = serializers.ChoiceField(required=False, allow_blank=True, choices=AuditEntry.Action.choices)
+    date_from = serializers.DateField(required=False, allow_null=True, validators=[check_date])
+    date_to = serializers.DateField(required=False, allow_null=True, validators=[check_date])
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = (
+            "id",
+            "created_at",
+            "user",
+            "username",
+            "action",
+            "action_label",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "reason",
+            "changes",
+            "detail",
+            "street",
+            "community",
+            "ip_address",
+        )
+        read_only_fields = fields

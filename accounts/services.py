@@ -24,6 +24,7 @@ from baohe.sms import send_sms
 from baohe.validators import mobile_validator
 from communities.models import Resident
 
+from .audit import role_changed
 from .models import PhoneCode, Role, User, opaque_username
 
 
@@ -169,5 +170,6 @@ def resident_register(*, mobile: str, code: str | None, password: str, name: str
             record.user = user
             record.save(update_fields=["user"])
         for community_id in {record.community_id for record in records}:
-            Role.objects.create(user=user, kind=Role.Kind.RESIDENT, community_id=community_id)
+            role = Role.objects.create(user=user, kind=Role.Kind.RESIDENT, community_id=community_id)
+            role_changed(by=user, role=role)
     return user

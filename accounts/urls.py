@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lockout_views, views
+from . import audit_views, lockout_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("register/", views.register, name="register"),
+    path("audit/", audit_views.AuditLogView.as_view(), name="audit"),
+    path("audit/export/", audit_views.audit_export, name="audit_export"),
     path("lockouts/", lockout_views.lockout_list, name="lockouts"),
     path("lockouts/<int:pk>/unlock/", lockout_views.lockout_unlock, name="lockout_unlock"),
     path("two-factor/", views.two_factor_verify, name="two_factor_verify"),

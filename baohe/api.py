@@ -238,10 +238,10 @@ class ScopedModelViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
         for key, value in data.items():
             setattr(instance, key, value)
         with transaction.atomic():
-            scoped_save(instance=instance, by=self.request.user)
+            scoped_save(instance=instance, by=self.request.user, request=self.request)
             for key, value in m2m.items():
                 getattr(instance, key).set(value)
         serializer.instance = instance
 
     def perform_destroy(self, instance):
-        scoped_delete(instance=instance, by=self.request.user)
+        scoped_delete(instance=instance, by=self.request.user, request=self.request)

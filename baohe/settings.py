@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The client address of audit lines written by services that are not handed the request.
+    "baohe.middleware.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Second factor and session limits (accounts/middleware.py): after authentication (and
     # messages, which the idle sign-out uses); django-otp's OTPMiddleware first.
@@ -280,6 +282,11 @@ REPORT_KEEP_DAYS = env_int("REPORT_KEEP_DAYS", 90)
 BACKUP_DIR = Path(env("BACKUP_DIR", VAR_DIR / "backups"))
 PG_BIN_DIR = env("PG_BIN_DIR")
 
+# Audit lines are kept this many days, then purged nightly (baohe.tasks.purge_audit_trail). At
+# least 183 (six months, the Cybersecurity Law's minimum): a system check refuses less, and on
+# PostgreSQL a trigger refuses to delete younger lines whatever this says.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
@@ -343,6 +350,11 @@ CELERY_BEAT_SCHEDULE = {
     "clean-reports": {
         "task": "dashboard.tasks.clean_reports",
         "schedule": crontab(hour=3, minute=45),  # 03:45 Asia/Shanghai; keeps REPORT_KEEP_DAYS days
+        "options": {"expires": 3600},
+    },
+    "purge-audit-trail": {
+        "task": "baohe.tasks.purge_audit_trail",
+        "schedule": crontab(hour=4, minute=15),  # 04:15 Asia/Shanghai; keeps AUDIT_RETENTION_DAYS days
         "options": {"expires": 3600},
     },
 }

@@ -115,7 +115,7 @@ class ScopedFormViewMixin(ScopedQuerysetMixin):
 
     def save_form(self, form):
         with transaction.atomic():
-            instance = scoped_save(instance=form.save(commit=False), by=self.request.user)
+            instance = scoped_save(instance=form.save(commit=False), by=self.request.user, request=self.request)
             form.save_m2m()
         return instance
 

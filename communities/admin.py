@@ -1,25 +1,26 @@
 from django.contrib import admin
 
+from baohe.admin import AuditedAdminMixin
 from baohe.admin_search import NumberSearchMixin
 
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code")
     search_fields = ("name",)
 
 
 @admin.register(Street)
-class StreetAdmin(admin.ModelAdmin):
+class StreetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "code", "district")
     list_filter = ("kind",)
     search_fields = ("name",)
 
 
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin):
+class CommunityAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "street", "code")
     list_filter = ("street",)
     search_fields = ("name",)
@@ -27,7 +28,7 @@ class CommunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Compound)
-class CompoundAdmin(admin.ModelAdmin):
+class CompoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "community", "street", "grid", "property_company", "fee_collection_rate")
     list_filter = ("street", "kind")
     search_fields = ("name", "grid", "property_company")
@@ -36,7 +37,7 @@ class CompoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "compound", "community", "units", "floors", "head")
     search_fields = ("number", "name", "compound__name")
     list_select_related = ("compound", "community", "head")
@@ -44,7 +45,7 @@ class BuildingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "compound", "community", "lives_alone_elderly", "elderly", "disabled", "low_income")
     list_filter = ("lives_alone_elderly", "elderly", "disabled", "low_income", "street")
     search_fields = ("room", "building__compound__name")
@@ -53,7 +54,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(NumberSearchMixin, admin.ModelAdmin):
+class ResidentAdmin(AuditedAdminMixin, NumberSearchMixin, admin.ModelAdmin):
     list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation")
     list_filter = ("gender", "relation", "street")
     search_fields = ("name",)  # and an exact mobile or ID number, through its blind index

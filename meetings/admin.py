@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from baohe.admin import AuditedAdminMixin
 from baohe.exceptions import Conflict
 
 from . import services
@@ -37,7 +38,7 @@ class DecisionInline(ReadOnlyInline):
     fields = ("order", "text", "supervision_team")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -104,7 +105,7 @@ class InspectionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SupervisionTeam)
-class SupervisionTeamAdmin(admin.ModelAdmin):
+class SupervisionTeamAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "community", "compound", "leader")
     list_filter = ("street",)
     search_fields = ("name",)

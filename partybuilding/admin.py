@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from baohe.admin import AuditedAdminMixin
+
 from .models import (
     Attendance,
     Backbone,
@@ -14,7 +16,7 @@ from .models import (
 
 
 @admin.register(PartyBranch)
-class PartyBranchAdmin(admin.ModelAdmin):
+class PartyBranchAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "community", "street", "secretary")
     list_filter = ("kind", "street")
     search_fields = ("name",)
@@ -23,7 +25,7 @@ class PartyBranchAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartyGroup)
-class PartyGroupAdmin(admin.ModelAdmin):
+class PartyGroupAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "branch", "community", "leader")
     list_filter = ("kind", "street")
     search_fields = ("name", "branch__name")
@@ -32,7 +34,7 @@ class PartyGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(admin.ModelAdmin):
+class PartyMemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("resident", "branch", "group", "joined_on")
     search_fields = ("resident__name",)
     list_select_related = ("resident", "branch", "group")
@@ -40,7 +42,7 @@ class PartyMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(CentralHousehold)
-class CentralHouseholdAdmin(admin.ModelAdmin):
+class CentralHouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("household", "member", "community", "rated_on")
     search_fields = ("member__resident__name",)
     list_select_related = ("household__building", "member__resident", "community")
@@ -48,7 +50,7 @@ class CentralHouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(Backbone)
-class BackboneAdmin(admin.ModelAdmin):
+class BackboneAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("resident", "kind", "year", "street", "community")
     list_filter = ("kind", "year", "street")
     search_fields = ("resident__name",)
@@ -57,14 +59,14 @@ class BackboneAdmin(admin.ModelAdmin):
 
 
 @admin.register(BackboneTarget)
-class BackboneTargetAdmin(admin.ModelAdmin):
+class BackboneTargetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("street", "year", "party_quota", "mass_quota")
     list_filter = ("year",)
     list_select_related = ("street",)
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "hours", "is_active")
     search_fields = ("name",)
 
@@ -77,7 +79,7 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(TrainingSession)
-class TrainingSessionAdmin(admin.ModelAdmin):
+class TrainingSessionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("course", "street", "community", "starts_at", "place", "teacher")
     list_filter = ("street",)
     search_fields = ("course__name", "place", "teacher")

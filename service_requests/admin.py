@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from baohe.admin import AuditedAdminMixin
+
 from .models import Attachment, CalendarDay, Category, Open311Key, RequestEvent, ServiceRequest
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "code", "accept_within_hours", "resolve_within_days", "is_active", "order")
     list_filter = ("is_active", "parent")
     list_editable = ("accept_within_hours", "resolve_within_days", "is_active", "order")
@@ -12,7 +14,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
     date_hierarchy = "date"
@@ -27,7 +29,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(admin.ModelAdmin):
+class ServiceRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Read-mostly: state changes go through the services (the request pages or the API)."""
 
     list_display = (
@@ -51,12 +53,12 @@ class ServiceRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("file", "request", "content_type", "size", "width", "height")
     list_select_related = ("request",)
 
 
 @admin.register(Open311Key)
-class Open311KeyAdmin(admin.ModelAdmin):
+class Open311KeyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "prefix", "is_active", "user", "created_at")
     readonly_fields = ("key_hash", "prefix")

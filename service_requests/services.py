@@ -26,7 +26,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import community_secretaries, community_staff, is_secretary_of, street_staff
 from baohe.exceptions import Conflict, OutOfScope
+from baohe.models import AuditEntry
 from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
+from baohe.services import audit, record_change
 from baohe.uploads import CheckedImage, check_images
 from communities.models import Building, Compound, Household, Resident
 from notifications.services import notify
@@ -138,7 +140,9 @@ def _event(
     from_status: str | None = None,
 ) -> RequestEvent:
     """Record a step; a step that does not change the status records it as both from and to.
-    The dashboards' request summary is brought up to date in the same transaction."""
+    The dashboards' request summary is brought up to date in the same transaction, and the step
+    written to the audit trail: one line, a submission as a creation with its fields (masked),
+    any other step as a change of status (the step's text stays in the request's timeline)."""
     event = RequestEvent.objects.create(
         request=request,
         kind=kind,
@@ -149,6 +153,11 @@ def _event(
         to_status=request.status,
     )
     summary.record(request=request, event=event)
+    if kind == Event.SUBMITTED:
+        record_change(user=by, instance=request, detail={"step": kind})
+    else:
+        changes = {"status": [event.from_status, event.to_status]} if event.from_status != event.to_status else {}
+        audit(user=by, action=AuditEntry.Action.UPDATE, obj=request, changes=changes, detail={"step": kind})
     return event
 
 

@@ -47,6 +47,9 @@ NOT_MODEL_ROWS = {
     "volunteers.api.HoursApproveApi",
     "volunteers.api.HoursRejectApi",
     "visits.api.VisitRecordApi",
+    # The audit trail: its lines are not registry rows (no restrict()); who reads which lines is
+    # accounts.selectors.audit_entries_for (tests/accounts/test_audit_page.py tests its scope).
+    "accounts.api.AuditEntryListApi",
 }
 
 

@@ -5,12 +5,14 @@ read-only; plans can be re-generated from the rules with an action."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from baohe.admin import AuditedAdminMixin
+
 from . import services
 from .models import Visit, VisitPlan, VisitRound
 
 
 @admin.register(VisitRound)
-class VisitRoundAdmin(admin.ModelAdmin):
+class VisitRoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("community", "staff", "interval_days", "active")
     list_filter = ("active", "street")
     list_select_related = ("community", "staff")
@@ -21,7 +23,7 @@ class VisitRoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(VisitPlan)
-class VisitPlanAdmin(admin.ModelAdmin):
+class VisitPlanAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("household", "rule", "visitor_label", "next_due_on", "last_visited_on", "active", "community")
     list_filter = ("rule", "active", "street")
     search_fields = ("visitor_label", "household__room")
@@ -45,7 +47,7 @@ class VisitPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("household", "visitor_label", "visited_at", "purpose", "on_time", "request", "community")
     list_filter = ("purpose", "on_time", "street")
     search_fields = ("visitor_label", "notes")

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from baohe.admin import AuditedAdminMixin
 from baohe.exceptions import Conflict
 
 from . import services
@@ -28,7 +29,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(admin.ModelAdmin):
+class VolunteerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("resident", "community", "skills", "joined_on", "is_active")
     list_filter = ("is_active", "street")
     search_fields = ("resident__name", "skills")
@@ -37,7 +38,7 @@ class VolunteerAdmin(admin.ModelAdmin):
 
 
 @admin.register(VolunteerTeam)
-class VolunteerTeamAdmin(admin.ModelAdmin):
+class VolunteerTeamAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "community", "compound", "leader", "is_active")
     list_filter = ("is_active", "street")
     search_fields = ("name",)
@@ -47,7 +48,7 @@ class VolunteerTeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceProject)
-class ServiceProjectAdmin(admin.ModelAdmin):
+class ServiceProjectAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "community", "owner", "is_active")
     list_filter = ("kind", "is_active", "street")
     search_fields = ("name",)
@@ -82,7 +83,7 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Saved through ``services.activity_save``: more places promote from the waitlist."""
 
     form = ActivityAdminForm
@@ -98,7 +99,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signup)
-class SignupAdmin(admin.ModelAdmin):
+class SignupAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Sign-ups are made and cancelled by the services (the waitlist depends on it): read only here."""
 
     list_display = ("activity", "volunteer", "status", "queued_at", "checked_in_at")
@@ -114,7 +115,7 @@ class SignupAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceHours)
-class ServiceHoursAdmin(admin.ModelAdmin):
+class ServiceHoursAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("volunteer", "project", "team", "served_on", "hours", "status")
     list_filter = ("status", "street")
     search_fields = ("volunteer__resident__name", "note")
@@ -144,7 +145,7 @@ class ServiceHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(admin.ModelAdmin):
+class PointsEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The points ledger: entries for approved hours are written by the approval service."""
 
     list_display = ("volunteer", "points", "reason", "created_at")

@@ -181,6 +181,52 @@ def test_staff_walk_edit_and_scope(seeded, desktop_page, live_server, login, sho
     shot(page, "09-out-of-scope-404")
 
 
+def test_secretary_finds_a_reveal_in_the_audit_log(seeded, desktop_page, live_server, login, shot):
+    """A staff member reads a resident's full numbers; a minute later the community secretary
+    opens 审计日志 and finds it with the actor, the record, the reason and the client address."""
+    from django.test import RequestFactory
+
+    from accounts.models import User
+    from baohe.models import AuditEntry
+    from baohe.services import audit
+
+    page = desktop_page
+    record = Resident.objects.filter(household__building__compound__name=QINGHUA).order_by("pk").first()
+    other = Resident.objects.filter(household__building__compound__name=QINGHUA).order_by("pk")[1]
+
+    # The reveal through the resident page (it writes VIEW_PERSONAL today, from the browser's address) ...
+    login(page, live_server, "staff_qinghua", PASSWORD)
+    page.goto(f"{live_server.url}{record.get_absolute_url()}")
+    assert page.get_by_test_id("mobile").inner_text().strip() == record.mobile
+    logout(page)
+    # ... and one with a reason, as the reveal button writes it (a proxy-forwarded client address).
+    staff = User.objects.get(username="staff_qinghua")
+    forwarded = RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")
+    audit(
+        user=staff, action=AuditEntry.Action.VIEW_PERSONAL, obj=other, reason="上门走访核实联系方式", request=forwarded
+    )
+
+    login(page, live_server, "secretary_qinghua", PASSWORD)
+    with page.expect_navigation():
+        page.locator("nav").get_by_role("link", name="审计日志").click()
+    assert heading(page).inner_text() == "审计日志"
+    page.locator("select[name=action]").select_option("view_personal")
+    with page.expect_navigation():
+        page.get_by_test_id("audit-filters").get_by_role("button", name="筛选").click()
+    rows = page.get_by_test_id("audit-entry")
+    assert rows.count() == 2
+    newest, first = rows.nth(0), rows.nth(1)
+    assert newest.get_by_test_id("audit-actor").inner_text() == "staff_qinghua"
+    assert newest.get_by_test_id("audit-record").inner_text().startswith(other.name)
+    assert newest.get_by_test_id("audit-reason").inner_text() == "上门走访核实联系方式"
+    assert newest.get_by_test_id("audit-ip").inner_text() == "203.0.113.7"
+    assert first.get_by_test_id("audit-actor").inner_text() == "staff_qinghua"
+    assert first.get_by_test_id("audit-record").inner_text() == f"{record.name} 居民 #{record.pk}"
+    assert first.get_by_test_id("audit-action").inner_text() == "查看完整个人信息"
+    assert first.get_by_test_id("audit-ip").inner_text() == "127.0.0.1"
+    shot(page, "10-audit-log-secretary")
+
+
 def test_phone_resident_my_building_language_and_staff_menu(seeded, phone_page, live_server, login, shot):
     page = phone_page
     record = (
