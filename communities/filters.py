@@ -4,9 +4,8 @@ import django_filters
 
 from baohe.query import FilterSet, IdFilter
 
-from .selectors import transfers_in_direction
-
 from .models import Building, Community, Compound, Household, Resident, ResidentTransfer, Street
+from .selectors import transfers_in_direction
 
 
 def ids(field_name):

@@ -399,9 +399,7 @@ class ResidentTransfer(CommunityScopedModel):
         REJECTED = "rejected", _("已拒绝")
         CANCELLED = "cancelled", _("已撤回")
 
-    resident = models.ForeignKey(
-        Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="transfers"
-    )
+    resident = models.ForeignKey(Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="transfers")
     source_street = models.ForeignKey(
         Street, verbose_name=_("迁出街道"), on_delete=models.PROTECT, related_name="+", editable=False
     )

@@ -226,7 +226,9 @@ class TransferSerializer(serializers.ModelSerializer):
     def _visible(self) -> set[int]:
         if "visible_communities" not in self.context:
             user = self.context["request"].user
-            self.context["visible_communities"] = set(Community.objects.restrict(user, VIEW).values_list("pk", flat=True))
+            self.context["visible_communities"] = set(
+                Community.objects.restrict(user, VIEW).values_list("pk", flat=True)
+            )
             self.context["decidable_communities"] = set(
                 Community.objects.restrict(user, CHANGE).values_list("pk", flat=True)
             )

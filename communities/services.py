@@ -310,7 +310,9 @@ def transfer_approve(
         transfer = _locked_pending(transfer)
         if not may_decide(by, transfer):
             raise PermissionDenied(_("只有该居民登记社区的工作人员可以处理这份迁入申请。"))
-        resident = Resident.objects.select_for_update().select_related("household__building").get(pk=transfer.resident_id)
+        resident = (
+            Resident.objects.select_for_update().select_related("household__building").get(pk=transfer.resident_id)
+        )
         if resident.community_id != transfer.source_community_id:
             raise Conflict(_("该居民已不在本社区登记，申请不再适用。"))
         target = Household.objects.select_related("building", "community").get(pk=transfer.to_household_id)

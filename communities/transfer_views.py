@@ -76,7 +76,9 @@ def transfer_add(request):
                 response["Retry-After"] = str(limited.wait)
                 return response
             else:
-                messages.success(request, _("已向 %(community)s 发出迁入申请。") % {"community": transfer.source_community})
+                messages.success(
+                    request, _("已向 %(community)s 发出迁入申请。") % {"community": transfer.source_community}
+                )
                 return redirect(transfer)
     else:
         household = read_query(request, TransferAddQuery)["household"]
