@@ -125,6 +125,7 @@ class TransferForm(ScopedFormMixin, StyledFormMixin, forms.Form):
     id_number = forms.CharField(
         label=_("身份证号"),
         max_length=18,
+        validators=[validate_id_number],
         help_text=_("此次查询将记入审计日志，并计入每日跨社区查询次数。"),
     )
     to_household = forms.ModelChoiceField(label=_("迁入住户"), queryset=Household.objects.all())

@@ -13,6 +13,7 @@ from rest_framework.validators import UniqueValidator
 
 from baohe.api import ScopedModelSerializer, validation_error_detail
 from baohe.scoping import CHANGE, VIEW
+from baohe.validators import validate_id_number
 
 from . import services
 from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
@@ -250,7 +251,11 @@ class TransferSerializer(serializers.ModelSerializer):
 
 
 class TransferCreateSerializer(serializers.Serializer):
-    id_number = serializers.CharField(max_length=18, help_text="待迁入居民的身份证号（查询记入审计日志，计入每日上限）")
+    id_number = serializers.CharField(
+        max_length=18,
+        validators=[validate_id_number],
+        help_text="待迁入居民的身份证号（查询记入审计日志，计入每日上限）",
+    )
     to_household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())
     reason = serializers.CharField(max_length=200)
 

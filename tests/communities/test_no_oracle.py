@@ -125,9 +125,7 @@ def test_keeping_ones_own_number_looks_nothing_up(district, staff_a, api_client_
     assert lookups() == []
 
 
-def test_filters_search_and_detail_do_not_reach_across_scope(
-    district, staff_other_street, target, api_client_for
-):
+def test_filters_search_and_detail_do_not_reach_across_scope(district, staff_other_street, target, api_client_for):
     api = api_client_for(staff_other_street)
     own_ids = sorted(r.pk for r in district.b1.residents)
 
@@ -157,7 +155,9 @@ def test_over_the_cap_every_number_outside_scope_gets_the_same_429_without_a_loo
     household = district.a2.households[0]
     others = district.b1.residents
     for other in others[:2]:
-        response = api.post("/api/v1/residents/", {"household": household.pk, "name": "x", "id_number": other.id_number})
+        response = api.post(
+            "/api/v1/residents/", {"household": household.pk, "name": "x", "id_number": other.id_number}
+        )
         assert response.status_code == 400
     assert len(lookups()) == 2
     count = Resident.objects.count()
