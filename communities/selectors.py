@@ -175,7 +175,7 @@ def transfers_for(*, user: User, direction: str | None = None, status: str | Non
     """The 迁入 requests ``user`` may see, newest first: ``direction="incoming"`` those asking a
     community the user sees for one of its residents, ``"outgoing"`` those its own community
     sent; with the rows a list shows."""
-    rows = ResidentTransfer.objects.restrict(user, VIEW).select_related(
+    rows: QuerySet[ResidentTransfer] = ResidentTransfer.objects.restrict(user, VIEW).select_related(
         "resident", "source_community", "community", "to_household__building", "requested_by", "decided_by"
     )
     if direction:

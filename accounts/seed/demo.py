@@ -15,7 +15,7 @@ from base64 import b32decode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from communities.models import Building, Community, Resident, Street
-from communities.seed.demo import HARMONY_NAME, QINGHUA
+from communities.seed.demo import HARMONY_NAME, QINGHUA, seed_pending_transfer
 
 from .. import two_factor
 from ..models import Role, User
@@ -126,4 +126,5 @@ def seed(ctx):
         resident.user = user
         resident.save(update_fields=["user"])
     ctx.logins.append((f"居民（{QINGHUA}{HARMONY_NAME}） resident", user.username, PASSWORD))
-    ctx.log(f"  accounts: {len(personas) + 1} demo logins")
+    transfers = seed_pending_transfer(requested_by=User.objects.get(username="staff_other"), to_community=wanci)
+    ctx.log(f"  accounts: {len(personas) + 1} demo logins; {transfers} pending 迁入 request")
