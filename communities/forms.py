@@ -119,7 +119,7 @@ def check_id_number(form, user, instance, cleaned, request):
         form.add_error("id_number", limited.message)
 
 
-class TransferForm(ScopedFormMixin, StyledFormMixin, forms.Form):
+class TransferForm(ScopedFormMixin, forms.Form):
     """迁入申请: the person's ID number, the household (in one's change scope) and why."""
 
     id_number = forms.CharField(

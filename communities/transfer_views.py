@@ -20,7 +20,7 @@ from baohe.views import Crumb, staff_required
 
 from . import selectors, services
 from .forms import TransferAddQuery, TransferDecisionForm, TransferForm, TransferListQuery
-from .models import Community, Household, ResidentTransfer
+from .models import Community, Household, Resident, ResidentTransfer
 
 PAGE_SIZE = 30
 
@@ -118,7 +118,7 @@ def transfer_detail(request, pk):
         {
             "transfer": transfer,
             "name": services.shown_name(user, transfer),
-            "sees_person": services.sees_person(user, transfer),
+            "opens_record": restricted(Resident, user, VIEW).filter(pk=transfer.resident_id).exists(),
             "can_decide": pending and services.may_decide(user, transfer),
             "can_cancel": pending and services.may_cancel(user, transfer),
             "decision_form": TransferDecisionForm(),
