@@ -23,6 +23,17 @@ def mask_id_number(value):
     return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
 
 
+def mask_name(value):
+    """A person's name shown to someone who may not know who it is: ``张三丰`` → ``张**`` (the
+    family name stays; a single character is masked whole)."""
+    if not value:
+        return ""
+    value = str(value)
+    if len(value) == 1:
+        return "*"
+    return f"{value[0]}{'*' * (len(value) - 1)}"
+
+
 def mask_username(value):
     """A typed username for logs and lists (it may be a mobile number, or a password typed in
     the wrong box): a mobile number as :func:`mask_mobile`, anything else keeps only its first

@@ -86,6 +86,10 @@ class ScopePaths:
     # The user(s) a row belongs to whatever their roles (a resident's own request): a lookup or a tuple.
     owner: str | tuple[str, ...] | None = None
     public: bool = False
+    # A row between two places (a move-in request: the community asked and the one asking) is
+    # seen from both: these lookups grant sight like ``street``/``community`` do, to a second place.
+    other_street: str | None = None
+    other_community: str | None = None
     # Where the row lies (no grant): the lookup to its compound and its building.
     in_compound: str | None = None
     in_building: str | None = None
@@ -124,6 +128,8 @@ def scope_filter(paths: ScopePaths, scope: Scope) -> Q | None:
         (paths.parent_street, scope.parent_street_ids),
         (paths.compound, scope.compound_ids),
         (paths.household, scope.household_ids),
+        (paths.other_street, scope.street_ids),
+        (paths.other_community, scope.community_ids),
     )
     q = None
     for path, ids in pairs:

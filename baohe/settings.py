@@ -199,6 +199,9 @@ PHONE_CODE_MAX_ATTEMPTS = env_int("PHONE_CODE_MAX_ATTEMPTS", 5)
 # A registered number counts like any other (it gets a notice instead of a code).
 PHONE_CODE_PER_NUMBER_DAILY = env_int("PHONE_CODE_PER_NUMBER_DAILY", 10)
 PHONE_CODE_PER_IP_HOURLY = env_int("PHONE_CODE_PER_IP_HOURLY", 20)
+# Cross-community lookups of an ID number (issue 12: a duplicate found outside one's scope, a
+# 迁入 request) one user may make in any 24 hours; each is an audit line. Over it: 429.
+TRANSFER_LOOKUPS_PER_DAY = env_int("TRANSFER_LOOKUPS_PER_DAY", 10)
 
 # --- Second factor, API tokens and sessions (accounts/two_factor.py, tokens.py, sessions.py) --
 # Every non-resident account signs in with password + TOTP (or a one-time backup code).

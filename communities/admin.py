@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 
 from baohe.admin import AuditedAdminMixin
 from baohe.admin_search import NumberSearchMixin
 
-from .models import Building, Community, Compound, District, Household, Resident, Street
+from .forms import check_id_number
+from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
 
 
 @admin.register(District)
@@ -53,11 +55,50 @@ class HouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("building",)
 
 
+class ResidentAdminForm(forms.ModelForm):
+    """The admin's resident form answers a duplicate ID number like the registry's (the one
+    check, ``services.resident_id_number_check``, as the signed-in administrator)."""
+
+    request = None  # set on the class ``get_form`` builds for each request
+
+    def clean(self):
+        cleaned = super().clean()
+        if "id_number" in cleaned:
+            cleaned["id_number"] = (cleaned["id_number"] or "").strip().upper()
+        check_id_number(self, self.request.user, self.instance, cleaned, self.request)
+        return cleaned
+
+
 @admin.register(Resident)
 class ResidentAdmin(AuditedAdminMixin, NumberSearchMixin, admin.ModelAdmin):
+    form = ResidentAdminForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request  # a fresh class per call (modelform_factory)
+        return form
+
     list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation")
     list_filter = ("gender", "relation", "street")
     search_fields = ("name",)  # and an exact mobile or ID number, through its blind index
     number_search_fields = {"mobile_index": "mobile", "id_number_index": "id_number"}
     list_select_related = ("household__building", "community")
     autocomplete_fields = ("household", "user")
+
+
+@admin.register(ResidentTransfer)
+class ResidentTransferAdmin(admin.ModelAdmin):
+    """Read-only: a 迁入 request changes state only through its services (the pages and API)."""
+
+    list_display = ("__str__", "status", "source_community", "community", "requested_by", "created_at", "decided_at")
+    list_filter = ("status",)
+    list_select_related = ("source_community", "community", "requested_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,13 +1,27 @@
 """Registry API: /api/v1/districts, streets, communities, compounds, buildings, households,
 residents. Plain CRUD (``baohe.api.ScopedModelViewSet``): restricted by ``restrict()``,
 filtered by django-filter, every write one checked transaction. Districts, streets and
-communities are read-only here (``ScopedReadOnlyModelViewSet``; administrators keep them in the admin)."""
+communities are read-only here (``ScopedReadOnlyModelViewSet``; administrators keep them in the admin).
 
-from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+A resident's ID number is answered by scope when it is a duplicate (``services.resident_id_number_check``:
+a resident the user sees is named; one registered elsewhere is an audited, rate-limited lookup
+that answers 400 pointing to a 迁入 request, or 429 over the cap). There is no filter or search
+by mobile or ID number.
+
+迁入 requests: ``transfers/`` lists those either side of which the user sees (``?direction=
+incoming|outgoing``, ``?status=``) and ``POST`` asks for one (``services.transfer_request``);
+``transfers/{id}/approve/``, ``reject/`` and ``cancel/`` are the steps (404 outside both sides,
+403 for the side that may not take the step, 409 once decided)."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
 
-from . import filters, serializers
-from .models import Building, Community, Compound, District, Household, Resident, Street
+from . import filters, serializers, services
+from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
 
 
 class DistrictViewSet(ScopedReadOnlyModelViewSet):
@@ -67,6 +81,106 @@ class ResidentViewSet(ScopedModelViewSet):
         return serializer
 
 
+TRANSFER_TAGS = ["transfers"]
+NOT_FOUND = OpenApiResponse(serializers.TransferErrorSerializer, description="不存在或不在您的范围内（404）")
+FORBIDDEN = OpenApiResponse(serializers.TransferErrorSerializer, description="可以查看但无权办理（403）")
+CONFLICT = OpenApiResponse(serializers.TransferErrorSerializer, description="申请已处理（409）")
+LIMITED = OpenApiResponse(serializers.TransferErrorSerializer, description="跨社区查询已达每日上限（429）")
+BAD_INPUT = OpenApiResponse(description="字段错误（400）")
+
+
+def transfer_answer(request, transfer, status_code=status.HTTP_200_OK):
+    transfer = services.access_transfer_by_id(request.user, transfer.pk)
+    return Response(serializers.TransferSerializer(transfer, context={"request": request}).data, status=status_code)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=TRANSFER_TAGS),
+    retrieve=extend_schema(tags=TRANSFER_TAGS, responses={200: serializers.TransferSerializer, 404: NOT_FOUND}),
+    create=extend_schema(
+        tags=TRANSFER_TAGS,
+        request=serializers.TransferCreateSerializer,
+        responses={201: serializers.TransferSerializer, 400: BAD_INPUT, 404: NOT_FOUND, 429: LIMITED},
+    ),
+)
+class TransferViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
+    """迁入申请: seen from both sides; the person's name masked for the requesting side until approved."""
+
+    queryset = ResidentTransfer.objects.all()
+    serializer_class = serializers.TransferSerializer
+    filterset_class = filters.TransferFilter
+    lookup_value_regex = r"[0-9]+"
+
+    def shape_queryset(self, queryset):
+        return queryset.select_related(
+            "resident", "source_community", "community", "requested_by", "decided_by"
+        ).order_by("-created_at", "-id")
+
+    def create(self, request, *args, **kwargs):
+        data = serializers.TransferCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        transfer = services.transfer_request(by=request.user, request=request, **data.validated_data)
+        return transfer_answer(request, transfer, status.HTTP_201_CREATED)
+
+
+class TransferStepApi(ScopedStepViewSet):
+    """A step on one 迁入 request: ``POST transfers/{transfer_pk}/<step>/`` with an optional ``note``."""
+
+    serializer_class = serializers.TransferDecisionSerializer
+    queryset = ResidentTransfer.objects.none()
+    access = services.access_transfer_by_id
+    scoped_url_kwarg = "transfer_pk"
+
+    def note(self):
+        data = serializers.TransferDecisionSerializer(data=self.request.data, context={"request": self.request})
+        data.is_valid(raise_exception=True)
+        return data.validated_data["note"]
+
+
+def step_schema():
+    return extend_schema(
+        tags=TRANSFER_TAGS,
+        request=serializers.TransferDecisionSerializer,
+        responses={
+            200: serializers.TransferSerializer,
+            400: BAD_INPUT,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+
+
+class TransferApproveApi(TransferStepApi):
+    """同意迁入 (the community where the person is registered)."""
+
+    @step_schema()
+    def create(self, request, transfer_pk=None):
+        transfer = self.scoped_object()
+        transfer = services.transfer_approve(by=request.user, transfer=transfer, note=self.note(), request=request)
+        return transfer_answer(request, transfer)
+
+
+class TransferRejectApi(TransferStepApi):
+    """拒绝迁入 (the community where the person is registered; ``note`` required)."""
+
+    @step_schema()
+    def create(self, request, transfer_pk=None):
+        transfer = self.scoped_object()
+        transfer = services.transfer_reject(by=request.user, transfer=transfer, note=self.note(), request=request)
+        return transfer_answer(request, transfer)
+
+
+class TransferCancelApi(TransferStepApi):
+    """撤回迁入申请 (the requesting community)."""
+
+    @step_schema()
+    def create(self, request, transfer_pk=None):
+        transfer = self.scoped_object()
+        transfer = services.transfer_cancel(by=request.user, transfer=transfer)
+        return transfer_answer(request, transfer)
+
+
 router.register("districts", DistrictViewSet, basename="district")
 router.register("streets", StreetViewSet, basename="street")
 router.register("communities", CommunityViewSet, basename="community")
@@ -74,3 +188,7 @@ router.register("compounds", CompoundViewSet, basename="compound")
 router.register("buildings", BuildingViewSet, basename="building")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
+router.register(r"transfers/(?P<transfer_pk>[0-9]+)/approve", TransferApproveApi, basename="transfer-approve")
+router.register(r"transfers/(?P<transfer_pk>[0-9]+)/reject", TransferRejectApi, basename="transfer-reject")
+router.register(r"transfers/(?P<transfer_pk>[0-9]+)/cancel", TransferCancelApi, basename="transfer-cancel")
+router.register("transfers", TransferViewSet, basename="transfer")

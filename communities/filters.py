@@ -4,7 +4,8 @@ import django_filters
 
 from baohe.query import FilterSet, IdFilter
 
-from .models import Building, Community, Compound, Household, Resident, Street
+from .models import Building, Community, Compound, Household, Resident, ResidentTransfer, Street
+from .selectors import transfers_in_direction
 
 
 def ids(field_name):
@@ -82,3 +83,18 @@ class ResidentFilter(FilterSet):
     class Meta:
         model = Resident
         fields = ("street", "community", "household", "gender", "relation")
+
+
+class TransferFilter(FilterSet):
+    """``direction``: ``incoming`` (asking a community the user sees) or ``outgoing`` (sent by one)."""
+
+    direction = django_filters.ChoiceFilter(
+        choices=(("incoming", "incoming"), ("outgoing", "outgoing")), method="filter_direction"
+    )
+
+    class Meta:
+        model = ResidentTransfer
+        fields = ("status", "direction")
+
+    def filter_direction(self, queryset, name, value):
+        return transfers_in_direction(queryset, user=self.request.user, direction=value)

@@ -354,7 +354,12 @@ class Resident(CommunityScopedModel):
         in_compound="household__compound",
         in_building="household__building",
     )
-    constraint_error_fields = {"communities_resident_unique_id_number": "id_number"}
+    # The ID number is unique across the district (the constraint below holds it in the
+    # database), but *answering* a duplicate depends on who asks: inside their scope the
+    # resident is named, outside it the answer is an audited, rate-limited move-in lookup
+    # (``communities.services.resident_id_number_check``). So ``full_clean()`` leaves this
+    # constraint to that check and never answers it with the district-wide message.
+    ID_NUMBER_CONSTRAINT = "communities_resident_unique_id_number"
 
     class Meta:
         verbose_name = _("居民")
@@ -381,6 +386,10 @@ class Resident(CommunityScopedModel):
         self.id_number = (self.id_number or "").upper()
         super().save(*args, **kwargs)
 
+    def validate_constraints(self, exclude=None):
+        answered_elsewhere = next(c for c in self._meta.constraints if c.name == self.ID_NUMBER_CONSTRAINT)
+        super().validate_constraints(exclude={*(exclude or ()), *answered_elsewhere.fields})
+
     @property
     def masked_mobile(self):
         return mask_mobile(self.mobile)
@@ -388,3 +397,81 @@ class Resident(CommunityScopedModel):
     @property
     def masked_id_number(self):
         return mask_id_number(self.id_number)
+
+
+class ResidentTransfer(CommunityScopedModel):
+    """迁入申请: staff of one community ask the community where a person is registered to move
+    them (with their history) into a household of their own.
+
+    The row lies in the requesting side's community (``street``/``community`` follow
+    ``to_household``) and is seen from both sides: ``source_street``/``source_community`` (where
+    the person was registered when asked) grant sight too (``ScopePaths.other_*``). Until it is
+    approved the requesting side knows the person only by a masked name. Every change of state
+    is a service in ``communities.services`` (``transfer_request``, ``transfer_approve``,
+    ``transfer_reject``, ``transfer_cancel``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        APPROVED = "approved", _("已同意")
+        REJECTED = "rejected", _("已拒绝")
+        CANCELLED = "cancelled", _("已撤回")
+
+    resident = models.ForeignKey(Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="transfers")
+    source_street = models.ForeignKey(
+        Street, verbose_name=_("迁出街道"), on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    source_community = models.ForeignKey(
+        Community, verbose_name=_("迁出社区"), on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    to_household = models.ForeignKey(
+        Household, verbose_name=_("迁入住户"), on_delete=models.PROTECT, related_name="incoming_transfers"
+    )
+    requested_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("申请事由"), max_length=200)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    note = models.CharField(_("处理意见"), max_length=200, blank=True)
+
+    scope_parent = "to_household"
+    scope_paths = ScopePaths(
+        street="street",
+        community="community",
+        other_street="source_street",
+        other_community="source_community",
+        in_compound="to_household__compound",
+        in_building="to_household__building",
+    )
+
+    class Meta:
+        verbose_name = _("迁入申请")
+        verbose_name_plural = _("迁入申请")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("resident",),
+                condition=Q(status="pending"),
+                name="%(app_label)s_%(class)s_one_pending",
+                violation_error_message=_("该居民已有待处理的迁入申请。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("source_community", "status"), name="communities_transfer_source"),
+            models.Index(fields=("community", "status"), name="communities_transfer_target"),
+        ]
+
+    def __str__(self):
+        return _("迁入申请 #%(number)s") % {"number": self.pk}
+
+    def get_absolute_url(self):
+        return reverse("communities:transfer", args=[self.pk])

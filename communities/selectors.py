@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 
 from baohe.scoping import VIEW, restricted
 
-from .models import Building, Community, Compound, Household, Resident
+from .models import Building, Community, Compound, Household, Resident, ResidentTransfer
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -168,3 +168,26 @@ def household_sections(household: Household, user: User) -> list[dict[str, Any]]
         if section:
             sections.append(section)
     return sections
+
+
+# --- 迁入 requests ----------------------------------------------------------------------------------------
+def transfers_for(*, user: User, direction: str | None = None, status: str | None = None) -> QuerySet:
+    """The 迁入 requests ``user`` may see, newest first: ``direction="incoming"`` those asking a
+    community the user sees for one of its residents, ``"outgoing"`` those its own community
+    sent; with the rows a list shows."""
+    rows: QuerySet[ResidentTransfer] = ResidentTransfer.objects.restrict(user, VIEW).select_related(
+        "resident", "source_community", "community", "to_household__building", "requested_by", "decided_by"
+    )
+    if direction:
+        rows = transfers_in_direction(rows, user=user, direction=direction)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-created_at", "-id")
+
+
+def transfers_in_direction(rows: QuerySet, *, user: User, direction: str) -> QuerySet:
+    """``incoming``: asking a community ``user`` sees for one of its residents; ``outgoing``:
+    sent by a community the user sees."""
+    visible = restricted(Community, user, VIEW).values("pk")
+    field = "source_community__in" if direction == "incoming" else "community__in"
+    return rows.filter(**{field: visible})

@@ -6,13 +6,17 @@ may change the record, so their answer schema allows both (:class:`ShownPersonal
 gender is answered ``null``, never ``""`` outside the enum (``baohe.api.BlankAsNullChoiceField``).
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
-from baohe.api import ScopedModelSerializer
-from baohe.scoping import CHANGE
+from baohe.api import ScopedModelSerializer, validation_error_detail
+from baohe.scoping import CHANGE, VIEW
+from baohe.validators import validate_id_number
 
-from .models import Building, Community, Compound, District, Household, Resident, Street
+from . import services
+from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
 
 # What the API answers: the full value (``13812345678``, staff who may change the record) or the
 # masked one (``138****5678``, ``3401**********1234``: ``baohe.masking``). A blank value is the
@@ -147,7 +151,23 @@ class ResidentSerializer(ScopedModelSerializer):
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name == "id_number":
+            # A duplicate is answered by scope (services.resident_id_number_check), never by
+            # DRF's district-wide "already exists".
+            kwargs["validators"] = [v for v in kwargs.get("validators", []) if not isinstance(v, UniqueValidator)]
         return self.FIELD_CLASSES.get(field_name, field_class), kwargs
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs.get("id_number"):
+            request = self.context["request"]
+            try:
+                services.resident_id_number_check(
+                    by=request.user, resident=self.instance or Resident(), id_number=attrs["id_number"], request=request
+                )
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(validation_error_detail(error)) from error
+        return attrs
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -164,3 +184,92 @@ class ResidentSerializer(ScopedModelSerializer):
 def changeable_ids(user, model, ids):
     """Which of ``ids`` the user may change (one query), for unmasking personal data."""
     return set(model.objects.restrict(user, CHANGE).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+# --- 迁入 requests ---------------------------------------------------------------------------------------------
+class TransferSerializer(serializers.ModelSerializer):
+    """A 迁入 request as either side reads it: the person's name is masked for the requesting
+    side until approved (``services.shown_name``), and their record id is given only to those
+    who may see it. ``direction`` is ``incoming`` when the user may decide it."""
+
+    resident_name = serializers.SerializerMethodField()
+    resident = serializers.SerializerMethodField()
+    source_community_name = serializers.CharField(source="source_community.name", read_only=True)
+    community_name = serializers.CharField(source="community.name", read_only=True)
+    requested_by_name = serializers.CharField(source="requested_by.name", read_only=True)
+    decided_by_name = serializers.SerializerMethodField()
+    direction = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ResidentTransfer
+        fields = (
+            "id",
+            "status",
+            "resident",
+            "resident_name",
+            "source_community",
+            "source_community_name",
+            "community",
+            "community_name",
+            "to_household",
+            "requested_by",
+            "requested_by_name",
+            "reason",
+            "decided_by",
+            "decided_by_name",
+            "decided_at",
+            "note",
+            "direction",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def _visible(self) -> set[int]:
+        if "visible_communities" not in self.context:
+            user = self.context["request"].user
+            self.context["visible_communities"] = set(
+                Community.objects.restrict(user, VIEW).values_list("pk", flat=True)
+            )
+            self.context["decidable_communities"] = set(
+                Community.objects.restrict(user, CHANGE).values_list("pk", flat=True)
+            )
+        return self.context["visible_communities"]
+
+    def get_resident_name(self, transfer) -> str:
+        return services.shown_name(self.context["request"].user, transfer, self._visible())
+
+    def get_resident(self, transfer) -> int | None:
+        shown = services.sees_person(self.context["request"].user, transfer, self._visible())
+        return transfer.resident_id if shown else None
+
+    def get_decided_by_name(self, transfer) -> str | None:
+        return transfer.decided_by.name if transfer.decided_by_id else None
+
+    def get_direction(self, transfer) -> str:
+        self._visible()
+        return "incoming" if transfer.source_community_id in self.context["decidable_communities"] else "outgoing"
+
+
+class TransferCreateSerializer(serializers.Serializer):
+    id_number = serializers.CharField(
+        max_length=18,
+        validators=[validate_id_number],
+        help_text="待迁入居民的身份证号（查询记入审计日志，计入每日上限）",
+    )
+    to_household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())
+    reason = serializers.CharField(max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["to_household"].queryset = Household.objects.restrict(request.user, CHANGE)
+
+
+class TransferDecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TransferErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)

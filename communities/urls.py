@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import transfer_views, views
 
 app_name = "communities"
 urlpatterns = [
@@ -21,4 +21,10 @@ urlpatterns = [
     path("resident/<int:pk>/", views.ResidentDetailView.as_view(), name="resident"),
     path("resident/<int:pk>/edit/", views.ResidentUpdateView.as_view(), name="resident_edit"),
     path("my-building/", views.my_building, name="my_building"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/new/", transfer_views.transfer_add, name="transfer_add"),
+    path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer"),
+    path("transfers/<int:pk>/approve/", transfer_views.transfer_approve, name="transfer_approve"),
+    path("transfers/<int:pk>/reject/", transfer_views.transfer_reject, name="transfer_reject"),
+    path("transfers/<int:pk>/cancel/", transfer_views.transfer_cancel, name="transfer_cancel"),
 ]

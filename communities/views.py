@@ -17,7 +17,7 @@ from baohe.scoping import CHANGE, VIEW
 from baohe.services import audit
 from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
 
-from . import selectors
+from . import selectors, services
 from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
@@ -119,6 +119,12 @@ class CommunityDetailView(LevelView):
 
     def get_queryset(self):
         return super().get_queryset().select_related("street__district")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context["can_add"]:
+            context["pending_transfers"] = services.pending_incoming_count(self.request.user)
+        return context
 
 
 class CompoundDetailView(LevelView):
@@ -288,7 +294,25 @@ class HouseholdUpdateView(RegistryFormView, UpdateView):
     success_message = _("已保存住户 %(object)s。")
 
 
-class ResidentCreateView(RegistryFormView, CreateView):
+class ResidentFormMixin:
+    """The resident form checks a duplicate ID number by scope (``forms.check_id_number``): it
+    needs the request (the audit line's client address), and answers 429 over the lookup cap."""
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["request"] = self.request
+        return kwargs
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        limited = getattr(form, "rate_limited", None)
+        if limited is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(limited.wait)
+        return response
+
+
+class ResidentCreateView(ResidentFormMixin, RegistryFormView, CreateView):
     model = Resident
     form_class = ResidentForm
     parent_model = Household
@@ -298,7 +322,7 @@ class ResidentCreateView(RegistryFormView, CreateView):
     success_message = _("已新增居民 %(object)s。")
 
 
-class ResidentUpdateView(RegistryFormView, UpdateView):
+class ResidentUpdateView(ResidentFormMixin, RegistryFormView, UpdateView):
     model = Resident
     form_class = ResidentForm
     title = _("编辑居民")

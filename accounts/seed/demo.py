@@ -15,7 +15,7 @@ from base64 import b32decode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from communities.models import Building, Community, Resident, Street
-from communities.seed.demo import HARMONY_NAME, QINGHUA
+from communities.seed.demo import HARMONY_NAME, QINGHUA, seed_pending_transfer
 
 from .. import two_factor
 from ..models import Role, User
@@ -141,4 +141,5 @@ def seed(ctx):
         resident.save(update_fields=["user"])
     # Residents sign in with their mobile number (the username is opaque, accounts.models.opaque_username).
     ctx.logins.append((f"居民（{QINGHUA}{HARMONY_NAME}） resident", resident.mobile, PASSWORD))
-    ctx.log(f"  accounts: {len(personas) + 1} demo logins")
+    transfers = seed_pending_transfer(requested_by=User.objects.get(username="staff_other"), to_community=wanci)
+    ctx.log(f"  accounts: {len(personas) + 1} demo logins; {transfers} pending 迁入 request")

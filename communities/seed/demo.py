@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from baohe.validators import id_check_char
 
-from ..models import Building, Community, Compound, District, Household, Resident, Street
+from ..models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
 
 ORDER = 10
 
@@ -481,3 +481,34 @@ def seed(ctx):
         f"  communities: {len(STREETS)} streets, {len(communities)} communities, {len(compounds)} compounds, "
         f"{len(buildings)} buildings, {len(households)} households, {len(resident_ids)} residents"
     )
+
+
+def seed_pending_transfer(*, requested_by, to_community):
+    """One pending 迁入 request for the demo, written directly (a seed is not a lookup, so no
+    audit line): ``to_community``'s worker asks for a grown child of a 清华园小区 household (not
+    of 和谐5栋, whose people the other demos use); the staff of 清华园's community find it under
+    迁入申请 → 待我处理. Run again, it adds nothing."""
+    if ResidentTransfer.objects.filter(requested_by=requested_by).exists():
+        return 0
+    person = (
+        Resident.objects.filter(household__compound__name=QINGHUA, relation=Resident.Relation.CHILD, user=None)
+        .exclude(household__building__name=HARMONY_NAME)
+        .exclude(id_number="")
+        .filter(headed_buildings=None)
+        .order_by("id")
+        .first()
+    )
+    household = Household.objects.filter(community=to_community).order_by("building_id", "unit", "room").first()
+    if person is None or household is None:
+        return 0
+    transfer = ResidentTransfer(
+        resident=person,
+        source_street_id=person.street_id,
+        source_community_id=person.community_id,
+        to_household=household,
+        requested_by=requested_by,
+        reason="本人已在万慈社区购房居住，申请将户籍登记迁入。",
+    )
+    transfer.sync_scope()
+    transfer.save()
+    return 1

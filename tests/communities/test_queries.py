@@ -163,7 +163,7 @@ def api_residents(rows):
 SCENARIOS = {
     "page-district": (page_district, 25),  # 5 + row + 2 × 9 counters + children
     "page-street": (page_street, 23),  # 5 + row + 2 × 8 counters + children
-    "page-community": (page_community, 22),  # 5 + row + 2 × 7 counters + children + "may add?"
+    "page-community": (page_community, 23),  # 5 + row + 2 × 7 counters + children + "may add?" + 迁入 to decide
     "page-compound": (page_compound, 18),  # 5 + row + 2 × 5 counters + children + "may add?"
     "page-building": (page_building, 8),  # 5 + row + "may change?" + households
     "page-household": (page_household, 8),  # 5 + row + residents + "may change?"
