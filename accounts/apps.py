@@ -18,6 +18,13 @@ class AccountsConfig(AppConfig):
         # Each sign-in starts the session's clocks (absolute and idle limits for staff).
         user_logged_in.connect(session_signed_in, dispatch_uid="accounts.session_signed_in")
 
+        # The account and its login devices on the 我的信息 page (communities.personal_data).
+        from communities.personal_data import register_personal_data
+
+        from .personal_data import account_sections
+
+        register_personal_data(account_sections)
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with a site that admits only users verified by a second factor."""

@@ -249,6 +249,11 @@ STORAGES = {
 # Monthly report jobs and their files (MEDIA_ROOT/reports/) are removed after this many days
 # (dashboard.reports.reports_clean, daily at 03:45).
 REPORT_KEEP_DAYS = env_int("REPORT_KEEP_DAYS", 90)
+# A resident who moved away or died is anonymised this many months after that date
+# (communities.services.residents_anonymise_due, nightly at 02:30): name, numbers, free text and
+# login account go; the row and every count it is in stay (PIPL Art. 47).
+RESIDENT_RETENTION_MONTHS = env_int("RESIDENT_RETENTION_MONTHS", 24)
+RESIDENT_ANONYMISE_BATCH = env_int("RESIDENT_ANONYMISE_BATCH", 200)
 
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -308,6 +313,11 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-summaries": {
         "task": "service_requests.tasks.rebuild_summaries",
         "schedule": crontab(hour=3, minute=30),  # 03:30 Asia/Shanghai
+        "options": {"expires": 3600},
+    },
+    "anonymise-residents": {
+        "task": "communities.tasks.anonymise_residents",
+        "schedule": crontab(hour=2, minute=30),  # 02:30 Asia/Shanghai; see RESIDENT_RETENTION_MONTHS
         "options": {"expires": 3600},
     },
     "clean-reports": {

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from baohe.forms import ScopedModelForm
+from baohe.forms import ScopedModelForm, StyledFormMixin
 
 from .models import Building, Compound, Household, Resident
 
@@ -73,3 +73,13 @@ class ResidentForm(ScopedModelForm):
 
     def clean_id_number(self):
         return (self.cleaned_data.get("id_number") or "").strip().upper()
+
+
+class ResidentLeaveForm(StyledFormMixin, forms.Form):
+    """迁出 or 去世, on a date (the staff resident page; the API has its own serializer)."""
+
+    status = forms.ChoiceField(
+        label=_("变更为"),
+        choices=[(s.value, s.label) for s in Resident.Status if s != Resident.Status.LIVING],
+    )
+    left_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))

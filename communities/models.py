@@ -226,6 +226,13 @@ class Household(CommunityScopedModel):
     low_income = models.BooleanField(_("低保"), default=False)
     is_rented = models.BooleanField(_("出租户"), default=False)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    archived_at = models.DateTimeField(
+        _("归档时间"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("户内已无在住居民（全部迁出或去世）时归档；归档的住户不出现在默认列表和走访计划中。"),
+    )
 
     scope_parent = "building"
     compound_parent = "building"
@@ -288,6 +295,9 @@ class ResidentQuerySet(RestrictedQuerySet):
     """Residents, with the exact lookups by mobile and ID number (the one place that knows how
     those columns are stored)."""
 
+    def living(self):
+        return self.filter(status=Resident.Status.LIVING)
+
     def with_mobile(self, mobile):
         return self.filter(mobile=mobile)
 
@@ -296,7 +306,18 @@ class ResidentQuerySet(RestrictedQuerySet):
 
 
 class Resident(CommunityScopedModel):
-    """居民: a person living in a household. Mobile and ID number are shown masked."""
+    """居民: a person living in a household. Mobile and ID number are shown masked.
+
+    ``status`` is 在住 until a service (``communities.services.resident_move_away`` /
+    ``resident_record_death``) records that the person moved away or died, on ``left_on``;
+    ``RESIDENT_RETENTION_MONTHS`` after that the nightly task anonymises the row
+    (``resident_anonymise``), which keeps it (and every count it is in) but not who it was.
+    """
+
+    class Status(models.TextChoices):
+        LIVING = "living", _("在住")
+        MOVED_AWAY = "moved_away", _("迁出")
+        DECEASED = "deceased", _("去世")
 
     class Gender(models.TextChoices):
         MALE = "M", _("男")
@@ -327,6 +348,11 @@ class Resident(CommunityScopedModel):
         blank=True,
         related_name="resident_records",
     )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.LIVING, editable=False
+    )
+    left_on = models.DateField(_("迁出/去世日期"), null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True, editable=False)
 
     objects = ResidentQuerySet.as_manager()
 
@@ -350,6 +376,17 @@ class Resident(CommunityScopedModel):
                 condition=~Q(id_number=""),
                 name="%(app_label)s_%(class)s_unique_id_number",
                 violation_error_message=_("该身份证号已登记在另一位居民名下。"),
+            ),
+            models.CheckConstraint(
+                name="%(app_label)s_%(class)s_left_on_with_status",
+                condition=Q(status="living", left_on__isnull=True) | (~Q(status="living") & Q(left_on__isnull=False)),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=("left_on",),
+                condition=~Q(status="living") & Q(anonymised_at__isnull=True),
+                name="communities_resident_to_anon",
             ),
         ]
 

@@ -20,5 +20,9 @@ urlpatterns = [
     path("household/<int:household_pk>/residents/new/", views.ResidentCreateView.as_view(), name="resident_add"),
     path("resident/<int:pk>/", views.ResidentDetailView.as_view(), name="resident"),
     path("resident/<int:pk>/edit/", views.ResidentUpdateView.as_view(), name="resident_edit"),
+    path("resident/<int:pk>/leave/", views.resident_leave, name="resident_leave"),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/download.json", views.my_data_download, {"fmt": "json"}, name="my_data_json"),
+    path("my-data/download.xlsx", views.my_data_download, {"fmt": "xlsx"}, name="my_data_xlsx"),
     path("my-building/", views.my_building, name="my_building"),
 ]

@@ -14,3 +14,12 @@ class ServiceRequestsConfig(AppConfig):
         from .open311 import error_answer, is_error_list
 
         register_error_format("/open311/", error_answer, is_error_list)
+
+        # Requests on the 我的信息 page; contact and name out of them on anonymisation.
+        from communities.personal_data import register_personal_data
+        from communities.services import register_anonymiser
+
+        from .personal_data import forget_person, request_sections
+
+        register_personal_data(request_sections)
+        register_anonymiser(forget_person)

@@ -76,7 +76,7 @@ def visit_plans_generate(*, community: Community | None = None, today: date | No
     visits keep pointing at it). Returns ``{"created", "updated", "retired"}``.
     """
     today = today or timezone.localdate()
-    households = Household.objects.all()
+    households = Household.objects.filter(archived_at__isnull=True)  # nobody lives in an archived one
     rounds = VisitRound.objects.filter(active=True).select_related("staff")
     if community is not None:
         households = households.filter(community=community)
