@@ -35,7 +35,12 @@ def account_sections(subject: Subject) -> list[Section]:
     devices = Section(
         "devices",
         _("登录设备"),
-        (("name", _("设备名称")), ("created", _("登录时间")), ("last_used_at", _("最近使用")), ("expiry", _("到期时间"))),
+        (
+            ("name", _("设备名称")),
+            ("created", _("登录时间")),
+            ("last_used_at", _("最近使用")),
+            ("expiry", _("到期时间")),
+        ),
     )
     for token in ApiToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created"):
         devices.add(name=token.name, created=token.created, last_used_at=token.last_used_at, expiry=token.expiry)

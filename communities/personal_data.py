@@ -24,11 +24,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from baohe.masking import mask_id_number, mask_mobile
+from baohe.masking import mask_id_number, mask_mobile, mask_username
+from baohe.models import AuditEntry
+from baohe.services import audit
 
 from .models import Resident
 
@@ -115,9 +118,7 @@ def register_personal_data(provider: Provider) -> None:
 
 def subject_for(user: User) -> Subject:
     records = list(
-        Resident.objects.filter(user=user)
-        .select_related("household__building__compound__community")
-        .order_by("pk")
+        Resident.objects.filter(user=user).select_related("household__building__compound__community").order_by("pk")
     )
     return Subject(user=user, records=records)
 
@@ -187,11 +188,29 @@ def _registry_sections(subject: Subject) -> list[Section]:
 
 
 # --- downloads ----------------------------------------------------------------------------------
+def download_audit(*, user: User, request: HttpRequest | None, sections: Sequence[Section], fmt: str) -> None:
+    """One DATA_DOWNLOAD audit line per copy a person takes (page download or API): in which
+    form and how many rows of what, placed under their (first) community."""
+    record = Resident.objects.filter(user=user).order_by("pk").only("street_id", "community_id").first()
+    street_id, community_id = record.scope_ids() if record is not None else (None, None)
+    audit(
+        user=user,
+        action=AuditEntry.Action.DATA_DOWNLOAD,
+        request=request,
+        object_type="accounts.user",
+        object_id=str(user.pk),
+        object_repr=user.get_username(),
+        detail={"format": fmt, "rows": {section.key: len(section.rows) for section in sections}},
+        street_id=street_id,
+        community_id=community_id,
+    )
+
+
 def as_json(sections: Sequence[Section], *, user: User, now: datetime.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     return {
         "generated_at": timezone.localtime(now).isoformat(),
-        "user": user.get_username(),
+        "user": mask_username(user.get_username()),
         "sections": [section.as_dict() for section in sections],
     }
 
@@ -211,7 +230,7 @@ def workbook_bytes(sections: Sequence[Section], *, user: User, now: datetime.dat
     cover.title = _("说明")[:31]
     cover.append([_("我的信息")])
     cover["A1"].font = Font(bold=True, size=14)
-    cover.append([_("账号"), user.get_username()])
+    cover.append([_("账号"), mask_username(user.get_username())])
     cover.append([_("导出时间"), timezone.localtime(now).strftime("%Y-%m-%d %H:%M")])
     cover.append([_("说明"), _("手机号和身份证号已打码；同户其他成员只显示部分姓名。")])
     cover.column_dimensions["A"].width = 14

@@ -244,7 +244,8 @@ def resident_leave(request, pk):
     else:
         messages.success(
             request,
-            gettext("已将 %(name)s 登记为“%(status)s”。") % {"name": resident.name, "status": resident.get_status_display()},
+            gettext("已将 %(name)s 登记为“%(status)s”。")
+            % {"name": resident.name, "status": resident.get_status_display()},
         )
     return redirect(resident)
 
@@ -371,7 +372,7 @@ def my_data_download(request, fmt):
     """我的信息 as a file (``json`` or ``xlsx``); each download is one DATA_DOWNLOAD audit line."""
     now = timezone.now()
     sections = personal_data.personal_data(request.user)
-    personal_data_audit(request, sections, fmt)
+    personal_data.download_audit(user=request.user, request=request, sections=sections, fmt=fmt)
     stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
     if fmt == "json":
         response = HttpResponse(
@@ -384,23 +385,6 @@ def my_data_download(request, fmt):
         )
     response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.{fmt}"'
     return response
-
-
-def personal_data_audit(request, sections, fmt):
-    """One DATA_DOWNLOAD line: who took a copy of their data, in which form, how many rows of what."""
-    record = Resident.objects.filter(user=request.user).order_by("pk").only("street_id", "community_id").first()
-    street_id, community_id = record.scope_ids() if record is not None else (None, None)
-    audit(
-        user=request.user,
-        action=AuditEntry.Action.DATA_DOWNLOAD,
-        request=request,
-        object_type="accounts.user",
-        object_id=str(request.user.pk),
-        object_repr=request.user.get_username(),
-        detail={"format": fmt, "rows": {section.key: len(section.rows) for section in sections}},
-        street_id=street_id,
-        community_id=community_id,
-    )
 
 
 @login_required

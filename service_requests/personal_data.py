@@ -70,9 +70,7 @@ def personal_data_request_submit(
     delete (``item``, because ``reason``) their personal information, at their first household."""
     if kind not in CATEGORIES:
         raise ValidationError({"kind": _("请选择更正或删除。")})
-    record = (
-        Resident.objects.filter(user=user).select_related("household__building__compound").order_by("pk").first()
-    )
+    record = Resident.objects.filter(user=user).select_related("household__building__compound").order_by("pk").first()
     if record is None:
         raise ValidationError(_("您还没有登记的住户，请直接联系社区。"))
     if kind == CORRECTION:
@@ -118,11 +116,7 @@ def request_sections(subject: Subject) -> list[Section]:
             ("rating_comment", _("评价意见")),
         ),
     )
-    rows = (
-        ServiceRequest.objects.filter(submitted_by=subject.user)
-        .select_related("category__parent")
-        .order_by("-id")
-    )
+    rows = ServiceRequest.objects.filter(submitted_by=subject.user).select_related("category__parent").order_by("-id")
     for row in rows:
         section.add(
             number=row.number,

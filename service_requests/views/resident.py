@@ -171,7 +171,9 @@ def personal_data_request(request, kind):
     form = forms.PersonalDataRequestForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
-            service_request = personal_data.personal_data_request_submit(user=request.user, kind=kind, **form.cleaned_data)
+            service_request = personal_data.personal_data_request_submit(
+                user=request.user, kind=kind, **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
