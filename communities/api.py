@@ -22,8 +22,8 @@ from baohe.scoping import CHANGE
 from . import filters, personal_data, serializers, services
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
-NOT_FOUND = OpenApiResponse(serializers.ErrorSerializer, description="不存在或不在您的范围内（404）")
-CONFLICT = OpenApiResponse(serializers.ErrorSerializer, description="该居民已不是在住状态（409）")
+NOT_FOUND = OpenApiResponse(serializers.ResidentErrorSerializer, description="不存在或不在您的范围内（404）")
+CONFLICT = OpenApiResponse(serializers.ResidentErrorSerializer, description="该居民已不是在住状态（409）")
 BAD_INPUT = OpenApiResponse(description="字段错误（400）")
 
 

@@ -176,7 +176,7 @@ class ResidentLeaveInputSerializer(serializers.Serializer):
     left_on = serializers.DateField(help_text="迁出或去世的日期")
 
 
-class ErrorSerializer(serializers.Serializer):
+class ResidentErrorSerializer(serializers.Serializer):
     """The body of a 403, 404 or 409 answer."""
 
     detail = serializers.CharField()
