@@ -45,6 +45,7 @@ class BuildingAdmin(admin.ModelAdmin):
 class HouseholdAdmin(admin.ModelAdmin):
     list_display = ("__str__", "compound", "community", "lives_alone_elderly", "elderly", "disabled", "low_income")
     list_filter = ("lives_alone_elderly", "elderly", "disabled", "low_income", "street")
+    readonly_fields = ("archived_at",)
     search_fields = ("room", "building__compound__name")
     list_select_related = ("building", "compound", "community")
     autocomplete_fields = ("building",)
@@ -52,8 +53,9 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 @admin.register(Resident)
 class ResidentAdmin(admin.ModelAdmin):
-    list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation")
-    list_filter = ("gender", "relation", "street")
+    list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation", "status")
+    list_filter = ("status", "gender", "relation", "street")
+    readonly_fields = ("status", "left_on", "anonymised_at")
     search_fields = ("name", "mobile")
     list_select_related = ("household__building", "community")
     autocomplete_fields = ("household", "user")
