@@ -246,7 +246,7 @@ def visit_need_open(*, by: User, household: Household, need: dict[str, Any]) -> 
       submitter, no on-behalf entry), after :func:`visit_record` has checked that this person
       may visit this household. The visit links it, so the visitor sees its number and status.
     """
-    residents = list(Resident.objects.filter(household=household).select_related("user").order_by("pk"))
+    residents = list(Resident.objects.living().filter(household=household).select_related("user").order_by("pk"))
     head = next((r for r in residents if r.relation == Resident.Relation.HEAD), residents[0] if residents else None)
     account = next((r.user for r in residents if r.user is not None and r.user.is_active), None)
     options: dict[str, Any] = {
