@@ -4,7 +4,8 @@
   away or died on a date (the staff resident page and ``POST /api/v1/residents/{id}/move-away/``,
   ``…/record-death/`` call them). The row stays, with its status and ``left_on``; one audit line
   (UPDATE, status old → new). A household with nobody left living is archived in the same
-  transaction (``household_archive_if_empty``).
+  transaction (``household_archive_if_empty``); the nightly task also archives what other paths
+  emptied and restores an archived household where someone lives again (``households_archive_sync``).
 - ``residents_anonymise_due``: the nightly task's service. ``RESIDENT_RETENTION_MONTHS`` after
   ``left_on`` each such resident is anonymised (``resident_anonymise``): name → 居民, mobile and ID
   number erased, birth year coarsened to its decade (gender kept), their name scrubbed from the
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -114,7 +116,7 @@ def _resident_leave(
             raise Conflict(_("该居民已是“%(status)s”状态。") % {"status": locked.get_status_display()})
         old = locked.get_status_display()
         locked.status, locked.left_on = status, on
-        locked.full_clean()
+        locked.full_clean(exclude=[f.name for f in Resident._meta.fields if f.name not in ("status", "left_on")])
         locked.save(update_fields=["status", "left_on", "updated_at"])
         audit(
             user=by,
@@ -146,10 +148,22 @@ def household_archive_if_empty(*, household: Household, now: datetime.datetime |
     return True
 
 
-def household_unarchive(*, household: Household) -> None:
-    """A living resident is in the household again (added or corrected by staff)."""
-    Household.objects.filter(pk=household.pk, archived_at__isnull=False).update(archived_at=None)
-    household.archived_at = None
+def households_archive_sync(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """The nightly safety net (like the request summaries' rebuild): archive every household whose
+    residents all left by a path that bypassed the services (the admin, a bulk load), and bring
+    back every archived household where someone lives again (staff added a resident). Returns
+    ``(archived, restored)``."""
+    living = Resident.objects.filter(household_id=OuterRef("pk"), status=Resident.Status.LIVING)
+    restored = Household.objects.filter(archived_at__isnull=False).filter(Exists(living)).update(archived_at=None)
+    empty = (
+        Household.objects.filter(archived_at__isnull=True)
+        .filter(Exists(Resident.objects.filter(household_id=OuterRef("pk"))))
+        .exclude(Exists(living))
+    )
+    archived = 0
+    for household in empty.order_by("pk").only("pk"):
+        archived += household_archive_if_empty(household=household, now=now)
+    return archived, restored
 
 
 # --- anonymisation ------------------------------------------------------------------------------
@@ -188,7 +202,9 @@ def residents_anonymise_due(*, now: datetime.datetime | None = None, batch_size:
                 resident_anonymise(resident=resident, now=now)
         done += len(batch)
         if len(batch) < size:
-            return done
+            break
+    households_archive_sync(now=now)
+    return done
 
 
 def resident_anonymise(*, resident: Resident, now: datetime.datetime | None = None) -> Resident:

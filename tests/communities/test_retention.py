@@ -275,3 +275,27 @@ def test_the_task_runs_the_service(district):
     services.resident_move_away(resident=district.b1.residents[0], by=UserFactory(is_superuser=True), on=LONG_AGO)
     assert anonymise_residents.apply().get() == 1
     assert ServiceRequest.objects.count() == 0
+
+
+def test_archived_households_leave_the_default_list_and_come_back_when_someone_lives_there(
+    district, staff_a, api_client_for, client_for
+):
+    household = district.a1.households[1]
+    for resident in district.a1.residents[2:4]:
+        services.resident_move_away(resident=resident, by=staff_a, on=RECENTLY)
+    household.refresh_from_db()
+    assert household.archived_at is not None
+    api = api_client_for(staff_a)
+    building = district.a1.buildings[0].pk
+    listed = {row["id"] for row in api.get(f"/api/v1/households/?building={building}").json()["results"]}
+    assert listed == {district.a1.households[0].pk, district.a1.households[2].pk}
+    archived = api.get(f"/api/v1/households/?building={building}&archived=true").json()["results"]
+    assert [row["id"] for row in archived] == [household.pk]
+    assert api.get(f"/api/v1/households/{household.pk}/").status_code == 200
+    page = client_for(staff_a).get(f"/registry/building/{building}/")
+    assert [h.pk for h in page.context["archived_households"]] == [household.pk]
+    # Staff register someone living there again: the nightly sync brings the household back.
+    Resident.objects.create(household=household, name="新住户", relation=Resident.Relation.HEAD)
+    assert services.households_archive_sync(now=NOW) == (0, 1)
+    household.refresh_from_db()
+    assert household.archived_at is None
