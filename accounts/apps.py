@@ -30,6 +30,13 @@ class AccountsConfig(AppConfig):
             lockout.active_lock_count,
         )
 
+        # The account and its login devices on the 我的信息 page (communities.personal_data).
+        from communities.personal_data import register_personal_data
+
+        from .personal_data import account_sections
+
+        register_personal_data(account_sections)
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with a site that admits only users verified by a second factor."""

@@ -290,6 +290,12 @@ PG_BIN_DIR = env("PG_BIN_DIR")
 # PostgreSQL a trigger refuses to delete younger lines whatever this says.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 
+# A resident who moved away or died is anonymised this many months after that date
+# (communities.services.residents_anonymise_due, nightly at 02:30): name, numbers, free text and
+# login account go; the row and every count it is in stay (PIPL Art. 47).
+RESIDENT_RETENTION_MONTHS = env_int("RESIDENT_RETENTION_MONTHS", 24)
+RESIDENT_ANONYMISE_BATCH = env_int("RESIDENT_ANONYMISE_BATCH", 200)
+
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
@@ -348,6 +354,11 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-summaries": {
         "task": "service_requests.tasks.rebuild_summaries",
         "schedule": crontab(hour=3, minute=30),  # 03:30 Asia/Shanghai
+        "options": {"expires": 3600},
+    },
+    "anonymise-residents": {
+        "task": "communities.tasks.anonymise_residents",
+        "schedule": crontab(hour=2, minute=30),  # 02:30 Asia/Shanghai; see RESIDENT_RETENTION_MONTHS
         "options": {"expires": 3600},
     },
     "clean-reports": {

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("service_requests.api")),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("communities.api_urls")),
     # Schema and docs: signed-in staff only (baohe.permissions.ApiDocsAccess, API_DOCS_PUBLIC).
     path("api/schema/", views.ApiSchemaView.as_view(), name="schema"),
     path("api/docs/", views.ApiDocsView.as_view(url_name="schema"), name="swagger-ui"),

@@ -50,6 +50,7 @@ class BuildingAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class HouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "compound", "community", "lives_alone_elderly", "elderly", "disabled", "low_income")
     list_filter = ("lives_alone_elderly", "elderly", "disabled", "low_income", "street")
+    readonly_fields = ("archived_at",)
     search_fields = ("room", "building__compound__name")
     list_select_related = ("building", "compound", "community")
     autocomplete_fields = ("building",)
@@ -78,8 +79,9 @@ class ResidentAdmin(AuditedAdminMixin, NumberSearchMixin, admin.ModelAdmin):
         form.request = request  # a fresh class per call (modelform_factory)
         return form
 
-    list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation")
-    list_filter = ("gender", "relation", "street")
+    list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation", "status")
+    list_filter = ("status", "gender", "relation", "street")
+    readonly_fields = ("status", "left_on", "anonymised_at")
     search_fields = ("name",)  # and an exact mobile or ID number, through its blind index
     number_search_fields = {"mobile_index": "mobile", "id_number_index": "id_number"}
     list_select_related = ("household__building", "community")

@@ -11,17 +11,31 @@ by mobile or ID number.
 迁入 requests: ``transfers/`` lists those either side of which the user sees (``?direction=
 incoming|outgoing``, ``?status=``) and ``POST`` asks for one (``services.transfer_request``);
 ``transfers/{id}/approve/``, ``reject/`` and ``cancel/`` are the steps (404 outside both sides,
-403 for the side that may not take the step, 409 once decided)."""
+403 for the side that may not take the step, 409 once decided).
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+Residents' status steps: ``POST residents/{id}/move-away/`` and ``…/record-death/`` with
+``{"left_on": "YYYY-MM-DD"}`` (``services.resident_move_away`` / ``resident_record_death``).
+The resident list shows 在住 unless ``?status=`` says otherwise (``all`` for every status); the
+household list leaves archived households out unless ``?archived=true``.
+``GET me/data/`` (``api_urls.py``): everything held about the signed-in person, audited.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
+from baohe.scoping import CHANGE
 
-from . import filters, serializers, services
+from . import filters, personal_data, serializers, services
 from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
+
+RESIDENT_NOT_FOUND = OpenApiResponse(serializers.ResidentErrorSerializer, description="不存在或不在您的范围内（404）")
+RESIDENT_CONFLICT = OpenApiResponse(serializers.ResidentErrorSerializer, description="该居民已不是在住状态（409）")
+BAD_INPUT = OpenApiResponse(description="字段错误（400）")
 
 
 class DistrictViewSet(ScopedReadOnlyModelViewSet):
@@ -86,7 +100,6 @@ NOT_FOUND = OpenApiResponse(serializers.TransferErrorSerializer, description="�
 FORBIDDEN = OpenApiResponse(serializers.TransferErrorSerializer, description="可以查看但无权办理（403）")
 CONFLICT = OpenApiResponse(serializers.TransferErrorSerializer, description="申请已处理（409）")
 LIMITED = OpenApiResponse(serializers.TransferErrorSerializer, description="跨社区查询已达每日上限（429）")
-BAD_INPUT = OpenApiResponse(description="字段错误（400）")
 
 
 def transfer_answer(request, transfer, status_code=status.HTTP_200_OK):
@@ -181,6 +194,78 @@ class TransferCancelApi(TransferStepApi):
         return transfer_answer(request, transfer)
 
 
+class ResidentLeaveApi(ScopedStepViewSet):
+    """迁出 / 去世 of one resident in the user's change scope (another community's: 404)."""
+
+    queryset = Resident.objects.none()
+    scoped_model = Resident
+    scoped_url_kwarg = "resident_pk"
+    serializer_class = serializers.ResidentLeaveInputSerializer
+    service = staticmethod(services.resident_move_away)
+
+    def create(self, request, resident_pk=None):
+        resident = self.scoped_object(CHANGE)
+        data = serializers.ResidentLeaveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # A future date (ValidationError) answers 400, a resident no longer living (Conflict) 409.
+        type(self).service(resident=resident, by=request.user, on=data.validated_data["left_on"], request=request)
+        resident = Resident.objects.get(pk=resident.pk)
+        return Response(
+            serializers.ResidentSerializer(resident, context={"request": request, "changeable_ids": {resident.pk}}).data
+        )
+
+
+RESIDENT_ID = OpenApiParameter("resident_pk", int, OpenApiParameter.PATH, description="居民 id")
+
+
+def _leave_schema(summary):
+    return extend_schema(
+        tags=["residents"],
+        summary=summary,
+        parameters=[RESIDENT_ID],
+        request=serializers.ResidentLeaveInputSerializer,
+        responses={
+            200: serializers.ResidentSerializer,
+            400: BAD_INPUT,
+            404: RESIDENT_NOT_FOUND,
+            409: RESIDENT_CONFLICT,
+        },
+    )
+
+
+class ResidentMoveAwayApi(ResidentLeaveApi):
+    service = staticmethod(services.resident_move_away)
+
+    @_leave_schema("迁出")
+    def create(self, request, resident_pk=None):
+        return super().create(request, resident_pk)
+
+
+class ResidentRecordDeathApi(ResidentLeaveApi):
+    service = staticmethod(services.resident_record_death)
+
+    @_leave_schema("去世")
+    def create(self, request, resident_pk=None):
+        return super().create(request, resident_pk)
+
+
+class MyDataApi(APIView):
+    """我的信息: everything the portal holds about the signed-in person, numbers masked
+    (``communities.personal_data``). Each call is a DATA_DOWNLOAD line in the audit log."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["me"], responses={200: serializers.PersonalDataSerializer})
+    def get(self, request):
+        sections = personal_data.personal_data(request.user)
+        personal_data.download_audit(user=request.user, request=request, sections=sections, fmt="api")
+        return Response(personal_data.as_json(sections, user=request.user))
+
+
+router.register(r"residents/(?P<resident_pk>[0-9]+)/move-away", ResidentMoveAwayApi, basename="resident-move-away")
+router.register(
+    r"residents/(?P<resident_pk>[0-9]+)/record-death", ResidentRecordDeathApi, basename="resident-record-death"
+)
 router.register("districts", DistrictViewSet, basename="district")
 router.register("streets", StreetViewSet, basename="street")
 router.register("communities", CommunityViewSet, basename="community")

@@ -1,8 +1,9 @@
 """django-filter FilterSets for the registry API (``baohe.query.FilterSet``: a bad value is 400)."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
-from baohe.query import FilterSet, IdFilter
+from baohe.query import FilterSet, FlagFilter, IdFilter
 
 from .models import Building, Community, Compound, Household, Resident, ResidentTransfer, Street
 from .selectors import transfers_in_direction
@@ -13,6 +14,12 @@ def ids(field_name):
     that does not exist but an empty 200 for another community's, telling an outsider which
     ids exist; an id filter answers the same empty list for both (rule 1)."""
     return IdFilter(field_name=field_name)
+
+
+def listing(filterset):
+    """The list endpoint (not a detail, a step or a write, which read the same queryset)."""
+    view = getattr(filterset.request, "parser_context", {}).get("view") if filterset.request else None
+    return getattr(view, "action", None) == "list"
 
 
 class StreetFilter(FilterSet):
@@ -71,6 +78,17 @@ class HouseholdFilter(FilterSet):
             "is_rented",
         )
 
+    archived = FlagFilter(method="filter_archived", label=_("已归档"))
+
+    def filter_archived(self, queryset, name, value):
+        return queryset.filter(archived_at__isnull=not value)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("archived") is None and listing(self):
+            queryset = queryset.filter(archived_at__isnull=True)  # the list leaves archived households out
+        return queryset
+
 
 class ResidentFilter(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
@@ -79,10 +97,22 @@ class ResidentFilter(FilterSet):
     household = ids("household")
     compound = ids("household__compound")
     building = ids("household__building")
+    status = django_filters.ChoiceFilter(
+        choices=[*Resident.Status.choices, ("all", _("全部"))], method="filter_status", label=_("状态")
+    )
 
     class Meta:
         model = Resident
-        fields = ("street", "community", "household", "gender", "relation")
+        fields = ("street", "community", "household", "gender", "relation", "status")
+
+    def filter_status(self, queryset, name, value):
+        return queryset if value == "all" else queryset.filter(status=value)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status") and listing(self):
+            queryset = queryset.filter(status=Resident.Status.LIVING)  # the list shows 在住 by default
+        return queryset
 
 
 class TransferFilter(FilterSet):

@@ -158,3 +158,13 @@ class TransferAddQuery(query.QueryForm):
     """``?household=`` preselects the household of the form (from a refused resident form)."""
 
     household = query.IdField(label=_("住户"))
+
+
+class ResidentLeaveForm(StyledFormMixin, forms.Form):
+    """迁出 or 去世, on a date (the staff resident page; the API has its own serializer)."""
+
+    status = forms.ChoiceField(
+        label=_("变更为"),
+        choices=[(s.value, s.label) for s in Resident.Status if s != Resident.Status.LIVING],
+    )
+    left_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -228,6 +228,13 @@ class Household(CommunityScopedModel):
     low_income = models.BooleanField(_("低保"), default=False)
     is_rented = models.BooleanField(_("出租户"), default=False)
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    archived_at = models.DateTimeField(
+        _("归档时间"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("户内已无在住居民（全部迁出或去世）时归档；归档的住户不出现在默认列表和走访计划中。"),
+    )
 
     scope_parent = "building"
     compound_parent = "building"
@@ -291,6 +298,9 @@ class ResidentQuerySet(RestrictedQuerySet):
     those columns are stored: encrypted, found through their blind index, ``baohe.crypto``).
     An empty number finds nobody."""
 
+    def living(self):
+        return self.filter(status=Resident.Status.LIVING)
+
     def with_mobile(self, mobile):
         index = blind_index("mobile", mobile)
         return self.filter(mobile_index=index) if index else self.none()
@@ -306,7 +316,17 @@ class Resident(CommunityScopedModel):
     Both are stored encrypted (``baohe.fields.EncryptedCharField``) with a blind index beside
     each (``mobile_index``, ``id_number_index``) for exact lookup and the district-wide
     uniqueness of ID numbers; look residents up by number only through ``ResidentQuerySet``.
+
+    ``status`` is 在住 until a service (``communities.services.resident_move_away`` /
+    ``resident_record_death``) records that the person moved away or died, on ``left_on``;
+    ``RESIDENT_RETENTION_MONTHS`` after that the nightly task anonymises the row
+    (``resident_anonymise``), which keeps it (and every count it is in) but not who it was.
     """
+
+    class Status(models.TextChoices):
+        LIVING = "living", _("在住")
+        MOVED_AWAY = "moved_away", _("迁出")
+        DECEASED = "deceased", _("去世")
 
     class Gender(models.TextChoices):
         MALE = "M", _("男")
@@ -343,6 +363,9 @@ class Resident(CommunityScopedModel):
         blank=True,
         related_name="resident_records",
     )
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.LIVING, editable=False)
+    left_on = models.DateField(_("迁出/去世日期"), null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True, editable=False)
 
     objects = ResidentQuerySet.as_manager()
 
@@ -372,9 +395,20 @@ class Resident(CommunityScopedModel):
                 name="%(app_label)s_%(class)s_unique_id_number",
                 violation_error_message=_("该身份证号已登记在另一位居民名下。"),
             ),
+            models.CheckConstraint(
+                name="%(app_label)s_%(class)s_left_on_with_status",
+                condition=Q(status="living", left_on__isnull=True) | (~Q(status="living") & Q(left_on__isnull=False)),
+            ),
         ]
-        # A plain B-tree (no varchar_pattern_ops twin: an HMAC is never searched by prefix).
-        indexes = [models.Index(fields=("mobile_index",), name="communities_resident_mobile_ix")]
+        indexes = [
+            models.Index(
+                fields=("left_on",),
+                condition=~Q(status="living") & Q(anonymised_at__isnull=True),
+                name="communities_resident_to_anon",
+            ),
+            # A plain B-tree (no varchar_pattern_ops twin: an HMAC is never searched by prefix).
+            models.Index(fields=("mobile_index",), name="communities_resident_mobile_ix"),
+        ]
 
     def __str__(self):
         return self.name

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Length
 from django.utils.functional import Promise
 
@@ -37,10 +37,12 @@ class Counter:
     key: str
     label: str | Promise
     model: type[models.Model]
+    # Only the rows that match (residents: those living there, 在住).
+    condition: Q | None = None
 
     @classmethod
-    def of(cls, model: type[models.Model], label: str | Promise) -> Counter:
-        return cls(key=model._meta.model_name or model.__name__.lower(), label=label, model=model)
+    def of(cls, model: type[models.Model], label: str | Promise, condition: Q | None = None) -> Counter:
+        return cls(key=model._meta.model_name or model.__name__.lower(), label=label, model=model, condition=condition)
 
     @property
     def paths(self) -> dict[str, str]:
@@ -67,9 +69,11 @@ def _register_registry_counters() -> None:
         (Compound, _("小区")),
         (Building, _("楼栋")),
         (Household, _("住户")),
-        (Resident, _("居民")),
     ):
         register_counter(Counter.of(model, label))
+    # People counted are the people living there: who moved away or died is in the registry
+    # (and in every figure about what happened while they lived there) but not counted here.
+    register_counter(Counter.of(Resident, _("居民"), Q(status=Resident.Status.LIVING)))
 
 
 _register_registry_counters()
@@ -98,6 +102,8 @@ def level_counts(*, user: User, level: str, parent_id: int | None = None) -> Lev
     totals: dict[str, int] = {}
     for counter in columns:
         queryset = restricted(counter.model, user, VIEW)
+        if counter.condition is not None:
+            queryset = queryset.filter(counter.condition)
         if level != "district":
             queryset = queryset.filter(**{counter.paths[level]: parent_id})
         group = counter.paths[child]
@@ -113,8 +119,8 @@ def household_rows(*, user: User, building: Building) -> QuerySet[Household]:
     return (
         Household.objects.restrict(user, VIEW)
         .filter(building=building)
-        .annotate(resident_count=Count("residents"))
-        .order_by("unit", Length("room"), "room")
+        .annotate(resident_count=Count("residents", filter=Q(residents__status=Resident.Status.LIVING)))
+        .order_by(F("archived_at").asc(nulls_first=True), "unit", Length("room"), "room")
     )
 
 

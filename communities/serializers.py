@@ -121,8 +121,9 @@ class HouseholdSerializer(ScopedModelSerializer):
             "is_rented",
             "note",
             "flags",
+            "archived_at",
         )
-        read_only_fields = ("street", "community", "compound")
+        read_only_fields = ("street", "community", "compound", "archived_at")
 
     def get_flags(self, household) -> list[str]:
         return [name for name in Household.FLAG_FIELDS if getattr(household, name)]
@@ -146,8 +147,10 @@ class ResidentSerializer(ScopedModelSerializer):
             "gender",
             "birth_year",
             "relation",
+            "status",
+            "left_on",
         )
-        read_only_fields = ("street", "community")
+        read_only_fields = ("street", "community", "status", "left_on")
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
@@ -273,3 +276,37 @@ class TransferDecisionSerializer(serializers.Serializer):
 class TransferErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
+
+
+# --- status steps and personal data ---------------------------------------------------------------
+class ResidentLeaveInputSerializer(serializers.Serializer):
+    """迁出 / 去世: the date it happened (not after today)."""
+
+    left_on = serializers.DateField(help_text="迁出或去世的日期")
+
+
+class ResidentErrorSerializer(serializers.Serializer):
+    """The body of a 403, 404 or 409 answer."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+class PersonalDataFieldSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
+class PersonalDataSectionSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="residence, household_members, account, devices, requests, visits …")
+    title = serializers.CharField()
+    fields = PersonalDataFieldSerializer(many=True)
+    rows = serializers.ListField(child=serializers.DictField(), help_text="每行以字段 key 为键")
+
+
+class PersonalDataSerializer(serializers.Serializer):
+    """我的信息: everything held about the signed-in person (numbers masked)."""
+
+    generated_at = serializers.DateTimeField()
+    user = serializers.CharField()
+    sections = PersonalDataSectionSerializer(many=True)

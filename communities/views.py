@@ -5,20 +5,28 @@ Every queryset comes from ``restrict()`` through the base mixins (``baohe.views`
 outside the user's scope answers 404 exactly like a missing one.
 """
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, UpdateView
 
+from baohe.exceptions import Conflict
 from baohe.models import AuditEntry
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import audit
 from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
 
-from . import selectors, services
-from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm
+from . import personal_data, selectors, services
+from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm, ResidentLeaveForm
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
 
@@ -157,8 +165,11 @@ class BuildingDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         can_change = Building.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
+        rows = list(selectors.household_rows(user=self.request.user, building=self.object))
         context.update(
-            households=selectors.household_rows(user=self.request.user, building=self.object),
+            # Archived households (nobody living there) are listed apart, after the others.
+            households=[row for row in rows if row.archived_at is None],
+            archived_households=[row for row in rows if row.archived_at is not None],
             breadcrumbs=breadcrumbs_for(self.object)[:-1],
             can_change=can_change,
         )
@@ -179,7 +190,11 @@ class HouseholdDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        residents = list(self.object.residents.all())
         context.update(
+            # 在住 first; who moved away or died is listed apart (collapsed).
+            living_residents=[r for r in residents if r.status == Resident.Status.LIVING],
+            former_residents=[r for r in residents if r.status != Resident.Status.LIVING],
             breadcrumbs=breadcrumbs_for(self.object)[:-1],
             can_change=Household.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists(),
             household_sections=selectors.household_sections(self.object, self.request.user),
@@ -203,7 +218,42 @@ class ResidentDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
         if full:
             audit(user=self.request.user, action=AuditEntry.Action.VIEW_PERSONAL, obj=self.object, request=self.request)
         context.update(breadcrumbs=breadcrumbs_for(self.object)[:-1], show_full=full, can_change=full)
+        if full and self.object.status == Resident.Status.LIVING:
+            context["leave_form"] = ResidentLeaveForm(initial={"left_on": timezone.localdate()})
+            context["retention_months"] = settings.RESIDENT_RETENTION_MONTHS
         return context
+
+
+@require_POST
+@login_required
+def resident_leave(request, pk):
+    """迁出 / 去世 from the staff resident page (``services.resident_move_away`` / ``resident_record_death``)."""
+    resident = get_object_or_404(Resident.objects.restrict(request.user, CHANGE), pk=pk)
+    form = ResidentLeaveForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(resident)
+    service = (
+        services.resident_move_away
+        if form.cleaned_data["status"] == Resident.Status.MOVED_AWAY
+        else services.resident_record_death
+    )
+    try:
+        service(resident=resident, by=request.user, on=form.cleaned_data["left_on"], request=request)
+    except Conflict as conflict:
+        messages.error(request, conflict.message)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            gettext("已将 %(name)s 登记为“%(status)s”。")
+            % {"name": resident.name, "status": resident.get_status_display()},
+        )
+    return redirect(resident)
 
 
 class RegistryFormView(StaffRequiredMixin, ScopedFormViewMixin):
@@ -327,6 +377,38 @@ class ResidentUpdateView(ResidentFormMixin, RegistryFormView, UpdateView):
     form_class = ResidentForm
     title = _("编辑居民")
     success_message = _("已保存居民 %(object)s。")
+
+
+@login_required
+def my_data(request):
+    """我的信息: everything the portal holds about the signed-in person (phone first), with
+    downloads and the ways to ask for a correction or a deletion (PIPL Arts. 45–47)."""
+    sections = personal_data.personal_data(request.user)
+    return render(
+        request,
+        "communities/my_data.html",
+        {"sections": sections, "has_records": any(s.key == "residence" and s.rows for s in sections)},
+    )
+
+
+@login_required
+def my_data_download(request, fmt):
+    """我的信息 as a file (``json`` or ``xlsx``); each download is one DATA_DOWNLOAD audit line."""
+    now = timezone.now()
+    sections = personal_data.personal_data(request.user)
+    personal_data.download_audit(user=request.user, request=request, sections=sections, fmt=fmt)
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    if fmt == "json":
+        response = HttpResponse(
+            personal_data.json_bytes(sections, user=request.user, now=now), content_type="application/json"
+        )
+    else:
+        response = HttpResponse(
+            personal_data.workbook_bytes(sections, user=request.user, now=now),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.{fmt}"'
+    return response
 
 
 @login_required

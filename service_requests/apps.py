@@ -24,3 +24,12 @@ class ServiceRequestsConfig(AppConfig):
             "Seconds since the oldest request reminder that is still unclaimed fell due (0 when none is).",
             scan_lag_seconds,
         )
+
+        # Requests on the 我的信息 page; contact and name out of them on anonymisation.
+        from communities.personal_data import register_personal_data
+        from communities.services import register_anonymiser
+
+        from .personal_data import forget_person, request_sections
+
+        register_personal_data(request_sections)
+        register_anonymiser(forget_person)

@@ -404,3 +404,28 @@ class SimilarQuery(query.QueryForm):
 
 class PageQuery(query.QueryForm):
     page = query.IntegerField(label=_("页码"), min_value=1)
+
+
+class PersonalDataRequestForm(StyledFormMixin, forms.Form):
+    """Ask for a correction (what is wrong, what it should be) or a deletion (what, and why) of
+    one's personal information, from the 我的信息 page (``personal_data.personal_data_request_submit``)."""
+
+    item = forms.CharField(
+        label=_("哪一项信息"), max_length=100, help_text=_("如 手机号、出生年份、住址、整条居民登记")
+    )
+    current = forms.CharField(label=_("现在登记的内容"), max_length=200, required=False)
+    wanted = forms.CharField(label=_("应改为"), max_length=200, required=False)
+    reason = forms.CharField(
+        label=_("删除理由"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind == "correction":
+            del self.fields["reason"]
+            self.fields["wanted"].required = True
+        else:
+            del self.fields["current"]
+            del self.fields["wanted"]
+            self.fields["reason"].required = True

@@ -12,6 +12,7 @@ urlpatterns = [
     path("submit/", views.submit, name="submit"),
     path("mine/", views.mine, name="mine"),
     path("similar/", views.similar, name="similar"),
+    path("my-data/<slug:kind>/", views.personal_data_request, name="personal_data_request"),
     path("attachment/<int:pk>/", views.attachment, name="attachment"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/rate/", views.rate, name="rate"),

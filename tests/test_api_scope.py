@@ -38,6 +38,8 @@ NOT_MODEL_ROWS = {
     "accounts.api.MeApi",
     "accounts.api.TokenLogoutApi",
     "accounts.api.TokenLogoutAllApi",
+    # 我的信息: the signed-in person's own data (rows found by request.user, never by the URL).
+    "communities.api.MyDataApi",
     # Counts, not rows: computed by selectors that restrict() every table they read.
     "partybuilding.api.PartyCoverageViewSet",
     "partybuilding.api.BackboneProgressViewSet",

@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("走访")
+
+    def ready(self):
+        # Visits on the 我的信息 page; names out of visit notes on anonymisation; an archived
+        # household's plans end (communities.services).
+        from communities.personal_data import register_personal_data
+        from communities.services import register_anonymiser, register_archive_hook
+
+        from .personal_data import end_plans, forget_person, visit_sections
+
+        register_personal_data(visit_sections)
+        register_anonymiser(forget_person)
+        register_archive_hook(end_plans)

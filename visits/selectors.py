@@ -48,7 +48,9 @@ def visitable_households(user: User | None) -> QuerySet[Household]:
 
 
 def residents_prefetch(prefix: str = "household__") -> Prefetch:
-    return Prefetch(f"{prefix}residents", queryset=Resident.objects.order_by("pk").only("pk", "name", "household_id"))
+    return Prefetch(
+        f"{prefix}residents", queryset=Resident.objects.living().order_by("pk").only("pk", "name", "household_id")
+    )
 
 
 def my_plans(user: User, today: date | None = None, *, horizon_days: int | None = WEEK) -> QuerySet[VisitPlan]:

@@ -76,7 +76,7 @@ def visit_plans_generate(*, community: Community | None = None, today: date | No
     visits keep pointing at it). Returns ``{"created", "updated", "retired"}``.
     """
     today = today or timezone.localdate()
-    households = Household.objects.all()
+    households = Household.objects.filter(archived_at__isnull=True)  # nobody lives in an archived one
     rounds = VisitRound.objects.filter(active=True).select_related("staff")
     if community is not None:
         households = households.filter(community=community)
@@ -246,7 +246,7 @@ def visit_need_open(*, by: User, household: Household, need: dict[str, Any]) -> 
       submitter, no on-behalf entry), after :func:`visit_record` has checked that this person
       may visit this household. The visit links it, so the visitor sees its number and status.
     """
-    residents = list(Resident.objects.filter(household=household).select_related("user").order_by("pk"))
+    residents = list(Resident.objects.living().filter(household=household).select_related("user").order_by("pk"))
     head = next((r for r in residents if r.relation == Resident.Relation.HEAD), residents[0] if residents else None)
     account = next((r.user for r in residents if r.user is not None and r.user.is_active), None)
     options: dict[str, Any] = {

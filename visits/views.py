@@ -142,7 +142,7 @@ def record(request, household_id):
         item.due_state, item.due_text = _due_state(item, today)
     context = {
         "household": household,
-        "residents": list(household.residents.order_by("pk").only("pk", "name", "relation", "household_id")),
+        "residents": list(household.residents.living().order_by("pk").only("pk", "name", "relation", "household_id")),
         "plans": plans,
         "plan": plan,
         "form": form,

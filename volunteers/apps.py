@@ -13,3 +13,12 @@ class VolunteersConfig(AppConfig):
         from .selectors import household_section
 
         register_household_section(household_section)
+
+        # Volunteer records on the 我的信息 page; skills go on anonymisation (communities.services).
+        from communities.personal_data import register_personal_data
+        from communities.services import register_anonymiser
+
+        from .personal_data import forget_person, volunteer_sections
+
+        register_personal_data(volunteer_sections)
+        register_anonymiser(forget_person)

@@ -32,7 +32,7 @@ from communities.seed.demo import HARMONY_NAME, QINGHUA
 from notifications.models import Delivery, Notification
 from partybuilding.models import CentralHousehold, PartyGroup
 
-from .. import calendar, services
+from .. import calendar, personal_data, services
 from ..models import CalendarDay, Category, NumberSequence, RequestEvent, ServiceRequest
 from ..models.clock import clocks_copy_request_columns, clocks_rebuild, schedule_accept, schedule_resolve
 
@@ -819,6 +819,9 @@ def seed(ctx):
     rng = ctx.rng
     days = seed_calendar()
     leaves = seed_categories()
+    # The residents' own 个人信息更正 / 删除 categories (used from 我的信息, not by the demo's requests).
+    for kind in personal_data.CATEGORIES:
+        personal_data.personal_data_category(kind)
     if ServiceRequest.objects.exists():
         ctx.log(f"  service_requests: {days} calendar days, {len(leaves)} categories; requests already exist")
         return

@@ -12,7 +12,7 @@ from django.utils.cache import add_never_cache_headers
 
 from .. import selectors, services
 from ..models import Attachment, ServiceRequest
-from .resident import mine, rate, render_resident_detail, similar, submit
+from .resident import mine, personal_data_request, rate, render_resident_detail, similar, submit
 from .staff import OnBehalfView, QueueView, action, render_staff_detail
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "home",
     "mine",
     "new",
+    "personal_data_request",
     "rate",
     "similar",
     "submit",

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from baohe.forms import add_service_errors
 from baohe.query import read_query
 from communities.models import Building, Resident
 
-from .. import forms, selectors, services, workflow
+from .. import forms, personal_data, selectors, services, workflow
 from ..models import ServiceRequest
 
 Status = ServiceRequest.Status
@@ -159,3 +160,28 @@ def rate(request, pk):
             return redirect(service_request)
     page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=service_request.pk)
     return render_resident_detail(request, page_request, rating_form=form)
+
+
+@login_required
+def personal_data_request(request, kind):
+    """申请更正 / 申请删除 from 我的信息: the form, then an ordinary request in its own category
+    (``personal_data.personal_data_request_submit``), answered by the community in its queue."""
+    if kind not in personal_data.CATEGORIES:
+        raise Http404
+    form = forms.PersonalDataRequestForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service_request = personal_data.personal_data_request_submit(
+                user=request.user, kind=kind, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("您的申请已提交，编号 %(number)s。社区会在时限内办理，进展会通知您。")
+                % {"number": service_request.number},
+            )
+            return redirect(service_request)
+    title = _("申请更正个人信息") if kind == personal_data.CORRECTION else _("申请删除个人信息")
+    return render(request, "service_requests/personal_data_request.html", {"form": form, "title": title, "kind": kind})

@@ -293,3 +293,40 @@ def test_phone_resident_my_building_language_and_staff_menu(seeded, phone_page, 
     page.wait_for_function("() => document.getElementById('sidebar').getBoundingClientRect().left >= 0")
     assert sidebar.get_by_role("link", name="辖区浏览").is_visible()
     shot(page, "13-staff-phone-menu")
+
+
+def test_phone_resident_downloads_their_data(seeded, phone_page, live_server, login, shot, tmp_path):
+    """我的信息 (issue 12): the demo resident opens it from 我的楼栋 on a phone, downloads the Excel
+    copy, and the file opens with openpyxl with their own record in it (numbers masked)."""
+    from openpyxl import load_workbook
+
+    from baohe.masking import mask_mobile
+    from baohe.models import AuditEntry
+
+    record = Resident.objects.select_related("user").get(
+        user__isnull=False, household__building__name=HARMONY_NAME, household__compound__name=QINGHUA
+    )
+    page = phone_page
+    login(page, live_server, record.mobile, PASSWORD)
+    with page.expect_navigation():
+        page.get_by_test_id("my-data-link").click()
+    assert heading(page).inner_text().strip() == "我的信息"
+    residence = page.locator("[data-section='residence']")
+    assert record.name in residence.inner_text()
+    assert mask_mobile(record.mobile) in residence.inner_text()
+    assert record.mobile not in page.content() and record.id_number not in page.content()
+    assert_no_horizontal_scroll(page)
+    shot(page, "14-resident-my-data")
+
+    with page.expect_download() as caught:
+        page.get_by_test_id("download-xlsx").click()
+    path = tmp_path / "my-data.xlsx"
+    caught.value.save_as(path)
+    book = load_workbook(path)
+    sheet = book["居民登记"]
+    assert (sheet["A1"].value, sheet["A2"].value, sheet["B2"].value) == (
+        "姓名",
+        record.name,
+        mask_mobile(record.mobile),
+    )
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.DATA_DOWNLOAD, user=record.user).count() == 1

@@ -43,7 +43,7 @@ from baohe.scoping import CHANGE, VIEW
 from baohe.services import audit, propagate_scope
 from baohe.validators import validate_id_number
 
-from .models import Building, Community, Household, Resident, ResidentTransfer
+from ..models import Building, Community, Household, Resident, ResidentTransfer
 
 if TYPE_CHECKING:
     from accounts.models import User
