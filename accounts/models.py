@@ -42,6 +42,9 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    # Shown masked everywhere (baohe.personal).
+    PERSONAL_FIELDS = {"mobile": "mobile"}
+
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")

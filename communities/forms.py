@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from baohe.forms import ScopedModelForm
+from baohe.personal import PersonalNumbersFormMixin
 
 from .models import Building, Compound, Household, Resident
 
@@ -59,7 +60,9 @@ class HouseholdForm(ScopedModelForm):
         self.fields["building"].label_from_instance = lambda b: f"{b.compound.name} {b.label}"
 
 
-class ResidentForm(ScopedModelForm):
+class ResidentForm(PersonalNumbersFormMixin, ScopedModelForm):
+    """An edit never shows the old mobile or ID number: empty keeps it (``baohe.personal``)."""
+
     id_number = forms.CharField(label=_("身份证号"), max_length=18, required=False)
 
     class Meta:

@@ -339,6 +339,8 @@ class Resident(CommunityScopedModel):
         in_building="household__building",
     )
     constraint_error_fields = {"communities_resident_unique_id_number": "id_number"}
+    # Shown masked everywhere; revealed one record at a time (baohe.personal).
+    PERSONAL_FIELDS = {"mobile": "mobile", "id_number": "id_number"}
 
     class Meta:
         verbose_name = _("居民")

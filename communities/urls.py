@@ -19,6 +19,7 @@ urlpatterns = [
     path("household/<int:pk>/edit/", views.HouseholdUpdateView.as_view(), name="household_edit"),
     path("household/<int:household_pk>/residents/new/", views.ResidentCreateView.as_view(), name="resident_add"),
     path("resident/<int:pk>/", views.ResidentDetailView.as_view(), name="resident"),
+    path("resident/<int:pk>/reveal/", views.ResidentRevealView.as_view(), name="resident_reveal"),
     path("resident/<int:pk>/edit/", views.ResidentUpdateView.as_view(), name="resident_edit"),
     path("my-building/", views.my_building, name="my_building"),
 ]

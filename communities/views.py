@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
 
-from baohe.models import AuditEntry
+from baohe.personal import RevealForm, RevealReason
 from baohe.scoping import CHANGE, VIEW
-from baohe.services import audit
+from baohe.services import personal_reveal
+from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
 
 from . import selectors
@@ -182,22 +183,53 @@ class HouseholdDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
 
 
 class ResidentDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
-    """A resident's record. Staff who may change it see the full mobile and ID number, and
-    that reading is written to the audit log; everyone else sees them masked."""
+    """A resident's record, mobile and ID number masked for everyone. Staff who may change it
+    get a "查看完整号码" button: a POST with a reason (:class:`ResidentRevealView`) answers this
+    page once with the full numbers, and that reveal is one line in the audit log."""
 
     model = Resident
     template_name = "communities/resident_detail.html"
+    revealed = None
 
     def get_queryset(self):
         return super().get_queryset().select_related("household__building__compound__community__street__district")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        full = Resident.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
-        if full:
-            audit(user=self.request.user, action=AuditEntry.Action.VIEW_PERSONAL, obj=self.object, request=self.request)
-        context.update(breadcrumbs=breadcrumbs_for(self.object)[:-1], show_full=full, can_change=full)
+        can_change = Resident.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
+        context.update(
+            breadcrumbs=breadcrumbs_for(self.object)[:-1],
+            can_change=can_change,
+            revealed=self.revealed,
+            reveal_form=kwargs.get("reveal_form") or (RevealForm() if can_change else None),
+        )
         return context
+
+
+class ResidentRevealView(ResidentDetailView):
+    """POST: reveal this resident's full numbers with a reason (``baohe.services.personal_reveal``).
+
+    404 outside the user's view scope, 403 when they may view but not change the record; the
+    reveals of one user are throttled (``THROTTLE_RATE_REVEAL``, shared with the API)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = RevealForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(reveal_form=form), status=400)
+        wait = throttle_wait(request, "reveal")
+        if wait is not None:
+            form.add_error(None, throttled_message(wait))
+            response = self.render_to_response(self.get_context_data(reveal_form=form), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        self.revealed = personal_reveal(
+            user=request.user, obj=self.object, reason=form.cleaned_data["reason"], request=request
+        )
+        self.revealed["reason"] = RevealReason(form.cleaned_data["reason"]).label
+        return self.render_to_response(self.get_context_data())
 
 
 class RegistryFormView(StaffRequiredMixin, ScopedFormViewMixin):
