@@ -5,11 +5,17 @@ administrator's "lost my phone" path (audited, as on the portal's own reset page
 itself requires a verified second factor (accounts.admin_site).
 """
 
+import re
+
 import knox.admin  # noqa: F401 - registers knox's own token model, unregistered below
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken as KnoxAuthToken
+
+from baohe.masking import mask_username
+from baohe.personal import PersonalNumbersFormMixin, PersonalSearchMixin, masked_display, mobile_like
 
 from . import two_factor
 from .models import ApiToken, PhoneCode, Role, User
@@ -26,11 +32,43 @@ class RoleInline(admin.TabularInline):
     autocomplete_fields = ("street", "community")
 
 
+class UserAdminChangeForm(PersonalNumbersFormMixin, UserChangeForm):
+    """The mobile number (and a resident's username, which is their mobile number) never shown:
+    empty keeps it (``baohe.personal``)."""
+
+    def personal_fields_of(self, instance):
+        fields = super().personal_fields_of(instance)
+        if mobile_like(instance.username):
+            fields["username"] = "mobile"
+        return fields
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PersonalSearchMixin, BaseUserAdmin):
+    """Mobile numbers (and residents' usernames, which are mobile numbers) masked in the list and
+    the form; a search finds a whole mobile number, never a part of one."""
+
+    form = UserAdminChangeForm
     inlines = (RoleInline,)
-    list_display = ("username", "name", "mobile", "is_staff", "is_active", "last_login")
-    search_fields = ("username", "name", "mobile")
+    list_display = ("shown_username", "name", "masked_mobile", "is_staff", "is_active", "last_login")
+    search_fields = ("name",)
+    masked_mobile = masked_display("mobile", description=_("手机号"))
+
+    @admin.display(description=_("用户名"), ordering="username")
+    def shown_username(self, obj):
+        return mask_username(obj.username) if mobile_like(obj.username) else obj.username
+
+    def personal_search(self, queryset, term):
+        return queryset.filter(mobile=term) | queryset.filter(username=term)
+
+    def get_search_results(self, request, queryset, search_term):
+        # A staff username is found whole or in part; a resident's (a mobile number) only whole.
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        term = (search_term or "").strip()
+        if term and not re.fullmatch(r"[0-9]+", term):
+            results = results | queryset.filter(username__icontains=term)
+        return results, duplicates
+
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("name", "mobile", "email")}),
@@ -65,8 +103,15 @@ class RoleAdmin(admin.ModelAdmin):
 
 @admin.register(PhoneCode)
 class PhoneCodeAdmin(admin.ModelAdmin):
-    list_display = ("mobile", "purpose", "created_at", "expires_at", "used_at", "attempts")
-    readonly_fields = ("code_hash",)
+    """Codes are written by the services only; the number is shown masked."""
+
+    list_display = ("masked_mobile", "purpose", "created_at", "expires_at", "used_at", "attempts")
+    fields = ("masked_mobile", "purpose", "ip_address", "created_at", "expires_at", "used_at", "attempts")
+    readonly_fields = fields
+    masked_mobile = masked_display("mobile", description=_("手机号"))
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(ApiToken)

@@ -21,6 +21,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from baohe.masking import redact_numbers
 from baohe.models import BaseModel
 from baohe.scoping import VIEW, Scope, ScopePaths
 from baohe.validators import mobile_validator
@@ -50,10 +51,11 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
 
     def __str__(self):
-        return self.name or self.username
+        # A resident's username is their mobile number: shown masked (ARCHITECTURE rule 5).
+        return self.name or redact_numbers(self.username)
 
     def get_full_name(self):
-        return self.name or self.username
+        return self.name or redact_numbers(self.username)
 
     # --- sessions and tokens end with the credentials ---------------------------------------
     _SESSION_HASH_SALT = "accounts.User.get_session_auth_hash"

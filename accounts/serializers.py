@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from baohe.personal import MaskedMobileField
 from baohe.validators import mobile_validator
 
 from .models import Role, User
@@ -13,7 +14,10 @@ class RoleSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    """The signed-in user; their mobile number masked like everyone's (``baohe.personal``)."""
+
     roles = RoleSerializer(many=True, read_only=True)
+    mobile = MaskedMobileField(read_only=True)
 
     class Meta:
         model = User

@@ -13,11 +13,15 @@ The pieces every output uses, so no app masks by hand:
   the masked one; the schema says so);
 - forms: :class:`PersonalNumbersFormMixin` (an edit form never renders the old number: its input
   is empty, the masked value is the help text, and empty means "unchanged");
+- admin: :class:`PersonalNumbersModelForm`, :func:`masked_display` columns and read-only fields,
+  :class:`PersonalSearchMixin` (a whole number finds its row, a part of one finds nothing);
 - exports: ``baohe.exports`` (masked unless a privileged export with a reason).
 
 A model with personal numbers names them in ``PERSONAL_FIELDS`` (``{"mobile": "mobile", ...}``:
 field name → kind), which the reveal, the forms and the walk test read.
 """
+
+import re
 
 from django import forms
 from django.db import models
@@ -55,6 +59,11 @@ def mask(kind, value):
 def personal_fields(model_or_obj):
     """``{field name: kind}`` of a model's personal numbers (empty when it has none)."""
     return dict(getattr(model_or_obj, "PERSONAL_FIELDS", {}) or {})
+
+
+def mobile_like(value):
+    """Whether ``value`` is a mainland mobile number (a resident's username is one)."""
+    return bool(value) and re.fullmatch(r"1[3-9][0-9]{9}", str(value)) is not None
 
 
 def masked_values(obj):
@@ -113,7 +122,7 @@ class PersonalNumbersFormMixin:
         self._kept_personal = {}
         if instance is None or instance.pk is None:
             return
-        for name, kind in personal_fields(instance).items():
+        for name, kind in self.personal_fields_of(instance).items():
             field = self.fields.get(name)
             if field is None:
                 continue
@@ -124,6 +133,9 @@ class PersonalNumbersFormMixin:
                 self._kept_personal[name] = current
                 field.help_text = _("当前：%(masked)s。留空则不修改。") % {"masked": mask(kind, current)}
                 field.widget.attrs["placeholder"] = mask(kind, current)
+
+    def personal_fields_of(self, instance):
+        return personal_fields(instance)
 
     def clean(self):
         cleaned = super().clean()
@@ -141,3 +153,35 @@ class RevealForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].widget.attrs["class"] = "form-select form-select-sm"
+
+
+class PersonalNumbersModelForm(PersonalNumbersFormMixin, forms.ModelForm):
+    """The admin's form for a model with personal numbers (``ModelAdmin.form``)."""
+
+
+def masked_display(field_name, kind=MOBILE, description=None):
+    """An admin column / read-only field showing ``field_name`` masked (for ``list_display`` and
+    ``readonly_fields`` in place of the raw field)."""
+
+    def show(obj):
+        return mask(kind, getattr(obj, field_name))
+
+    show.short_description = description or field_name  # type: ignore[attr-defined]
+    show.__name__ = f"masked_{field_name}"
+    return show
+
+
+class PersonalSearchMixin:
+    """Admin search that never works as an oracle on personal numbers: ``search_fields`` name no
+    number; a term that is a whole mobile / ID number finds the rows with exactly that number
+    (``personal_search(queryset, term)``), never a part of one."""
+
+    def personal_search(self, queryset, term):
+        return queryset.none()
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = (search_term or "").strip()
+        if re.fullmatch(r"1[3-9][0-9]{9}|[0-9]{17}[0-9Xx]", term):
+            results = results | self.personal_search(queryset, term)
+        return results, may_have_duplicates

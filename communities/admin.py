@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from baohe.personal import PersonalNumbersModelForm, PersonalSearchMixin
+
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
 
@@ -51,9 +53,15 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(PersonalSearchMixin, admin.ModelAdmin):
+    """Numbers masked in the list, never shown in the form (empty keeps them), searched whole only."""
+
+    form = PersonalNumbersModelForm
     list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation")
     list_filter = ("gender", "relation", "street")
-    search_fields = ("name", "mobile")
+    search_fields = ("name",)
     list_select_related = ("household__building", "community")
     autocomplete_fields = ("household", "user")
+
+    def personal_search(self, queryset, term):
+        return queryset.with_mobile(term) | queryset.with_id_number(term)

@@ -82,7 +82,9 @@ class ResidentViewSet(ScopedModelViewSet):
         resident = self.get_object()  # 404 outside the view scope, 403 if the user may not change it
         data = RevealInput(data=request.data)
         data.is_valid(raise_exception=True)
-        numbers = personal_reveal(user=request.user, obj=resident, reason=data.validated_data["reason"], request=request)
+        numbers = personal_reveal(
+            user=request.user, obj=resident, reason=data.validated_data["reason"], request=request
+        )
         return Response(serializers.ResidentRevealSerializer(numbers).data)
 
 

@@ -5,7 +5,6 @@ form never shows the old number."""
 import re
 from html import unescape
 
-import pytest
 from django.test import override_settings
 from django.urls import reverse
 
@@ -38,9 +37,7 @@ def test_staff_reveal_on_the_page_shows_the_full_numbers_once_and_audits_it(dist
     assert text_of_testid(response, "id-number") == [record.id_number]
     assert "入户走访核实" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
-    assert audit_lines() == [
-        ("staff_a", "view_personal", "communities.resident", str(record.pk), "visit", "10.1.2.3")
-    ]
+    assert audit_lines() == [("staff_a", "view_personal", "communities.resident", str(record.pk), "visit", "10.1.2.3")]
     again = client.get(reverse("communities:resident", args=[record.pk]))
     assert record.mobile not in again.content.decode()
     assert AuditEntry.objects.count() == 1
