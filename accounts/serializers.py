@@ -17,7 +17,7 @@ class MeSerializer(serializers.ModelSerializer):
     """The signed-in user; their mobile number masked like everyone's (``baohe.personal``)."""
 
     roles = RoleSerializer(many=True, read_only=True)
-    mobile = MaskedMobileField(read_only=True)
+    mobile = MaskedMobileField(read_only=True, allow_blank=True, allow_null=True)
 
     class Meta:
         model = User
