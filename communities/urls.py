@@ -8,6 +8,7 @@ urlpatterns = [
     path("district/<int:pk>/", views.DistrictDetailView.as_view(), name="district"),
     path("street/<int:pk>/", views.StreetDetailView.as_view(), name="street"),
     path("community/<int:pk>/", views.CommunityDetailView.as_view(), name="community"),
+    path("community/<int:pk>/residents.xlsx", views.roster_export, name="roster_export"),
     path("community/<int:community_pk>/compounds/new/", views.CompoundCreateView.as_view(), name="compound_add"),
     path("compound/<int:pk>/", views.CompoundDetailView.as_view(), name="compound"),
     path("compound/<int:pk>/edit/", views.CompoundUpdateView.as_view(), name="compound_edit"),

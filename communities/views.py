@@ -5,20 +5,25 @@ Every queryset comes from ``restrict()`` through the base mixins (``baohe.views`
 outside the user's scope answers 404 exactly like a missing one.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 from django.views.generic import CreateView, DetailView, UpdateView
 
+from baohe.exports import PrivilegedExportForm, export_response
 from baohe.personal import RevealForm, RevealReason
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import personal_reveal
 from baohe.throttling import throttle_wait, throttled_message
-from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin, staff_required
 
 from . import selectors
+from .exports import roster_book
 from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
@@ -120,6 +125,50 @@ class CommunityDetailView(LevelView):
 
     def get_queryset(self):
         return super().get_queryset().select_related("street__district")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context["can_add"]:
+            context["roster_url"] = reverse("communities:roster_export", args=[self.object.pk])
+            context["export_form"] = PrivilegedExportForm()
+        return context
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def roster_export(request, pk):
+    """GET: the community's residents' roster, numbers masked. POST ``privileged`` + ``reason``:
+    the same with full numbers. 404 outside the user's view scope, 403 for who may only view it."""
+    community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=pk)
+    if not Community.objects.restrict(request.user, CHANGE).filter(pk=community.pk).exists():
+        raise PermissionDenied(_("居民花名册仅供本社区工作人员导出。"))
+    form = PrivilegedExportForm(request.POST if request.method == "POST" else None)
+    privileged, reason = False, ""
+    if request.method == "POST":
+        if not form.is_valid():
+            messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+            return redirect(community)
+        privileged, reason = form.cleaned_data["privileged"], form.cleaned_data["reason"]
+    residents = (
+        Resident.objects.restrict(request.user, CHANGE)
+        .filter(community=community)
+        .select_related("household__building__compound")
+        .order_by(
+            "household__building__compound__name", "household__building_id", "household__unit", "household__room", "pk"
+        )
+    )
+    book, rows = roster_book(community, residents, privileged=privileged)
+    return export_response(
+        request=request,
+        book=book,
+        filename=_("%(community)s-居民花名册.xlsx") % {"community": community.name},
+        table="communities.resident",
+        rows=rows,
+        filters={"community": community.pk},
+        privileged=privileged,
+        reason=reason,
+        place=community,
+    )
 
 
 class CompoundDetailView(LevelView):
