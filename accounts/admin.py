@@ -8,6 +8,8 @@ itself requires a verified second factor (accounts.admin_site).
 import re
 
 import knox.admin  # noqa: F401 - registers knox's own token model, unregistered below
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
@@ -129,3 +131,45 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- axes' records: the username typed (a resident's is their mobile number) shown masked ---------
+def _masked_axes_admin(model, base):
+    """``base`` (axes' own admin) with the username masked and no search by it (a part of a
+    number would be an oracle). The list only: axes' own names for a record carry the username
+    whole, so there is no record page and no action checkbox (locks are lifted at
+    /accounts/lockouts/)."""
+
+    username = admin.display(description=_("用户名"))(lambda _admin, obj: mask_username(obj.username))
+
+    def swap(names):
+        return type(names)("masked_username" if name == "username" else name for name in names)
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and base.has_view_permission(self, request)
+
+    attrs = {
+        "masked_username": username,
+        "has_view_permission": has_view_permission,
+        "has_change_permission": lambda self, request, obj=None: False,
+        "has_delete_permission": lambda self, request, obj=None: False,
+        "actions": None,
+        "list_display_links": None,
+        "list_display": swap(base.list_display),
+        "search_fields": [name for name in base.search_fields if name != "username"],
+        "readonly_fields": swap(base.readonly_fields),
+        "fieldsets": tuple(
+            (title, {**options, "fields": swap(options["fields"])}) for title, options in base.fieldsets
+        ),
+    }
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(f"Masked{base.__name__}", (base,), attrs))
+
+
+for _model, _base in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    _masked_axes_admin(_model, _base)

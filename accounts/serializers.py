@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from baohe.masking import redact_numbers
 from baohe.personal import MaskedMobileField
 from baohe.validators import mobile_validator
 
@@ -18,6 +19,11 @@ class MeSerializer(serializers.ModelSerializer):
 
     roles = RoleSerializer(many=True, read_only=True)
     mobile = MaskedMobileField(read_only=True, allow_blank=True, allow_null=True)
+    username = serializers.SerializerMethodField()
+
+    def get_username(self, user) -> str:
+        """A resident's username is their mobile number: masked like it."""
+        return redact_numbers(user.get_username())
 
     class Meta:
         model = User

@@ -163,7 +163,7 @@ def masked_display(field_name, kind=MOBILE, description=None):
     """An admin column / read-only field showing ``field_name`` masked (for ``list_display`` and
     ``readonly_fields`` in place of the raw field)."""
 
-    def show(obj):
+    def show(model_admin, obj):  # a method of the ModelAdmin it is assigned to
         return mask(kind, getattr(obj, field_name))
 
     show.short_description = description or field_name  # type: ignore[attr-defined]
