@@ -23,6 +23,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -96,7 +97,10 @@ def export_response(
     values), ``place`` the street or community it covers (places the audit line for the scoped
     audit page; ``scope_ids()``).
     """
-    stamp(book, user=request.user, privileged=privileged)
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):  # export views are for signed-in users only
+        raise PermissionDenied
+    stamp(book, user=user, privileged=privileged)
     content = workbook_bytes(book)
     street_id = community_id = None
     if place is not None and hasattr(place, "scope_ids"):
@@ -131,8 +135,9 @@ def export_audit(
     community_id: int | None = None,
 ) -> AuditEntry:
     """The one ``EXPORT`` line of an export (for a file built elsewhere, e.g. by the worker)."""
+    user = request.user
     return audit(
-        user=request.user,
+        user=user if isinstance(user, AbstractBaseUser) else None,
         action=AuditEntry.Action.EXPORT,
         request=request,
         object_type=table,

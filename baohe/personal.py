@@ -166,7 +166,7 @@ def masked_display(field_name, kind=MOBILE, description=None):
     def show(model_admin, obj):  # a method of the ModelAdmin it is assigned to
         return mask(kind, getattr(obj, field_name))
 
-    show.short_description = description or field_name  # type: ignore[attr-defined]
+    show.short_description = description or field_name
     show.__name__ = f"masked_{field_name}"
     return show
 

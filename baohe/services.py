@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from .client_ip import client_ip
 from .masking import redact_numbers
 from .models import AuditEntry, CommunityScopedModel
-from .scoping import CHANGE, check_in_scope
+from .scoping import CHANGE, check_in_scope, restricted
 
 M = TypeVar("M", bound=models.Model)
 
@@ -145,7 +145,7 @@ def personal_reveal(
     fields = personal_fields(obj)
     model = type(obj)
     with transaction.atomic():
-        if not model._default_manager.all().restrict(user, CHANGE).filter(pk=obj.pk).exists():
+        if not restricted(model, user, CHANGE).filter(pk=obj.pk).exists():
             raise PermissionDenied(_("您可以查看但无权修改这条记录，不能查看完整号码。"))
         current = model._default_manager.get(pk=obj.pk)
         audit(
