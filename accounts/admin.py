@@ -10,6 +10,7 @@ import re
 import knox.admin  # noqa: F401 - registers knox's own token model, unregistered below
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
@@ -18,6 +19,7 @@ from knox.models import AuthToken as KnoxAuthToken
 
 from baohe.masking import mask_username
 from baohe.personal import PersonalNumbersFormMixin, PersonalSearchMixin, masked_display, mobile_like
+from baohe.validators import validate_text
 
 from . import two_factor
 from .models import ApiToken, PhoneCode, Role, User
@@ -43,6 +45,12 @@ class UserAdminChangeForm(PersonalNumbersFormMixin, UserChangeForm):
         if mobile_like(instance.username):
             fields["username"] = "mobile"
         return fields
+
+
+# Every text field refuses control characters (baohe.validators.validate_text), Django's own too.
+for _field in UserAdminChangeForm.base_fields.values():
+    if isinstance(_field, forms.CharField) and validate_text not in _field.validators:
+        _field.validators.append(validate_text)
 
 
 @admin.register(User)
