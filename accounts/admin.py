@@ -6,15 +6,23 @@ administrator's "lost my phone" path (audited, as on the portal's own reset page
 itself requires a verified second factor (accounts.admin_site).
 """
 
+import re
+
 import knox.admin  # noqa: F401 - registers knox's own token model, unregistered below
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken as KnoxAuthToken
 
 from baohe.admin import AuditedAdminMixin
-from baohe.admin_search import NumberSearchMixin
+from baohe.masking import mask_username
+from baohe.personal import PersonalNumbersFormMixin, PersonalSearchMixin, masked_display, mobile_like
+from baohe.validators import validate_text
 
 from . import two_factor
 from .audit import role_changed, role_values
@@ -32,12 +40,49 @@ class RoleInline(admin.TabularInline):
     autocomplete_fields = ("street", "community")
 
 
+class UserAdminChangeForm(PersonalNumbersFormMixin, UserChangeForm):
+    """The mobile number (and a resident's username, which is their mobile number) never shown:
+    empty keeps it (``baohe.personal``)."""
+
+    def personal_fields_of(self, instance):
+        fields = super().personal_fields_of(instance)
+        if mobile_like(instance.username):
+            fields["username"] = "mobile"
+        return fields
+
+
+# Every text field refuses control characters (baohe.validators.validate_text), Django's own too.
+for _field in UserAdminChangeForm.base_fields.values():
+    if isinstance(_field, forms.CharField) and validate_text not in _field.validators:
+        _field.validators.append(validate_text)
+
+
 @admin.register(User)
-class UserAdmin(AuditedAdminMixin, NumberSearchMixin, BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, PersonalSearchMixin, BaseUserAdmin):
+    """Mobile numbers (and residents' usernames, which are mobile numbers) masked in the list and
+    the form; a search finds a whole mobile number, never a part of one."""
+
+    form = UserAdminChangeForm
     inlines = (RoleInline,)
-    list_display = ("username", "name", "mobile", "is_staff", "is_active", "last_login")
-    search_fields = ("username", "name")  # and an exact mobile number, through its blind index
-    number_search_fields = {"mobile_index": "mobile"}
+    list_display = ("shown_username", "name", "masked_mobile", "is_staff", "is_active", "last_login")
+    search_fields = ("name",)
+    masked_mobile = masked_display("mobile", description=_("手机号"))
+
+    @admin.display(description=_("用户名"), ordering="username")
+    def shown_username(self, obj):
+        return mask_username(obj.username) if mobile_like(obj.username) else obj.username
+
+    def personal_search(self, queryset, term):
+        return queryset.with_mobile(term) | queryset.filter(username=term)
+
+    def get_search_results(self, request, queryset, search_term):
+        # A staff username is found whole or in part; a resident's (a mobile number) only whole.
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        term = (search_term or "").strip()
+        if term and not re.fullmatch(r"[0-9]+", term):
+            results = results | queryset.filter(username__icontains=term)
+        return results, duplicates
+
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("name", "mobile", "email")}),
@@ -105,6 +150,9 @@ class PhoneCodeAdmin(admin.ModelAdmin):
     list_display = ("purpose", "created_at", "expires_at", "used_at", "attempts", "ip_address")
     readonly_fields = ("mobile_index", "code_hash")
 
+    def has_add_permission(self, request):
+        return False
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
@@ -121,3 +169,45 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- axes' records: the username typed (a resident's is their mobile number) shown masked ---------
+def _masked_axes_admin(model, base):
+    """``base`` (axes' own admin) with the username masked and no search by it (a part of a
+    number would be an oracle). The list only: axes' own names for a record carry the username
+    whole, so there is no record page and no action checkbox (locks are lifted at
+    /accounts/lockouts/)."""
+
+    username = admin.display(description=_("用户名"))(lambda _admin, obj: mask_username(obj.username))
+
+    def swap(names):
+        return type(names)("masked_username" if name == "username" else name for name in names)
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and base.has_view_permission(self, request)
+
+    attrs = {
+        "masked_username": username,
+        "has_view_permission": has_view_permission,
+        "has_change_permission": lambda self, request, obj=None: False,
+        "has_delete_permission": lambda self, request, obj=None: False,
+        "actions": None,
+        "list_display_links": None,
+        "list_display": swap(base.list_display),
+        "search_fields": [name for name in base.search_fields if name != "username"],
+        "readonly_fields": swap(base.readonly_fields),
+        "fieldsets": tuple(
+            (title, {**options, "fields": swap(options["fields"])}) for title, options in base.fieldsets
+        ),
+    }
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(f"Masked{base.__name__}", (base,), attrs))
+
+
+for _model, _base in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    _masked_axes_admin(_model, _base)

@@ -26,6 +26,7 @@ from knox.models import AbstractAuthToken
 
 from baohe.crypto import blind_index
 from baohe.fields import BlindIndexField, EncryptedCharField, validated_exclude, with_index_fields
+from baohe.masking import redact_numbers
 from baohe.models import BaseModel
 from baohe.scoping import VIEW, Scope, ScopePaths
 from baohe.validators import mobile_validator
@@ -68,6 +69,9 @@ class User(AbstractUser):
 
     objects = PortalUserManager()
 
+    # Shown masked everywhere (baohe.personal).
+    PERSONAL_FIELDS = {"mobile": "mobile"}
+
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
@@ -100,10 +104,11 @@ class User(AbstractUser):
             ) from None
 
     def __str__(self):
-        return self.name or self.username
+        # A resident's username is their mobile number: shown masked (ARCHITECTURE rule 5).
+        return self.name or redact_numbers(self.username)
 
     def get_full_name(self):
-        return self.name or self.username
+        return self.name or redact_numbers(self.username)
 
     # --- sessions and tokens end with the credentials ---------------------------------------
     _SESSION_HASH_SALT = "accounts.User.get_session_auth_hash"

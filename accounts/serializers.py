@@ -1,7 +1,9 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from baohe.masking import redact_numbers
 from baohe.models import AuditEntry
+from baohe.personal import MaskedMobileField
 from baohe.query import check_date
 from baohe.validators import mobile_validator
 
@@ -15,7 +17,15 @@ class RoleSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    """The signed-in user; their mobile number masked like everyone's (``baohe.personal``)."""
+
     roles = RoleSerializer(many=True, read_only=True)
+    mobile = MaskedMobileField(read_only=True, allow_blank=True, allow_null=True)
+    username = serializers.SerializerMethodField()
+
+    def get_username(self, user) -> str:
+        """A resident's username is their mobile number: masked like it."""
+        return redact_numbers(user.get_username())
 
     class Meta:
         model = User

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from baohe.client_ip import client_ip
 from baohe.exceptions import RateLimited
 from baohe.forms import add_service_errors
+from baohe.masking import mask_mobile
 from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import PagedListView
 
@@ -96,7 +97,7 @@ def register(request):
             if sending:
                 services.phone_code_send(mobile=data["mobile"], ip_address=client_ip(request))
                 code_sent = True
-                messages.info(request, _("短信已发送到 %(mobile)s，请查收。") % {"mobile": data["mobile"]})
+                messages.info(request, _("短信已发送到 %(mobile)s，请查收。") % {"mobile": mask_mobile(data["mobile"])})
             else:
                 user = services.resident_register(
                     mobile=data["mobile"], code=data["code"], password=data["password1"], name=data["name"]

@@ -25,15 +25,17 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .client_ip import client_ip
 from .masking import mask_id_number, mask_mobile, redact_numbers
 from .models import AuditEntry, CommunityScopedModel
-from .scoping import CHANGE, check_in_scope
+from .scoping import CHANGE, check_in_scope, restricted
 
 M = TypeVar("M", bound=models.Model)
 
@@ -291,3 +293,35 @@ def audit_purge(*, now: dt.datetime | None = None, batch_size: int = 5000) -> in
                 return total
             deleted, _per_model = AuditEntry.objects.filter(pk__in=ids).delete()
             total += deleted
+
+
+def personal_reveal(
+    *, user: AbstractBaseUser, obj: models.Model, reason: str, request: HttpRequest | None = None
+) -> dict[str, str]:
+    """The full personal numbers of ONE record (``obj.PERSONAL_FIELDS``) for ``user``, with
+    ``reason`` (a ``baohe.personal.RevealReason``); written to the audit trail as one
+    ``VIEW_PERSONAL`` line.
+
+    The caller has found ``obj`` among the rows ``user`` may view (404 otherwise). Revealing needs
+    the change scope: a row the user may only view raises ``PermissionDenied`` (403, as every
+    write to a visible row the user may not change) and nothing is written.
+    """
+    from .personal import RevealReason, personal_fields
+
+    if reason not in RevealReason.values:
+        raise ValidationError({"reason": _("请选择查看原因。")}, code="invalid_choice")
+    fields = personal_fields(obj)
+    model = type(obj)
+    with transaction.atomic():
+        if not restricted(model, user, CHANGE).filter(pk=obj.pk).exists():
+            raise PermissionDenied(_("您可以查看但无权修改这条记录，不能查看完整号码。"))
+        current = model._default_manager.get(pk=obj.pk)
+        audit(
+            user=user,
+            action=AuditEntry.Action.VIEW_PERSONAL,
+            obj=obj,
+            request=request,
+            reason=reason,
+            detail={"fields": sorted(fields)},
+        )
+    return {name: getattr(current, name) or "" for name in fields}

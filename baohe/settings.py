@@ -618,6 +618,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "sms_send": env_rate("THROTTLE_RATE_SMS", "5/min"),
     "register": env_rate("THROTTLE_RATE_REGISTER", "10/min"),
     "open311": env_rate("THROTTLE_RATE_OPEN311", "30/min"),
+    # Reveals of a full mobile / ID number (page and API together), per signed-in user.
+    "reveal": env_rate("THROTTLE_RATE_REVEAL", "30/hour"),
 }
 
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")

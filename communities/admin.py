@@ -1,8 +1,7 @@
-from django import forms
 from django.contrib import admin
 
 from baohe.admin import AuditedAdminMixin
-from baohe.admin_search import NumberSearchMixin
+from baohe.personal import PersonalNumbersModelForm, PersonalSearchMixin
 
 from .forms import check_id_number
 from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
@@ -56,7 +55,7 @@ class HouseholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("building",)
 
 
-class ResidentAdminForm(forms.ModelForm):
+class ResidentAdminForm(PersonalNumbersModelForm):
     """The admin's resident form answers a duplicate ID number like the registry's (the one
     check, ``services.resident_id_number_check``, as the signed-in administrator)."""
 
@@ -71,21 +70,25 @@ class ResidentAdminForm(forms.ModelForm):
 
 
 @admin.register(Resident)
-class ResidentAdmin(AuditedAdminMixin, NumberSearchMixin, admin.ModelAdmin):
+class ResidentAdmin(AuditedAdminMixin, PersonalSearchMixin, admin.ModelAdmin):
+    """Numbers masked in the list, never shown in the form (empty keeps them), searched whole only."""
+
     form = ResidentAdminForm
+
+    list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation", "status")
+    list_filter = ("status", "gender", "relation", "street")
+    readonly_fields = ("status", "left_on", "anonymised_at")
+    search_fields = ("name",)  # and a whole mobile or ID number (personal_search)
+    list_select_related = ("household__building", "community")
+    autocomplete_fields = ("household", "user")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request = request  # a fresh class per call (modelform_factory)
         return form
 
-    list_display = ("name", "household", "community", "masked_mobile", "gender", "birth_year", "relation", "status")
-    list_filter = ("status", "gender", "relation", "street")
-    readonly_fields = ("status", "left_on", "anonymised_at")
-    search_fields = ("name",)  # and an exact mobile or ID number, through its blind index
-    number_search_fields = {"mobile_index": "mobile", "id_number_index": "id_number"}
-    list_select_related = ("household__building", "community")
-    autocomplete_fields = ("household", "user")
+    def personal_search(self, queryset, term):
+        return queryset.with_mobile(term) | queryset.with_id_number(term)
 
 
 @admin.register(ResidentTransfer)

@@ -3,6 +3,11 @@ residents. Plain CRUD (``baohe.api.ScopedModelViewSet``): restricted by ``restri
 filtered by django-filter, every write one checked transaction. Districts, streets and
 communities are read-only here (``ScopedReadOnlyModelViewSet``; administrators keep them in the admin).
 
+Residents' mobile and ID numbers are answered masked; ``POST residents/{id}/reveal/`` with
+``{"reason"}`` answers one resident's full numbers to staff who may change the record (403 for
+who may only view it, 404 outside scope), one audit line each, throttled per user
+(``THROTTLE_RATE_REVEAL``).
+
 A resident's ID number is answered by scope when it is a duplicate (``services.resident_id_number_check``:
 a resident the user sees is named; one registered elsewhere is an audited, rate-limited lookup
 that answers 400 pointing to a 迁入 request, or 429 over the cap). There is no filter or search
@@ -22,13 +27,17 @@ household list leaves archived households out unless ``?archived=true``.
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
+from baohe.personal import RevealInput
 from baohe.scoping import CHANGE
+from baohe.services import personal_reveal
+from baohe.throttling import ScopedThrottle
 
 from . import filters, personal_data, serializers, services
 from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
@@ -82,17 +91,26 @@ class ResidentViewSet(ScopedModelViewSet):
     serializer_class = serializers.ResidentSerializer
     filterset_class = filters.ResidentFilter
     search_fields = ("name",)
+    throttle_scope = None  # set on the reveal action only
 
-    def get_serializer(self, *args, **kwargs):
-        serializer = super().get_serializer(*args, **kwargs)
-        instances = args[0] if args else None
-        if instances is not None:
-            rows = instances if isinstance(instances, list | tuple) else [instances]
-            ids = [row.pk for row in rows if getattr(row, "pk", None)]
-            (serializer.child if hasattr(serializer, "child") else serializer).context["changeable_ids"] = (
-                serializers.changeable_ids(self.request.user, Resident, ids)
-            )
-        return serializer
+    @extend_schema(request=RevealInput, responses=serializers.ResidentRevealSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        throttle_classes=[ScopedThrottle],
+        throttle_scope="reveal",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def reveal(self, request, pk=None):
+        """One resident's full mobile and ID number, with a reason (audited)."""
+        resident = self.get_object()  # 404 outside the view scope, 403 if the user may not change it
+        data = RevealInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        numbers = personal_reveal(
+            user=request.user, obj=resident, reason=data.validated_data["reason"], request=request
+        )
+        return Response(serializers.ResidentRevealSerializer(numbers).data)
 
 
 TRANSFER_TAGS = ["transfers"]

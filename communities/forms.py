@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from baohe import query
 from baohe.exceptions import RateLimited
 from baohe.forms import ScopedFormMixin, ScopedModelForm, StyledFormMixin
+from baohe.personal import PersonalNumbersFormMixin
 from baohe.validators import validate_id_number
 
 from . import services
@@ -66,7 +67,9 @@ class HouseholdForm(ScopedModelForm):
         self.fields["building"].label_from_instance = lambda b: f"{b.compound.name} {b.label}"
 
 
-class ResidentForm(ScopedModelForm):
+class ResidentForm(PersonalNumbersFormMixin, ScopedModelForm):
+    """An edit never shows the old mobile or ID number: empty keeps it (``baohe.personal``)."""
+
     id_number = forms.CharField(label=_("身份证号"), max_length=18, required=False)
 
     class Meta:

@@ -383,6 +383,8 @@ class Resident(CommunityScopedModel):
     # (``communities.services.resident_id_number_check``). So ``full_clean()`` leaves this
     # constraint to that check and never answers it with the district-wide message.
     ID_NUMBER_CONSTRAINT = "communities_resident_unique_id_number"
+    # Shown masked everywhere; revealed one record at a time (baohe.personal).
+    PERSONAL_FIELDS = {"mobile": "mobile", "id_number": "id_number"}
 
     class Meta:
         verbose_name = _("居民")

@@ -1,52 +1,23 @@
 """Registry serializers. Related choices are limited to the user's change scope and the
 model's ``full_clean()`` runs on every write (``baohe.api.ScopedModelSerializer``).
 
-A resident's mobile and ID number are answered masked (``baohe.masking``) unless the requester
-may change the record, so their answer schema allows both (:class:`ShownPersonalField`); a blank
-gender is answered ``null``, never ``""`` outside the enum (``baohe.api.BlankAsNullChoiceField``).
+A resident's mobile and ID number are written in full and always answered masked
+(``baohe.personal.MaskedMobileField``); the full numbers of one resident come only from
+``POST residents/{id}/reveal/`` (audited). A blank gender is answered ``null``, never ``""``
+outside the enum (``baohe.api.BlankAsNullChoiceField``).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from baohe.api import ScopedModelSerializer, validation_error_detail
+from baohe.personal import MaskedIdNumberField, MaskedMobileField
 from baohe.scoping import CHANGE, VIEW
 from baohe.validators import validate_id_number
 
 from . import services
 from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
-
-# What the API answers: the full value (``13812345678``, staff who may change the record) or the
-# masked one (``138****5678``, ``3401**********1234``: ``baohe.masking``). A blank value is the
-# schema's other branch (``maxLength: 0``), so the patterns do not match "" (oneOf: exactly one).
-MOBILE_SHOWN = r"^(1[3-9][0-9]{9}|1[3-9][0-9]\*{4}[0-9]{4})$"
-ID_NUMBER_SHOWN = r"^([0-9]{17}[0-9X]|[0-9]{4}\*{10}[0-9]{3}[0-9X])$"
-
-
-class ShownPersonalField(serializers.CharField):
-    """A personal number: written in full (the model's validators), answered full or masked."""
-
-    shown_pattern = None
-
-
-class MobileField(ShownPersonalField):
-    shown_pattern = MOBILE_SHOWN
-
-
-class IdNumberField(ShownPersonalField):
-    shown_pattern = ID_NUMBER_SHOWN
-
-
-class ShownPersonalFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = ShownPersonalField
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        if direction == "response":
-            return {"type": "string", "pattern": self.target.shown_pattern, "maxLength": self.target.max_length}
-        return auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
 
 
 class DistrictSerializer(ScopedModelSerializer):
@@ -130,9 +101,9 @@ class HouseholdSerializer(ScopedModelSerializer):
 
 
 class ResidentSerializer(ScopedModelSerializer):
-    """Mobile and ID number are masked unless the requester may change the record."""
+    """Mobile and ID number: written in full, answered masked (``baohe.personal``)."""
 
-    FIELD_CLASSES = {"mobile": MobileField, "id_number": IdNumberField}
+    FIELD_CLASSES = {"mobile": MaskedMobileField, "id_number": MaskedIdNumberField}
 
     class Meta:
         model = Resident
@@ -172,21 +143,15 @@ class ResidentSerializer(ScopedModelSerializer):
                 raise serializers.ValidationError(validation_error_detail(error)) from error
         return attrs
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        changeable = self.context.get("changeable_ids")
-        if changeable is None or instance.pk not in changeable:
-            data["mobile"] = instance.masked_mobile
-            data["id_number"] = instance.masked_id_number
-        return data
-
     def validate_id_number(self, value):
         return (value or "").strip().upper()
 
 
-def changeable_ids(user, model, ids):
-    """Which of ``ids`` the user may change (one query), for unmasking personal data."""
-    return set(model.objects.restrict(user, CHANGE).filter(pk__in=ids).values_list("pk", flat=True))
+class ResidentRevealSerializer(serializers.Serializer):
+    """The answer of a reveal: one resident's full numbers."""
+
+    mobile = serializers.CharField()
+    id_number = serializers.CharField()
 
 
 # --- 迁入 requests ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ outside the user's scope answers 404 exactly like a missing one.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,16 +16,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import CreateView, DetailView, UpdateView
 
 from baohe.exceptions import Conflict
-from baohe.models import AuditEntry
+from baohe.exports import PrivilegedExportForm, export_response
+from baohe.personal import RevealForm, RevealReason
 from baohe.scoping import CHANGE, VIEW
-from baohe.services import audit
-from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin
+from baohe.services import personal_reveal
+from baohe.throttling import throttle_wait, throttled_message
+from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin, staff_required
 
 from . import personal_data, selectors, services
+from .exports import roster_book
 from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm, ResidentLeaveForm
 from .models import Building, Community, Compound, District, Household, Resident, Street
 
@@ -132,7 +135,46 @@ class CommunityDetailView(LevelView):
         context = super().get_context_data(**kwargs)
         if context["can_add"]:
             context["pending_transfers"] = services.pending_incoming_count(self.request.user)
+            context["roster_url"] = reverse("communities:roster_export", args=[self.object.pk])
+            context["export_form"] = PrivilegedExportForm()
         return context
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def roster_export(request, pk):
+    """GET: the community's residents' roster, numbers masked. POST ``privileged`` + ``reason``:
+    the same with full numbers. 404 outside the user's view scope, 403 for who may only view it."""
+    community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=pk)
+    if not Community.objects.restrict(request.user, CHANGE).filter(pk=community.pk).exists():
+        raise PermissionDenied(_("居民花名册仅供本社区工作人员导出。"))
+    form = PrivilegedExportForm(request.POST if request.method == "POST" else None)
+    privileged, reason = False, ""
+    if request.method == "POST":
+        if not form.is_valid():
+            messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+            return redirect(community)
+        privileged, reason = form.cleaned_data["privileged"], form.cleaned_data["reason"]
+    residents = (
+        Resident.objects.restrict(request.user, CHANGE)
+        .filter(community=community)
+        .select_related("household__building__compound")
+        .order_by(
+            "household__building__compound__name", "household__building_id", "household__unit", "household__room", "pk"
+        )
+    )
+    book, rows = roster_book(community, residents, privileged=privileged)
+    return export_response(
+        request=request,
+        book=book,
+        filename=_("%(community)s-居民花名册.xlsx") % {"community": community.name},
+        table="communities.resident",
+        rows=rows,
+        filters={"community": community.pk},
+        privileged=privileged,
+        reason=reason,
+        place=community,
+    )
 
 
 class CompoundDetailView(LevelView):
@@ -203,25 +245,56 @@ class HouseholdDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
 
 
 class ResidentDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
-    """A resident's record. Staff who may change it see the full mobile and ID number, and
-    that reading is written to the audit log; everyone else sees them masked."""
+    """A resident's record, mobile and ID number masked for everyone. Staff who may change it
+    get a "查看完整号码" button: a POST with a reason (:class:`ResidentRevealView`) answers this
+    page once with the full numbers, and that reveal is one line in the audit log."""
 
     model = Resident
     template_name = "communities/resident_detail.html"
+    revealed = None
 
     def get_queryset(self):
         return super().get_queryset().select_related("household__building__compound__community__street__district")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        full = Resident.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
-        if full:
-            audit(user=self.request.user, action=AuditEntry.Action.VIEW_PERSONAL, obj=self.object, request=self.request)
-        context.update(breadcrumbs=breadcrumbs_for(self.object)[:-1], show_full=full, can_change=full)
-        if full and self.object.status == Resident.Status.LIVING:
+        can_change = Resident.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
+        context.update(
+            breadcrumbs=breadcrumbs_for(self.object)[:-1],
+            can_change=can_change,
+            revealed=self.revealed,
+            reveal_form=kwargs.get("reveal_form") or (RevealForm() if can_change else None),
+        )
+        if can_change and self.object.status == Resident.Status.LIVING:
             context["leave_form"] = ResidentLeaveForm(initial={"left_on": timezone.localdate()})
             context["retention_months"] = settings.RESIDENT_RETENTION_MONTHS
         return context
+
+
+class ResidentRevealView(ResidentDetailView):
+    """POST: reveal this resident's full numbers with a reason (``baohe.services.personal_reveal``).
+
+    404 outside the user's view scope, 403 when they may view but not change the record; the
+    reveals of one user are throttled (``THROTTLE_RATE_REVEAL``, shared with the API)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = RevealForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(reveal_form=form), status=400)
+        wait = throttle_wait(request, "reveal")
+        if wait is not None:
+            form.add_error(None, throttled_message(wait))
+            response = self.render_to_response(self.get_context_data(reveal_form=form), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        self.revealed = personal_reveal(
+            user=request.user, obj=self.object, reason=form.cleaned_data["reason"], request=request
+        )
+        self.revealed["reason"] = RevealReason(form.cleaned_data["reason"]).label
+        return self.render_to_response(self.get_context_data())
 
 
 @require_POST

@@ -1,10 +1,13 @@
 """Excel (openpyxl): a dashboard table as a formatted sheet (also the monthly report's sections),
 and the rows of a list. Numbers stay numbers: counts as integers, rates as fractions formatted
 ``0.0%``, hours as exact decimals, so a spreadsheet can compute with them.
+
+The views answer these workbooks through ``baohe.exports.export_response`` (who and when in the
+file, one audit line per export); a list shows officials no household's building, unit or room
+where the list is of vulnerable households (``ListSpec.columns_for``).
 """
 
 from decimal import Decimal
-from io import BytesIO
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +15,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from baohe.exports import XLSX
+
+__all__ = ["XLSX", "list_book", "table_book", "write_sheet"]
 HEADER_FILL = PatternFill("solid", fgColor="C8161D")
 TITLE_FONT = Font(bold=True, size=14)
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -93,40 +98,39 @@ def subtitle_for(dashboard):
     }
 
 
-def table_workbook(table, dashboard):
+def table_book(table, dashboard):
+    """One dashboard table as a workbook."""
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title(table.title)
     write_sheet(sheet, table, subtitle=subtitle_for(dashboard))
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book
 
 
-def list_workbook(spec, dashboard, queryset, *, limit):
-    """The rows of a list (at most ``limit``) as a workbook's bytes."""
+def list_book(spec, dashboard, queryset, *, limit):
+    """The rows of a list (at most ``limit``) as ``(workbook, rows written)``; the columns are
+    those the dashboard's user may see (``spec.columns_for``)."""
+    columns = spec.columns_for(dashboard.user)
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title(spec.title)
     sheet.append([str(spec.title)])
     sheet["A1"].font = TITLE_FONT
     sheet.append([subtitle_for(dashboard) if spec.period else dashboard.place.name])
-    sheet.append([str(c.label) for c in spec.columns])
+    sheet.append([str(c.label) for c in columns])
     for cell in sheet[3]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     rows = list(queryset[: limit + 1])
     for obj in rows[:limit]:
-        sheet.append([plain(column.value(obj)) for column in spec.columns])
+        sheet.append([plain(column.value(obj)) for column in columns])
     if len(rows) > limit:
         sheet.append([_("仅导出前 %(n)s 行。") % {"n": limit}])
         sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
-    for index in range(1, len(spec.columns) + 1):
+    for index in range(1, len(columns) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 18
     sheet.freeze_panes = "A4"
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book, min(len(rows), limit)
 
 
 def plain(value):

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from baohe.scoping import VIEW, restricted
+from baohe.scoping import VIEW, may_change_anything, restricted
 from communities.models import Building, Compound, Household
 from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
 from service_requests.filters import overdue_q
@@ -43,6 +43,9 @@ class Column:
     label: object
     value: object  # row -> value
     url: object = None  # row -> URL or None
+    # Where a vulnerable household lives (building, unit, room): only for those who visit it
+    # (users who may change rows: staff, administrators), never in an official's list or export.
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class ListSpec:
     distinct: bool = False
     base: Callable[[Any], QuerySet] | None = None  # (dashboard) -> queryset, instead of restricted rows
     extra: dict = field(default_factory=dict)
+
+    def columns_for(self, user: Any) -> tuple:
+        """The columns ``user`` sees: read-only officials get no :attr:`Column.private` one."""
+        if may_change_anything(user):
+            return self.columns
+        return tuple(column for column in self.columns if not column.private)
 
     def queryset(self, dashboard: Any, category: int | None = None) -> QuerySet:
         if self.base is not None:
@@ -348,8 +357,11 @@ def _today_before(field_name):
     return lambda d: Q(active=True, **{f"{field_name}__lt": d.today})
 
 
+# Visit plans and visits are lists of vulnerable households (独居老人 weekly, served households):
+# officials see their compound, not the building, unit and room.
 PLAN_COLUMNS = (
-    Column(gettext_lazy("住户"), lambda p: str(p.household), lambda p: p.household.get_absolute_url()),
+    Column(gettext_lazy("小区"), lambda p: p.household.compound.name),
+    Column(gettext_lazy("住户"), lambda p: str(p.household), lambda p: p.household.get_absolute_url(), private=True),
     Column(gettext_lazy("走访规则"), lambda p: p.get_rule_display()),
     Column(gettext_lazy("走访人"), lambda p: p.visitor_label),
     Column(gettext_lazy("下次应走访"), lambda p: p.next_due_on),
@@ -357,7 +369,8 @@ PLAN_COLUMNS = (
 )
 VISIT_COLUMNS = (
     Column(gettext_lazy("走访时间"), lambda v: local(v.visited_at), lambda v: v.get_absolute_url()),
-    Column(gettext_lazy("住户"), lambda v: str(v.household)),
+    Column(gettext_lazy("小区"), lambda v: v.household.compound.name),
+    Column(gettext_lazy("住户"), lambda v: str(v.household), private=True),
     Column(gettext_lazy("事由"), lambda v: v.get_purpose_display()),
     Column(gettext_lazy("走访人"), lambda v: v.visitor_label or str(v.visitor)),
     Column(gettext_lazy("按时"), lambda v: yes_no(v.on_time)),
@@ -403,7 +416,7 @@ _SPECS += [
         gettext_lazy("有效走访计划"),
         VisitPlan,
         PLAN_COLUMNS,
-        related=("household__building", "community"),
+        related=("household__building", "household__compound", "community"),
         order=("next_due_on", "pk"),
         rows=lambda d: Q(active=True),
     ),
@@ -412,7 +425,7 @@ _SPECS += [
         gettext_lazy("逾期未走访的计划"),
         VisitPlan,
         PLAN_COLUMNS,
-        related=("household__building", "community"),
+        related=("household__building", "household__compound", "community"),
         order=("next_due_on", "pk"),
         rows=_today_before("next_due_on"),
     ),
@@ -422,7 +435,7 @@ _SPECS += [
         Visit,
         _between("visited_at"),
         VISIT_COLUMNS,
-        related=("household__building", "visitor"),
+        related=("household__building", "household__compound", "visitor"),
         order=("-visited_at", "-pk"),
     ),
     ListSpec(
@@ -431,7 +444,7 @@ _SPECS += [
         Visit,
         _and(_between("visited_at"), Q(on_time=True)),
         VISIT_COLUMNS,
-        related=("household__building", "visitor"),
+        related=("household__building", "household__compound", "visitor"),
         order=("-visited_at", "-pk"),
     ),
     _registry(

@@ -10,6 +10,9 @@ page's own tables (``tables.py``) for the one month, so the report and the page 
 Idempotent: a job that is done is not built again; a job whose worker died half way
 (``acks_late`` redelivers it) is built again from the start.
 
+The file is stamped with the requester and the time it was built (``baohe.exports.stamp``); each
+download of it is one ``EXPORT`` line in the audit trail (the download view).
+
 Jobs are not kept forever: :func:`reports_clean` (the worker, daily at 03:45) deletes the jobs
 created more than ``REPORT_KEEP_DAYS`` days ago together with their files, in bounded batches.
 """
@@ -17,7 +20,6 @@ created more than ``REPORT_KEEP_DAYS`` days ago together with their files, in bo
 import logging
 import uuid
 from datetime import timedelta
-from io import BytesIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from baohe.exports import stamp, workbook_bytes
 from baohe.jobs import enqueue_on_commit
 from baohe.scoping import VIEW
 from communities.models import Street
@@ -114,9 +117,8 @@ def build_workbook(dashboard, progress=None):
         exports.write_sheet(sheet, table, subtitle=subtitle)
         if progress is not None:
             progress(int(90 * index / len(SECTIONS)), label)
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    stamp(book, user=dashboard.user, when=dashboard.now)
+    return workbook_bytes(book)
 
 
 def report_generate(*, job_id):

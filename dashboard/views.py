@@ -6,18 +6,17 @@ opens /dashboard/ lands on their street. Numbers come from one :class:`Dashboard
 request, so each page and endpoint costs a fixed number of queries whatever the data.
 """
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from baohe.exports import export_audit, export_response
 from baohe.query import read_query
 
 from . import exports, tables
@@ -34,7 +33,7 @@ from .places import (
     require_dashboard_user,
     sees_whole_district,
 )
-from .reports import report_request
+from .reports import SECTIONS, report_request
 from .selectors import Dashboard
 
 LIST_PAGE_SIZE = 50
@@ -48,14 +47,18 @@ def _dashboard(request, level, pk):
     return Dashboard(user=request.user, place=place, period=period), error
 
 
-def _xlsx_response(content, filename):
-    response = HttpResponse(content, content_type=exports.XLSX)
-    response["Content-Disposition"] = _content_disposition(filename)
-    return response
-
-
-def _content_disposition(filename):
-    return f"attachment; filename=\"dashboard.xlsx\"; filename*=UTF-8''{quote(filename)}"
+def _export(request, dashboard, book, *, filename, table, rows, **filters):
+    """Answer an export of this dashboard (stamped, one audit line: ``baohe.exports``)."""
+    place = dashboard.place
+    return export_response(
+        request=request,
+        book=book,
+        filename=filename,
+        table=table,
+        rows=rows,
+        filters={"level": place.level, "place": place.pk, **dashboard.period.params(), **filters},
+        place=place.obj if place.level != "district" else None,
+    )
 
 
 # --- the dashboard page -----------------------------------------------------------------------------
@@ -188,7 +191,16 @@ def table(request, name, level="district", pk=None):
         filename = (
             f"{dashboard.place.name}-{built.title}-{dashboard.period.start:%Y%m}-{dashboard.period.end:%Y%m}.xlsx"
         )
-        return _xlsx_response(exports.table_workbook(built, dashboard), filename)
+        book = exports.table_book(built, dashboard)
+        return _export(
+            request,
+            dashboard,
+            book,
+            filename=filename,
+            table=f"dashboard.{name}",
+            rows=len(built.rows),
+            sort=built.sort,
+        )
     return JsonResponse(
         {
             "name": built.name,
@@ -219,13 +231,15 @@ def list_view(request, metric, level="district", pk=None):
     category = query["category"]
     queryset = spec.queryset(dashboard, category=category)
     if query["format"] == "xlsx":
-        content = exports.list_workbook(spec, dashboard, queryset, limit=LIST_EXPORT_MAX)
-        return _xlsx_response(content, f"{dashboard.place.name}-{spec.title}.xlsx")
+        book, rows = exports.list_book(spec, dashboard, queryset, limit=LIST_EXPORT_MAX)
+        filename = f"{dashboard.place.name}-{spec.title}.xlsx"
+        return _export(
+            request, dashboard, book, filename=filename, table=f"dashboard.list.{metric}", rows=rows, category=category
+        )
     paginator = Paginator(queryset, LIST_PAGE_SIZE)
     page_obj = paginator.get_page(query["page"])
-    rows = [
-        [(column.value(obj), column.url(obj) if column.url else None) for column in spec.columns] for obj in page_obj
-    ]
+    columns = spec.columns_for(request.user)
+    rows = [[(column.value(obj), column.url(obj) if column.url else None) for column in columns] for obj in page_obj]
     base_query = {k: v for k, v in request.GET.items() if k not in ("page", "format")}
     place = dashboard.place
     return render(
@@ -239,7 +253,7 @@ def list_view(request, metric, level="district", pk=None):
             "page_obj": page_obj,
             "rows": rows,
             "count": paginator.count,
-            "columns": [str(c.label) for c in spec.columns],
+            "columns": [str(c.label) for c in columns],
             "query": urlencode(base_query),
             "back_url": f"{place.url()}?{urlencode(dashboard.period.params())}",
             "export_url": f"?{urlencode({**base_query, 'format': 'xlsx'})}",
@@ -289,4 +303,13 @@ def report_download(request, pk):
         handle = job.file.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
+    export_audit(
+        request=request,
+        table="dashboard.report",
+        rows=len(SECTIONS),
+        filters={"month": job.month, "street": job.street_id},
+        filename=job.download_name,
+        object_id=str(job.pk),
+        street_id=job.street_id,
+    )
     return FileResponse(handle, as_attachment=True, filename=job.download_name, content_type=exports.XLSX)

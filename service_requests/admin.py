@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from baohe.admin import AuditedAdminMixin
+from baohe.personal import masked_display
 
 from .models import Attachment, CalendarDay, Category, Open311Key, RequestEvent, ServiceRequest
 
@@ -45,7 +47,12 @@ class ServiceRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "channel", "category", "street")
     search_fields = ("number", "description")
     list_select_related = ("category", "compound", "community")
-    readonly_fields = [f.name for f in ServiceRequest._meta.fields]
+    # Every field read-only, the contact number masked (baohe.personal).
+    readonly_fields = [
+        "masked_contact_mobile" if f.name == "contact_mobile" else f.name for f in ServiceRequest._meta.fields
+    ]
+    exclude = ("contact_mobile",)
+    masked_contact_mobile = masked_display("contact_mobile", description=_("联系电话"))
     inlines = (EventInline,)
 
     def has_add_permission(self, request):

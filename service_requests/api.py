@@ -19,6 +19,8 @@
   403, bad input 400.
 - ``requests/{id}/events/`` and ``requests/{id}/attachments/`` — the timeline and photos;
   residents see only what is public.
+- ``requests/{id}/reveal/`` — the contact number, whole, with a reason (audited; the lists and
+  details answer it masked).
 
 The step view is a plain ``APIView``, so the step URLs live in :data:`urlpatterns` here
 (generated from :data:`ENDPOINTS`), included from ``baohe/urls.py`` next to the router.
@@ -43,7 +45,10 @@ from rest_framework.views import APIView
 from baohe.api import ScopedObjectMixin, ScopedReadOnlyModelViewSet
 from baohe.api_router import router
 from baohe.pagination import SignedCursorPagination
+from baohe.personal import RevealInput
 from baohe.query import SearchFilter, read_params
+from baohe.services import personal_reveal
+from baohe.throttling import ScopedThrottle
 
 from . import selectors, serializers, services, workflow
 from .filters import (
@@ -305,6 +310,31 @@ class RequestStepApi(ScopedObjectMixin, APIView):
         return Response(reload(request, service_request.pk))
 
 
+class RequestRevealApi(ScopedObjectMixin, APIView):
+    """``POST requests/{id}/reveal/`` ``{"reason"}``: the request's contact number, whole, for who
+    may handle it (staff of its community, its assignee, its submitter): one audit line each;
+    403 for who may only view it, 404 outside scope; throttled per user (``THROTTLE_RATE_REVEAL``)."""
+
+    access = services.access_request_by_id
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "reveal"
+
+    @extend_schema(
+        request=RevealInput,
+        responses={200: serializers.ContactRevealSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        tags=["requests"],
+        summary="查看完整联系电话（记入审计日志）",
+    )
+    def post(self, request, pk):
+        service_request = self.scoped_object()
+        data = RevealInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        numbers = personal_reveal(
+            user=request.user, obj=service_request, reason=data.validated_data["reason"], request=request
+        )
+        return Response(serializers.ContactRevealSerializer(numbers).data)
+
+
 router.register("categories", CategoryViewSet, basename="category")
 router.register("requests", ServiceRequestViewSet, basename="request")
 
@@ -338,6 +368,7 @@ ENDPOINTS = (
 urlpatterns = [
     path("requests/<int:pk>/events/", RequestEventListApi.as_view(), name="request-events"),
     path("requests/<int:pk>/attachments/", RequestAttachmentListApi.as_view(), name="request-attachments"),
+    path("requests/<int:pk>/reveal/", RequestRevealApi.as_view(), name="request-reveal"),
 ] + [
     path(
         f"requests/<int:pk>/{endpoint.path}/",

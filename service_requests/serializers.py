@@ -6,21 +6,20 @@ their own compound and household, staff anything in their change scope.
 
 Output tells the schema's truth: a choice the row has not made yet (``solved``,
 ``satisfaction``, ``assignee_kind`` …) is ``null``, never ``""`` outside its enum
-(``baohe.api.BlankChoicesAsNullMixin``); the contact mobile, whole or masked (``138****5678``) by
-who reads it, has a schema that allows both (:class:`ContactMobileField`).
+(``baohe.api.BlankChoicesAsNullMixin``); the contact mobile is always masked (``138****5678``,
+``baohe.personal.MaskedMobileField``): ``POST requests/{id}/reveal/`` answers it whole, audited.
 """
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 from accounts.models import User
 from accounts.selectors import worker_roles
 from baohe.api import BlankChoicesAsNullMixin
-from baohe.masking import mask_mobile
+from baohe.personal import MaskedMobileField
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Building, Compound, Household, Resident
 
@@ -34,28 +33,6 @@ class StrictBooleanField(serializers.BooleanField):
     """A boolean that is required in form posts too (DRF reads a missing checkbox as false)."""
 
     default_empty_html = empty
-
-
-# --- output types ----------------------------------------------------------------------------
-# What baohe.masking.mask_mobile makes of a mobile (baohe.validators.mobile_validator), or blank.
-MASKED_MOBILE_PATTERN = r"^1[3-9][0-9]\*{4}[0-9]{4}$|^$"
-MASKED_MOBILE_SCHEMA = {
-    "type": "string",
-    "pattern": MASKED_MOBILE_PATTERN,
-    "example": "138****5678",
-    "description": "打码的手机号（中间四位为 *）",
-}
-
-
-@extend_schema_field(
-    {
-        "anyOf": [{"type": "string", "maxLength": 20, "description": "完整号码"}, MASKED_MOBILE_SCHEMA],
-        "description": "联系电话：办理该诉求的工作人员、提交人和承办人看到完整号码，其他人看到打码号码",
-    }
-)
-class ContactMobileField(serializers.CharField):
-    """A request's contact number: whole for those who need it, masked for everyone else (the
-    serializer decides per row). Any phone a resident gave, so the whole form has no pattern."""
 
 
 # --- categories ------------------------------------------------------------------------------
@@ -87,8 +64,8 @@ class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSeriali
     """A request as its reader may see it.
 
     ``context["changeable_ids"]`` holds the ids the user may handle; everyone else (officials,
-    who read only) sees the contact mobile masked and no internal extension details. The
-    resident who filed it and its assignee see the mobile too: they need it.
+    who read only) sees no internal extension details. The contact mobile is masked for
+    everyone (the reveal endpoint answers it whole).
     """
 
     category_name = serializers.CharField(source="category.__str__", read_only=True)
@@ -100,7 +77,7 @@ class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSeriali
     current_due_at = serializers.SerializerMethodField()
     is_open = serializers.BooleanField(read_only=True)
     can_handle = serializers.SerializerMethodField()
-    contact_mobile = ContactMobileField(read_only=True, label=gettext_lazy("联系电话"))
+    contact_mobile = MaskedMobileField(read_only=True, allow_blank=True, label=gettext_lazy("联系电话"))
 
     class Meta:
         model = ServiceRequest
@@ -176,10 +153,6 @@ class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSeriali
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        user = getattr(self.context.get("request"), "user", None)
-        own = user is not None and user.pk in (instance.submitted_by_id, instance.assigned_to_id)
-        if not (self._can_handle(instance) or own):
-            data["contact_mobile"] = mask_mobile(instance.contact_mobile)
         if not self._can_handle(instance):
             data["extension_until"] = None
             data["extension_reason"] = ""
@@ -437,3 +410,9 @@ class RatingInputSerializer(serializers.Serializer):
     solved = serializers.ChoiceField(choices=ServiceRequest.Solved.choices)
     satisfaction = serializers.ChoiceField(choices=ServiceRequest.Satisfaction.choices)
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ContactRevealSerializer(serializers.Serializer):
+    """The answer of a reveal: one request's contact number, whole."""
+
+    contact_mobile = serializers.CharField()

@@ -16,5 +16,6 @@ urlpatterns = [
     path("attachment/<int:pk>/", views.attachment, name="attachment"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/rate/", views.rate, name="rate"),
+    path("<int:pk>/reveal/", views.reveal, name="reveal"),
     path("<int:pk>/<slug:name>/", views.action, name="action"),
 ]

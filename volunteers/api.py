@@ -25,10 +25,8 @@ applies 409, bad input 400, a resident calling a staff step 403.
 
 from decimal import Decimal
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -37,6 +35,7 @@ from rest_framework.response import Response
 
 from baohe.api import ScopedModelViewSet, ScopedQuerysetMixin, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
+from baohe.exports import export_response
 from baohe.query import query_errors, read_params
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Community
@@ -353,12 +352,16 @@ class HoursExportApi(ScopedQuerysetMixin, viewsets.GenericViewSet):
         if params.get("community") is not None:
             community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=params["community"])
             queryset = queryset.filter(community=community)
-        content = exports.hours_workbook(selectors.hours_by_team_month(queryset, year), year=year, community=community)
-        response = HttpResponse(content, content_type=exports.XLSX)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"volunteer-hours-{year}.xlsx"
+        rows = selectors.hours_by_team_month(queryset, year)
+        return export_response(
+            request=request,
+            book=exports.hours_book(rows, year=year, community=community),
+            filename=f"volunteer-hours-{year}.xlsx",
+            table="volunteers.servicehours",
+            rows=len(rows),
+            filters={"year": year, "community": community},
+            place=community,
         )
-        return response
 
 
 @extend_schema(tags=["volunteer-teams"])

@@ -3,24 +3,26 @@
 One sheet: a row per team (hours without a team form a row of their own per community),
 a column per month of the year and the row total, then a totals row. Hours are written as
 exact decimals with two places, so the sheet adds up to the hundredth of an hour exactly
-as the database does.
+as the database does. The views answer it through ``baohe.exports.export_response`` (who and when
+in the file, one audit line per export).
 """
 
 from decimal import Decimal
-from io import BytesIO
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from baohe.exports import XLSX
+
+__all__ = ["XLSX", "hours_book"]
 HOURS_FORMAT = "0.00"
 HEADER_FILL = PatternFill("solid", fgColor="FDE8E8")
 
 
-def hours_workbook(rows, *, year, community=None):
-    """``rows`` from ``selectors.hours_by_team_month``; returns the .xlsx file's bytes."""
+def hours_book(rows, *, year, community=None):
+    """``rows`` from ``selectors.hours_by_team_month``; returns the workbook."""
     book = Workbook()
     sheet = book.active
     sheet.title = _("服务时长")
@@ -50,6 +52,4 @@ def hours_workbook(rows, *, year, community=None):
     sheet.freeze_panes = "C2"
     scope = community.name if community is not None else _("全部")
     sheet.oddHeader.center.text = _("%(year)s年志愿服务时长（%(scope)s）") % {"year": year, "scope": scope}
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book

@@ -160,6 +160,8 @@ class ServiceRequest(CommunityScopedModel):
         in_compound="compound",
         in_building="building",
     )
+    # Shown masked everywhere; revealed one request at a time by who handles it (baohe.personal).
+    PERSONAL_FIELDS = {"contact_mobile": "mobile"}
 
     class Meta:
         verbose_name = _("诉求")

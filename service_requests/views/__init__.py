@@ -13,12 +13,13 @@ from django.utils.cache import add_never_cache_headers
 from .. import selectors, services
 from ..models import Attachment, ServiceRequest
 from .resident import mine, personal_data_request, rate, render_resident_detail, similar, submit
-from .staff import OnBehalfView, QueueView, action, render_staff_detail
+from .staff import OnBehalfView, QueueView, action, render_staff_detail, reveal
 
 __all__ = [
     "OnBehalfView",
     "QueueView",
     "action",
+    "reveal",
     "attachment",
     "detail",
     "home",

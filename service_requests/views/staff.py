@@ -29,8 +29,11 @@ from django.views.generic import FormView, TemplateView
 from baohe.exceptions import Conflict
 from baohe.forms import add_service_errors
 from baohe.masking import mask_mobile
+from baohe.personal import RevealForm, RevealReason
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
+from baohe.services import personal_reveal
+from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import StaffRequiredMixin
 from communities.models import Compound
 
@@ -287,8 +290,9 @@ BUTTONS = {
 }
 
 
-def staff_detail_context(request, service_request, bound=None):
-    """What the staff request page shows; ``bound`` is a form that failed (shown open)."""
+def staff_detail_context(request, service_request, bound=None, revealed=None, reveal_form=None):
+    """What the staff request page shows; ``bound`` is a form that failed (shown open);
+    ``revealed`` the contact number just revealed (:func:`reveal`), else it is masked."""
     user = request.user
     now = timezone.now()
     actors = services.actors_of(user, service_request) if user.is_portal_staff else frozenset()
@@ -319,7 +323,9 @@ def staff_detail_context(request, service_request, bound=None):
         "actions": actions,
         "may_handle": may_handle,
         "staff_view": True,
-        "contact_mobile": service_request.contact_mobile if may_handle else mask_mobile(service_request.contact_mobile),
+        "contact_mobile": mask_mobile(service_request.contact_mobile),
+        "revealed": revealed,
+        "reveal_form": reveal_form or (RevealForm() if may_handle and service_request.contact_mobile else None),
         "current_due": current_due,
         "due": selectors.time_left(current_due, now),
         "accept_due": selectors.time_left(service_request.accept_due_at, now)
@@ -331,9 +337,34 @@ def staff_detail_context(request, service_request, bound=None):
     }
 
 
-def render_staff_detail(request, service_request, bound=None, status=200):
-    context = staff_detail_context(request, service_request, bound)
+def render_staff_detail(request, service_request, bound=None, status=200, **reveal):
+    context = staff_detail_context(request, service_request, bound, **reveal)
     return render(request, "service_requests/staff_detail.html", context, status=status)
+
+
+@require_POST
+def reveal(request, pk):
+    """POST /requests/<pk>/reveal/: the contact number, whole, on the page this once, with a
+    reason (``baohe.services.personal_reveal``: one audit line; 404 outside scope, 403 for who
+    may only view the request; throttled per user with the API, ``THROTTLE_RATE_REVEAL``)."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+    found = services.access_request_by_id(request.user, pk)
+    if not request.user.is_portal_staff:
+        raise PermissionDenied
+    page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=found.pk)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return render_staff_detail(request, page_request, status=400, reveal_form=form)
+    wait = throttle_wait(request, "reveal")
+    if wait is not None:
+        form.add_error(None, throttled_message(wait))
+        response = render_staff_detail(request, page_request, status=429, reveal_form=form)
+        response["Retry-After"] = str(wait)
+        return response
+    numbers = personal_reveal(user=request.user, obj=found, reason=form.cleaned_data["reason"], request=request)
+    revealed = {"contact_mobile": numbers["contact_mobile"], "reason": RevealReason(form.cleaned_data["reason"]).label}
+    return render_staff_detail(request, page_request, revealed=revealed)
 
 
 @require_POST

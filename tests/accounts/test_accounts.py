@@ -129,7 +129,7 @@ def test_page_registration_links_records_and_logs_in(registered_household, clien
 
     response = send_code_page(client, mobile)
     assert response.status_code == 200
-    assert f"短信已发送到 {mobile}，请查收。" in response.content.decode()
+    assert f"短信已发送到 {mobile[:3]}****{mobile[-4:]}，请查收。" in response.content.decode()
     assert [m.to for m in sms] == [mobile]
     assert sms[0].body.startswith("【和美社区】您的验证码是 ")
     code = sent_code(sms, mobile)
@@ -331,12 +331,15 @@ def test_api_registration(registered_household, sms):
     assert response.status_code == 201
     user = User.objects.with_mobile(mobile).get()
     body = response.json()
-    assert {key: body[key] for key in ("id", "username", "name", "mobile")} == {
-        "id": user.pk,
-        "username": user.username,
-        "name": records[0].name,
-        "mobile": mobile,
-    }
+    assert (
+        {key: body[key] for key in ("id", "username", "name", "mobile")}
+        == {
+            "id": user.pk,
+            "username": f"{mobile[:3]}****{mobile[-4:]}",  # a username that is a mobile number: masked
+            "name": records[0].name,
+            "mobile": f"{mobile[:3]}****{mobile[-4:]}",
+        }
+    )
     assert sorted((role["kind"], role["community"]) for role in body["roles"]) == sorted(
         ("resident", r.community_id) for r in records
     )

@@ -75,7 +75,7 @@ def test_every_table_exports_to_excel(story, district, district_official, client
     response = client.get(f"{base}&format=xlsx")
     assert response.status_code == 200
     assert response["Content-Type"] == exports.XLSX
-    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    assert "filename*=utf-8''" in response["Content-Disposition"].lower()
     sheet = load_workbook(BytesIO(response.content)).active
     table = client.get(base).json()
     assert sheet["A1"].value == table["title"]

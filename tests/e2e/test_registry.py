@@ -5,7 +5,8 @@ test, so the journeys are kept to a few long tests rather than many short ones.
 
 * desktop: the district official walks 包河区 → 滨湖世纪社区 → 清华社区 → 清华园小区 → 和谐5栋 →
   a household and back up by the breadcrumbs; 清华社区's staff edits a household (a valid save
-  and an invalid one); another community's staff gets a 404 for 清华园小区.
+  and an invalid one), then reveals a resident's number with a reason (one audit line); another
+  community's staff gets a 404 for 清华园小区.
 * phone: the demo resident signs in with their mobile and sees who serves their building,
   then switches the portal to English and back; 清华社区's staff finds the sidebar behind the
   menu button.
@@ -17,6 +18,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.seed.demo import PASSWORD
+from baohe.models import AuditEntry
 from communities.models import Building, Community, Compound, Household, Resident, Street
 from communities.seed.demo import HARMONY_NAME, QINGHUA
 
@@ -170,6 +172,23 @@ def test_staff_walk_edit_and_scope(seeded, desktop_page, live_server, login, sho
     saved_unit = household.unit
     household.refresh_from_db()
     assert (household.unit, household.note, household.lives_alone_elderly) == (saved_unit, note, True)
+
+    # --- a resident's numbers: masked, then revealed once with a reason (one audit line) -------
+    record = next(r for r in household.residents.order_by("pk") if r.mobile and r.id_number)
+    page.goto(f"{live_server.url}{record.get_absolute_url()}")
+    assert MASKED_MOBILE.match(page.get_by_test_id("mobile").inner_text())
+    assert record.mobile not in page.content() and record.id_number not in page.content()
+    page.get_by_label("查看原因").select_option("visit")
+    with page.expect_navigation():
+        page.get_by_role("button", name="查看完整号码").click()
+    assert page.get_by_test_id("mobile").inner_text() == record.mobile
+    assert page.get_by_test_id("id-number").inner_text() == record.id_number
+    assert "入户走访核实" in page.get_by_test_id("revealed-note").inner_text()
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.VIEW_PERSONAL)
+    assert (entry.user.username, entry.object_id, entry.reason) == ("staff_qinghua", str(record.pk), "visit")
+    shot(page, "08b-resident-number-revealed")
+    page.goto(f"{live_server.url}{record.get_absolute_url()}")
+    assert record.mobile not in page.content()
     logout(page)
 
     # --- another community's staff: 清华园小区 is outside their scope -------------------------

@@ -148,15 +148,27 @@ def test_resident_sees_only_own_requests_and_public_events(district, resident, s
     assert photos[0]["url"] == f"http://testserver/requests/attachment/{photos[0]['id']}/"
 
 
-def test_contact_mobile_is_masked_for_read_only_officials(
-    district, staff_a, district_official, category, api_client_for
+def test_contact_mobile_is_masked_for_everyone_and_revealed_by_who_handles_it(
+    district, staff_a, staff_b, district_official, category, api_client_for
 ):
+    from baohe.models import AuditEntry
+
     request = submit(staff_a, district.a1.compound, category, contact_mobile="13812345678")
 
-    assert api_client_for(staff_a).get(url("request-detail", request.pk)).json()["contact_mobile"] == "13812345678"
+    assert api_client_for(staff_a).get(url("request-detail", request.pk)).json()["contact_mobile"] == "138****5678"
     official = api_client_for(district_official).get(url("request-detail", request.pk)).json()
     assert official["contact_mobile"] == "138****5678"
     assert official["can_handle"] is False
+    reveal = f"/api/v1/requests/{request.pk}/reveal/"
+    assert api_client_for(district_official).post(reveal, {"reason": "request"}, format="json").status_code == 403
+    assert api_client_for(staff_b).post(reveal, {"reason": "request"}, format="json").status_code == 404
+    assert api_client_for(staff_a).post(reveal, {"reason": "x"}, format="json").status_code == 400
+    assert AuditEntry.objects.count() == 0
+    answer = api_client_for(staff_a).post(reveal, {"reason": "request"}, format="json", REMOTE_ADDR="10.0.0.9")
+    assert (answer.status_code, answer.json()) == (200, {"contact_mobile": "13812345678"})
+    assert list(
+        AuditEntry.objects.values_list("user", "action", "object_type", "object_id", "reason", "ip_address")
+    ) == [(staff_a.pk, "view_personal", "service_requests.servicerequest", str(request.pk), "request", "10.0.0.9")]
 
 
 def test_blank_choices_are_null_until_made(district, resident, staff_a, category, api_client_for):
@@ -178,7 +190,9 @@ def test_schema_says_blank_choices_are_null_and_names_the_masked_mobile():
     from drf_spectacular.generators import SchemaGenerator
 
     from baohe.masking import mask_mobile
-    from service_requests.serializers import MASKED_MOBILE_PATTERN
+    from baohe.personal import MASKED_PATTERNS
+
+    MASKED_MOBILE_PATTERN = MASKED_PATTERNS["mobile"]
 
     components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
     request = components["ServiceRequest"]["properties"]
@@ -190,10 +204,9 @@ def test_schema_says_blank_choices_are_null_and_names_the_masked_mobile():
         assert request[name]["nullable"] is True, name
         enum, null = (part["$ref"].rsplit("/", 1)[-1] for part in request[name]["oneOf"])
         assert (components[enum]["enum"], components[null]["enum"]) == (choices.values, [None]), name
-    masked = request["contact_mobile"]["anyOf"][1]
-    assert masked["pattern"] == MASKED_MOBILE_PATTERN
+    masked, blank = request["contact_mobile"]["oneOf"]
+    assert (masked["pattern"], blank["maxLength"]) == (MASKED_MOBILE_PATTERN, 0)
     assert re.search(MASKED_MOBILE_PATTERN, mask_mobile("13812345678"))
-    assert re.search(MASKED_MOBILE_PATTERN, mask_mobile(""))
     assert not re.search(MASKED_MOBILE_PATTERN, "13812345678")
 
 

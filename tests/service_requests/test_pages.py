@@ -203,6 +203,24 @@ def test_residents_get_403_on_the_queue(client_for, resident):
 
 
 # --- the staff request page and its steps -------------------------------------------------------
+def test_staff_reveal_the_contact_number_on_the_request_page(client_for, staff_a, district_official, a1_request):
+    from baohe.models import AuditEntry
+
+    url = reverse("service_requests:reveal", args=[a1_request.pk])
+    assert client_for(district_official).post(url, {"reason": "request"}).status_code == 403
+    assert AuditEntry.objects.count() == 0
+
+    response = client_for(staff_a).post(url, {"reason": "request"})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'href="tel:13900001111"' in body and "办理诉求联系" in body
+    assert list(AuditEntry.objects.values_list("user", "action", "object_id", "reason")) == [
+        (staff_a.pk, "view_personal", str(a1_request.pk), "request")
+    ]
+    assert "13900001111" not in client_for(staff_a).get(a1_request.get_absolute_url()).content.decode()
+
+
 @pytest.fixture
 def a1_request(district, categories):
     return file_request(district.a1, categories["light"], photos=[png()])
@@ -216,7 +234,8 @@ def test_staff_detail_shows_everything_and_the_steps_for_the_status(client_for, 
     body = response.content.decode()
     assert a1_request.number in body
     assert "内部：先联系物业" in body
-    assert "13900001111" in body  # full contact number for the staff who handle it
+    assert "13900001111" not in body and "139****1111" in body  # masked: the reveal shows it whole
+    assert 'data-testid="reveal-form"' in body
     photo = a1_request.attachments.get()
     assert reverse("service_requests:attachment", args=[photo.pk]) in body
     steps = re.findall(r'data-(?:action|step)="([a-z_]+)"', body)

@@ -3,15 +3,15 @@ rows), recording hours by hand, and the Excel export of a year's hours per team 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
+from baohe.exports import export_response
 from baohe.forms import add_service_errors
 from baohe.query import read_query
 from baohe.scoping import VIEW, may_change_anything
@@ -131,8 +131,13 @@ def hours_export(request):
     if query["community"] is not None:
         community = get_object_or_404(Community.objects.restrict(request.user, VIEW), pk=query["community"])
         queryset = queryset.filter(community=community)
-    content = exports.hours_workbook(selectors.hours_by_team_month(queryset, year), year=year, community=community)
-    response = HttpResponse(content, content_type=exports.XLSX)
-    filename = _("志愿服务时长-%(year)s.xlsx") % {"year": year}
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
+    rows = selectors.hours_by_team_month(queryset, year)
+    return export_response(
+        request=request,
+        book=exports.hours_book(rows, year=year, community=community),
+        filename=_("志愿服务时长-%(year)s.xlsx") % {"year": year},
+        table="volunteers.servicehours",
+        rows=len(rows),
+        filters={"year": year, "community": community},
+        place=community,
+    )
