@@ -8,21 +8,17 @@ lines (newest first, at most ``EXPORT_MAX_ROWS``) with the reader and the time i
 and is itself one EXPORT line of the trail.
 """
 
-from io import BytesIO
-
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from baohe.exports import export_response, stamp_line
 from baohe.models import AuditEntry
 from baohe.query import read_query
-from baohe.services import audit
 from baohe.views import PagedListView, StaffRequiredMixin, query_without_page, staff_required
 
 from .audit import place_of
@@ -106,12 +102,7 @@ def audit_export(request):
     book = Workbook()
     sheet = book.active
     sheet.title = _("审计日志")
-    stamp = _("导出人：%(user)s　导出时间：%(time)s") % {
-        "user": request.user.get_username(),
-        "time": now.strftime("%Y-%m-%d %H:%M"),
-    }
-    sheet.append([_("审计日志"), stamp])
-    sheet.oddHeader.center.text = stamp
+    sheet.append([_("审计日志"), stamp_line(request.user, now)])
     header = [
         _("时间"),
         _("人员"),
@@ -145,25 +136,13 @@ def audit_export(request):
         )
     if truncated:
         sheet.append([_("仅导出最近的 %(count)s 条，请缩小筛选范围。") % {"count": EXPORT_MAX_ROWS}])
-    buffer = BytesIO()
-    book.save(buffer)
-    street_id, community_id = place_of(request.user)
-    audit(
-        user=request.user,
-        action=AuditEntry.Action.EXPORT,
+    return export_response(
         request=request,
-        object_type=AuditEntry._meta.label_lower,
-        object_repr=_("审计日志"),
-        detail={
-            "table": AuditEntry._meta.label_lower,
-            "rows": len(rows),
-            "truncated": truncated,
-            "filters": {name: _text(value) for name, value in query.items() if value not in (None, "")},
-        },
-        street_id=street_id,
-        community_id=community_id,
+        book=book,
+        filename=_("审计日志-%(date)s.xlsx") % {"date": now.strftime("%Y%m%d")},
+        table=AuditEntry._meta.label_lower,
+        rows=len(rows),
+        filters=query,
+        place_ids=place_of(request.user),
+        detail={"truncated": truncated},
     )
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    filename = _("审计日志-%(date)s.xlsx") % {"date": now.strftime("%Y%m%d")}
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response

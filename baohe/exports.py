@@ -89,20 +89,23 @@ def export_response(
     privileged: bool = False,
     reason: str = "",
     place: models.Model | None = None,
+    place_ids: tuple[int | None, int | None] | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """Stamp ``book``, audit the export once and answer it as an attachment.
 
     ``table`` names what was exported (``communities.resident``, ``dashboard.list.visit_plans``…),
     ``rows`` how many data rows the file holds, ``filters`` the query that chose them (plain JSON
     values), ``place`` the street or community it covers (places the audit line for the scoped
-    audit page; ``scope_ids()``).
+    audit page; ``scope_ids()``) or ``place_ids`` the ``(street_id, community_id)`` itself;
+    ``detail`` further facts for the audit line (e.g. that the file was truncated).
     """
     user = request.user
     if not isinstance(user, AbstractBaseUser):  # export views are for signed-in users only
         raise PermissionDenied
     stamp(book, user=user, privileged=privileged)
     content = workbook_bytes(book)
-    street_id = community_id = None
+    street_id, community_id = place_ids or (None, None)
     if place is not None and hasattr(place, "scope_ids"):
         street_id, community_id = place.scope_ids()
     export_audit(
@@ -115,6 +118,7 @@ def export_response(
         filename=filename,
         street_id=street_id,
         community_id=community_id,
+        detail=detail,
     )
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
@@ -133,6 +137,7 @@ def export_audit(
     object_id: str = "",
     street_id: int | None = None,
     community_id: int | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """The one ``EXPORT`` line of an export (for a file built elsewhere, e.g. by the worker)."""
     user = request.user
@@ -144,7 +149,13 @@ def export_audit(
         object_id=object_id,
         object_repr=filename,
         reason=reason,
-        detail={"table": table, "rows": rows, "filters": plain_filters(filters), "privileged": privileged},
+        detail={
+            "table": table,
+            "rows": rows,
+            "filters": plain_filters(filters),
+            "privileged": privileged,
+            **(detail or {}),
+        },
         street_id=street_id,
         community_id=community_id,
     )

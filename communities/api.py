@@ -228,9 +228,7 @@ class ResidentLeaveApi(ScopedStepViewSet):
         # A future date (ValidationError) answers 400, a resident no longer living (Conflict) 409.
         type(self).service(resident=resident, by=request.user, on=data.validated_data["left_on"], request=request)
         resident = Resident.objects.get(pk=resident.pk)
-        return Response(
-            serializers.ResidentSerializer(resident, context={"request": request, "changeable_ids": {resident.pk}}).data
-        )
+        return Response(serializers.ResidentSerializer(resident, context={"request": request}).data)
 
 
 RESIDENT_ID = OpenApiParameter("resident_pk", int, OpenApiParameter.PATH, description="居民 id")
