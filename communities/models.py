@@ -363,7 +363,15 @@ class Resident(CommunityScopedModel):
         blank=True,
         related_name="resident_records",
     )
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.LIVING, editable=False)
+    # db_default: a release from before this column still inserts residents while it is added.
+    status = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=Status.choices,
+        default=Status.LIVING,
+        db_default=Status.LIVING,
+        editable=False,
+    )
     left_on = models.DateField(_("迁出/去世日期"), null=True, blank=True, editable=False)
     anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True, editable=False)
 
