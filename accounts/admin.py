@@ -15,7 +15,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken as KnoxAuthToken
 
@@ -120,29 +119,18 @@ class UserAdmin(AuditedAdminMixin, PersonalSearchMixin, BaseUserAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "kind", "street", "community")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__name")
     autocomplete_fields = ("user", "street", "community")
     list_select_related = ("user", "street", "community")
 
-    def save_model(self, request, obj, form, change):
-        before = role_values(Role.objects.filter(pk=obj.pk).first()) if change else None
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            role_changed(by=request.user, role=obj, before=before, request=request)
+    def audit_before(self, obj):
+        return role_values(Role.objects.filter(pk=obj.pk).first())
 
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            role_changed(by=request.user, role=obj, deleted=True, request=request)
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for role in queryset.select_related("community"):
-                role_changed(by=request.user, role=role, deleted=True, request=request)
-            super().delete_queryset(request, queryset)
+    def audit_write(self, request, obj, *, before=None, deleted=False):
+        role_changed(by=request.user, role=obj, before=before, deleted=deleted, request=request)
 
 
 @admin.register(PhoneCode)

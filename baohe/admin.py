@@ -14,25 +14,30 @@ from .services import record_change
 
 
 class AuditedAdminMixin:
-    """Audit the admin's saves and deletes (the row before and after, in the save's transaction)."""
+    """Audit the admin's saves and deletes (the row before and after, in the save's transaction).
+    A model with its own audit line (a role change) overrides ``audit_before``/``audit_write``."""
+
+    def audit_before(self, obj):
+        return type(obj)._default_manager.filter(pk=obj.pk).first()
+
+    def audit_write(self, request, obj, *, before=None, deleted=False):
+        record_change(user=request.user, instance=obj, before=before, deleted=deleted, request=request)
 
     def save_model(self, request, obj, form, change):
-        before = None
-        if change and obj.pk is not None:
-            before = type(obj)._default_manager.filter(pk=obj.pk).first()
+        before = self.audit_before(obj) if change and obj.pk is not None else None
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            record_change(user=request.user, instance=obj, before=before, request=request)
+            self.audit_write(request, obj, before=before)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            record_change(user=request.user, instance=obj, deleted=True, request=request)
+            self.audit_write(request, obj, deleted=True)
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                record_change(user=request.user, instance=obj, deleted=True, request=request)
+                self.audit_write(request, obj, deleted=True)
             super().delete_queryset(request, queryset)
 
 
