@@ -128,7 +128,7 @@ def audit_export(request):
                 entry.object_type,
                 entry.object_id,
                 entry.object_repr,
-                entry.reason,
+                entry.reason_label,
                 changes,
                 _text(entry.community or entry.street or ""),
                 entry.ip_address or "",

@@ -186,6 +186,17 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"{self.username or self.user_id} {self.action} {self.object_repr}"
 
+    @property
+    def reason_label(self):
+        """The reason as people read it: a reveal's or a privileged export's reason is stored as
+        its code (``baohe.personal.RevealReason``), any other reason as written."""
+        from .personal import RevealReason
+
+        try:
+            return RevealReason(self.reason).label
+        except ValueError:
+            return self.reason
+
 
 def max_length(model: type[models.Model], name: str) -> int:
     """The ``max_length`` of ``model``'s text field ``name``, for services that check input
