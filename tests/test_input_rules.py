@@ -32,6 +32,9 @@ FORBIDDEN = {
     "a hand-split cursor": re.compile(r"b64decode|urlsafe_b64decode"),
     "request.GET[...]": re.compile(r"request\.(GET|query_params)\["),
 }
+# Where a pattern is not query parsing: the key ring and the stored ciphertexts are base64 by
+# design (baohe/crypto.py reads the environment and the database, never a request).
+ALLOWED = {"a hand-split cursor": {ROOT / "baohe" / "crypto.py"}}
 
 
 def _project_sources():
@@ -49,7 +52,7 @@ def test_the_apps_are_found():
 def test_no_hand_parsing_outside_the_parsing_module(what):
     found = []
     for path in _project_sources():
-        if path == PARSING_MODULE:
+        if path == PARSING_MODULE or path in ALLOWED.get(what, ()):
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             code = line.split("#", 1)[0]

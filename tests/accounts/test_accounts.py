@@ -335,7 +335,7 @@ def test_api_registration(registered_household, sms):
         {key: body[key] for key in ("id", "username", "name", "mobile")}
         == {
             "id": user.pk,
-            "username": f"{mobile[:3]}****{mobile[-4:]}",  # a username that is a mobile number: masked
+            "username": user.username,  # opaque (resident_…), never the mobile number
             "name": records[0].name,
             "mobile": f"{mobile[:3]}****{mobile[-4:]}",
         }

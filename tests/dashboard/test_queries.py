@@ -34,14 +34,14 @@ PINNED = [
     ("street chart data", "/dashboard/street/{street}/chart-data/", 9),
     ("community chart data", "/dashboard/community/{community}/chart-data/", 9),
     ("compound chart data", "/dashboard/compound/{compound}/chart-data/", 7),
-    ("district ranking (Excel)", "/dashboard/table/children/?format=xlsx", 8),
-    ("street categories (Excel)", "/dashboard/street/{street}/table/categories/?format=xlsx", 6),
+    ("district ranking (Excel)", "/dashboard/table/children/?format=xlsx", 9),  # + the EXPORT audit line
+    ("street categories (Excel)", "/dashboard/street/{street}/table/categories/?format=xlsx", 7),
     ("community top compounds", "/dashboard/community/{community}/table/top_compounds/", 7),
     ("compound organisation", "/dashboard/compound/{compound}/table/organisation/", 15),
     ("district list", "/dashboard/list/received/?from=2025-03&to=2025-04", 8),
     ("community list", "/dashboard/community/{community}/list/satisfied/?from=2025-03&to=2025-04", 8),
     ("compound uncovered households", "/dashboard/compound/{compound}/list/households_uncovered/", 8),
-    ("district list (Excel)", "/dashboard/list/resolved/?format=xlsx&from=2025-03&to=2025-04", 6),
+    ("district list (Excel)", "/dashboard/list/resolved/?format=xlsx&from=2025-03&to=2025-04", 7),
     ("reports", "/dashboard/reports/", 7),
 ]
 
