@@ -247,7 +247,9 @@ def test_two_beats_for_three_minutes_send_each_reminder_once(
 
     # Both beats really sent the scans, many times each, and both workers ran them.
     sent = [log.read_text().count("Sending due task scan-deadlines") for _, log in beats]
-    assert min(sent) >= elapsed // 5 - 2, (sent, elapsed)
+    # (a beat starts its 5-second rhythm when it is up, not at ``start``; on a busy machine a few
+    # beats of the window go to start-up, so three in four is the floor)
+    assert min(sent) >= 0.75 * (elapsed // 5), (sent, elapsed)
     ran = [
         len(re.findall(r"Task service_requests\.tasks\.scan_deadlines\[[^]]+\] succeeded", log.read_text()))
         for _, log in processes.running[:2]
