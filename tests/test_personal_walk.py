@@ -159,11 +159,13 @@ class Walker:
             url = urljoin(page_url, href.replace("&amp;", "&"))
             if urlsplit(url).netloc not in ("", "testserver"):
                 continue
-            before = AuditEntry.objects.filter(action="export").count()
+            # A download of one's own data (我的信息) is a DATA_DOWNLOAD line; anything else an EXPORT.
+            written = AuditEntry.objects.filter(action__in=("export", "data_download"))
+            before = written.count()
             exported = self.get(client, persona, url)
             if exported.status_code == 200 and "spreadsheetml" in exported.get("Content-Type", ""):
                 self.exports += 1
-                lines = AuditEntry.objects.filter(action="export").order_by("pk")[before:]
+                lines = written.order_by("pk")[before:]
                 users = [line.user_id for line in lines]
                 if users != [self.users[persona].pk]:
                     self.found.append((persona, url, "export audit", users))

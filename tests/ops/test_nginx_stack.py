@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 import requests
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from PIL import Image
@@ -110,6 +111,9 @@ class Stack:
             **deploy_env(),
             # what differs on this machine from a district's server
             "DATABASE_URL": database_url(),
+            # the keys the test process wrote the residents' numbers with (a district keeps its own)
+            "PERSONAL_DATA_KEYS": settings.PERSONAL_DATA_KEYS,
+            "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY,
             "CONN_MAX_AGE": "0",
             "REDIS_URL": os.environ["REDIS_URL"],
             "CELERY_BROKER_URL": private_broker(),  # nobody consumes it: no other test's worker takes these tasks
@@ -346,9 +350,17 @@ def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkey
     home = staff.get(stack.origin + second.headers["Location"])
     assert home.status_code == 200 and "曙光社区网格员" in home.text
     record = district.a1.residents[1]
-    shown = staff.get(f"{stack.origin}/registry/resident/{record.pk}/", headers={"X-Forwarded-For": "10.9.9.9"})
+    shown = staff.get(f"{stack.origin}/registry/resident/{record.pk}/")
     assert shown.status_code == 200
+    revealed = staff.post(
+        f"{stack.origin}/registry/resident/{record.pk}/reveal/",
+        data={"csrfmiddlewaretoken": form_token(shown), "reason": "visit"},
+        headers={"X-Forwarded-For": "10.9.9.9"},
+        allow_redirects=False,
+    )
+    assert revealed.status_code == 200 and record.mobile in revealed.text
     entries = list(AuditEntry.objects.values_list("action", "ip_address"))
+    assert (AuditEntry.Action.LOGIN, CLIENT) in entries
     assert (AuditEntry.Action.VIEW_PERSONAL, CLIENT) in entries
     assert {ip for _action, ip in entries} == {CLIENT}  # never nginx's 127.0.0.1, never the forged ones
 
