@@ -25,24 +25,9 @@ from baohe.models import AuditEntry
 from baohe.services import audit
 
 from .models import Role, User
+from .selectors import place_of
 
 Action = AuditEntry.Action
-
-
-def place_of(user: User | None) -> tuple[int | None, int | None]:
-    """``(street_id, community_id)`` an account's lines are placed under: its first community
-    role (with that community's street), else its first street role; ``(None, None)`` for
-    district-wide accounts (only district officials and administrators see those lines)."""
-    if user is None:
-        return None, None
-    roles = user._roles()
-    for role in roles:
-        if role.community_id:
-            return role.community.street_id, role.community_id
-    for role in roles:
-        if role.street_id:
-            return role.street_id, None
-    return None, None
 
 
 def _channel(request: HttpRequest | None) -> str:

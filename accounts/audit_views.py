@@ -21,9 +21,8 @@ from baohe.models import AuditEntry
 from baohe.query import read_query
 from baohe.views import PagedListView, StaffRequiredMixin, query_without_page, staff_required
 
-from .audit import place_of
 from .forms import AuditQuery
-from .selectors import audit_entries_filter, audit_entries_for, audit_readable
+from .selectors import audit_entries_filter, audit_entries_for, audit_readable, place_of
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 10000

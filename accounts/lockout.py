@@ -41,7 +41,7 @@ from baohe.models import AuditEntry
 from baohe.services import audit
 
 from .models import User
-from .selectors import is_administrator, secretary_communities
+from .selectors import is_administrator, place_of, secretary_communities
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,6 @@ def lockout_username(request, credentials=None):
 @receiver(user_locked_out)
 def log_lockout(sender, request, username, ip_address, **kwargs):
     """Log the lockout and write it to the audit trail (username masked, placed like the account)."""
-    from .audit import place_of
-
     account = User.objects.filter(username=username).first() if username else None
     street_id, community_id = place_of(account)
     audit(

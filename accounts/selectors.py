@@ -126,12 +126,9 @@ def is_secretary_of(user: User, community: Model | int) -> bool:
 # failed sign-ins of unknown names, district-wide accounts). Other staff and residents read none
 # (the page and the API answer 403): a worker's own trail is their secretary's to read.
 def audit_readable(user: User) -> bool:
-    """Whether ``user`` reads any part of the audit trail (the page, its export, the API)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return user.is_superuser or bool(
-        user.role_kinds() & {Kind.ADMIN, Kind.DISTRICT_OFFICIAL, Kind.SECRETARY, Kind.STREET_OFFICIAL}
-    )
+    """Whether ``user`` reads any part of the audit trail (the page, its export, the API); the
+    rule is ``User.reads_audit_trail``."""
+    return bool(getattr(user, "is_authenticated", False) and user.reads_audit_trail)
 
 
 def audit_entries_for(user: User) -> QuerySet[AuditEntry]:
@@ -179,3 +176,19 @@ def audit_entries_filter(
     if date_to is not None:
         entries = entries.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
     return entries.order_by("-created_at", "-pk")
+
+
+def place_of(user: User | None) -> tuple[int | None, int | None]:
+    """``(street_id, community_id)`` an account's lines are placed under: its first community
+    role (with that community's street), else its first street role; ``(None, None)`` for
+    district-wide accounts (only district officials and administrators see those lines)."""
+    if user is None:
+        return None, None
+    roles = user._roles()
+    for role in roles:
+        if role.community_id:
+            return role.community.street_id, role.community_id
+    for role in roles:
+        if role.street_id:
+            return role.street_id, None
+    return None, None
