@@ -99,6 +99,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_stack)
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one per test process: the e2e tests and the nginx
+    stack test share it (Playwright's sync API runs one event loop per thread, so a second
+    ``sync_playwright()`` in the same worker would fail)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(autouse=True)
 def _portal_language():
     """Every test starts in the portal's own language (zh-hans). A request in English activates

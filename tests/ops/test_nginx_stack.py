@@ -317,7 +317,7 @@ def noise_png(target_bytes):
     return buffer.getvalue()
 
 
-def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkeypatch):
+def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkeypatch, browser):
     for user in (resident, staff_a):
         production_password(user)
     device = totp_device(staff_a)
@@ -428,23 +428,19 @@ def test_the_shipped_stack_end_to_end(stack, district, resident, staff_a, monkey
 
     # --- the login page at phone size through https (screenshot looked at by the reviewer) --------
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            ignore_https_errors=True,
-            viewport={"width": 390, "height": 844},
-            device_scale_factor=2,
-            is_mobile=True,
-            locale="zh-CN",
-        )
+    context = browser.new_context(
+        ignore_https_errors=True,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        locale="zh-CN",
+    )
+    try:
         page = context.new_page()
         page.goto(f"{stack.origin}/accounts/login/")
         assert page.url.startswith("https://")
         assert page.locator("input[name=username]").is_visible()
         page.screenshot(path=str(SCREENSHOTS / "stack-login-phone.png"), full_page=True)
-        browser.close()
+    finally:
+        context.close()
