@@ -35,6 +35,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from communities.models import Resident
+from tests import demo_db
 from tests.factories import (
     BuildingFactory,
     CommunityFactory,
@@ -278,17 +279,89 @@ def api_client_for(db):
 
 def pytest_configure(config):
     """Personas and demo logins have passwords; the production hasher would cost about a second
-    per user. One fast hasher for the whole session (module-scoped seeds included).
+    per user. One fast hasher for the whole session (module-scoped seeds included). On
+    PostgreSQL, commits do not wait for the disk and flushes are quick (``_QUICK_FLUSH``).
 
     Throttle counters live in this process's memory, never in a Redis shared with another
     worker (every test client is 127.0.0.1); ``_throttle_counters`` empties them per test."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("xdist"):
+        # The workers name the demo template after the run (tests/demo_db.py); so does the controller.
+        if config.getoption("testrunuid", None) is None:
+            config.option.testrunuid = demo_db.RUN_ID
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # A test database need not survive a power cut: COMMIT does not wait for the disk. The
+        # transactional tests (live server, browser, worker) commit every row they write.
+        database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+        _quick_flush_on_postgres()
     settings.CACHES = {
         **settings.CACHES,
         "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle-tests"},
     }
+
+
+# After every transactional test (live server, browser, demo) Django empties the database with one
+# TRUNCATE of every table. PostgreSQL gives each truncated table a new file and syncs it at
+# COMMIT: 3–4 seconds for the ~80 tables here, most of them already empty, and about 200 such
+# tests. This statement empties only the tables that have rows: one TRUNCATE … CASCADE for the
+# large ones and the audit trail (its trigger refuses DELETE, not TRUNCATE), then a DELETE for each
+# of the rest (foreign keys are DEFERRABLE INITIALLY DEFERRED, so their order does not matter). Content types and
+# permissions stay, so the post_migrate signal after it (about 80 queries that would write the
+# same rows again) is left out.
+_QUICK_FLUSH = """
+DO $flush$
+DECLARE t text; has_rows boolean; is_large boolean; large text[] := '{}'; small text[] := '{}';
+BEGIN
+  FOREACH t IN ARRAY %s LOOP
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %%I), EXISTS (SELECT 1 FROM %%I OFFSET 2000)', t, t)
+      INTO has_rows, is_large;
+    IF is_large OR (has_rows AND t = 'baohe_auditentry') THEN
+      large := large || quote_ident(t);
+    ELSIF has_rows THEN
+      small := small || t;
+    END IF;
+  END LOOP;
+  -- First the large tables (CASCADE empties the tables that point at them), then what is left.
+  IF cardinality(large) > 0 THEN
+    EXECUTE 'TRUNCATE ' || array_to_string(large, ', ') || ' CASCADE';
+  END IF;
+  FOREACH t IN ARRAY small LOOP
+    EXECUTE format('DELETE FROM %%I', t);
+  END LOOP;
+END
+$flush$
+"""
+_KEPT_BY_FLUSH = {"django_content_type", "auth_permission"}
+
+
+def _quick_flush_on_postgres():
+    from django.core.management.commands import flush
+    from django.db import connections
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    full_flush = DatabaseOperations.sql_flush
+    if getattr(full_flush, "quick", False):
+        return
+    emit_post_migrate = flush.emit_post_migrate_signal
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        emptied = [table for table in tables if table not in _KEPT_BY_FLUSH]
+        if reset_sequences or not emptied:
+            return full_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        self.connection.quick_flushed = True
+        names = ", ".join("'" + table.replace("'", "''") + "'" for table in emptied)
+        return [_QUICK_FLUSH % f"ARRAY[{names}]::text[]"]
+
+    def post_migrate_unless_kept(verbosity, interactive, db, **kwargs):
+        if not connections[db].__dict__.pop("quick_flushed", False):
+            emit_post_migrate(verbosity, interactive, db, **kwargs)
+
+    sql_flush.quick = True
+    DatabaseOperations.sql_flush = sql_flush
+    flush.emit_post_migrate_signal = post_migrate_unless_kept
 
 
 @pytest.fixture(autouse=True)
@@ -352,90 +425,71 @@ def pytest_runtest_teardown(item, nextitem):
     return (yield from _guard_logs(item))
 
 
-# --- the Baohe demo, seeded once per test session ----------------------------------------------------
-def _demo_template_name(connection):
-    return f"{connection.settings_dict['NAME']}_demo"
-
-
-def _postgres_admin(connection, sql):
-    """Run each statement (or ``(statement, params)``) on the maintenance database, not on the
-    test database, which it may drop."""
-    import psycopg2
-
-    settings = connection.settings_dict
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-    )
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            for statement in sql:
-                cursor.execute(*statement) if isinstance(statement, tuple) else cursor.execute(statement)
-    finally:
-        admin.close()
-
-
+# --- the Baohe demo, seeded once per test run (tests/demo_db.py) -----------------------------------
 @pytest.fixture(scope="session")
-def _demo_template(django_db_setup, django_db_blocker):
-    """On PostgreSQL: seed the demo into the (empty) test database once, copy it to a template
-    database, and empty the test database again. ``demo`` then restores the copy in about a
-    second instead of seeding for a minute. ``None`` on SQLite (``demo`` seeds each time)."""
-    from django.core.management import call_command
-    from django.db import connection, connections
+def demo_template(django_db_setup, django_db_blocker):
+    """``(template database name, DemoRuns)`` on PostgreSQL, ``(None, None)`` on SQLite."""
+    from django.db import connection
 
     if connection.vendor != "postgresql":
-        yield None
+        yield None, None
         return
-    name, template = connection.settings_dict["NAME"], _demo_template_name(connection)
     with django_db_blocker.unblock():
-        call_command("seed_baohe", "--quiet-logins")
-        connections.close_all()
-        _postgres_admin(
-            connection,
-            [
-                # A live server's or worker's idle connection would block the copy.
-                (
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid()",
-                    [name],
-                ),
-                f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
-                f'CREATE DATABASE "{template}" TEMPLATE "{name}" STRATEGY FILE_COPY',
-            ],
-        )
-        call_command("flush", "--no-input")
-    yield template
-    with django_db_blocker.unblock():
-        connections.close_all()
-        _postgres_admin(connection, [f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'])
+        template, runs = demo_db.build_template(connection)
+    yield template, runs
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        from django.db import connections
+
+        with django_db_blocker.unblock():
+            connections.close_all()
+            demo_db.drop_templates(connection)
 
 
 @pytest.fixture
-def demo(_demo_template, transactional_db):
-    """The Baohe demo district (``seed_baohe``), committed so a live server's threads see it.
-
-    Restored from the session's template database on PostgreSQL (the test's own changes are
-    flushed afterwards by ``transactional_db``); seeded afresh on SQLite."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.cache import cache
+def demo(demo_template, transactional_db):
+    """The Baohe demo district (``seed_baohe``, run twice), committed so a live server's threads
+    see it: a copy of the run's template on PostgreSQL (the test's own changes are flushed
+    afterwards by ``transactional_db``); seeded afresh on SQLite."""
     from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connection
 
-    if _demo_template is None:
+    template, _runs = demo_template
+    if template is None:
         call_command("seed_baohe", "--quiet-logins")
         return
-    name = connection.settings_dict["NAME"]
-    connections.close_all()
-    _postgres_admin(
-        connection,
-        [
-            f'DROP DATABASE "{name}" WITH (FORCE)',
-            f'CREATE DATABASE "{name}" TEMPLATE "{_demo_template}" STRATEGY FILE_COPY',
-        ],
-    )
-    ContentType.objects.clear_cache()
-    cache.clear()
+    demo_db.restore(connection, template)
+
+
+@pytest.fixture(scope="module")
+def demo_module(demo_template, django_db_blocker):
+    """The Baohe demo for every test of a module that reads it and writes nothing it keeps
+    (each test still runs in its own transaction, rolled back): :class:`tests.demo_db.DemoRuns`.
+    One copy of the template on PostgreSQL, emptied after the module; on SQLite, ``seed_baohe``
+    twice inside a transaction rolled back after the module. Mark the module
+    ``pytest.mark.django_db`` and keep it on one xdist worker (tests/conftest.py does)."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    template, runs = demo_template
+    with django_db_blocker.unblock():
+        if template is None:
+            with transaction.atomic():
+                yield demo_db.seed_twice()
+                transaction.set_rollback(True)
+            return
+        demo_db.restore(connection, template)
+        try:
+            yield runs
+        finally:
+            call_command("flush", "--no-input")
+
+
+def pytest_sessionfinish(session):
+    """The xdist controller drops the run's demo template when every worker is done."""
+    if hasattr(session.config, "workerinput") or not session.config.getoption("numprocesses", None):
+        return
+    from django.conf import settings
+    from django.db import connection
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        demo_db.drop_templates(connection)

@@ -1,14 +1,16 @@
 """``manage.py seed_baohe`` builds the article's district, and running it again changes nothing."""
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, F, Q
 
 from accounts.models import Role, User
 from baohe.validators import validate_id_number
 from communities.models import Building, Community, Compound, District, Household, Resident, Street
 from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from tests.demo_db import model_counts
+
+# One copy of the demo for the whole module, on one xdist worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group(__name__)]
 
 ARTICLE_NAMES = {"孙长江", "何国先", "黄红兵", "娄辉", "束红英", "阮怀珍", "王玉珍", "陈先法"}
 DEMO_USERNAMES = {"admin", "district", "street_binhu", "staff_qinghua", "secretary_qinghua", "staff_other"}
@@ -37,25 +39,20 @@ def counts():
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """Seed twice once for this module, inside a transaction rolled back at its end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_baohe", "--quiet-logins")
-        first = counts()
-        call_command("seed_baohe", "--quiet-logins")
-        yield first
-        transaction.set_rollback(True)
+def seeded(demo_module):
+    """The demo, seeded twice (tests/demo_db.py), read by every test of this module."""
+    return demo_module
 
 
-@pytest.mark.django_db
 def test_seed_twice_gives_the_same_rows(seeded):
-    assert counts() == seeded
-    assert seeded["central_households"] >= 1600
-    assert 25_000 <= seeded["residents"] <= 40_000
-    assert 600 <= seeded["buildings"] <= 800
+    assert seeded.second == seeded.first  # every model, many-to-many tables included
+    assert model_counts() == seeded.second  # …and this module reads that database
+    seen = counts()
+    assert seen["central_households"] >= 1600
+    assert 25_000 <= seen["residents"] <= 40_000
+    assert 600 <= seen["buildings"] <= 800
 
 
-@pytest.mark.django_db
 def test_seed_matches_the_article(seeded):
     assert Street.objects.count() == 13
     assert set(Street.objects.values_list("name", "kind").filter(kind__in=("town", "big_community"))) == {
@@ -89,7 +86,6 @@ def test_seed_matches_the_article(seeded):
     assert moon.head.household.building_id == moon.pk
 
 
-@pytest.mark.django_db
 def test_seed_rows_are_consistent(seeded):
     assert not Resident.objects.exclude(street_id=F("household__street_id")).exists()
     assert not Resident.objects.exclude(community_id=F("household__community_id")).exists()
@@ -134,7 +130,6 @@ def test_seed_request_clocks_match_their_requests(seeded):
         assert (clock.number, clock.warn_at, clock.due_at, clock.escalate_at, clock.recipient_id) == wanted[key]
 
 
-@pytest.mark.django_db
 def test_seed_people_are_synthetic_and_valid(seeded):
     assert not Resident.objects.filter(name__in=ARTICLE_NAMES).exists()
     rows = list(Resident.objects.values_list("id_number", "mobile"))
@@ -145,7 +140,6 @@ def test_seed_people_are_synthetic_and_valid(seeded):
     assert all(len(m) == 11 and m[0] == "1" and m[1] in "3456789" and m.isdigit() for _i, m in rows)
 
 
-@pytest.mark.django_db
 def test_seed_demo_logins(seeded):
     users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERNAMES)}
     assert set(users) == DEMO_USERNAMES
@@ -164,7 +158,6 @@ def test_seed_demo_logins(seeded):
     assert Role.objects.get(user=resident.user).kind == Role.Kind.RESIDENT
 
 
-@pytest.mark.django_db
 def test_seed_demo_staff_have_the_published_second_factor(seeded):
     import pyotp
     from django_otp.plugins.otp_static.models import StaticToken

@@ -33,7 +33,7 @@ from dashboard.models import ReportJob
 from dashboard.reports import report_generate, report_request
 from service_requests.models import Attachment, Category
 from service_requests.services import request_submit
-from tests.conftest import _postgres_admin
+from tests.demo_db import postgres_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,9 +56,9 @@ def media(settings, tmp_path):
 def scratch_db():
     """An empty database beside this worker's test database, dropped afterwards."""
     name = f"{connection.settings_dict['NAME']}_drill"
-    _postgres_admin(connection, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
+    postgres_admin(connection, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
     yield name
-    _postgres_admin(connection, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    postgres_admin(connection, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
 
 def url_of(name):

@@ -4,8 +4,6 @@ hours, and the 千万工程's targets and training; running it again adds nothin
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -38,30 +36,29 @@ MODELS = (
 )
 
 
-def counts():
-    return {model.__name__: model.objects.count() for model in MODELS}
+def counts(run):
+    return {model.__name__: run[model._meta.label] for model in MODELS}
+
+
+# One copy of the demo (seeded twice, tests/demo_db.py) for the whole module, on one xdist worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group(__name__)]
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_baohe", "--quiet-logins")
-        first = counts()
-        call_command("seed_baohe", "--quiet-logins")
-        yield first
-        transaction.set_rollback(True)
+def seeded(demo_module):
+    return demo_module
 
 
-@pytest.mark.django_db
 def test_seed_twice_adds_nothing(seeded):
-    assert counts() == seeded
-    assert seeded["ServiceProject"] == 56 * 6
-    assert seeded["Activity"] == 56 * 6
-    assert seeded["VolunteerTeam"] >= 56 + 6
-    assert seeded["Signup"] > 1000 and seeded["ServiceHours"] > 1000
+    first = counts(seeded.first)
+    assert counts(seeded.second) == first
+    assert first == {model.__name__: model.objects.count() for model in MODELS}
+    assert first["ServiceProject"] == 56 * 6
+    assert first["Activity"] == 56 * 6
+    assert first["VolunteerTeam"] >= 56 + 6
+    assert first["Signup"] > 1000 and first["ServiceHours"] > 1000
 
 
-@pytest.mark.django_db
 def test_taihu_has_four_teams_one_of_them_neighbourhood_watch(seeded):
     names = set(VolunteerTeam.objects.filter(compound__name="太湖新村").values_list("name", flat=True))
     assert len(names) == 4
@@ -72,7 +69,6 @@ def test_taihu_has_four_teams_one_of_them_neighbourhood_watch(seeded):
         assert team.leader_id in set(team.memberships.values_list("volunteer_id", flat=True))
 
 
-@pytest.mark.django_db
 def test_projects_and_activities_are_consistent(seeded):
     kinds = set(ServiceProject.objects.values_list("name", flat=True))
     assert kinds == {"红管家", "一米阳光", "四美一好", "配餐上门", "快乐学堂", "家庭医生"}
@@ -87,7 +83,6 @@ def test_projects_and_activities_are_consistent(seeded):
     assert Signup.objects.filter(status="waitlisted").exists()
 
 
-@pytest.mark.django_db
 def test_points_match_approved_hours(seeded):
     approved = ServiceHours.objects.filter(status="approved")
     assert PointsEntry.objects.count() == approved.count()
@@ -100,7 +95,6 @@ def test_points_match_approved_hours(seeded):
     assert ServiceHours.objects.filter(households__isnull=False, project__kind="family_doctor").exists()
 
 
-@pytest.mark.django_db
 def test_backbone_targets_add_up_to_the_article(seeded):
     year = Backbone.objects.order_by("-year").values_list("year", flat=True).first()
     targets = BackboneTarget.objects.filter(year=year).aggregate(p=Sum("party_quota"), m=Sum("mass_quota"))
@@ -109,7 +103,6 @@ def test_backbone_targets_add_up_to_the_article(seeded):
     assert Attendance.objects.filter(backbone__year=year, attended=True).exists()
 
 
-@pytest.mark.django_db
 def test_the_demo_resident_volunteers(seeded):
     from volunteers.seed.demo import demo_resident
 
