@@ -25,6 +25,8 @@ from pathlib import Path
 
 import psycopg2
 
+from tests.caches import clear_default_cache
+
 RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
 TEMPLATE_PREFIX = "test_demo_"
 
@@ -127,7 +129,6 @@ def restore(connection, template):
     """Replace the test database with a copy of ``template`` (committed, so a live server's
     threads see it)."""
     from django.contrib.contenttypes.models import ContentType
-    from django.core.cache import cache
     from django.db import connections
 
     name = connection.settings_dict["NAME"]
@@ -142,7 +143,7 @@ def restore(connection, template):
                 raise
             time.sleep(0.3)
     ContentType.objects.clear_cache()
-    cache.clear()
+    clear_default_cache()
 
 
 def drop_templates(connection, run_id=RUN_ID):

@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Role
 from service_requests import services
+from tests.caches import clear_default_cache
 from tests.factories import CategoryFactory, RoleFactory, UserFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -59,7 +59,7 @@ def clock(monkeypatch):
 def _no_dashboard_cache(settings):
     """Pages count live in these tests (``test_queries`` checks the cache on its own)."""
     settings.DASHBOARD_CACHE_SECONDS = 0
-    cache.clear()
+    clear_default_cache()
 
 
 @dataclass
