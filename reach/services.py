@@ -73,7 +73,7 @@ def consent_withdraw(*, user: User, consent: ContactConsent) -> ContactConsent:
     return locked
 
 
-def _tell(*, recipient, thread: ContactThread, message: ContactMessage, title: str) -> None:
+def _tell(*, recipient: User | None, thread: ContactThread, message: ContactMessage, title: str) -> None:
     notify(
         recipient=recipient,
         kind=MESSAGE_KIND,
