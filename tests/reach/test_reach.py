@@ -83,6 +83,8 @@ def test_the_heads_number_reaches_their_building_only_after_consent_and_until_wi
     assert consent.withdrawn_at is not None
     trail = AuditEntry.objects.filter(user=head, object_type="reach.contactconsent").order_by("pk")
     assert [line.action for line in trail] == [AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE]
+    # 我的信息 lists the consent with both dates.
+    assert "号码公开同意" in head_client.get(reverse("communities:my_data")).content.decode()
 
 
 def test_someone_who_serves_no_one_cannot_consent(district, resident, client_for):
@@ -124,3 +126,24 @@ def test_a_message_thread_is_seen_by_its_two_parties_only(
         assert client.post(thread.get_absolute_url(), {"body": "x"}).status_code == 404
     assert client_for(neighbour_other_building).post(write_url, {"body": "你好"}).status_code == 404
     assert thread.messages.count() == 2
+
+
+@pytest.mark.parametrize("threads", [2, 20])
+def test_the_servers_page_lists_threads_in_flat_queries(
+    district, head, threads, client_for, django_assert_max_num_queries
+):
+    server = district.a1.residents[2]
+    for index in range(threads):
+        record = district.a1.residents[index % 6]
+        author = UserFactory(username=f"writer{index}")
+        ContactThread.objects.create(
+            author=author,
+            household=record.household,
+            server=server,
+            role="building_head",
+            last_message_at=server.created_at,
+        )
+    client = client_for(head)
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("reach:mine"))
+    assert response.content.decode().count('class="list-group-item list-group-item-action"') == threads
