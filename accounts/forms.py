@@ -109,3 +109,10 @@ class AuditQuery(QueryForm):
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select form-select-sm" if select else "form-control form-control-sm"
+
+
+class ElderModeForm(forms.Form):
+    """The 长辈版 switch (login page and menu): on or off, and the page to return to."""
+
+    on = forms.TypedChoiceField(choices=(("1", "1"), ("0", "0")), coerce=lambda value: value == "1")
+    next = forms.CharField(required=False, max_length=2000)

@@ -6,8 +6,8 @@ question, a GET of the keepalive view, which must not count as activity).
 
 :class:`SecondFactorMiddleware` sends a signed-in user who needs a second factor and has not
 passed it in this session to the second step: enrolment when they have no authenticator yet,
-else the code page. Exempt: signing out, the second-factor pages themselves, the language
-switch, the token endpoint (it asks for the code itself) and the health check. Under ``/api/``
+else the code page. Exempt: signing out, the second-factor pages themselves, the language and 长辈版
+switches, the token endpoint (it asks for the code itself) and the health check. Under ``/api/``
 an unverified session answers 403 JSON instead (a request carrying a token is left to DRF,
 which ignores the unverified session). Both sit after django-otp's ``OTPMiddleware``.
 """
@@ -28,6 +28,7 @@ EXEMPT_VIEWS = frozenset(
         "accounts:two_factor_verify",
         "accounts:two_factor_setup",
         "set_language",
+        "accounts:elder_mode",
         "api-token",
         "healthz",
     }

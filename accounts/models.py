@@ -66,6 +66,12 @@ class User(AbstractUser):
         editable=False,
         help_text=_("每次加一都会结束该用户的所有登录会话和 API 令牌。"),
     )
+    elder_mode = models.BooleanField(
+        _("长辈版"),
+        default=False,
+        db_default=False,
+        help_text=_("大字、大按钮、简化的首页（适老化）；在登录页和菜单里切换。"),
+    )
 
     objects = PortalUserManager()
 

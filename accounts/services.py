@@ -173,3 +173,11 @@ def resident_register(*, mobile: str, code: str | None, password: str, name: str
             role = Role.objects.create(user=user, kind=Role.Kind.RESIDENT, community_id=community_id)
             role_changed(by=user, role=role)
     return user
+
+
+def user_elder_mode_set(*, user: User, on: bool) -> None:
+    """Remember ``user``'s choice of 长辈版 (elder mode) on their account (see ``accounts.elder``)."""
+    if user.elder_mode == on:
+        return
+    User.objects.filter(pk=user.pk).update(elder_mode=on)
+    user.elder_mode = on

@@ -6,6 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("elder-mode/", views.elder_mode_switch, name="elder_mode"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("register/", views.register, name="register"),
     path("audit/", audit_views.AuditLogView.as_view(), name="audit"),

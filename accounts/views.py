@@ -22,8 +22,8 @@ from baohe.masking import mask_mobile
 from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import PagedListView
 
-from . import services, sessions, tokens, two_factor
-from .forms import LoginForm, OtpCodeForm, OtpEnrolForm, RegisterForm, StyledPasswordChangeForm
+from . import elder, services, sessions, tokens, two_factor
+from .forms import ElderModeForm, LoginForm, OtpCodeForm, OtpEnrolForm, RegisterForm, StyledPasswordChangeForm
 
 NEW_BACKUP_CODES = "_new_backup_codes"  # session key: codes shown once, then forgotten
 
@@ -49,6 +49,10 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
+        # 长辈版 chosen on this device (the login page's switch) is the newest choice: the account takes it.
+        device = elder.device_choice(self.request)
+        if device is not None:
+            services.user_elder_mode_set(user=form.get_user(), on=device)
         response = super().form_valid(form)
         if two_factor.needs_second_factor(form.get_user()):
             return _second_step(form.get_user(), self.get_success_url())
@@ -57,6 +61,28 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+@require_POST
+def elder_mode_switch(request):
+    """The 长辈版 switch: remembered on the account (when signed in) and on this device (cookie).
+
+    Anyone may use it (the login page has it); the answer goes back to ``next`` when that is ours.
+    """
+    form = ElderModeForm(request.POST)
+    if not form.is_valid():
+        return redirect("home")
+    on = form.cleaned_data["on"]
+    if request.user.is_authenticated:
+        services.user_elder_mode_set(user=request.user, on=on)
+    target = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    response = redirect(target)
+    elder.remember_on_device(response, on)
+    return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

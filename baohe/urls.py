@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("registry/", include("communities.urls")),
     path("party/", include("partybuilding.urls")),
+    path("contact/", include("reach.urls")),
     path("requests/", include("service_requests.urls")),
     path("visits/", include("visits.urls")),
     path("volunteers/", include("volunteers.urls")),

@@ -124,10 +124,16 @@ def household_rows(*, user: User, building: Building) -> QuerySet[Household]:
     )
 
 
-# Functions (household) -> [{"role", "name", "mobile"}] that apps on higher floors register
-# (the party group leader, the central household …) for the resident's "my building" page.
+# Functions (household) -> [{"role", "role_key", "name", "mobile", "resident"}] that apps on higher
+# floors register (the party group leader, the central household …) for the resident's "my
+# building" page.
 ServerProvider = Callable[[Household], list[dict[str, Any]]]
 _SERVER_PROVIDERS: list[ServerProvider] = []
+# Functions (household, viewer, servers) -> None that apps on higher floors register to add to
+# the list what the viewer may do with each server (``reach``: the full number as a ``tel:``
+# link when the server consented, a message link).
+ServerContact = Callable[[Household, "User", list[dict[str, Any]]], None]
+_SERVER_CONTACTS: list[ServerContact] = []
 
 
 def register_server_provider(provider: ServerProvider) -> None:
@@ -135,21 +141,43 @@ def register_server_provider(provider: ServerProvider) -> None:
         _SERVER_PROVIDERS.append(provider)
 
 
-def household_servers(household: Household) -> list[dict[str, Any]]:
+def register_server_contact(contact: ServerContact) -> None:
+    if contact not in _SERVER_CONTACTS:
+        _SERVER_CONTACTS.append(contact)
+
+
+def household_servers(household: Household, viewer: User | None = None) -> list[dict[str, Any]]:
     """Who serves this household, with masked phone numbers: the building head, then the rest.
+
+    Each entry: ``role`` (label), ``role_key`` (``building_head``, ``group_leader``,
+    ``central_household``), ``name``, ``mobile`` (masked), ``resident`` (the server's record).
 
     The resident's "my building" page (``views.my_building``) shows this list; the party side
     (the group leaders covering the building, the central household serving the household) is
     ``partybuilding.selectors.household_party_servers``, registered in ``partybuilding/apps.py``.
+    With ``viewer`` (a resident of the household), the registered contact functions add what
+    the viewer may do (``reach.selectors.add_contacts``: a consented number in full, messages).
     """
     from django.utils.translation import gettext as _
 
     servers: list[dict[str, Any]] = []
     head = household.building.head
     if head is not None:
-        servers.append({"role": _("楼栋长"), "name": head.name, "mobile": head.masked_mobile, "icon": "building"})
+        servers.append(
+            {
+                "role": _("楼栋长"),
+                "role_key": "building_head",
+                "name": head.name,
+                "mobile": head.masked_mobile,
+                "icon": "building",
+                "resident": head,
+            }
+        )
     for provider in _SERVER_PROVIDERS:
         servers.extend(provider(household))
+    if viewer is not None:
+        for contact in _SERVER_CONTACTS:
+            contact(household, viewer, servers)
     return servers
 
 

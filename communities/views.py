@@ -501,7 +501,7 @@ def my_building(request):
                 "building": household.building,
                 "compound": household.building.compound,
                 "community": household.building.compound.community,
-                "servers": selectors.household_servers(household),
+                "servers": selectors.household_servers(household, viewer=request.user),
             }
         )
     return render(request, "communities/my_building.html", {"households": households})

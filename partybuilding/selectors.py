@@ -140,7 +140,16 @@ def household_party_servers(household: Household) -> list[dict[str, Any]]:
         if group.leader is None:  # excluded by the query; tells the type checker
             continue
         resident = group.leader.resident
-        servers.append({"role": _("党小组长"), "name": resident.name, "mobile": resident.masked_mobile, "icon": "flag"})
+        servers.append(
+            {
+                "role": _("党小组长"),
+                "role_key": "group_leader",
+                "name": resident.name,
+                "mobile": resident.masked_mobile,
+                "icon": "flag",
+                "resident": resident,
+            }
+        )
     centrals = (
         CentralHousehold.objects.filter(
             Q(household_id=household.pk)
@@ -153,7 +162,14 @@ def household_party_servers(household: Household) -> list[dict[str, Any]]:
     for central in sorted(centrals, key=lambda c: c.household_id != household.pk):
         resident = central.member.resident
         servers.append(
-            {"role": _("党员中心户"), "name": resident.name, "mobile": resident.masked_mobile, "icon": "house-heart"}
+            {
+                "role": _("党员中心户"),
+                "role_key": "central_household",
+                "name": resident.name,
+                "mobile": resident.masked_mobile,
+                "icon": "house-heart",
+                "resident": resident,
+            }
         )
     return servers
 

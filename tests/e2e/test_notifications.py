@@ -76,7 +76,7 @@ def test_staff_inbox_counter_mark_all_read_and_preferences(inbox_world, desktop_
     first = inbox_world["first"]
     login(page, live_server, "staff_a", PASSWORD)
     assert badge(page) == "3"
-    assert page.get_by_test_id("inbox-link").get_attribute("aria-label") == "消息（3 条未读）"
+    assert page.get_by_role("link", name="消息 3 条未读").is_visible()  # its name: what it shows, and more
 
     with page.expect_navigation():
         page.get_by_test_id("inbox-link").click()

@@ -8,7 +8,7 @@ test, so the journeys are kept to a few long tests rather than many short ones.
   and an invalid one), then reveals a resident's number with a reason (one audit line); another
   community's staff gets a 404 for 清华园小区.
 * phone: the demo resident signs in with their mobile and sees who serves their building,
-  then switches the portal to English and back; 清华社区's staff finds the sidebar behind the
+  then switches the portal to English and back (in the menu); 清华社区's staff finds the sidebar behind the
   menu button.
 """
 
@@ -253,7 +253,7 @@ def test_phone_resident_my_building_language_and_staff_menu(seeded, phone_page, 
     assert record.household.address in card.inner_text()
 
     servers = page.get_by_test_id("servers").locator(".person-card")
-    roles = servers.locator(".small.text-muted").all_inner_texts()
+    roles = servers.locator(".server-role").all_inner_texts()
     names = servers.locator(".fw-semibold").all_inner_texts()
     mobiles = servers.get_by_test_id("server-mobile").all_inner_texts()
     assert roles, "nobody listed as serving the resident's building"
@@ -273,15 +273,18 @@ def test_phone_resident_my_building_language_and_staff_menu(seeded, phone_page, 
     assert_no_horizontal_scroll(page)
     shot(page, "10-resident-my-building")
 
-    # The language switch in the top bar (the English catalog may still be incomplete).
+    # The language switch, in the menu (no longer the top bar's first button).
     assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert not page.get_by_role("button", name="English").is_visible()
+    page.get_by_test_id("user-menu").click()
     with page.expect_navigation():
         page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.url == f"{live_server.url}{reverse('communities:my_building')}"
-    assert page.get_by_role("button", name="中文").is_visible()
     assert_no_horizontal_scroll(page)
     shot(page, "11-resident-english")
+    page.get_by_test_id("user-menu").click()
+    assert page.get_by_role("button", name="中文").is_visible()
     with page.expect_navigation():
         page.get_by_role("button", name="中文").click()
     assert page.locator("html").get_attribute("lang") == "zh-hans"

@@ -105,8 +105,22 @@ def test_party_servers_of_a_served_household(party, district, django_assert_num_
         servers = selectors.household_party_servers(household)
 
     assert servers == [
-        {"role": "党小组长", "name": leader.name, "mobile": leader.masked_mobile, "icon": "flag"},
-        {"role": "党员中心户", "name": leader.name, "mobile": leader.masked_mobile, "icon": "house-heart"},
+        {
+            "role": "党小组长",
+            "role_key": "group_leader",
+            "name": leader.name,
+            "mobile": leader.masked_mobile,
+            "icon": "flag",
+            "resident": leader,
+        },
+        {
+            "role": "党员中心户",
+            "role_key": "central_household",
+            "name": leader.name,
+            "mobile": leader.masked_mobile,
+            "icon": "house-heart",
+            "resident": leader,
+        },
     ]
     assert leader.masked_mobile == f"{leader.mobile[:3]}****{leader.mobile[-4:]}"
 
@@ -118,7 +132,14 @@ def test_party_servers_of_a_central_household_is_itself(party, district):
     servers = selectors.household_party_servers(district.a2.households[0])
 
     assert servers == [
-        {"role": "党员中心户", "name": member.name, "mobile": member.masked_mobile, "icon": "house-heart"}
+        {
+            "role": "党员中心户",
+            "role_key": "central_household",
+            "name": member.name,
+            "mobile": member.masked_mobile,
+            "icon": "house-heart",
+            "resident": member,
+        }
     ]
 
 
