@@ -28,6 +28,8 @@ from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict
 from baohe.query import read_query
+from baohe.scoping import VIEW
+from communities.models import Compound
 
 from .. import forms, public, services, workflow
 from ..models import Attachment, RequestSupporter
@@ -86,7 +88,7 @@ def items_for(user, requests):
 @login_required
 def board_home(request):
     """小区公示 from the menu: the board of the resident's (or staff member's first) compound."""
-    compound = public.board_compounds(request.user).order_by("name").first()
+    compound = Compound.objects.restrict(request.user, VIEW).order_by("name", "pk").first()  # their own
     if compound is None:
         raise Http404
     return redirect("service_requests:board", compound=compound.pk)
