@@ -27,6 +27,7 @@ from django.utils import timezone
 from baohe.masking import anonymise_text
 from baohe.scoping import VIEW
 from communities.models import Compound, Resident
+from communities.services import ANONYMOUS_NAME
 
 from .models import Attachment, RequestEvent, ServiceRequest
 
@@ -89,11 +90,12 @@ def public_queryset(queryset: QuerySet[ServiceRequest] | None = None) -> QuerySe
 
 
 def names_of(request: ServiceRequest) -> list[str]:
-    """The people a request names: its contact and the residents of its household."""
+    """The people a request names: its contact and the residents of its household (not the
+    placeholder an anonymised person is called, which is a word, not a name)."""
     names = [request.contact_name]
     if request.household is not None:
         names.extend(resident.name for resident in request.household.residents.all())
-    return names
+    return [name for name in names if name and name != ANONYMOUS_NAME]
 
 
 def _coordinate(value: Decimal | None) -> Decimal | None:
