@@ -68,12 +68,13 @@ _UNIT = re.compile(r"[0-9０-９一二三四五六七八九十]+\s*(?:单元|门
 _ROOM = re.compile(r"[0-9０-９]+\s*(?:室|号房|户)|(?<![0-9])[0-9]{1,2}\s*[-－—]\s*[0-9]{3,4}(?![0-9])")
 _LONG_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ \-－][0-9]+)*(?![0-9])")
 _DATE = re.compile(r"[0-9]{4}[-－][0-9]{1,2}[-－][0-9]{1,2}(?![0-9])")
+_DIGIT = re.compile(r"[0-9]")
 HIDDEN = "**"
 
 
 def _hide_long_run(match):
     run = match.group()
-    if _DATE.match(run) or sum(ch.isdigit() for ch in run) < 7:
+    if _DATE.match(run) or len(_DIGIT.findall(run)) < 7:
         return run  # a date (2026-12-07) or a short number stays
     return HIDDEN
 
