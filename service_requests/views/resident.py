@@ -170,12 +170,20 @@ def follow_up_actions(service_request, user, bound=None, now=None):
     for item in FOLLOW_UPS.values():
         if service_request.status not in item.step.statuses:
             continue
-        allowed = item.step.allows(service_request, {workflow.Actor.SUBMITTER}, now)
+        conflict = item.step.conflict(service_request, now)  # why not now (催办: too early, or urged today)
         if bound is not None and bound.prefix == item.name:
             form = bound
         else:
             form = item.form_class(prefix=item.name)
-        actions.append({"item": item, "form": form, "allowed": allowed, "open": form is bound})
+        actions.append(
+            {
+                "item": item,
+                "form": form,
+                "allowed": conflict is None,
+                "reason": conflict[0] if conflict else "",
+                "open": form is bound,
+            }
+        )
     return actions
 
 
