@@ -67,17 +67,22 @@ class PublicRequest:
     longitude: Decimal | None
 
 
-def public_queryset(queryset: QuerySet[ServiceRequest] | None = None) -> QuerySet[ServiceRequest]:
-    """Requests that may be shown in public, with what :func:`public_rows` reads (three
-    queries for a page: the rows, the household names, the public photos)."""
+def shown_in_public(queryset: QuerySet[ServiceRequest] | None = None) -> QuerySet[ServiceRequest]:
+    """The requests that may be shown in public at all (not the personal-information ones)."""
     from .personal_data import PARENT_CODE  # personal_data files requests through the services
 
     queryset = ServiceRequest.objects.all() if queryset is None else queryset
+    return queryset.exclude(category__parent__code=PARENT_CODE)
+
+
+def public_queryset(queryset: QuerySet[ServiceRequest] | None = None) -> QuerySet[ServiceRequest]:
+    """Requests that may be shown in public, with what :func:`public_rows` reads (three
+    queries for a page: the rows, the household names, the public photos)."""
     reply = RequestEvent.objects.filter(request=OuterRef("pk"), public=True, kind__in=REPLY_KINDS).order_by(
         "-created_at", "-id"
     )
     return (
-        queryset.exclude(category__parent__code=PARENT_CODE)
+        shown_in_public(queryset)
         .select_related("category", "compound", "community", "household")
         .prefetch_related(
             Prefetch("household__residents", queryset=Resident.objects.only("pk", "name", "household_id")),

@@ -32,7 +32,7 @@ from baohe.scoping import VIEW
 from communities.models import Compound
 
 from .. import forms, public, services, workflow
-from ..models import Attachment, RequestSupporter
+from ..models import Attachment, RequestSupporter, ServiceRequest
 
 BOARD_PAGE_SIZE = 20
 
@@ -101,9 +101,9 @@ def board(request, compound):
     place = get_object_or_404(public.board_compounds(request.user).select_related("community"), pk=compound)
     values = read_query(request, forms.BoardQuery)
     queryset = public.public_queryset().filter(compound=place)
-    counts = queryset.order_by().aggregate(
+    counts = public.shown_in_public(ServiceRequest.objects.filter(compound=place)).aggregate(
         total=Count("pk"),
-        open=Count("pk", filter=Q(status__in=("submitted", "accepted", "in_progress", "returned"))),
+        open=Count("pk", filter=~Q(status__in=public.CLOSED_STATUSES)),
         resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
         on_time=Count("pk", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("resolve_due_at"))),
     )

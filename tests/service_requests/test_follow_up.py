@@ -235,6 +235,10 @@ def test_a_neighbour_joins_once_and_hears_of_the_resolution(
     assert ServiceRequest.objects.get(pk=request.pk).supporter_count == 1
     assert "1 位邻居也遇到" in client.get(board_url).content.decode()
     assert 'data-testid="joined"' in client.get(board_url).content.decode()
+    # 我的信息 lists what the neighbour joined (PIPL: it is data about them).
+    mine = client.get("/registry/my-data/download.json").json()
+    joined = {section["key"]: section for section in mine["sections"]}["supported_requests"]["rows"]
+    assert [row["number"] for row in joined] == [request.number]
 
     # Outsiders: 404 for the board and the step, nothing changes; the submitter may not join their own.
     assert client_for(outsider).get(board_url).status_code == 404
