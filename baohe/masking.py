@@ -59,3 +59,38 @@ def redact_numbers(text):
         return ""
     text = _ID_RUN.sub(lambda match: mask_id_number(match.group()), str(text))
     return _MOBILE_RUN.sub(lambda match: mask_mobile(match.group()), text)
+
+
+# Public text (the compound board, Open311, what a neighbour is told): a unit, a room or a
+# "unit-room" pair names a home, so it goes whole; so does any run of 7 or more digits (phone,
+# landline, ID, bank card), separators and all.
+_UNIT = re.compile(r"[0-9０-９一二三四五六七八九十]+\s*(?:单元|门洞)")
+_ROOM = re.compile(r"[0-9０-９]+\s*(?:室|号房|户)|(?<![0-9])[0-9]{1,2}\s*[-－—]\s*[0-9]{3,4}(?![0-9])")
+_LONG_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ \-－][0-9]+)*(?![0-9])")
+_DATE = re.compile(r"[0-9]{4}[-－][0-9]{1,2}[-－][0-9]{1,2}(?![0-9])")
+_DIGIT = re.compile(r"[0-9]")
+HIDDEN = "**"
+
+
+def _hide_long_run(match):
+    run = match.group()
+    if _DATE.match(run) or len(_DIGIT.findall(run)) < 7:
+        return run  # a date (2026-12-07) or a short number stays
+    return HIDDEN
+
+
+def anonymise_text(text, names=()):
+    """``text`` fit to be shown to anyone (ARCHITECTURE rule 5, the one rule for public text):
+    every ID and mobile number (:func:`redact_numbers`' patterns), every other run of 7 or more
+    digits, every unit and room (``2单元``, ``301室``, ``2-301``) and every one of ``names`` (the
+    people a request names: its contact, its household) replaced by ``**``."""
+    if not text:
+        return ""
+    text = _ID_RUN.sub(HIDDEN, str(text))
+    text = _MOBILE_RUN.sub(HIDDEN, text)
+    text = _LONG_RUN.sub(_hide_long_run, text)
+    text = _UNIT.sub(HIDDEN + "单元", text)
+    text = _ROOM.sub(HIDDEN, text)
+    for name in sorted({str(n).strip() for n in names if n and len(str(n).strip()) >= 2}, key=len, reverse=True):
+        text = text.replace(name, HIDDEN)
+    return text

@@ -456,6 +456,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["baohe.permissions.ApiDocsAccess"],
 }
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", default=False)
+# 小区公示: true = each compound's board of anonymised requests is readable without signing in;
+# default: its residents and the staff who serve it only (service_requests/public.py).
+PUBLIC_COMPOUND_BOARD = env_bool("PUBLIC_COMPOUND_BOARD", default=False)
 
 # --- Security (production) ------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)

@@ -195,6 +195,7 @@ _SPECS: list[ListSpec] = [
     ),
     _event_spec("returned", gettext_lazy("退单记录")),
     _event_spec("reopened", gettext_lazy("重办记录")),
+    _event_spec("urged", gettext_lazy("催办记录")),
 ]
 
 

@@ -157,6 +157,7 @@ def requests_table(d):
         (_("当前超时"), "overdue"),
         (_("退单"), "returned"),
         (_("重办"), "reopened"),
+        (_("催办"), "urged"),
     ):
         rows.append([text(label), Cell(t[key], _url(d, key)), Cell(None), Cell(None)])
     return Table(
@@ -164,7 +165,15 @@ def requests_table(d):
         _("诉求办理"),
         [Column(_("指标"), numeric=False), Column(_("数值")), Column(_("分子")), Column(_("分母"))],
         rows,
-        keys=["received", *(rate for _l, rate, _n, _d in RATE_ROWS), "partly", "overdue", "returned", "reopened"],
+        keys=[
+            "received",
+            *(rate for _l, rate, _n, _d in RATE_ROWS),
+            "partly",
+            "overdue",
+            "returned",
+            "reopened",
+            "urged",
+        ],
         note=_(
             "响应率＝按时签收÷受理；解决率＝评价为解决÷评价；按期办结率＝按期办结÷办结；满意率＝满意和基本满意÷评价。"
         ),

@@ -21,6 +21,12 @@
   residents see only what is public.
 - ``requests/{id}/reveal/`` — the contact number, whole, with a reason (audited; the lists and
   details answer it masked).
+- ``requests/{id}/attachments/{attachment}/public/`` — staff show a photo on the compound board
+  and in Open311, or hide it again.
+- The resident's steps are steps of the table too: ``urge`` (催办), ``supplement`` (补充说明),
+  ``withdraw`` (撤回) by the submitter, and ``support`` (我也遇到) by another resident of the
+  compound, which reaches the request on the boards they may read and answers its public
+  representation (``public.py``) only.
 
 The step view is a plain ``APIView``, so the step URLs live in :data:`urlpatterns` here
 (generated from :data:`ENDPOINTS`), included from ``baohe/urls.py`` next to the router.
@@ -33,6 +39,7 @@ from typing import cast
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
@@ -47,10 +54,11 @@ from baohe.api_router import router
 from baohe.pagination import SignedCursorPagination
 from baohe.personal import RevealInput
 from baohe.query import SearchFilter, read_params
+from baohe.scoping import VIEW
 from baohe.services import personal_reveal
 from baohe.throttling import ScopedThrottle
 
-from . import selectors, serializers, services, workflow
+from . import public, selectors, serializers, services, workflow
 from .filters import (
     ServiceRequestFilter,
     assigned_to_me_q,
@@ -256,6 +264,9 @@ class StepEndpoint:
     input: type[serializers.serializers.Serializer] | None
     summary: str
     media_types: tuple[str, ...] = ()  # the request body's content types, if not every parser's
+    # A neighbour's step (我也遇到): the request is reached on the boards the user may read, and
+    # the answer is its public representation (the neighbour may not see the request itself).
+    public: bool = False
 
 
 class StepSchema(AutoSchema):
@@ -278,7 +289,8 @@ class StepSchema(AutoSchema):
         return endpoint.input
 
     def get_response_serializers(self):
-        return {200: serializers.ServiceRequestSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
+        answer = serializers.PublicRequestSerializer if self.endpoint.public else serializers.ServiceRequestSerializer
+        return {200: answer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
 
 
 class RequestStepApi(ScopedObjectMixin, APIView):
@@ -295,6 +307,11 @@ class RequestStepApi(ScopedObjectMixin, APIView):
             raise ImproperlyConfigured("RequestStepApi.as_view(endpoint=…) names its step")
         return self.endpoint
 
+    def scoped_object(self, action=VIEW):
+        if self.step_endpoint.public:
+            return get_object_or_404(public.board_requests(self.request.user), pk=self.kwargs["pk"])
+        return super().scoped_object(action)
+
     def post(self, request, pk):
         service_request = self.scoped_object()
         endpoint = self.step_endpoint
@@ -307,7 +324,32 @@ class RequestStepApi(ScopedObjectMixin, APIView):
             data = serializer.validated_data
         with errors_under(endpoint.step.errors_to):
             endpoint.step.run(request=service_request, by=request.user, **data)
+        if endpoint.public:
+            row = public.public_row(public.public_queryset().get(pk=service_request.pk))
+            return Response(serializers.PublicRequestSerializer(row).data)
         return Response(reload(request, service_request.pk))
+
+
+@extend_schema(tags=["requests"])
+class AttachmentPublicApi(ScopedObjectMixin, APIView):
+    """``POST requests/{id}/attachments/{attachment}/public/`` ``{"public": true}``: staff of the
+    request's community show a photo on the compound board and in Open311 (or hide it again);
+    404 outside scope, 403 for who may only view it."""
+
+    access = services.access_request_by_id
+
+    @extend_schema(
+        request=serializers.PhotoPublicInputSerializer,
+        responses={200: serializers.AttachmentSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        summary="设置照片是否公开（小区公示、开放接口）",
+    )
+    def post(self, request, pk, attachment):
+        service_request = self.scoped_object()
+        photo = get_object_or_404(Attachment.objects.filter(request=service_request), pk=attachment)
+        data = serializers.PhotoPublicInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        photo = services.attachment_set_public(attachment=photo, by=request.user, public=data.validated_data["public"])
+        return Response(serializers.AttachmentSerializer(photo, context={"request": request}).data)
 
 
 class RequestRevealApi(ScopedObjectMixin, APIView):
@@ -363,12 +405,29 @@ ENDPOINTS = (
     StepEndpoint("close", workflow.CLOSE, serializers.CloseInputSerializer, "关闭（已办结的诉求）"),
     StepEndpoint("rate", workflow.RATE, serializers.RatingInputSerializer, "居民评价（不满意或未解决则重办）"),
     StepEndpoint("follow-up", workflow.FOLLOW_UP, serializers.RatingInputSerializer, "电话回访（工作人员代居民评价）"),
+    StepEndpoint("urge", workflow.URGE, None, "催办（提交人；超过期限或 3 个工作日无进展，每个工作日一次）"),
+    StepEndpoint(
+        "supplement",
+        workflow.SUPPLEMENT,
+        serializers.SupplementInputSerializer,
+        "补充说明（提交人；文字和照片）",
+        media_types=("multipart/form-data", "application/json"),
+    ),
+    StepEndpoint(
+        "withdraw", workflow.WITHDRAW, serializers.ReasonInputSerializer, "撤回（提交人；签收前，需填写原因）"
+    ),
+    StepEndpoint("support", workflow.SUPPORT, None, "我也遇到（附议：本小区其他居民）", public=True),
 )
 
 urlpatterns = [
     path("requests/<int:pk>/events/", RequestEventListApi.as_view(), name="request-events"),
     path("requests/<int:pk>/attachments/", RequestAttachmentListApi.as_view(), name="request-attachments"),
     path("requests/<int:pk>/reveal/", RequestRevealApi.as_view(), name="request-reveal"),
+    path(
+        "requests/<int:pk>/attachments/<int:attachment>/public/",
+        AttachmentPublicApi.as_view(),
+        name="request-attachment-public",
+    ),
 ] + [
     path(
         f"requests/<int:pk>/{endpoint.path}/",

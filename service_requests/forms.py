@@ -305,6 +305,37 @@ class ResolveForm(MessageForm):
         self.fields["message"].label = _("办理结果")
 
 
+# --- the resident's follow-up (workflow.URGE, SUPPLEMENT, WITHDRAW) and 我也遇到 (SUPPORT) ----------
+class UrgeForm(BaseForm):
+    pass
+
+
+class SupportForm(BaseForm):
+    pass
+
+
+class SupplementForm(MessageForm):
+    photos = PhotosField(label=_("补充照片"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["message"].label = _("补充说明")
+
+
+class WithdrawForm(ReasonForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = _("撤回原因")
+
+
+class PhotoPublicForm(BaseForm):
+    """Staff mark a request's photo public (the compound board, Open311) or private again."""
+
+    public = forms.TypedChoiceField(
+        label=_("公开"), choices=[("1", _("公开")), ("0", _("不公开"))], coerce=lambda value: value == "1"
+    )
+
+
 class DuplicateForm(BaseForm):
     original = forms.CharField(
         label=_("原诉求编号"), max_length=20, widget=forms.TextInput(attrs={"placeholder": "BH-20260101-0001"})
@@ -400,6 +431,15 @@ class SimilarQuery(query.QueryForm):
 
     building = query.IdField(label=_("发生地点"))
     category = query.IdField(label=_("诉求分类"))
+
+
+class BoardQuery(query.QueryForm):
+    """The compound board's filter (open / finished) and page."""
+
+    status = query.ChoiceField(
+        label=_("状态"), choices=[("open", _("办理中")), ("closed", _("已办结"))], error_messages=NOT_A_CHOICE
+    )
+    page = query.IntegerField(label=_("页码"), min_value=1)
 
 
 class PageQuery(query.QueryForm):

@@ -32,6 +32,7 @@ counter              month of          counts a request when
 ``closed``           ``closed_at``     it is closed or rejected (``closed_at`` set)
 ``returned``         event time        once per 退单 (``RequestEvent`` of kind ``returned``)
 ``reopened``         event time        once per 重办 (``RequestEvent`` of kind ``reopened``)
+``urged``            event time        once per 催办 by a resident (``RequestEvent`` of kind ``urged``)
 ==================== ================= ====================================================================
 
 The rates (:data:`RATES`, computed by :func:`rates` over a range of months)
@@ -194,6 +195,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("closed", "closed_at"),
     Kpi("returned", "created_at", Q(kind=EventKind.RETURNED), source="event"),
     Kpi("reopened", "created_at", Q(kind=EventKind.REOPENED), source="event"),
+    Kpi("urged", "created_at", Q(kind=EventKind.URGED), source="event"),
 )
 
 #: name: (numerator, denominator) — see the module docstring.

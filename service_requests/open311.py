@@ -26,11 +26,15 @@ Choices made here:
   re-routing) and ``closed`` (resolved, closed, rejected). "Resolved" counts as closed: in
   Open311 terms the work is done; if the resident is not satisfied the request is reopened
   (``in_progress``) and reads ``open`` again.
-- **Public data only.** No resident name, phone or household; ``status_notes`` is the latest
-  reply the resident was sent (a public reply, the resolution note or the rejection reason);
-  internal notes never appear. ``media_url`` is the portal's address of the first photo: the
-  photo itself is served only to signed-in users who may see the request (photos of homes are
-  personal data), so an anonymous client gets a link, not the picture.
+- **Public data only**, in the one public representation of a request (``public.py``, also
+  the compound board's): no name, no building, unit or room (``address`` is the compound), and
+  the description and ``status_notes`` (the latest reply the resident was sent: a public
+  reply, the resolution note or the rejection reason; internal notes never appear) with phone-
+  and ID-like digit runs, units, rooms and the request's names redacted
+  (``baohe.masking.anonymise_text``); ``lat``/``long`` rounded to 0.001° (~100 m). Requests
+  in the personal-information categories are not listed. ``media_url`` is the board address
+  of the first photo staff marked public (``Attachment.public``); it is served to whoever may
+  read the compound's board (everyone when ``PUBLIC_COMPOUND_BOARD`` is on).
 - **Routing.** A request belongs to a compound (小区). It is taken from the extension
   attribute ``attribute[compound]`` (the compound's exact name) or else from the compound name
   contained in ``address_string`` (the longest match; a tie between two compounds of the same
@@ -56,7 +60,7 @@ from xml.etree import ElementTree as ET  # noqa: S405 — we build XML, never pa
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import CharField, F, Max, OuterRef, Subquery, Value
+from django.db.models import CharField, F, Max, Value
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -69,8 +73,8 @@ from baohe.throttling import throttle_wait, throttled_message
 from baohe.validators import xml_safe
 from communities.models import Compound
 
-from . import services
-from .models import Attachment, Category, Open311Key, RequestEvent, ServiceRequest
+from . import public, services
+from .models import Category, Open311Key, ServiceRequest
 from .open311_forms import COMPOUND_ATTRIBUTE, RequestPostForm, RequestSearchForm, comma_list
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -80,8 +84,7 @@ MAX_REQUESTS = 1000
 
 Status = ServiceRequest.Status
 OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.RETURNED)
-CLOSED = (Status.RESOLVED, Status.CLOSED, Status.REJECTED)
-NOTE_KINDS = (RequestEvent.Kind.REPLIED, RequestEvent.Kind.RESOLVED, RequestEvent.Kind.REJECTED)
+CLOSED = public.CLOSED_STATUSES
 
 # The element that holds each item of a list, by the list's own element name.
 ITEM_TAGS = {
@@ -272,14 +275,8 @@ def service_definition(request, fmt, code):
 
 # --- reading requests ------------------------------------------------------------------------
 def request_queryset():
-    latest_note = RequestEvent.objects.filter(request=OuterRef("pk"), public=True, kind__in=NOTE_KINDS).order_by(
-        "-created_at", "-id"
-    )
-    first_photo = Attachment.objects.filter(request=OuterRef("pk")).order_by("id")
-    return ServiceRequest.objects.select_related("category", "community", "compound", "building").annotate(
-        status_notes=Subquery(latest_note.values("message")[:1]),
-        first_photo=Subquery(first_photo.values("pk")[:1]),
-    )
+    """The requests anyone may read, with what their public representation needs (``public.py``)."""
+    return public.public_queryset()
 
 
 def open311_status(service_request):
@@ -287,30 +284,28 @@ def open311_status(service_request):
 
 
 def request_row(request, service_request):
-    place = [service_request.compound.name]
-    if service_request.building_id:
-        place.append(service_request.building.label)
-    if service_request.address:
-        place.append(service_request.address)
-    photo = service_request.first_photo
+    """One request in the public representation (``public.public_row``): the compound as the
+    address, anonymised text, the first photo staff marked public."""
+    row = public.public_row(service_request)
+    photo = row.photos[0] if row.photos else None
     return {
-        "service_request_id": service_request.number,
+        "service_request_id": row.number,
         "status": open311_status(service_request),
-        "status_notes": service_request.status_notes or "",
-        "service_name": service_request.category.name,
+        "status_notes": row.reply,
+        "service_name": row.category,
         "service_code": service_request.category.code,
-        "description": service_request.description,
-        "agency_responsible": service_request.community.name,
+        "description": row.description,
+        "agency_responsible": row.community,
         "service_notice": "",
-        "requested_datetime": iso(service_request.created_at),
-        "updated_datetime": iso(service_request.updated_at),
-        "expected_datetime": iso(service_request.resolve_due_at),
-        "address": " ".join(place),
+        "requested_datetime": iso(row.created_at),
+        "updated_datetime": iso(row.updated_at),
+        "expected_datetime": iso(row.due_at),
+        "address": row.compound,
         "address_id": "",
         "zipcode": "",
-        "lat": float(service_request.latitude) if service_request.latitude is not None else None,
-        "long": float(service_request.longitude) if service_request.longitude is not None else None,
-        "media_url": request.build_absolute_uri(reverse("service_requests:attachment", args=[photo])) if photo else "",
+        "lat": float(row.latitude) if row.latitude is not None else None,
+        "long": float(row.longitude) if row.longitude is not None else None,
+        "media_url": request.build_absolute_uri(reverse("service_requests:board_photo", args=[photo])) if photo else "",
     }
 
 

@@ -1,13 +1,15 @@
 """Residents' rights over requests (PIPL Arts. 45–47):
 
-- :func:`request_sections`: a person's requests on the 我的信息 page (``communities.personal_data``);
+- :func:`request_sections`: a person's requests, and those they joined (我也遇到), on the 我的信息
+  page (``communities.personal_data``);
 - :func:`personal_data_request_submit`: "ask for a correction" / "ask for a deletion" from that
   page become ordinary requests in two categories of their own (个人信息 / 个人信息更正,
   个人信息删除; created with their time limits on first use and by the demo seed; an administrator
   may change the limits), filed through ``services.request_submit``, so the community works them
   in its queue with their deadlines, reminders and escalation like any other;
 - :func:`forget_person`: when a resident is anonymised (``communities.services``), the requests
-  that were theirs lose their contact name and number and every mention of their name.
+  that were theirs lose their contact name and number and every mention of their name, and a
+  closed account the requests it joined (the counts stay).
 
 Registered in ``apps.py``.
 """
@@ -26,7 +28,7 @@ from communities.models import Resident
 from communities.personal_data import Section, Subject
 from communities.services import ANONYMOUS_NAME, PersonTraces
 
-from .models import Category, RequestEvent, ServiceRequest
+from .models import Category, RequestEvent, RequestSupporter, ServiceRequest
 from .services import request_submit
 
 if TYPE_CHECKING:
@@ -130,7 +132,20 @@ def request_sections(subject: Subject) -> list[Section]:
             satisfaction=row.get_satisfaction_display(),
             rating_comment=row.rating_comment,
         )
-    return [section]
+    joined = Section(
+        "supported_requests",
+        _("我附议的诉求"),
+        (("number", _("编号")), ("category", _("分类")), ("status", _("状态")), ("joined_at", _("附议时间"))),
+    )
+    supporters = RequestSupporter.objects.filter(user=subject.user).select_related("request__category__parent")
+    for supporter in supporters.order_by("-id"):
+        joined.add(
+            number=supporter.request.number,
+            category=str(supporter.request.category),
+            status=supporter.request.get_status_display(),
+            joined_at=supporter.created_at,
+        )
+    return [section, joined]
 
 
 def forget_person(traces: PersonTraces) -> None:
@@ -149,6 +164,9 @@ def forget_person(traces: PersonTraces) -> None:
         row.address = traces.scrub(row.address)
         row.rating_comment = traces.scrub(row.rating_comment)
         row.save(update_fields=["contact_name", "contact_mobile", "description", "address", "rating_comment"])
+    if traces.user_id is not None and traces.account_closed:
+        # Whom the account joined (我也遇到) goes with it; the requests keep their counts.
+        RequestSupporter.objects.filter(user_id=traces.user_id).delete()
     events = RequestEvent.objects.filter(request__in=[row.pk for row in requests]).exclude(message="")
     for event in events.only("pk", "message"):
         scrubbed = traces.scrub(event.message)

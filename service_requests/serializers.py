@@ -126,6 +126,9 @@ class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSeriali
             "satisfaction",
             "rating_comment",
             "rated_at",
+            "supporter_count",
+            "urge_count",
+            "urged_at",
             "created_at",
             "updated_at",
             "can_handle",
@@ -188,7 +191,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ("id", "event", "url", "content_type", "size", "width", "height", "created_at")
+        fields = ("id", "event", "url", "content_type", "size", "width", "height", "public", "created_at")
         read_only_fields = fields
 
     def get_url(self, attachment) -> str:
@@ -410,6 +413,33 @@ class RatingInputSerializer(serializers.Serializer):
     solved = serializers.ChoiceField(choices=ServiceRequest.Solved.choices)
     satisfaction = serializers.ChoiceField(choices=ServiceRequest.Satisfaction.choices)
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SupplementInputSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=2000)
+    photos = PhotosField()
+
+
+class PhotoPublicInputSerializer(serializers.Serializer):
+    public = StrictBooleanField(help_text="true：公开到小区公示和开放接口；false：不公开")
+
+
+class PublicRequestSerializer(serializers.Serializer):
+    """A request as anyone may read it (``public.PublicRequest``: anonymised, no names, no unit or room)."""
+
+    number = serializers.CharField()
+    category = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField()
+    deadline_met = serializers.BooleanField(allow_null=True)
+    description = serializers.CharField()
+    reply = serializers.CharField()
+    satisfaction = serializers.CharField()
+    supporters = serializers.IntegerField()
+    compound = serializers.CharField()
 
 
 class ContactRevealSerializer(serializers.Serializer):

@@ -20,12 +20,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import community_secretaries, community_staff, is_secretary_of, street_staff
 from baohe.exceptions import Conflict, OutOfScope
+from baohe.masking import anonymise_text
 from baohe.models import AuditEntry
 from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
 from baohe.services import audit, record_change
@@ -33,8 +35,8 @@ from baohe.uploads import CheckedImage, check_images
 from communities.models import Building, Compound, Household, Resident
 from notifications.services import notify
 
-from . import calendar, summary, workflow
-from .models import Attachment, Category, NumberSequence, RequestEvent, ServiceRequest
+from . import calendar, public, summary, workflow
+from .models import Attachment, Category, NumberSequence, RequestEvent, RequestSupporter, ServiceRequest
 from .models.clock import clocks_sync, schedule_accept, schedule_resolve
 
 Status = ServiceRequest.Status
@@ -86,13 +88,24 @@ def acts_as(actor: workflow.Actor, user: User | None, request: ServiceRequest, *
         return _is_staff_for(user, request)
     if actor == Actor.SECRETARY:
         return _is_secretary_of(user, request)
+    if actor == Actor.NEIGHBOUR:
+        return _is_neighbour(user, request)
     raise ValueError(actor)
+
+
+def _is_neighbour(user: User, request: ServiceRequest) -> bool:
+    """Another resident of the request's compound (not its submitter, not staff)."""
+    if user.is_portal_staff or request.submitted_by_id == user.pk:
+        return False
+    return request.compound_id in user.get_scope(VIEW).compound_ids
 
 
 def actors_of(user: User, request: ServiceRequest) -> frozenset[workflow.Actor]:
     """Everything ``user`` is for ``request``, for a page that shows the steps they may take (at
     most two queries: staff, then secretary — a secretary who is not staff takes no step here)."""
     actors = {actor for actor in (Actor.ASSIGNEE, Actor.SUBMITTER) if acts_as(actor, user, request)}
+    if Actor.SUBMITTER not in actors and not user.is_portal_staff and acts_as(Actor.NEIGHBOUR, user, request):
+        actors.add(Actor.NEIGHBOUR)
     if acts_as(Actor.STAFF, user, request):
         actors.add(Actor.STAFF)
         if acts_as(Actor.SECRETARY, user, request):
@@ -192,6 +205,27 @@ def _tell(user: User | None, request: ServiceRequest, event: RequestEvent, title
 def _tell_resident(request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
     if request.submitted_by_id and request.submitted_by_id != event.actor_id:
         _tell(request.submitted_by, request, event, title, body)
+
+
+def _tell_supporters(request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
+    """The neighbours who joined the request (附议) hear of its progress, with the public text
+    (``public.names_of``: they read what the board shows), and follow it on the board."""
+    supporters = list(request.supporters.select_related("user").order_by("id"))
+    if not supporters:
+        return
+    body = anonymise_text(body, public.names_of(request))
+    link = f"{reverse('service_requests:board', args=[request.compound_id])}#r{request.pk}"
+    for supporter in supporters:
+        if supporter.user_id == event.actor_id or not supporter.user.is_active:
+            continue
+        notify(
+            recipient=supporter.user,
+            kind=f"request.{event.kind}",
+            title=title,
+            body=body,
+            link=link,
+            dedupe_key=f"request:{request.pk}:event:{event.pk}:user:{supporter.user_id}",
+        )
 
 
 def _party_servers(request: ServiceRequest) -> list[User]:
@@ -353,6 +387,7 @@ def request_accept(*, request: ServiceRequest, by: User) -> ServiceRequest:
         clocks_sync(request)  # accept stops, resolve starts
         event = _event(request, Event.ACCEPTED, by, from_status=previous)
         _tell_resident(request, event, _("您的诉求 %(number)s 已被社区签收。") % {"number": request.number})
+        _tell_supporters(request, event, _("您附议的诉求 %(number)s 已被社区签收。") % {"number": request.number})
     return request
 
 
@@ -410,6 +445,9 @@ def request_reply(*, request: ServiceRequest, by: User, message: str, public: bo
         )
         if public:
             _tell_resident(request, event, _("您的诉求 %(number)s 有新的答复。") % {"number": request.number}, message)
+            _tell_supporters(
+                request, event, _("您附议的诉求 %(number)s 有新的答复。") % {"number": request.number}, message
+            )
     return request
 
 
@@ -518,6 +556,9 @@ def request_reroute(
         Attachment.objects.filter(request=request).update(
             street_id=request.street_id, community_id=request.community_id
         )
+        RequestSupporter.objects.filter(request=request).update(
+            street_id=request.street_id, community_id=request.community_id
+        )
         event = _event(request, Event.REROUTED, by, message=str(compound), public=False, from_status=previous)
         for user in community_staff(request.community_id):
             _tell(user, request, event, _("街道改派诉求 %(number)s 到本社区。") % {"number": request.number})
@@ -546,6 +587,7 @@ def request_resolve(*, request: ServiceRequest, by: User, message: str, photos: 
             _("您的诉求 %(number)s 已办结，请评价办理结果。") % {"number": request.number},
             message,
         )
+        _tell_supporters(request, event, _("您附议的诉求 %(number)s 已办结。") % {"number": request.number}, message)
     return request
 
 
@@ -564,6 +606,7 @@ def request_reject(*, request: ServiceRequest, by: User, reason: str) -> Service
         clocks_sync(request)
         event = _event(request, Event.REJECTED, by, message=reason, from_status=previous)
         _tell_resident(request, event, _("您的诉求 %(number)s 不予受理。") % {"number": request.number}, reason)
+        _tell_supporters(request, event, _("您附议的诉求 %(number)s 不予受理。") % {"number": request.number}, reason)
     return request
 
 
@@ -586,6 +629,12 @@ def request_mark_duplicate(*, request: ServiceRequest, by: User, original: Servi
             request,
             event,
             _("您的诉求 %(number)s 与 %(original)s 相同，已合并办理。")
+            % {"number": request.number, "original": original.number},
+        )
+        _tell_supporters(
+            request,
+            event,
+            _("您附议的诉求 %(number)s 与 %(original)s 相同，已合并办理。")
             % {"number": request.number, "original": original.number},
         )
     return request
@@ -673,3 +722,107 @@ def request_follow_up(
         request = _lock(request)
         require_step(request, workflow.FOLLOW_UP, by)
         return _apply_rating(request, by, solved, satisfaction, comment, Event.FOLLOWED_UP)
+
+
+# --- the resident's follow-up and 我也遇到 (steps of workflow.STEPS too) ---------------------------
+def _handlers(request: ServiceRequest) -> list[User]:
+    """Who handles the request now: its assignee, else the community's staff."""
+    if request.assigned_to_id is not None and request.assigned_to is not None:
+        return [request.assigned_to]
+    return list(community_staff(request.community_id))
+
+
+def request_urge(*, request: ServiceRequest, by: User) -> ServiceRequest:
+    """催办: the resident presses an open request that is past its deadline or has seen no
+    progress for 3 working days (``follow_up.py``), at most once a working day. The handler
+    and the community secretary are told; it is counted (``kpis``: ``urged``)."""
+    with transaction.atomic():
+        request = _lock(request)
+        require_step(request, workflow.URGE, by)
+        request.urged_at = timezone.now()
+        request.urge_count = F("urge_count") + 1
+        request.save(update_fields=["urged_at", "urge_count", "updated_at"])
+        request.refresh_from_db(fields=["urge_count"])
+        event = _event(request, Event.URGED, by, message=_("居民第 %(count)s 次催办。") % {"count": request.urge_count})
+        title = _("居民催办诉求 %(number)s，请尽快办理。") % {"number": request.number}
+        told = set()
+        for user in [*_handlers(request), *community_secretaries(request.community_id)]:
+            if user.pk not in told:
+                told.add(user.pk)
+                _tell(user, request, event, title)
+    return request
+
+
+def request_supplement(
+    *, request: ServiceRequest, by: User, message: str, photos: Sequence[Any] = ()
+) -> ServiceRequest:
+    """补充说明: the resident adds text (and photos) to an open request; in the timeline, and
+    the handler is told."""
+    if not (message or "").strip():
+        raise ValidationError({"message": _("请填写补充说明。")})
+    with transaction.atomic():
+        request = _lock(request)
+        require_step(request, workflow.SUPPLEMENT, by)
+        checked = check_images(photos, existing=request.attachments.count())
+        request.save(update_fields=["updated_at"])
+        event = _event(request, Event.SUPPLEMENTED, by, message=message)
+        _attach(request, event, checked, by)
+        for user in _handlers(request):
+            _tell(user, request, event, _("居民补充了诉求 %(number)s 的说明。") % {"number": request.number}, message)
+    return request
+
+
+def request_withdraw(*, request: ServiceRequest, by: User, reason: str) -> ServiceRequest:
+    """撤回: the resident withdraws a request the community has not accepted yet, with a reason;
+    it is closed (its clocks stop) and the community's staff are told."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写撤回原因。")})
+    with transaction.atomic():
+        request = _lock(request)
+        require_step(request, workflow.WITHDRAW, by)
+        previous = request.status
+        request.status = Status.CLOSED
+        request.closed_at = timezone.now()
+        request.save(update_fields=["status", "closed_at", "updated_at"])
+        clocks_sync(request)
+        event = _event(request, Event.WITHDRAWN, by, message=reason, from_status=previous)
+        for user in community_staff(request.community_id):
+            _tell(user, request, event, _("居民撤回了诉求 %(number)s。") % {"number": request.number}, reason)
+        _tell_supporters(request, event, _("您附议的诉求 %(number)s 已被提交人撤回。") % {"number": request.number})
+    return request
+
+
+def request_support(*, request: ServiceRequest, by: User) -> ServiceRequest:
+    """我也遇到 (附议): a resident of the request's compound joins an open request instead of
+    filing the same one again. Counted on the request once per resident (joining twice changes
+    nothing); they are told of its progress (``_tell_supporters``). One audit line."""
+    with transaction.atomic():
+        request = _lock(request)
+        require_step(request, workflow.SUPPORT, by)
+        _supporter, created = RequestSupporter.objects.get_or_create(request=request, user=by)
+        if created:
+            request.supporter_count = F("supporter_count") + 1
+            request.save(update_fields=["supporter_count"])
+            request.refresh_from_db(fields=["supporter_count"])
+            audit(user=by, action=AuditEntry.Action.UPDATE, obj=request, detail={"step": workflow.SUPPORT.name})
+    return request
+
+
+def attachment_set_public(*, attachment: Attachment, by: User, public: bool) -> Attachment:
+    """Staff of the request's community mark one of its photos public (shown on the compound
+    board and in Open311) or not; 404 for whoever may not see it, 403 for who may not handle it."""
+    with transaction.atomic():
+        attachment = Attachment.objects.select_for_update().select_related("request").get(pk=attachment.pk)
+        if not acts_as(Actor.STAFF, by, attachment.request):
+            _refuse(by, attachment.request, workflow.STAFF_ONLY)
+        if attachment.public != public:
+            attachment.public = public
+            attachment.save(update_fields=["public", "updated_at"])
+            audit(
+                user=by,
+                action=AuditEntry.Action.UPDATE,
+                obj=attachment.request,
+                changes={"photo_public": [not public, public]},
+                detail={"photo": attachment.pk},
+            )
+    return attachment

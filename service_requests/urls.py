@@ -1,4 +1,5 @@
-"""Request pages: /requests/… (the staff queue and handling steps, the resident's pages)."""
+"""Request pages: /requests/… (the staff queue and handling steps, the resident's pages, the
+compound board)."""
 
 from django.urls import path
 
@@ -14,6 +15,12 @@ urlpatterns = [
     path("similar/", views.similar, name="similar"),
     path("my-data/<slug:kind>/", views.personal_data_request, name="personal_data_request"),
     path("attachment/<int:pk>/", views.attachment, name="attachment"),
+    path("attachment/<int:pk>/public/", views.photo_public, name="photo_public"),
+    path("board/", views.board_home, name="board_home"),
+    path("board/<int:compound>/", views.board, name="board"),
+    path("board/photo/<int:pk>/", views.board_photo, name="board_photo"),
+    path("<int:pk>/support/", views.support, name="support"),
+    path("<int:pk>/my/<slug:name>/", views.follow_up, name="follow_up"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/reveal/", views.reveal, name="reveal"),

@@ -17,7 +17,9 @@ Everything that needs the state machine reads this table:
   and a POST calls the step's service;
 - the API (``api.py``) has one endpoint per step, ``POST /api/v1/requests/{id}/<step>/``, all
   served by one view class that calls the step's service;
-- the resident's request page offers the rating when :data:`RATE` allows it.
+- the resident's request page offers the rating when :data:`RATE` allows it, and the
+  follow-up steps (:data:`URGE`, :data:`SUPPLEMENT`, :data:`WITHDRAW`) when they allow them;
+  the compound board and the similar-requests box offer :data:`SUPPORT` (我也遇到).
 
 ``tests/service_requests/test_workflow_table.py`` walks the table through the page and the API.
 """
@@ -34,6 +36,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from . import follow_up
 from .models import ServiceRequest
 from .models.clock import RATING_WINDOW
 
@@ -49,6 +52,7 @@ class Actor(enum.StrEnum):
     ASSIGNEE = "assignee"  # the user the request is assigned to
     SECRETARY = "secretary"  # the secretary of the request's community (or a superuser)
     SUBMITTER = "submitter"  # the resident who filed it
+    NEIGHBOUR = "neighbour"  # another resident of the request's compound (我也遇到)
     SYSTEM = "system"  # the deadline scan (closing unrated requests)
 
 
@@ -73,9 +77,23 @@ def _within_rating_window(request: ServiceRequest, now: datetime) -> bool:
     return request.resolved_at is None or now - request.resolved_at <= RATING_WINDOW
 
 
+def _urge_due(request: ServiceRequest, now: datetime) -> bool:
+    return follow_up.urge_due(request, now)
+
+
+def _urge_not_today(request: ServiceRequest, now: datetime) -> bool:
+    return follow_up.urge_not_repeated(request, now)
+
+
 NO_PENDING_EXTENSION = Requirement(_no_pending_extension, _("已有待审批的延期申请。"), "extension_pending")
 PENDING_EXTENSION = Requirement(_pending_extension, _("没有待审批的延期申请。"), "no_extension")
 WITHIN_RATING_WINDOW = Requirement(_within_rating_window, _("办结已超过 7 天，不能再评价。"), "rating_window_passed")
+URGE_DUE = Requirement(
+    _urge_due,
+    _("诉求尚未超过办理期限，且 3 个工作日内已有进展，暂不能催办。"),
+    "urge_too_early",
+)
+URGE_ONCE_A_DAY = Requirement(_urge_not_today, _("每个工作日只能催办一次，请下一个工作日再催办。"), "urged_today")
 
 STAFF_ONLY = _("只有本社区工作人员可以办理该诉求。")
 INVALID_TRANSITION = _("该诉求当前状态为「%(status)s」，不能%(action)s。")
@@ -92,7 +110,7 @@ class Step:
     label: Any  # lazy text: what the step is called, e.g. in "不能签收"
     confirm: Any  # lazy text: the button that confirms it
     refused: Any = STAFF_ONLY  # 403 for a user who may see the request but is none of the actors
-    requires: Requirement | None = None
+    requires: Requirement | tuple[Requirement, ...] | None = None  # checked in order
     # A status with its own conflict instead of "invalid_transition" (e.g. accepted twice).
     conflicts: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
     errors_to: str | None = None  # the input field a service error without a field belongs to
@@ -111,9 +129,16 @@ class Step:
         if request.status not in self.statuses:
             status = request.get_status_display()
             return str(INVALID_TRANSITION % {"status": status, "action": self.label}), "invalid_transition"
-        if self.requires is not None and not self.requires.holds(request, now):
-            return str(self.requires.message), self.requires.code
+        for requirement in self.requirements:
+            if not requirement.holds(request, now):
+                return str(requirement.message), requirement.code
         return None
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        if self.requires is None:
+            return ()
+        return self.requires if isinstance(self.requires, tuple) else (self.requires,)
 
     def allows(self, request: ServiceRequest, actors: set[Actor] | frozenset[Actor], now: datetime) -> bool:
         """Whether someone who is ``actors`` may take the step now (a page shows its button)."""
@@ -232,6 +257,46 @@ FOLLOW_UP = Step(
     confirm=_("确认回访"),
 )
 
+# --- the resident's follow-up (follow_up.py has the rules of time) --------------------------------
+URGE = Step(
+    name="urge",  # 催办: after the deadline, or 3 working days without progress; once a working day
+    statuses=OPEN,
+    actors=(Actor.SUBMITTER,),
+    service="request_urge",
+    label=_("催办"),
+    confirm=_("确认催办"),
+    refused=_("只有提交人可以催办该诉求。"),
+    requires=(URGE_DUE, URGE_ONCE_A_DAY),
+)
+SUPPLEMENT = Step(
+    name="supplement",  # 补充说明: text and photos, in the timeline
+    statuses=OPEN,
+    actors=(Actor.SUBMITTER,),
+    service="request_supplement",
+    label=_("补充说明"),
+    confirm=_("提交补充说明"),
+    refused=_("只有提交人可以补充说明。"),
+    errors_to="photos",
+)
+WITHDRAW = Step(
+    name="withdraw",  # 撤回: before the community accepts it, with a reason
+    statuses=(Status.SUBMITTED,),
+    actors=(Actor.SUBMITTER,),
+    service="request_withdraw",
+    label=_("撤回"),
+    confirm=_("确认撤回"),
+    refused=_("只有提交人可以撤回该诉求。"),
+)
+SUPPORT = Step(
+    name="support",  # 我也遇到 (附议): a neighbour follows an open request instead of filing another
+    statuses=OPEN,
+    actors=(Actor.NEIGHBOUR,),
+    service="request_support",
+    label=_("附议"),
+    confirm=_("我也遇到"),
+    refused=_("只有本小区的其他居民可以附议。"),
+)
+
 STEPS: dict[str, Step] = {
     step.name: step
     for step in (
@@ -248,5 +313,9 @@ STEPS: dict[str, Step] = {
         CLOSE,
         RATE,
         FOLLOW_UP,
+        URGE,
+        SUPPLEMENT,
+        WITHDRAW,
+        SUPPORT,
     )
 }

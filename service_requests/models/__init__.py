@@ -1,7 +1,8 @@
 """The request models, one module per concern:
 
 - ``requests.py`` — :class:`ServiceRequest` (诉求), its :class:`RequestEvent` timeline, its
-  :class:`Attachment` photos and the daily :class:`NumberSequence`;
+  :class:`Attachment` photos, its :class:`RequestSupporter` (附议) and the daily
+  :class:`NumberSequence`;
 - ``categories.py`` — :class:`Category` (time limits, Open311 service code) and
   :class:`CalendarDay` (holidays and 调休 working days);
 - ``clock.py`` — the reminder clock: when each reminder falls due, and the :class:`RequestClock`
@@ -13,7 +14,7 @@
 from .categories import CalendarDay, Category
 from .clock import RequestClock
 from .open311 import Open311Key
-from .requests import OPEN_STATUSES, Attachment, NumberSequence, RequestEvent, ServiceRequest
+from .requests import OPEN_STATUSES, Attachment, NumberSequence, RequestEvent, RequestSupporter, ServiceRequest
 from .summary import (
     RequestCommunitySummary,
     RequestCompoundSummary,
@@ -35,6 +36,7 @@ __all__ = [
     "RequestCounters",
     "RequestEvent",
     "RequestStreetSummary",
+    "RequestSupporter",
     "RequestSummary",
     "ServiceRequest",
 ]

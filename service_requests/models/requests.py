@@ -147,6 +147,12 @@ class ServiceRequest(CommunityScopedModel):
     resolve_warn_at = models.DateTimeField(_("办结预警时点"), null=True, blank=True, editable=False)
     resolve_escalate_at = models.DateTimeField(_("办结上报街道时点"), null=True, blank=True, editable=False)
 
+    # 我也遇到 (附议) and 催办 (services.request_support / request_urge), counted with F().
+    # db_default: a release from before these columns still inserts requests while they are added.
+    supporter_count = models.PositiveIntegerField(_("附议人数"), default=0, db_default=0, editable=False)
+    urge_count = models.PositiveSmallIntegerField(_("催办次数"), default=0, db_default=0, editable=False)
+    urged_at = models.DateTimeField(_("最近催办时间"), null=True, blank=True, editable=False)
+
     # Open311: the token a client gets back before the request has its id (here: at once).
     open311_token = models.CharField(_("Open311 令牌"), max_length=40, blank=True, db_index=True, editable=False)
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -226,6 +232,9 @@ class RequestEvent(CommunityScopedModel):
         CLOSED = "closed", _("关闭")
         OVERDUE = "overdue", _("超时")
         ESCALATED = "escalated", _("上报")
+        URGED = "urged", _("催办")
+        SUPPLEMENTED = "supplemented", _("补充说明")
+        WITHDRAWN = "withdrawn", _("撤回")
 
     request = models.ForeignKey(ServiceRequest, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
@@ -274,6 +283,9 @@ class Attachment(CommunityScopedModel):
     uploaded_by = models.ForeignKey(
         "accounts.User", verbose_name=_("上传人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Shown on the compound board and in Open311 only when staff marked it public
+    # (services.attachment_set_public): photos of homes are personal data.
+    public = models.BooleanField(_("公开"), default=False, db_default=False)
 
     scope_parent = "request"
     scope_paths = ScopePaths(
@@ -290,6 +302,30 @@ class Attachment(CommunityScopedModel):
 
     def get_absolute_url(self):
         return reverse("service_requests:attachment", args=[self.pk])
+
+
+class RequestSupporter(CommunityScopedModel):
+    """附议 (我也遇到): a resident of the request's compound who has the same problem and follows
+    it instead of filing a duplicate (``services.request_support``); told of its progress."""
+
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="supporters"
+    )
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("附议人"), on_delete=models.CASCADE, related_name="supported_requests"
+    )
+
+    scope_parent = "request"
+    scope_paths = ScopePaths(street="street", community="community", owner=("user",), in_compound="request__compound")
+
+    class Meta:
+        verbose_name = _("附议")
+        verbose_name_plural = _("附议")
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=("request", "user"), name="sr_supporter_once")]
+
+    def __str__(self):
+        return f"{self.request_id} {self.user_id}"
 
 
 class NumberSequence(models.Model):

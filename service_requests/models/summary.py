@@ -28,6 +28,7 @@ class RequestCounters(models.Model):
     closed = models.IntegerField(_("关闭"), default=0)
     returned = models.IntegerField(_("退单"), default=0)
     reopened = models.IntegerField(_("重办"), default=0)
+    urged = models.IntegerField(_("催办"), default=0, db_default=0)
 
     objects = RestrictedManager()
 

@@ -1,4 +1,5 @@
-"""Request pages: staff (``staff.py``) and residents (``resident.py``), plus what both share:
+"""Request pages: staff (``staff.py``), residents (``resident.py``) and the compound board with
+我也遇到 (``board.py``), plus what staff and residents share:
 the request page itself (the ``detail`` URL that notifications link to, shown to staff with
 its handling steps and to the submitting resident with its public progress) and the photos.
 """
@@ -12,8 +13,9 @@ from django.utils.cache import add_never_cache_headers
 
 from .. import selectors, services
 from ..models import Attachment, ServiceRequest
-from .resident import mine, personal_data_request, rate, render_resident_detail, similar, submit
-from .staff import OnBehalfView, QueueView, action, render_staff_detail, reveal
+from .board import board, board_home, board_photo, support
+from .resident import follow_up, mine, personal_data_request, rate, render_resident_detail, similar, submit
+from .staff import OnBehalfView, QueueView, action, photo_public, render_staff_detail, reveal
 
 __all__ = [
     "OnBehalfView",
@@ -21,6 +23,12 @@ __all__ = [
     "action",
     "reveal",
     "attachment",
+    "board",
+    "board_home",
+    "board_photo",
+    "follow_up",
+    "photo_public",
+    "support",
     "detail",
     "home",
     "mine",

@@ -5,6 +5,10 @@ A resident reaches only their own requests (``restrict()`` lets a row's submitte
 only the public steps of them: internal notes never reach these pages.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,8 +24,9 @@ from baohe.forms import add_service_errors
 from baohe.query import read_query
 from communities.models import Building, Resident
 
-from .. import forms, personal_data, selectors, services, workflow
+from .. import forms, personal_data, public, selectors, services, workflow
 from ..models import ServiceRequest
+from .board import items_for
 
 Status = ServiceRequest.Status
 MINE_PAGE_SIZE = 20
@@ -87,11 +92,10 @@ def similar(request):
         building = Building.objects.restrict(request.user).filter(pk=values["building"]).first()
         category = selectors.leaf_categories().filter(pk=values["category"]).first()
         if building is not None and category is not None:
-            now = timezone.now()
-            rows = list(services.similar_open_requests(building=building, category=category))
-            for row in rows:
-                row.due = selectors.time_left(selectors.current_due_of(row), now)
-    return render(request, "service_requests/_similar.html", {"rows": rows})
+            similar = services.similar_open_requests(building=building, category=category)
+            ids = list(similar.values_list("pk", flat=True))
+            rows = items_for(request.user, list(public.public_queryset().filter(pk__in=ids).order_by("-id")))
+    return render(request, "service_requests/_similar.html", {"items": rows})
 
 
 @login_required
@@ -112,7 +116,78 @@ def can_rate(service_request, user):
     return service_request.resolved_at is not None and workflow.RATE.allows(service_request, actors, timezone.now())
 
 
-def render_resident_detail(request, service_request, rating_form=None, status=200):
+@dataclass(frozen=True)
+class FollowUp:
+    """A step the resident takes on their own request (``workflow.STEPS``): its form and what
+    they are told when it is done. Posted to ``/requests/<pk>/my/<name>/``."""
+
+    step: workflow.Step
+    form_class: type[forms.BaseForm]
+    icon: str
+    button: str
+    done: Callable[[ServiceRequest], str]
+    arguments: Callable[[dict[str, Any]], dict[str, Any]] = dict
+
+    @property
+    def name(self):
+        return self.step.name
+
+
+FOLLOW_UPS = {
+    item.name: item
+    for item in (
+        FollowUp(
+            workflow.URGE,
+            forms.UrgeForm,
+            "bell",
+            "btn-warning",
+            done=lambda result: _("已催办，社区会尽快办理。"),
+        ),
+        FollowUp(
+            workflow.SUPPLEMENT,
+            forms.SupplementForm,
+            "plus-square",
+            "btn-outline-primary",
+            done=lambda result: _("补充说明已提交。"),
+        ),
+        FollowUp(
+            workflow.WITHDRAW,
+            forms.WithdrawForm,
+            "arrow-counterclockwise",
+            "btn-outline-danger",
+            done=lambda result: _("诉求已撤回。"),
+        ),
+    )
+}
+
+
+def follow_up_actions(service_request, user, bound=None, now=None):
+    """The follow-up steps the submitter may take now, each with its form (``bound``: one that failed)."""
+    if service_request.submitted_by_id != user.pk:
+        return []
+    now = now or timezone.now()
+    actions = []
+    for item in FOLLOW_UPS.values():
+        if service_request.status not in item.step.statuses:
+            continue
+        conflict = item.step.conflict(service_request, now)  # why not now (催办: too early, or urged today)
+        if bound is not None and bound.prefix == item.name:
+            form = bound
+        else:
+            form = item.form_class(prefix=item.name)
+        actions.append(
+            {
+                "item": item,
+                "form": form,
+                "allowed": conflict is None,
+                "reason": conflict[0] if conflict else "",
+                "open": form is bound,
+            }
+        )
+    return actions
+
+
+def render_resident_detail(request, service_request, rating_form=None, status=200, bound=None):
     now = timezone.now()
     events, photos = selectors.timeline(request=service_request, staff=False)
     current_due = selectors.current_due_of(service_request)
@@ -127,6 +202,7 @@ def render_resident_detail(request, service_request, rating_form=None, status=20
         "due": selectors.time_left(current_due, now),
         "rating_form": rating_form if can_rate(service_request, request.user) else None,
         "rate_step": workflow.RATE,
+        "follow_ups": follow_up_actions(service_request, request.user, bound, now),
     }
     return render(request, "service_requests/resident_detail.html", context, status=status)
 
@@ -160,6 +236,32 @@ def rate(request, pk):
             return redirect(service_request)
     page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=service_request.pk)
     return render_resident_detail(request, page_request, rating_form=form)
+
+
+@require_POST
+@login_required
+def follow_up(request, pk, name):
+    """POST /requests/<pk>/my/<name>/: the submitter urges, adds to or withdraws their request
+    (404 outside scope; 403 for who may see it but did not file it; 409 when the step does not
+    apply now, shown as a message)."""
+    item = FOLLOW_UPS.get(name)
+    if item is None:
+        raise Http404
+    service_request = services.access_request_by_id(request.user, pk)
+    form = item.form_class(request.POST, request.FILES, prefix=item.name)
+    if form.is_valid():
+        try:
+            result = item.step.run(request=service_request, by=request.user, **item.arguments(form.cleaned_data))
+        except Conflict as conflict:
+            messages.error(request, conflict.message)
+            return redirect(service_request)
+        except ValidationError as error:
+            add_service_errors(form, error, item.step.errors_to)
+        else:
+            messages.success(request, item.done(result))
+            return redirect(service_request)
+    page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=service_request.pk)
+    return render_resident_detail(request, page_request, bound=form)
 
 
 @login_required

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -38,7 +38,7 @@ from baohe.views import StaffRequiredMixin
 from communities.models import Compound
 
 from .. import forms, selectors, services, workflow
-from ..models import Category, ServiceRequest
+from ..models import Attachment, Category, ServiceRequest
 
 Status = ServiceRequest.Status
 
@@ -392,6 +392,24 @@ def action(request, pk, name):
             return redirect(service_request)
     page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=service_request.pk)
     return render_staff_detail(request, page_request, bound=form)
+
+
+@require_POST
+def photo_public(request, pk):
+    """POST /requests/attachment/<pk>/public/: staff of the request's community mark a photo
+    public (the compound board, Open311) or private again (404 outside scope, 403 for who may
+    only view it)."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+    photo = get_object_or_404(Attachment.objects.restrict(request.user, VIEW).select_related("request"), pk=pk)
+    form = forms.PhotoPublicForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择是否公开。"))
+        return redirect(photo.request)
+    public = form.cleaned_data["public"]
+    services.attachment_set_public(attachment=photo, by=request.user, public=public)
+    messages.success(request, _("照片已公开到小区公示。") if public else _("照片已取消公开。"))
+    return redirect(photo.request)
 
 
 # --- entry on a resident's behalf ---------------------------------------------------------------

@@ -81,6 +81,7 @@ def test_counters_add_up_to_the_story(story, district, groups):
         "closed": 6,  # r1 r2 r3 r5 r7 r9
         "returned": 2,  # r4 r10
         "reopened": 2,  # r3 r11
+        "urged": 0,  # nobody urged in the story (tests/service_requests/test_follow_up.py counts urges)
     }
     assert counters(RequestCommunitySummary, month=march)["received"] == 8
     assert counters(RequestCommunitySummary, month=april)["received"] == 3

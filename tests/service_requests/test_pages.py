@@ -516,7 +516,7 @@ def test_similar_open_requests_partial(client_for, resident, district, categorie
     )
     body = response.content.decode()
     assert re.findall(r'data-number="([^"]+)"', body) == [existing.number]
-    assert "跟进这条" in body
+    assert 'data-testid="support-button"' in body and "我也遇到" in body  # a neighbour joins it
     assert "王阿姨" not in body and "13900001111" not in body
     elsewhere = client.get(
         reverse("service_requests:similar"),

@@ -59,6 +59,12 @@ MACHINE = {
     "close": {S.RESOLVED: S.CLOSED},
     "rate": {S.RESOLVED: S.CLOSED},
     "follow_up": {S.RESOLVED: S.CLOSED},
+    # The resident's own steps (an urge here comes after the deadline: tests/service_requests/test_follow_up.py
+    # walks its rules of time) and a neighbour's 我也遇到.
+    "urge": {S.SUBMITTED: S.SUBMITTED, S.ACCEPTED: S.ACCEPTED, S.IN_PROGRESS: S.IN_PROGRESS},
+    "supplement": {S.SUBMITTED: S.SUBMITTED, S.ACCEPTED: S.ACCEPTED, S.IN_PROGRESS: S.IN_PROGRESS},
+    "withdraw": {S.SUBMITTED: S.CLOSED},
+    "support": {S.SUBMITTED: S.SUBMITTED, S.ACCEPTED: S.ACCEPTED, S.IN_PROGRESS: S.IN_PROGRESS},
 }
 # An internal note is a reply that leaves the status as it is.
 NOTE = {status: status for status in MACHINE["reply"]}
@@ -78,6 +84,10 @@ VERBS = {
     "close": "关闭",
     "rate": "评价",
     "follow_up": "回访",
+    "urge": "催办",
+    "supplement": "补充说明",
+    "withdraw": "撤回",
+    "support": "附议",
 }
 
 
@@ -100,7 +110,19 @@ def world(district, resident, staff_a, secretary_a, client_for, api_client_for):
     street_staff = UserFactory(username="street_staff_a", name="芜湖路街道工作人员")
     RoleFactory(user=street_staff, kind=Role.Kind.STAFF, street=district.street_a, community=None)
     category = CategoryFactory(name="电梯故障", code="t-lift", accept_within_hours=4, resolve_within_days=3)
-    return World(district, resident, staff_a, secretary_a, street_staff, category, client_for, api_client_for)
+    world = World(district, resident, staff_a, secretary_a, street_staff, category, client_for, api_client_for)
+    world.neighbour = neighbour_of(district)
+    return world
+
+
+def neighbour_of(district):
+    """A resident of building 2 of the same compound (for 我也遇到)."""
+    record = district.a1.residents[6]
+    user = UserFactory(username="neighbour_a1", name=record.name)
+    record.user = user
+    record.save(update_fields=["user"])
+    RoleFactory(user=user, resident=True, community=district.a1.community)
+    return user
 
 
 class World:
@@ -143,6 +165,9 @@ class World:
                 solved=ServiceRequest.Solved.SOLVED,
                 satisfaction=ServiceRequest.Satisfaction.SATISFIED,
             )
+        if step_name == "urge":  # past its deadline, so the urge is due
+            past = timezone.now() - timedelta(hours=1)
+            ServiceRequest.objects.filter(pk=request.pk).update(accept_due_at=past, resolve_due_at=past)
         if step_name == "extension_decide" and status in (S.ACCEPTED, S.IN_PROGRESS):
             request.refresh_from_db()
             services.request_extension_request(
@@ -155,6 +180,10 @@ class World:
             "extension_decide": self.secretary,
             "reroute": self.street_staff,
             "rate": self.resident,
+            "urge": self.resident,
+            "supplement": self.resident,
+            "withdraw": self.resident,
+            "support": self.neighbour,
         }.get(step_name, self.staff)
 
 
@@ -178,6 +207,10 @@ def page_input(name, world, request):
         "close": {"note": "电话回访满意"},
         "follow_up": rating,
         "rate": rating,
+        "urge": {},
+        "supplement": {"message": "电梯今天又停了两次。"},
+        "withdraw": {"reason": "物业已经修好了"},
+        "support": {},
     }[name]
     return {f"{name}-{key}": value for key, value in data.items()}
 
@@ -198,6 +231,10 @@ def api_input(path, world, request):
         "close": {"note": "电话回访满意"},
         "follow-up": rating,
         "rate": rating,
+        "urge": {},
+        "supplement": {"message": "电梯今天又停了两次。"},
+        "withdraw": {"reason": "物业已经修好了"},
+        "support": {},
     }[path]
 
 
@@ -206,6 +243,10 @@ def page_ways(step):
     ways = [(name, "service_requests:action") for name, button in BUTTONS.items() if button.step is step]
     if step is workflow.RATE:
         ways.append(("rate", "service_requests:rate"))  # the resident's own page
+    if step in (workflow.URGE, workflow.SUPPLEMENT, workflow.WITHDRAW):
+        ways.append((step.name, "service_requests:follow_up"))  # the resident's own page
+    if step is workflow.SUPPORT:
+        ways.append(("support", "service_requests:support"))  # the board and the similar-requests box
     return ways
 
 
@@ -224,13 +265,16 @@ def snapshot(request):
 
 def take_on_page(world, step, name, url_name, request):
     """POST the button; returns (level, message) of the page's message after the redirect."""
-    if url_name == "service_requests:rate":
+    if url_name in ("service_requests:rate", "service_requests:support"):
         url = reverse(url_name, args=[request.pk])
     else:
         url = reverse(url_name, args=[request.pk, name])
     response = world.client_for(world.actor(step.name)).post(url, page_input(name, world, request))
     assert response.status_code == 302, (name, response.status_code)
-    assert response["Location"] == request.get_absolute_url()
+    if url_name == "service_requests:support":  # the neighbour goes back to the board
+        assert response["Location"] == f"{reverse('service_requests:board', args=[request.compound_id])}#r{request.pk}"
+    else:
+        assert response["Location"] == request.get_absolute_url()
     shown = [(m.level, m.message) for m in get_messages(response.wsgi_request)]
     assert len(shown) == 1, shown
     return shown[0]
