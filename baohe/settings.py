@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "communities",
     "partybuilding",
     "notifications",
+    "notices",
     "service_requests",
     "visits",
     "volunteers",
