@@ -1,8 +1,8 @@
 """Reads shared by the notice pages, the home page's fragment and the API.
 
 - :func:`served_households`: the households a resident serves as a central household (党员中心户:
-  its own and those it serves) or as a party group leader (every household of the group's
-  buildings): whom they may mark 已传达到户.
+  those it serves) or as a party group leader (every household of the group's buildings), never
+  their own: whom they may mark 已传达到户.
 - :func:`notices_for_resident` / :func:`latest_for`: the active notices of the user's households,
   with their own receipt state, pinned first.
 - :func:`notices_for_staff`: the notices in scope with their coverage counts (one query).
@@ -12,6 +12,7 @@
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,15 +25,18 @@ REACHED = Q(read_at__isnull=False) | Q(relayed_at__isnull=False)
 
 
 def served_households(user: User) -> QuerySet[Household]:
-    """Households ``user`` serves: as a central household (its own and the households it serves)
-    or as the leader of the party group covering their building. Empty for anyone else."""
+    """Households ``user`` serves: as a central household (the households it serves) or as the
+    leader of the party group covering their building; never their own (they read it themselves).
+    Empty for anyone else."""
     if not user.is_authenticated:
         return Household.objects.none()
-    return Household.objects.filter(
-        Q(served_by__member__resident__user=user)
-        | Q(central_household__member__resident__user=user)
-        | Q(building__party_groups__leader__resident__user=user)
-    ).distinct()
+    return (
+        Household.objects.filter(
+            Q(served_by__member__resident__user=user) | Q(building__party_groups__leader__resident__user=user)
+        )
+        .exclude(residents__user=user)
+        .distinct()
+    )
 
 
 def active(notices: QuerySet[Notice]) -> QuerySet[Notice]:
@@ -114,7 +118,7 @@ def coverage(notice: Notice) -> dict[str, Any]:
         .exclude(REACHED)
         .select_related("household__building")
         .annotate(head_name=_head_name(), has_account=_has_account())
-        .order_by("building_id", "household__unit", "household__room")
+        .order_by("building_id", "household__unit", Length("household__room"), "household__room")
     )
     by_building: dict[int, list[Receipt]] = {}
     for receipt in missing:
@@ -154,5 +158,5 @@ def relay_rows(notice: Notice, user: User) -> list[Receipt]:
         Receipt.objects.filter(notice=notice, household__in=served)
         .select_related("household__building", "relayed_by")
         .annotate(head_name=_head_name(), has_account=_has_account())
-        .order_by("household__building_id", "household__unit", "household__room")
+        .order_by("household__building_id", "household__unit", Length("household__room"), "household__room")
     )

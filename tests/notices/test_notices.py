@@ -154,10 +154,10 @@ def test_resident_reads_confirms_central_household_relays_staff_see_coverage(
     assert mine.confirmed_by == resident
 
     central = client_for(harmony["central"])
-    assert [n.pending for n in central.get("/notices/").context["to_relay"]] == [2]
+    assert [n.pending for n in central.get("/notices/").context["to_relay"]] == [1]
+    # The households it serves, not its own (household 1), which it reads itself.
     assert [r.household_id for r in central.get(f"/notices/{notice.pk}/relay/").context["relay_rows"]] == [
-        tree.households[1].pk,
-        tree.households[2].pk,
+        tree.households[2].pk
     ]
     central.post(f"/notices/{notice.pk}/relay/{tree.households[2].pk}/")
     relayed = Receipt.objects.get(notice=notice, household=tree.households[2])
@@ -167,6 +167,9 @@ def test_resident_reads_confirms_central_household_relays_staff_see_coverage(
     # The resident serves nobody: 404, nothing changed.
     assert client_for(resident).get(f"/notices/{notice.pk}/relay/").status_code == 404
     assert client_for(resident).post(f"/notices/{notice.pk}/relay/{tree.households[1].pk}/").status_code == 404
+    assert (
+        client_for(harmony["central"]).post(f"/notices/{notice.pk}/relay/{tree.households[1].pk}/").status_code == 404
+    )
     assert Receipt.objects.get(notice=notice, household=tree.households[1]).relayed_at is None
 
     coverage = client_for(staff_a).get(f"/notices/{notice.pk}/coverage/")
