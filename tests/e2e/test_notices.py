@@ -89,13 +89,13 @@ def test_confirmation_notice_reaches_every_home_of_harmony_5(seeded, phone_page,
     login(page, live_server, demo.mobile, PASSWORD)
     page.goto(f"{live_server.url}/")
     latest = page.get_by_test_id("latest-notices")
-    assert TITLE in latest.get_by_test_id("notice-item").first.inner_text()
-    assert "待确认" in latest.get_by_test_id("notice-item").first.inner_text()
+    item = latest.get_by_test_id("notice-item").filter(has_text=TITLE)
+    assert "待确认" in item.inner_text()
     assert latest.get_by_test_id("to-confirm").inner_text() == "1 条待确认"
     assert_no_horizontal_scroll(page)
     shot(page, "notices-03-resident-home")
     with page.expect_navigation():
-        latest.get_by_test_id("notice-item").first.click()
+        item.click()
     assert page.get_by_test_id("notice").locator("h1").inner_text().strip() == TITLE
     assert page.get_by_test_id("notice").locator("img").evaluate("img => img.naturalWidth") == 800
     with page.expect_navigation():
@@ -111,7 +111,7 @@ def test_confirmation_notice_reaches_every_home_of_harmony_5(seeded, phone_page,
     login(page, live_server, "central_harmony", PASSWORD)
     page.goto(f"{live_server.url}/notices/")
     with page.expect_navigation():
-        page.get_by_test_id("relay-notice").first.click()
+        page.get_by_test_id("relay-notice").filter(has_text=TITLE).click()
     assert page.url == f"{live_server.url}/notices/{notice.pk}/relay/"
     without_account = page.get_by_test_id("relay-row").filter(has_text="无账号").first
     household_id = int(without_account.get_attribute("data-household"))
