@@ -225,5 +225,5 @@ class Receipt(CommunityScopedModel):
         return f"{self.notice_id}:{self.household_id}"
 
     @property
-    def reached(self):
+    def is_reached(self):
         return self.read_at is not None or self.relayed_at is not None

@@ -67,7 +67,14 @@ def latest_for(user: User, limit: int = 3) -> dict[str, Any]:
     """The home page's fragment: the latest ``limit`` notices and how many still need a confirmation."""
     notices = notices_for_resident(user)
     latest = list(notices[:limit])
-    to_confirm = notices.filter(requires_confirmation=True, my_confirmed=False).count()
+    confirmed = Exists(_my_receipts(user).filter(confirmed_at__isnull=False))
+    to_confirm = (
+        active(Notice.objects.restrict(user, VIEW))
+        .filter(requires_confirmation=True)
+        .exclude(confirmed)
+        .distinct()
+        .count()
+    )
     return {"notices": latest, "to_confirm": to_confirm}
 
 
@@ -100,7 +107,7 @@ def _has_account() -> Exists:
 def coverage(notice: Notice) -> dict[str, Any]:
     """Per building of ``notice``: households, read, confirmed, relayed and reached (read or
     relayed), with the households not reached (address and household head's name). Two queries."""
-    rows = list(
+    counts = (
         Receipt.objects.filter(notice=notice)
         .order_by()
         .values("building", "building__number", "building__name", "building__compound__name")
@@ -113,6 +120,7 @@ def coverage(notice: Notice) -> dict[str, Any]:
         )
         .order_by("building__compound__name", "building__number")
     )
+    rows: list[dict[str, Any]] = [dict(row) for row in counts]
     missing = (
         Receipt.objects.filter(notice=notice)
         .exclude(REACHED)

@@ -67,11 +67,11 @@ def _target(notice: Notice) -> tuple[QuerySet[Household], QuerySet[Resident]]:
     households = Household.objects.filter(community_id=notice.community_id, archived_at__isnull=True)
     residents = Resident.objects.living().filter(community_id=notice.community_id)
     if notice.audience == Audience.COMPOUND:
-        households = households.filter(compound_id=notice.compound_id)
-        residents = residents.filter(household__compound_id=notice.compound_id)
+        households = households.filter(compound=notice.compound)
+        residents = residents.filter(household__compound=notice.compound)
     elif notice.audience == Audience.BUILDING:
-        households = households.filter(building_id=notice.building_id)
-        residents = residents.filter(household__building_id=notice.building_id)
+        households = households.filter(building=notice.building)
+        residents = residents.filter(household__building=notice.building)
     elif notice.audience == Audience.PARTY_MEMBERS:
         residents = residents.filter(party_membership__isnull=False)
         households = households.filter(pk__in=residents.values("household_id"))

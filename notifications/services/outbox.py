@@ -128,7 +128,7 @@ def notify_numbers(messages: Iterable[NumberMessage]) -> int:
     )
     now = timezone.now()
     written = Notification.objects.filter(dedupe_key__in=[m.dedupe_key for m in fresh], deliveries=None)
-    pending = [(pk, Delivery.Channel.SMS) for pk in written.values_list("pk", flat=True)]
+    pending: list[tuple[int, str]] = [(pk, Delivery.Channel.SMS.value) for pk in written.values_list("pk", flat=True)]
     if pending:
         _deliveries_create(pending, now)
         _schedule_dispatch()
