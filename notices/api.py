@@ -4,7 +4,8 @@
   building, audience, pinned, requires_confirmation); ``POST`` publishes through
   ``services.notice_publish`` (images: the page's upload form); ``notices/{id}/read/`` and
   ``notices/{id}/confirm/`` mark the caller's own household; ``notices/{id}/coverage/`` (staff)
-  gives read-or-relayed / all households per building with the households not reached.
+  gives ``{"rows": […], "totals": {…}}``: read-or-relayed / all households per building, with the
+  households not reached.
 - ``notices/{id}/relay/`` (NoticeRelayApi) — 已传达到户 for a household the caller serves.
 - ``notice-receipts/`` — per-household receipts (staff: their community's; residents: their own).
 """
@@ -76,7 +77,7 @@ class NoticeViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
         changed = services.notice_confirm(notice=self.get_object(), user=request.user)
         return Response({"changed": changed})
 
-    @extend_schema(tags=TAGS, responses={200: serializers.CoverageRowSerializer(many=True), 404: NOT_FOUND})
+    @extend_schema(tags=TAGS, responses={200: serializers.CoverageSerializer, 404: NOT_FOUND})
     @action(detail=True, methods=["get"])
     def coverage(self, request, pk=None):
         """Per building: read, confirmed, relayed, reached (read or relayed) / all households."""
@@ -91,7 +92,7 @@ class NoticeViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
             }
             for row in result["rows"]
         ]
-        return Response(serializers.CoverageRowSerializer(rows, many=True).data)
+        return Response(serializers.CoverageSerializer({"rows": rows, "totals": result["totals"]}).data)
 
 
 class NoticeRelayApi(ScopedStepViewSet):

@@ -85,3 +85,16 @@ class CoverageRowSerializer(serializers.Serializer):
     relayed = serializers.IntegerField()
     reached = serializers.IntegerField()
     not_reached = serializers.ListField(child=serializers.IntegerField(), help_text="未传达住户的编号")
+
+
+class CoverageTotalsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    read = serializers.IntegerField()
+    confirmed = serializers.IntegerField()
+    relayed = serializers.IntegerField()
+    reached = serializers.IntegerField()
+
+
+class CoverageSerializer(serializers.Serializer):
+    rows = CoverageRowSerializer(many=True)
+    totals = CoverageTotalsSerializer()

@@ -11,9 +11,13 @@ from PIL import Image
 from accounts.models import Role
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.models import AuditEntry
+from baohe.sms import LogBackend
+from communities.services import PersonTraces
 from notices import services
 from notices.models import Notice, Receipt
+from notices.personal_data import forget_person
 from notifications.models import Delivery, Notification
+from notifications.services import deliveries_dispatch
 from tests.factories import CentralHouseholdFactory, PartyMemberFactory, RoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +61,7 @@ def png(name="photo.png"):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
-def test_publishing_to_a_building_writes_receipts_inbox_and_sms_once(harmony, staff_a, resident):
+def test_publishing_to_a_building_writes_receipts_inbox_and_sms_once(harmony, staff_a, resident, settings):
     tree = harmony["tree"]
     notice = publish(staff_a, tree, images=[png()])
     households = [h.pk for h in tree.households[:3]]
@@ -79,6 +83,24 @@ def test_publishing_to_a_building_writes_receipts_inbox_and_sms_once(harmony, st
     assert Notification.objects.filter(kind="notice").count() == 3
     entry = AuditEntry.objects.get(action=AuditEntry.Action.CREATE, object_id=str(notice.pk))
     assert entry.detail == {"audience": "building", "households": 3, "inbox": 2, "sms_without_account": 1}
+    # The worker sends it to the bare number (the resident's default preference adds SMS to the inbox).
+    settings.SMS_BACKEND = "baohe.sms.LogBackend"
+    LogBackend.outbox.clear()
+    deliveries_dispatch()
+    assert (tree.residents[4].mobile, f"【和美社区】{sms.title}") in [(m.to, m.body) for m in LogBackend.outbox]
+    # Anonymising the person whose number it went to removes that SMS.
+    head = tree.residents[4]
+    forget_person(
+        PersonTraces(
+            resident_id=head.pk,
+            household_id=head.household_id,
+            user_id=None,
+            name=head.name,
+            mobile=head.mobile,
+            id_number="",
+        )
+    )
+    assert not Notification.objects.filter(recipient__isnull=True).exists()
 
 
 def test_who_may_publish(harmony, staff_b, street_official_a, secretary_a, client_for):
@@ -234,8 +256,10 @@ def test_api_publish_read_confirm_relay_and_scope(harmony, staff_a, staff_b, res
         .status_code
         == 404
     )
-    (row,) = api_client_for(staff_a).get(f"/api/v1/notices/{pk}/coverage/").json()
+    coverage = api_client_for(staff_a).get(f"/api/v1/notices/{pk}/coverage/").json()
+    (row,) = coverage["rows"]
     assert (row["reached"], row["total"], row["not_reached"]) == (2, 3, [tree.households[1].pk])
+    assert coverage["totals"] == {"total": 3, "read": 1, "confirmed": 1, "relayed": 1, "reached": 2}
     mine = api_client_for(resident).get("/api/v1/notice-receipts/").json()["results"]
     assert [r["household"] for r in mine] == [tree.households[0].pk]
     assert Role.objects.filter(user=staff_b).count() == 1
