@@ -77,7 +77,7 @@ class NoticeViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
         changed = services.notice_confirm(notice=self.get_object(), user=request.user)
         return Response({"changed": changed})
 
-    @extend_schema(tags=TAGS, responses={200: serializers.CoverageSerializer, 404: NOT_FOUND})
+    @extend_schema(tags=TAGS, responses={200: serializers.NoticeCoverageSerializer, 404: NOT_FOUND})
     @action(detail=True, methods=["get"])
     def coverage(self, request, pk=None):
         """Per building: read, confirmed, relayed, reached (read or relayed) / all households."""
@@ -92,7 +92,7 @@ class NoticeViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
             }
             for row in result["rows"]
         ]
-        return Response(serializers.CoverageSerializer({"rows": rows, "totals": result["totals"]}).data)
+        return Response(serializers.NoticeCoverageSerializer({"rows": rows, "totals": result["totals"]}).data)
 
 
 class NoticeRelayApi(ScopedStepViewSet):
@@ -101,21 +101,21 @@ class NoticeRelayApi(ScopedStepViewSet):
     queryset = Notice.objects.none()
     access = services.access_notice_by_id
     scoped_url_kwarg = "notice_pk"
-    serializer_class = serializers.RelayInputSerializer
+    serializer_class = serializers.NoticeRelayInputSerializer
 
     @extend_schema(
         tags=TAGS,
         parameters=[NOTICE_ID],
-        request=serializers.RelayInputSerializer,
-        responses={200: serializers.ReceiptSerializer, 400: BAD_INPUT, 404: NOT_FOUND, 409: CONFLICT},
+        request=serializers.NoticeRelayInputSerializer,
+        responses={200: serializers.NoticeReceiptSerializer, 400: BAD_INPUT, 404: NOT_FOUND, 409: CONFLICT},
     )
     def create(self, request, notice_pk=None):
         notice = self.scoped_object()
-        data = serializers.RelayInputSerializer(data=request.data)
+        data = serializers.NoticeRelayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         receipt = services.notice_relay(notice=notice, household_id=data.validated_data["household"], by=request.user)
         receipt = Receipt.objects.select_related("household__building").get(pk=receipt.pk)
-        return Response(serializers.ReceiptSerializer(receipt).data)
+        return Response(serializers.NoticeReceiptSerializer(receipt).data)
 
 
 @extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
@@ -124,7 +124,7 @@ class ReceiptViewSet(ScopedReadOnlyModelViewSet):
 
     lookup_value_regex = r"[0-9]+"
     queryset = Receipt.objects.select_related("household__building").order_by("notice_id", "building_id", "pk")
-    serializer_class = serializers.ReceiptSerializer
+    serializer_class = serializers.NoticeReceiptSerializer
     filterset_class = filters.ReceiptFilter
 
 

@@ -54,7 +54,7 @@ class NoticePublishSerializer(serializers.Serializer):
     requires_confirmation = serializers.BooleanField(required=False, default=False)
 
 
-class ReceiptSerializer(serializers.ModelSerializer):
+class NoticeReceiptSerializer(serializers.ModelSerializer):
     household_label = serializers.CharField(source="household.__str__", read_only=True)
 
     class Meta:
@@ -73,11 +73,11 @@ class ReceiptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RelayInputSerializer(serializers.Serializer):
+class NoticeRelayInputSerializer(serializers.Serializer):
     household = ApiId()
 
 
-class CoverageRowSerializer(serializers.Serializer):
+class NoticeCoverageRowSerializer(serializers.Serializer):
     building = serializers.IntegerField()
     total = serializers.IntegerField()
     read = serializers.IntegerField()
@@ -87,7 +87,7 @@ class CoverageRowSerializer(serializers.Serializer):
     not_reached = serializers.ListField(child=serializers.IntegerField(), help_text="未传达住户的编号")
 
 
-class CoverageTotalsSerializer(serializers.Serializer):
+class NoticeCoverageTotalsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     read = serializers.IntegerField()
     confirmed = serializers.IntegerField()
@@ -95,6 +95,6 @@ class CoverageTotalsSerializer(serializers.Serializer):
     reached = serializers.IntegerField()
 
 
-class CoverageSerializer(serializers.Serializer):
-    rows = CoverageRowSerializer(many=True)
-    totals = CoverageTotalsSerializer()
+class NoticeCoverageSerializer(serializers.Serializer):
+    rows = NoticeCoverageRowSerializer(many=True)
+    totals = NoticeCoverageTotalsSerializer()
