@@ -222,9 +222,9 @@ def test_lists_query_counts_are_flat(harmony, staff_a, resident, client_for, dja
     for n in range(rows):
         publish(staff_a, tree, title=f"通知{n}", requires_confirmation=n % 2 == 0)
     staff, home = client_for(staff_a), client_for(resident)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         assert len(staff.get("/notices/").context["page"]) == rows
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         assert len(home.get("/notices/").context["notices"]) == rows
 
 
