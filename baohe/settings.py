@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "partybuilding",
     "notifications",
     "reach",
+    "notices",
     "service_requests",
     "visits",
     "volunteers",

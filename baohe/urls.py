@@ -21,6 +21,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("open311/v2/", include("service_requests.open311_urls")),
     path("notifications/", include("notifications.urls")),
+    path("notices/", include("notices.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("service_requests.api")),

@@ -11,10 +11,13 @@ class DeliveryInline(admin.TabularInline):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("title", "recipient", "kind", "created_at", "read_at")
+    list_display = ("title", "recipient", "masked_mobile", "kind", "created_at", "read_at")
     list_filter = ("kind",)
     search_fields = ("title", "dedupe_key", "recipient__username")
     list_select_related = ("recipient",)
+    # A number without an account is shown masked, never in a form field (ARCHITECTURE rule 5).
+    exclude = ("mobile",)
+    readonly_fields = ("masked_mobile",)
     inlines = (DeliveryInline,)
 
 

@@ -5,12 +5,20 @@ A :class:`Notification` is one message to one user, unique by ``dedupe_key`` (e.
 once. It is written in the same transaction as whatever caused it; each channel the person
 receives it on gets a :class:`Delivery` row (inbox, email, SMS) that the worker sends with
 retries and backoff. The inbox channel needs no sending: the notification row *is* the inbox.
+
+A notification may instead go to a bare ``mobile`` number with no account behind it (a
+household with no account told of a confirmation-required notice, ``notices``): it has no
+recipient, so no inbox shows it, and its one delivery is an SMS to that number (stored
+encrypted, shown masked).
 """
 
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from baohe.fields import EncryptedCharField
+from baohe.masking import mask_mobile
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -28,8 +36,15 @@ class Notification(models.Model):
     """One message to one person."""
 
     recipient = models.ForeignKey(
-        "accounts.User", verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
+        "accounts.User",
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
+    # Only for a message to a number without an account (then ``recipient`` is empty).
+    mobile = EncryptedCharField(_("手机号"), max_length=11, null=True, blank=True)
     kind = models.CharField(_("类型"), max_length=64)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -40,10 +55,18 @@ class Notification(models.Model):
 
     objects = NotificationQuerySet.as_manager()
 
+    PERSONAL_FIELDS = {"mobile": "mobile"}
+
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                name="%(app_label)s_%(class)s_recipient_or_mobile",
+                condition=Q(recipient__isnull=False) | Q(mobile__isnull=False),
+            ),
+        ]
         indexes = [
             models.Index(fields=("recipient", "-created_at"), name="notif_recipient_recent"),
             models.Index(fields=("recipient",), condition=Q(read_at=None), name="notif_recipient_unread"),
@@ -54,6 +77,10 @@ class Notification(models.Model):
 
     def get_absolute_url(self):
         return reverse("notifications:open", args=[self.pk])
+
+    @property
+    def masked_mobile(self):
+        return mask_mobile(self.mobile or "")
 
     @property
     def is_read(self):

@@ -23,7 +23,7 @@ daily digest). Import from the package: ``from notifications.services import not
 """
 
 from .digest import DIGEST_KIND, DIGEST_MAX_ITEMS, digest_send, digests_send
-from .outbox import Message, notification_mark_read, notify, notify_many
+from .outbox import Message, NumberMessage, notification_mark_read, notify, notify_many, notify_numbers
 from .preferences import channels_by_user, channels_for, default_preference, preference_for, preference_save
 from .sending import DispatchResult, Undeliverable, deliveries_dispatch, delivery_send, message_id
 
@@ -32,6 +32,7 @@ __all__ = [
     "DIGEST_MAX_ITEMS",
     "DispatchResult",
     "Message",
+    "NumberMessage",
     "Undeliverable",
     "channels_by_user",
     "channels_for",
@@ -44,6 +45,7 @@ __all__ = [
     "notification_mark_read",
     "notify",
     "notify_many",
+    "notify_numbers",
     "preference_for",
     "preference_save",
 ]

@@ -100,6 +100,41 @@ def notify_many(messages: Iterable[Message]) -> int:
     return len(batch)
 
 
+@dataclass(frozen=True)
+class NumberMessage:
+    """One SMS to a number with no account behind it, for :func:`notify_numbers`."""
+
+    mobile: str
+    kind: str
+    title: str
+    dedupe_key: str
+
+
+def notify_numbers(messages: Iterable[NumberMessage]) -> int:
+    """Write notifications to bare mobile numbers (no recipient, no inbox), each with one SMS
+    delivery; keys that already exist are skipped. Call inside the transaction that causes
+    them. Returns how many were written."""
+    batch = [m for m in messages if m.mobile]
+    if not batch:
+        return 0
+    existing = set(
+        Notification.objects.filter(dedupe_key__in=[m.dedupe_key for m in batch]).values_list("dedupe_key", flat=True)
+    )
+    fresh = [m for m in batch if m.dedupe_key not in existing]
+    Notification.objects.bulk_create(
+        [Notification(mobile=m.mobile, kind=m.kind, title=m.title, dedupe_key=m.dedupe_key) for m in fresh],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    now = timezone.now()
+    written = Notification.objects.filter(dedupe_key__in=[m.dedupe_key for m in fresh], deliveries=None)
+    pending: list[tuple[int, str]] = [(pk, Delivery.Channel.SMS.value) for pk in written.values_list("pk", flat=True)]
+    if pending:
+        _deliveries_create(pending, now)
+        _schedule_dispatch()
+    return len(pending)
+
+
 def _notify_many_orm(messages: list[Message], channels: dict[int, list[str]]) -> list[tuple[int, str]]:
     """The portable path of notify_many: bulk_create, then look the new rows up by key."""
     Notification.objects.bulk_create(

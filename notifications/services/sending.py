@@ -77,7 +77,7 @@ def _send(delivery: Delivery, connections: _Connections) -> None:
     notification = delivery.notification
     user = notification.recipient
     if delivery.channel == Delivery.Channel.EMAIL:
-        if not user.email:
+        if user is None or not user.email:
             raise Undeliverable("no email address")
         message = mail.EmailMessage(
             subject=_("【和美社区】%(title)s") % {"title": notification.title},
@@ -92,10 +92,12 @@ def _send(delivery: Delivery, connections: _Connections) -> None:
             connections.reset_email()
             raise
     elif delivery.channel == Delivery.Channel.SMS:
-        if not user.mobile:
+        # A message to a bare number (no account) carries its own; otherwise the recipient's.
+        mobile = notification.mobile or (user.mobile if user is not None else None)
+        if not mobile:
             raise Undeliverable("no mobile number")
         connections.sms.send_messages(
-            [SMSMessage(to=user.mobile, body=_("【和美社区】%(title)s") % {"title": notification.title})]
+            [SMSMessage(to=mobile, body=_("【和美社区】%(title)s") % {"title": notification.title})]
         )
     else:
         raise Undeliverable(f"unknown channel {delivery.channel!r}")

@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.seed.demo import PASSWORD
 from communities.models import Building, Resident
 from communities.seed.demo import HARMONY_NAME, QINGHUA
+from notices.models import Notice
 from reach import services as reach_services
 from service_requests.models import ServiceRequest
 from volunteers import selectors as volunteer_selectors
@@ -47,10 +48,13 @@ RESIDENT_PAGES = [
     ("reach:mine", None),
     ("reach:write", "head"),
     ("reach:thread", "thread"),
-    ("notices:list", None),  # 通知公告 (issue 16, part A): walked once that branch is merged
+    ("notices:list", None),
+    ("notices:detail", "notice"),
+    ("service_requests:board_home", None),
+    ("service_requests:board", "compound"),
 ]
 # Pages still to come from another branch: skipped while their URL does not resolve.
-NOT_YET_MERGED = {"notices:list"}
+NOT_YET_MERGED: set[str] = set()
 SIGNED_OUT_PAGES = ["accounts:login", "accounts:register"]
 
 AXE_RUN = """async () => {
@@ -97,7 +101,11 @@ def _demo_walk_objects():
     request = ServiceRequest.objects.filter(submitted_by=user).order_by("-id").first()
     activity = volunteer_selectors.resident_activities(user).first()
     assert request is not None and activity is not None
+    notice = Notice.objects.filter(receipts__household=record.household_id).order_by("pk").first()
+    assert notice is not None, "the demo reaches the resident's household with a notice"
     objects = {
+        "notice": [notice.pk],
+        "compound": [harmony.compound_id],
         "request": [request.pk],
         "activity": [activity.pk],
         "head": ["building_head", head.pk],

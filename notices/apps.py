@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NoticesConfig(AppConfig):
+    name = "notices"
+    verbose_name = _("通知公告")
+
+    def ready(self):
+        # An anonymised person's SMS of a notice (sent to their number, no account) goes.
+        from communities.services import register_anonymiser
+
+        from .personal_data import forget_person
+
+        register_anonymiser(forget_person)
