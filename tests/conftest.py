@@ -100,6 +100,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_stack)
 
 
+# Run first, longest first, so that both xdist workers end together instead of one finishing a
+# long test alone (CI runs with --no-loadscope-reorder, which keeps this order). Those without the
+# demo come before those with it: one worker seeds the run's demo template while the other works.
+HEAVY_FIRST = (
+    "tests/notifications/test_worker_live.py",
+    "tests/test_personal_walk.py",
+    "tests/ops/",
+    "tests/test_deploy_check.py",
+    "tests/fuzz/test_api_schema.py",
+    "tests/fuzz/test_hostile_get.py",
+    "tests/test_headers.py::test_the_pages_each_role_reaches_run_under_the_policy",
+    "tests/e2e/test_accessibility.py",
+    "tests/e2e/",
+)
+
+
+class HeavyFirst:
+    """Registered in ``pytest_configure``: a second ``pytest_collection_modifyitems``, after
+    pytest-django's sort (this module's own runs before it, to mark the tests)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        def rank(item):
+            return next((i for i, p in enumerate(HEAVY_FIRST) if item.nodeid.startswith(p)), len(HEAVY_FIRST))
+
+        items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium through Playwright, one per test process: the e2e tests and the nginx
@@ -287,6 +315,7 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    config.pluginmanager.register(HeavyFirst(), "baohe-heavy-first")
     if not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("xdist"):
         # The workers name the demo template after the run (tests/demo_db.py); so does the controller.
         if config.getoption("testrunuid", None) is None:

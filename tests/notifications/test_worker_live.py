@@ -45,7 +45,8 @@ from tests.factories import CategoryFactory
 
 from .conftest import Mailbox, free_port
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+# One worker process at a time on the shared broker (its purge and its tasks are not the other xdist worker's).
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group(__name__)]
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
