@@ -34,7 +34,7 @@ from .services import request_submit
 if TYPE_CHECKING:
     from accounts.models import User
 
-PARENT_CODE = "personal-info"
+PARENT_CODE = Category.PERSONAL_INFO_CODE
 CORRECTION = "correction"
 DELETION = "deletion"
 # kind -> (category code, name, accept within hours, resolve within working days). PIPL Art. 50

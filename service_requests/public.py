@@ -29,7 +29,7 @@ from baohe.scoping import VIEW
 from communities.models import Compound, Resident
 from communities.services import ANONYMOUS_NAME
 
-from .models import Attachment, RequestEvent, ServiceRequest
+from .models import Attachment, Category, RequestEvent, ServiceRequest
 
 Status = ServiceRequest.Status
 #: The events whose message is the request's public reply (the latest one is shown).
@@ -69,10 +69,8 @@ class PublicRequest:
 
 def shown_in_public(queryset: QuerySet[ServiceRequest] | None = None) -> QuerySet[ServiceRequest]:
     """The requests that may be shown in public at all (not the personal-information ones)."""
-    from .personal_data import PARENT_CODE  # personal_data files requests through the services
-
     queryset = ServiceRequest.objects.all() if queryset is None else queryset
-    return queryset.exclude(category__parent__code=PARENT_CODE)
+    return queryset.exclude(category__parent__code=Category.PERSONAL_INFO_CODE)
 
 
 def public_queryset(queryset: QuerySet[ServiceRequest] | None = None) -> QuerySet[ServiceRequest]:

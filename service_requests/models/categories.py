@@ -11,6 +11,10 @@ from baohe.scoping import ScopePaths
 class Category(BaseModel):
     """诉求分类: two levels; each sets its time limits and its Open311 service code."""
 
+    # The parent of the categories of requests about one's own personal data (personal_data.py):
+    # never shown in public (public.py).
+    PERSONAL_INFO_CODE = "personal-info"
+
     parent = models.ForeignKey(
         "self", verbose_name=_("上级分类"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
