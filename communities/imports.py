@@ -86,6 +86,8 @@ RELATION_WORDS = {
 }
 GENDER_WORDS = {"男": Resident.Gender.MALE, "女": Resident.Gender.FEMALE}
 _ROOM = re.compile(r"[0-9A-Za-z-]{1,10}\Z")
+_UNIT = re.compile(r"[1-9][0-9]{0,2}\Z")  # ASCII only: "²".isdigit() is true
+_FLOOR_ROOM = re.compile(r"[0-9]{3,6}\Z")  # 1201: floor 12, room 01
 _DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?\Z")
 _BUILDING_SUFFIX = re.compile(r"(栋|幢|号楼|#)\Z")
 
@@ -275,7 +277,7 @@ class RowChecker:
         unit = 0
         if value("unit"):
             text = value("unit").removesuffix("单元")
-            if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            if not _UNIT.match(text):
                 error("unit", _("单元应为正整数。"))
             else:
                 unit = int(text)
@@ -289,7 +291,7 @@ class RowChecker:
         if room:
             if not _ROOM.match(room):
                 error("room", _("房号只能是数字、字母和“-”，不超过 10 位。"))
-            elif building is not None and building.floors and room.isdigit() and len(room) >= 3:
+            elif building is not None and building.floors and _FLOOR_ROOM.match(room):
                 floor = int(room[:-2])
                 if floor < 1 or floor > building.floors:
                     error(
