@@ -8,8 +8,6 @@ the new residents in the registry. The worker runs each task at once in the serv
 progress bar, which is what a real worker's last poll shows.
 """
 
-import io
-
 import pytest
 from openpyxl import load_workbook
 
