@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baohe.exceptions import Conflict
-from baohe.exports import XLSX, export_audit, workbook_bytes
+from baohe.exports import XLSX, export_audit, export_response
 from baohe.scoping import CHANGE
 from baohe.views import Crumb, staff_required
 
@@ -83,12 +83,18 @@ def import_home(request, pk):
 
 @staff_required
 def import_template(request, pk):
+    """The community's template: compounds and buildings, no person (still stamped and audited,
+    as every file the portal hands out)."""
     community = _community(request, pk)
-    content = workbook_bytes(template_book(community))
-    response = HttpResponse(content, content_type=XLSX)
-    filename = _("%(community)s-居民导入模板.xlsx") % {"community": community.name}
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
+    return export_response(
+        request=request,
+        book=template_book(community),
+        filename=_("%(community)s-居民导入模板.xlsx") % {"community": community.name},
+        table="communities.import_template",
+        rows=0,
+        filters={"community": community.pk},
+        place=community,
+    )
 
 
 @staff_required

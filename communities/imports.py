@@ -117,9 +117,10 @@ def template_book(community) -> Workbook:
         "name": "张三",
         "relation": "户主",
         "gender": "男",
-        "id_number": "11010519491231001X",
+        # Descriptions, not numbers: no file the portal hands out holds a full personal number.
+        "id_number": _("18 位身份证号"),
         "birth_date": "1949-12-31",
-        "mobile": "13800000000",
+        "mobile": _("11 位手机号"),
         "lives_alone_elderly": NO,
         "elderly": YES,
         "disabled": NO,

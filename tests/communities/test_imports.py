@@ -3,6 +3,7 @@
 The worker's work is called directly (``import_validate`` / ``import_apply``), as the task does.
 """
 
+import datetime as dt
 import io
 import zipfile
 
@@ -96,6 +97,7 @@ def test_report_names_each_bad_row_and_column(district, staff_a):
         person(compound, "1", "404", "无户主", "子女", id_number(1990, 9)),  # row 11
         person(compound, "1", "405", "冒名", "户主", existing.id_number),  # row 12
         person(compound, "1", "901", "高楼", "户主", id_number(1970, 10)),  # row 13: 6 floors
+        person(compound, "1", "406", "日期格", "户主", id_number(1970, 11), **{"出生日期": dt.date(1970, 1, 1)}),
     ]
     job = run(import_upload(by=staff_a, community=district.a1.community, upload=upload("a.xlsx", xlsx(rows))))
     assert job.status == ImportJob.Status.VALIDATED
