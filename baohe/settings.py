@@ -461,6 +461,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names ("kind", "status") other models use too.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportJobKindEnum": "baohe.models.ImportJob.Kind",
+        "ImportJobStatusEnum": "baohe.models.ImportJob.Status",
+    },
     # The schema and its docs: signed-in staff only, unless API_DOCS_PUBLIC (baohe.permissions).
     "SERVE_PERMISSIONS": ["baohe.permissions.ApiDocsAccess"],
 }

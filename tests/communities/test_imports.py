@@ -222,13 +222,38 @@ def test_hostile_files_are_refused_and_nothing_is_stored(district, staff_a, sett
     assert AuditEntry.objects.count() == lines
 
 
-def test_another_communitys_staff_cannot_reach_the_job(district, staff_a, staff_b, client_for):
-    job = import_upload(by=staff_a, community=district.a1.community, upload=upload("a.xlsx", xlsx(good_rows(district))))
-    client = client_for(staff_b)
+def test_another_communitys_staff_cannot_reach_the_job(district, staff_a, staff_b, client_for, api_client_for):
+    community = district.a1.community
+    api = api_client_for(staff_a)
+    answer = api.post(
+        f"/api/v1/communities/{community.pk}/imports/",
+        {"file": upload("a.xlsx", xlsx(good_rows(district)))},
+        format="multipart",
+    )
+    assert answer.status_code == 201 and answer.json()["status"] == "uploaded"
+    job = ImportJob.objects.get(pk=answer.json()["id"])
+    refused = api.post(
+        f"/api/v1/communities/{community.pk}/imports/", {"file": upload("m.xlsx", zip_bomb())}, format="multipart"
+    )
+    assert refused.status_code == 400 and "压缩炸弹" in str(refused.json())
+    job = import_validate(job_id=job.pk)
+    detail = api.get(f"/api/v1/imports/{job.pk}/").json()
+    assert (detail["progress"], detail["plan"]["residents_create"], detail["errors"]) == (100, 3, [])
+
+    client, other_api = client_for(staff_b), api_client_for(staff_b)
     for url in (f"/registry/import/{job.pk}/", f"/registry/import/{job.pk}/marked.xlsx"):
         assert client.get(url).status_code == 404
     assert client.post(f"/registry/import/{job.pk}/apply/").status_code == 404
-    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.UPLOADED
+    assert other_api.get(f"/api/v1/imports/{job.pk}/").status_code == 404
+    assert other_api.get("/api/v1/imports/").json()["results"] == []
+    assert other_api.post(f"/api/v1/imports/{job.pk}/apply/").status_code == 404
+    upload_elsewhere = other_api.post(
+        f"/api/v1/communities/{community.pk}/imports/", {"file": upload("a.xlsx", xlsx([]))}, format="multipart"
+    )
+    assert upload_elsewhere.status_code == 404
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.VALIDATED
+    assert ImportJob.objects.count() == 1
+    assert api.post(f"/api/v1/imports/{job.pk}/apply/").status_code == 202
     with pytest.raises(OutOfScope):
         import_upload(by=staff_b, community=district.a1.community, upload=upload("a.xlsx", xlsx([])))
 
