@@ -272,3 +272,18 @@ def test_a_person_of_another_community_becomes_a_move_in_request(district, staff
     assert (transfer.status, transfer.requested_by, transfer.to_household.room) == ("pending", staff_a, "501")
     assert transfer.community_id == district.a1.community.pk
     assert AuditEntry.objects.filter(action=AuditEntry.Action.TRANSFER_LOOKUP, detail__via="import").count() == 1
+
+
+@pytest.mark.parametrize("jobs", [2, 20])
+def test_import_pages_keep_their_queries_flat(district, staff_a, client_for, django_assert_max_num_queries, jobs):
+    community = district.a1.community
+    content = xlsx(good_rows(district))
+    for _ in range(jobs):
+        job = import_upload(by=staff_a, community=community, upload=upload("a.xlsx", content))
+    import_validate(job_id=job.pk)
+    client = client_for(staff_a)
+    with django_assert_max_num_queries(7):
+        page = client.get(f"/registry/community/{community.pk}/import/")
+    assert page.status_code == 200 and page.content.decode().count("/registry/import/") == jobs
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/registry/import/{job.pk}/").status_code == 200
