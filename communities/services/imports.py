@@ -174,9 +174,11 @@ def _household_changes(household: Household | None, flags: dict[str, bool]) -> b
 # --- validate (worker) -----------------------------------------------------------------------------
 def import_validate(*, job_id: int) -> ImportJob | None:
     """Check every row of the job, write the report and the dry run's counts."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.UPLOADED).update(
-        status=ImportJob.Status.VALIDATING, checked_rows=0, updated_at=timezone.now()
-    )
+    # VALIDATING too: a worker that died part-way left it so, and the redelivered task (acks_late)
+    # checks the file again from the start (validation writes nothing but the job's report).
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=(ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATING)
+    ).update(status=ImportJob.Status.VALIDATING, checked_rows=0, updated_at=timezone.now())
     if not claimed:
         return None  # validated already (a redelivered task) or gone
     job = ImportJob.objects.select_related("community").get(pk=job_id)
@@ -323,12 +325,13 @@ def import_apply(*, job_id: int, batch_rows: int | None = None) -> ImportJob | N
     batch: list[ResidentRow] = []
     position = 0  # data rows read so far
     try:
-        for _number, row, row_errors in sheet.rows():
+        for number, row, row_errors in sheet.rows():
             position += 1
             if position <= job.applied_rows:
                 continue  # applied by an earlier run
-            if row is None:
-                raise ValidationError(" ".join(f"{c}：{m}" for c, m in row_errors))
+            if row is None:  # the registry changed since the check (a building renamed…)
+                problems = "；".join(f"{c}：{m}" for c, m in row_errors)
+                raise ValidationError(_("第 %(row)s 行：%(message)s") % {"row": number, "message": problems})
             batch.append(row)
             if len(batch) >= batch_rows:
                 job = _apply_batch(job, batch, end=position)
@@ -337,7 +340,8 @@ def import_apply(*, job_id: int, batch_rows: int | None = None) -> ImportJob | N
             job = _apply_batch(job, batch, end=position)
     except (ValidationError, Conflict, machinery.ImportRefused) as problem:
         messages = problem.messages if hasattr(problem, "messages") else [str(problem)]
-        return _fail(job, _("第 %(row)s 行起未导入：") % {"row": job.applied_rows + 1} + " ".join(messages))
+        done = _("已导入前 %(rows)s 行数据，其余未导入：") % {"rows": job.applied_rows}
+        return _fail(job, done + " ".join(messages))
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.status != ImportJob.Status.APPLYING:

@@ -165,6 +165,27 @@ def test_apply_then_the_same_file_again_changes_nothing(district, staff_a):
     assert (Resident.objects.count(), Household.objects.count()) == (before + 3, households)
 
 
+def test_a_failure_part_way_keeps_whole_batches_and_the_import_resumes(district, staff_a):
+    community = district.a1.community
+    job = run(import_upload(by=staff_a, community=community, upload=upload("a.xlsx", xlsx(good_rows(district)))))
+    before = Resident.objects.count()
+    building = district.a1.buildings[1]  # row 4's building "2": renamed after the check, so its batch fails
+    building.number = "2X"
+    building.save(update_fields=["number"])
+    import_apply_start(by=staff_a, job=job)
+    job = import_apply(job_id=job.pk, batch_rows=2)
+    assert (job.status, job.applied_rows) == (ImportJob.Status.FAILED, 2)
+    assert job.failure.startswith("已导入前 2 行数据，其余未导入：第 4 行：楼栋号：曙光小区没有 2 号楼栋")
+    assert Resident.objects.count() == before + 2  # the first batch whole, the second absent
+    assert job.may_resume
+    building.number = "2"
+    building.save(update_fields=["number"])
+    import_apply_start(by=staff_a, job=job)
+    job = import_apply(job_id=job.pk, batch_rows=2)
+    assert (job.status, job.applied_rows, job.result["residents_create"]) == (ImportJob.Status.APPLIED, 3, 3)
+    assert Resident.objects.count() == before + 3
+
+
 def test_gb18030_csv_imports_as_the_xlsx_does(district, staff_a, staff_b):
     rows = good_rows(district)
     from_csv = run(
