@@ -51,6 +51,7 @@ from ..imports import (
     name_mismatch_message,
 )
 from ..models import Community, Household, Resident
+from .retention import household_archive_if_empty
 from .transfers import transfer_request_from_import
 
 if TYPE_CHECKING:
@@ -397,6 +398,7 @@ def _apply_batch(job: ImportJob, rows: list[ResidentRow], *, end: int) -> Import
 
         known = known_residents({row.id_index for row in rows})
         creates, updates = [], []
+        moved_from: set[int] = set()
         for row in rows:
             home = homes[row.household_key]
             found = known.get(row.id_index)
@@ -416,6 +418,8 @@ def _apply_batch(job: ImportJob, rows: list[ResidentRow], *, end: int) -> Import
                 creates.append(resident)
             elif outcome == "update":
                 assert found is not None  # noqa: S101 - "update" means found
+                if found.household_id != home.pk:
+                    moved_from.add(found.household_id)
                 updates.append(
                     Resident(
                         pk=found.pk,
@@ -444,6 +448,12 @@ def _apply_batch(job: ImportJob, rows: list[ResidentRow], *, end: int) -> Import
                 updates,
                 ["household", "relation", "gender", "birth_year", "mobile", "mobile_index", "street", "community"],
             )
+        # Someone lives there again: out of the archive; a household a person moved out of
+        # may be empty now (retention's rule, as a move through the pages would apply it).
+        lived_in = {resident.household_id for resident in (*creates, *updates)}
+        Household.objects.filter(pk__in=lived_in, archived_at__isnull=False).update(archived_at=None)
+        for household_id in sorted(moved_from - lived_in):
+            household_archive_if_empty(household=Household(pk=household_id))
         result = dict(locked.result)
         for outcome, number in counts.items():
             result[outcome] = result.get(outcome, 0) + number

@@ -164,6 +164,16 @@ def test_apply_then_the_same_file_again_changes_nothing(district, staff_a):
     assert again.result == {"households_create": 0, "households_update": 0, "residents_unchanged": 3}
     assert (Resident.objects.count(), Household.objects.count()) == (before + 3, households)
 
+    # An update: a registered resident (matched by ID number) with a new mobile and a new room.
+    known = district.a1.residents[0]
+    moved = person(district.a1.compound.name, "2", "302", known.name, "配偶", known.id_number, "13700000009")
+    update = run(import_upload(by=staff_a, community=community, upload=upload("b.xlsx", xlsx([moved]))))
+    assert (update.errors, update.plan["residents_update"], update.plan["residents_create"]) == ([], 1, 0)
+    import_apply_start(by=staff_a, job=update)
+    assert import_apply(job_id=update.pk).result["residents_update"] == 1
+    known = Resident.objects.with_mobile("13700000009").get()  # the blind index follows the number
+    assert (known.pk, known.household.room, known.relation) == (district.a1.residents[0].pk, "302", "spouse")
+
 
 def test_a_failure_part_way_keeps_whole_batches_and_the_import_resumes(district, staff_a):
     community = district.a1.community
