@@ -196,11 +196,11 @@ def scan_rows(content: bytes, file_format: str, encoding: str = "") -> int:
     """Count the data rows of the first sheet (or the CSV) in one streaming pass, refusing a formula."""
     if file_format == CSV:
         count = 0
-        for number, cells in enumerate(csv.reader(io.StringIO(content.decode(encoding).lstrip("\ufeff"))), start=1):
+        for number, cells in _csv_rows(content, encoding):
             for index, cell in enumerate(cells):
                 if cell.startswith("="):
                     raise _formula(number, column_name(index))
-            if number > 1 and any(cell.strip() for cell in cells):
+            if number > 1 and any(cells):
                 count += 1
         return count
     count = 0
@@ -242,6 +242,22 @@ def detect_encoding(content: bytes) -> str:
     raise ImportRefused(_("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GB18030（ANSI）编码。"), code="encoding")
 
 
+def _csv_rows(content: bytes, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """A CSV's rows as ``(row number, [cell text, …])``; a malformed file (a field longer than
+    the csv module's limit, a NUL byte) is refused, not a crash."""
+    text = content.decode(encoding).lstrip("\ufeff")
+    if "\x00" in text:
+        raise ImportRefused(_("CSV 文件含有 NUL 字符，不是文本文件。"), code="format")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, [cell.strip() for cell in cells]
+    except csv.Error as error:
+        raise ImportRefused(
+            _("CSV 文件格式有误，无法读取，请用 Excel 或 WPS 另存为 CSV 后重试。"), code="format"
+        ) from error
+
+
 # --- reading in the worker -----------------------------------------------------------------------
 def cell_text(value) -> str:
     """A cell as the text a person sees: numbers without a trailing ``.0``, dates as ISO."""
@@ -261,9 +277,7 @@ def cell_text(value) -> str:
 def iter_rows(content: bytes, file_format: str, encoding: str = "") -> Iterator[tuple[int, list[str]]]:
     """``(row number, [cell text, …])`` for every row of the first sheet, header included."""
     if file_format == CSV:
-        text = content.decode(encoding).lstrip("\ufeff")
-        for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-            yield number, [cell.strip() for cell in cells]
+        yield from _csv_rows(content, encoding)
         return
     yield from xlsx_rows(content)
 

@@ -253,6 +253,8 @@ class RowChecker:
 
         for key in columns:
             try:
+                if "\x00" in value(key):  # validate_text leaves NUL to Django's own check
+                    raise ValidationError(_("不能包含控制字符（如 NUL、\\x01、\\x1b），请删去后重试。"))
                 validate_text(value(key))
             except ValidationError as problem:
                 error(key, problem.messages[0])

@@ -242,6 +242,7 @@ def with_formula(district):
         ("macro.xlsx", with_macros, "宏"),
         ("many.xlsx", lambda d: xlsx(good_rows(d) * 7), "超过每次最多 2 行"),
         ("formula.xlsx", with_formula, "第 3 行 F 列是公式"),
+        ("nul.csv", lambda d: csv_bytes([["\x00"] * len(HEADER)], "utf-8"), "NUL"),
     ],
 )
 def test_hostile_files_are_refused_and_nothing_is_stored(district, staff_a, settings, name, make, message):
