@@ -10,6 +10,12 @@ An export view builds its workbook as before, then answers with :func:`export_re
 3. answers the ``.xlsx`` as an attachment (``Cache-Control: no-store`` comes from
    ``baohe.headers`` for every signed-in answer).
 
+Every file also passes :func:`neutralise_formulas` (in :func:`workbook_bytes`, which every export
+and the worker's monthly report use): a text cell that starts with ``=``, ``+``, ``-`` or ``@``
+(what a spreadsheet would run as a formula: CSV/Excel injection, a resident typing
+``=HYPERLINK(…)`` into a request) is written as text with a leading apostrophe
+(:func:`neutralise_cell`), never as a formula.
+
 Personal numbers in an export are masked (``baohe.personal``) unless the user chose a
 *privileged* export with a reason (:class:`PrivilegedExportForm`), which only users who may
 change the rows get (the view checks that with ``restrict(user, "change")``).
@@ -72,7 +78,36 @@ def stamp(book: Workbook, *, user: AbstractBaseUser, when: datetime | None = Non
         sheet.evenHeader.right.text = line
 
 
+#: What a spreadsheet program takes as the start of a formula (OWASP "CSV injection"), and the
+#: tab and carriage return some of them skip before looking.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """``value`` safe to put in a cell: text that a spreadsheet would run as a formula gets a
+    leading apostrophe; anything else (numbers, dates, other text) is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(book: Workbook) -> None:
+    """Every text cell of ``book`` through :func:`neutralise_cell`, typed as text (openpyxl
+    would otherwise save a value starting with ``=`` as a formula). Write-only sheets are
+    written already: their cells go through :func:`neutralise_cell` when they are made."""
+    for sheet in book.worksheets:
+        if not hasattr(sheet, "iter_rows"):
+            continue
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                    cell.value = neutralise_cell(value)
+                    cell.data_type = "s"
+
+
 def workbook_bytes(book: Workbook) -> bytes:
+    neutralise_formulas(book)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

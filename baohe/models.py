@@ -8,8 +8,10 @@ keeps a denormalised ``compound`` (a household, a visit) names the row it copies
 ``compound_parent``; ``sync_scope()`` is the one place that copies it.
 """
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .fields import validated_exclude, with_index_fields
@@ -136,6 +138,7 @@ class AuditEntry(models.Model):
         TRANSFER_LOOKUP = "transfer_lookup", _("跨社区查询（迁入）")
         DATA_DOWNLOAD = "data_download", _("下载本人信息")
         ANONYMISE = "anonymise", _("匿名化")
+        IMPORT = "import", _("导入")
 
     user = models.ForeignKey(
         "accounts.User",
@@ -196,6 +199,86 @@ class AuditEntry(models.Model):
             return RevealReason(self.reason).label
         except ValueError:
             return self.reason
+
+
+class ImportJob(CommunityScopedModel):
+    """导入任务: one uploaded spreadsheet, its validation report, its dry run and its apply.
+
+    The file itself is kept in the row (``content``, at most ``IMPORT_MAX_BYTES``), so the web
+    server and any worker read the same bytes without a shared disk, and a re-run reads exactly
+    what was checked (``sha256``). ``errors`` holds the report as ``[[row, column, message], …]``
+    (row numbers as the spreadsheet shows them), ``plan`` the dry run's counts, ``result`` what
+    the apply did. ``applied_rows`` is the apply's resume point: each batch of rows and the move
+    of this counter commit together, so a failure part-way leaves every batch whole or absent
+    and the next run starts after the last whole one. The job lies in the community it imports
+    into (``scope_paths``): staff of another community get 404 for it.
+    """
+
+    class Kind(models.TextChoices):
+        RESIDENTS = "residents", _("住户与居民")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("排队校验")
+        VALIDATING = "validating", _("校验中")
+        VALIDATED = "validated", _("已校验")
+        APPLYING = "applying", _("导入中")
+        APPLIED = "applied", _("已导入")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.RESIDENTS)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(_("文件名"), max_length=200)
+    file_format = models.CharField(_("格式"), max_length=8)
+    encoding = models.CharField(_("编码"), max_length=16, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("大小(字节)"))
+    content = models.BinaryField(_("文件内容"), editable=False)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    checked_rows = models.PositiveIntegerField(_("已校验行数"), default=0)
+    error_rows = models.PositiveIntegerField(_("有误行数"), default=0)
+    errors = models.JSONField(_("校验报告"), default=list, blank=True)
+    plan = models.JSONField(_("试运行结果"), default=dict, blank=True)
+    applied_rows = models.PositiveIntegerField(_("已导入行数"), default=0)
+    result = models.JSONField(_("导入结果"), default=dict, blank=True)
+    failure = models.CharField(_("失败原因"), max_length=300, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    scope_paths = ScopePaths(street="street", community="community")
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=("community", "-created_at"), name="baohe_importjob_community")]
+
+    def __str__(self):
+        return _("导入 #%(number)s %(file)s") % {"number": self.pk, "file": self.filename}
+
+    def get_absolute_url(self):
+        return reverse("communities:import_job", args=[self.pk])
+
+    @property
+    def busy(self):
+        return self.status in (self.Status.UPLOADED, self.Status.VALIDATING, self.Status.APPLYING)
+
+    @property
+    def progress(self):
+        """Whole percent of the current step (validation, then apply)."""
+        if not self.total_rows:
+            return 100 if self.status in (self.Status.VALIDATED, self.Status.APPLIED) else 0
+        done = self.applied_rows if self.status in (self.Status.APPLYING, self.Status.APPLIED) else self.checked_rows
+        return min(100, done * 100 // self.total_rows)
+
+    @property
+    def may_apply(self):
+        return self.status == self.Status.VALIDATED and not self.error_rows and self.total_rows > 0
+
+    @property
+    def may_resume(self):
+        return self.status == self.Status.FAILED and bool(self.plan) and not self.error_rows
 
 
 def max_length(model: type[models.Model], name: str) -> int:

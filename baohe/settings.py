@@ -299,6 +299,17 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 RESIDENT_RETENTION_MONTHS = env_int("RESIDENT_RETENTION_MONTHS", 24)
 RESIDENT_ANONYMISE_BATCH = env_int("RESIDENT_ANONYMISE_BATCH", 200)
 
+# Registry import from spreadsheets (baohe/imports.py, communities/services/imports.py): an
+# upload larger than IMPORT_MAX_BYTES or with more than IMPORT_MAX_ROWS data rows is refused;
+# an .xlsx whose parts would unpack to more than IMPORT_MAX_UNPACKED_BYTES, or any part of which
+# is compressed more than IMPORT_MAX_ZIP_RATIO times, is refused as a zip bomb before it is
+# opened. The worker applies IMPORT_BATCH_ROWS rows per transaction.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 60_000)
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 300 * 1024 * 1024)
+IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 200)
+IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 1000)
+
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
@@ -453,6 +464,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names ("kind", "status") other models use too.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportJobKindEnum": "baohe.models.ImportJob.Kind",
+        "ImportJobStatusEnum": "baohe.models.ImportJob.Status",
+    },
     # The schema and its docs: signed-in staff only, unless API_DOCS_PUBLIC (baohe.permissions).
     "SERVE_PERMISSIONS": ["baohe.permissions.ApiDocsAccess"],
 }

@@ -293,3 +293,6 @@ router.register(r"transfers/(?P<transfer_pk>[0-9]+)/approve", TransferApproveApi
 router.register(r"transfers/(?P<transfer_pk>[0-9]+)/reject", TransferRejectApi, basename="transfer-reject")
 router.register(r"transfers/(?P<transfer_pk>[0-9]+)/cancel", TransferCancelApi, basename="transfer-cancel")
 router.register("transfers", TransferViewSet, basename="transfer")
+
+# The import endpoints live in their own module; importing it registers them on the router.
+from . import import_api  # noqa: E402, F401

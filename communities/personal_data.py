@@ -17,7 +17,6 @@ name and no numbers.
 from __future__ import annotations
 
 import datetime
-import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from baohe import exports
 from baohe.masking import mask_id_number, mask_mobile, mask_username
 from baohe.models import AuditEntry
 from baohe.services import audit
@@ -247,11 +247,7 @@ def workbook_bytes(sections: Sequence[Section], *, user: User, now: datetime.dat
             cell.font = Font(bold=True)
         for row in section.table():
             sheet.append(row)
-            for cell in sheet[sheet.max_row]:
-                if cell.data_type == "f":  # text a person typed that starts with "=": text, not a formula
-                    cell.data_type = "s"
         for index, _label in enumerate(section.fields):
             sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = 18
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    # Text a person typed that starts with "=" (or + - @) stays text: the one rule of every export.
+    return exports.workbook_bytes(book)

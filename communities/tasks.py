@@ -5,6 +5,7 @@ import logging
 from baohe.jobs import worker_task
 
 from . import services
+from .services import imports
 
 logger = logging.getLogger(__name__)
 
@@ -16,3 +17,15 @@ def anonymise_residents():
     count = services.residents_anonymise_due()
     logger.info("residents anonymised: %d", count)
     return count
+
+
+@worker_task("communities.tasks.import_validate", time_limit=3600, soft_time_limit=3500)
+def import_validate(job_id):
+    """Validate an uploaded import sheet and compute its dry run (``services.imports``)."""
+    imports.import_validate(job_id=job_id)
+
+
+@worker_task("communities.tasks.import_apply", time_limit=3600, soft_time_limit=3500)
+def import_apply(job_id):
+    """Apply a validated import in batches; resumes after the last whole batch."""
+    imports.import_apply(job_id=job_id)

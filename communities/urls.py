@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import transfer_views, views
+from . import import_views, transfer_views, views
 
 app_name = "communities"
 urlpatterns = [
@@ -27,6 +27,11 @@ urlpatterns = [
     path("my-data/download.json", views.my_data_download, {"fmt": "json"}, name="my_data_json"),
     path("my-data/download.xlsx", views.my_data_download, {"fmt": "xlsx"}, name="my_data_xlsx"),
     path("my-building/", views.my_building, name="my_building"),
+    path("community/<int:pk>/import/", import_views.import_home, name="import"),
+    path("community/<int:pk>/import/template.xlsx", import_views.import_template, name="import_template"),
+    path("import/<int:pk>/", import_views.import_job, name="import_job"),
+    path("import/<int:pk>/marked.xlsx", import_views.import_marked, name="import_marked"),
+    path("import/<int:pk>/apply/", import_views.import_apply, name="import_apply"),
     path("transfers/", transfer_views.transfer_list, name="transfers"),
     path("transfers/new/", transfer_views.transfer_add, name="transfer_add"),
     path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer"),

@@ -136,6 +136,7 @@ class CommunityDetailView(LevelView):
         if context["can_add"]:
             context["pending_transfers"] = services.pending_incoming_count(self.request.user)
             context["roster_url"] = reverse("communities:roster_export", args=[self.object.pk])
+            context["import_url"] = reverse("communities:import", args=[self.object.pk])
             context["export_form"] = PrivilegedExportForm()
         return context
 

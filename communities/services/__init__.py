@@ -2,6 +2,8 @@
 
 - :mod:`.transfers` — the scope-aware duplicate-ID answer (no cross-community oracle) and 迁入
   (move-in) requests between communities;
+- :mod:`.imports` — the registry import from spreadsheets (upload, validate with a dry run,
+  apply in resumable batches; import it as ``communities.services.imports``);
 - :mod:`.retention` — 迁出 / 去世, household archive, and the nightly anonymisation of people who
   left more than ``RESIDENT_RETENTION_MONTHS`` ago (PIPL Art. 47).
 
@@ -41,6 +43,7 @@ from .transfers import (
     transfer_cancel,
     transfer_reject,
     transfer_request,
+    transfer_request_from_import,
 )
 
 __all__ = [
@@ -72,4 +75,5 @@ __all__ = [
     "transfer_cancel",
     "transfer_reject",
     "transfer_request",
+    "transfer_request_from_import",
 ]

@@ -276,6 +276,39 @@ def transfer_request(
     return transfer
 
 
+def transfer_request_from_import(*, by: User, resident_id: int, to_household: Household, reason: str, job: Any) -> bool:
+    """A registry import found ``resident_id`` (by ID-number blind index) registered in another
+    community while importing them into ``to_household``: ask that community, as
+    :func:`transfer_request` does, instead of moving them. Runs inside the import's batch
+    transaction; one ``TRANSFER_LOOKUP`` audit line (``via: import``, the job), placed under the
+    community where the person is registered. ``False`` (and nothing written) when a request
+    for them is already pending, so importing the same file again asks nothing twice.
+
+    The per-user lookup cap does not apply: the import is itself audited (file, hash, counts)
+    and only the community's staff may run one.
+    """
+    resident = Resident.objects.select_for_update().get(pk=resident_id)
+    if ResidentTransfer.objects.filter(resident=resident, status=ResidentTransfer.Status.PENDING).exists():
+        return False
+    transfer = ResidentTransfer(
+        resident=resident,
+        source_street_id=resident.street_id,
+        source_community_id=resident.community_id,
+        to_household=to_household,
+        requested_by=by,
+        reason=reason[: max_length(ResidentTransfer, "reason")],
+    )
+    transfer.sync_scope()
+    transfer.save()
+    audit(
+        user=by,
+        action=AuditEntry.Action.TRANSFER_LOOKUP,
+        obj=resident,
+        detail={"via": "import", "found": True, "import_job": job.pk, "transfer": transfer.pk},
+    )
+    return True
+
+
 def _locked_pending(transfer: ResidentTransfer) -> ResidentTransfer:
     locked = ResidentTransfer.objects.select_for_update().get(pk=transfer.pk)
     if locked.status != ResidentTransfer.Status.PENDING:

@@ -94,7 +94,7 @@ def test_a_formula_typed_by_someone_stays_text(district, resident, client_for):
     )
     book = load_workbook(io.BytesIO(client_for(resident).get("/registry/my-data/download.xlsx").content))
     cell = book["我的诉求"]["E2"]
-    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x","y")', "s")
+    assert (cell.value, cell.data_type) == ('\'=HYPERLINK("http://x","y")', "s")
 
 
 def test_api_me_data(district, resident, own_request, api_client_for):
