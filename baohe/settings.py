@@ -309,6 +309,10 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 60_000)
 IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 300 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 200)
 IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 1000)
+# An import job keeps the uploaded sheet (full ID and mobile numbers) for the report, the marked
+# sheet and a resumed apply; it is deleted this many days after it was last touched
+# (communities.tasks.purge_import_jobs, nightly at 02:45). The audit lines stay.
+IMPORT_KEEP_DAYS = env_int("IMPORT_KEEP_DAYS", 30)
 
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -373,6 +377,11 @@ CELERY_BEAT_SCHEDULE = {
     "anonymise-residents": {
         "task": "communities.tasks.anonymise_residents",
         "schedule": crontab(hour=2, minute=30),  # 02:30 Asia/Shanghai; see RESIDENT_RETENTION_MONTHS
+        "options": {"expires": 3600},
+    },
+    "purge-import-jobs": {
+        "task": "communities.tasks.purge_import_jobs",
+        "schedule": crontab(hour=2, minute=45),  # 02:45 Asia/Shanghai; keeps IMPORT_KEEP_DAYS days
         "options": {"expires": 3600},
     },
     "clean-reports": {

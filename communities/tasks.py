@@ -29,3 +29,12 @@ def import_validate(job_id):
 def import_apply(job_id):
     """Apply a validated import in batches; resumes after the last whole batch."""
     imports.import_apply(job_id=job_id)
+
+
+@worker_task("communities.tasks.purge_import_jobs")
+def purge_import_jobs():
+    """Delete import jobs (and the uploaded sheets, full numbers in them) older than
+    ``IMPORT_KEEP_DAYS`` (nightly, 02:45); returns how many."""
+    count = imports.import_jobs_purge()
+    logger.info("import jobs purged: %d", count)
+    return count

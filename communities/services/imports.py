@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -483,3 +484,16 @@ __all__ = [
     "import_upload",
     "import_validate",
 ]
+
+
+def import_jobs_purge(*, now=None) -> int:
+    """Delete the import jobs last touched more than ``IMPORT_KEEP_DAYS`` days ago, with the
+    uploaded file (which holds full ID and mobile numbers) and its report; returns how many.
+    A job still validating or applying is kept. What stays is each import's audit lines: who, the
+    file's name and SHA-256, and the counts. Nightly (``communities.tasks.purge_import_jobs``)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.IMPORT_KEEP_DAYS)
+    due = ImportJob.objects.filter(updated_at__lt=cutoff).exclude(
+        status__in=(ImportJob.Status.VALIDATING, ImportJob.Status.APPLYING)
+    )
+    deleted, _by_model = due.delete()
+    return deleted

@@ -20,6 +20,7 @@ from communities.models import Household, Resident, ResidentTransfer
 from communities.services.imports import (
     import_apply,
     import_apply_start,
+    import_jobs_purge,
     import_marked_sheet,
     import_upload,
     import_validate,
@@ -319,3 +320,16 @@ def test_import_pages_keep_their_queries_flat(district, staff_a, client_for, dja
     assert page.status_code == 200 and page.content.decode().count("/registry/import/") == jobs
     with django_assert_max_num_queries(6):
         assert client.get(f"/registry/import/{job.pk}/").status_code == 200
+
+
+def test_jobs_and_their_sheets_go_after_the_kept_days_the_audit_lines_stay(district, staff_a, settings):
+    settings.IMPORT_KEEP_DAYS = 30
+    community = district.a1.community
+    old = run(import_upload(by=staff_a, community=community, upload=upload("old.xlsx", xlsx(good_rows(district)))))
+    recent = import_upload(by=staff_a, community=community, upload=upload("new.xlsx", xlsx(good_rows(district))))
+    ImportJob.objects.filter(pk=old.pk).update(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
+    lines = AuditEntry.objects.filter(action=AuditEntry.Action.IMPORT).count()
+
+    assert import_jobs_purge() == 1
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.IMPORT).count() == lines
