@@ -326,6 +326,8 @@ def pytest_configure(config):
         # transactional tests (live server, browser, worker) commit every row they write.
         database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
         _quick_flush_on_postgres()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            demo_db.install_migrate_once()
     settings.CACHES = {
         **settings.CACHES,
         "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle-tests"},

@@ -1,4 +1,9 @@
-"""The Baohe demo (``seed_baohe``) in the tests: seeded once per test run, copied in a second.
+"""Databases made once per test run and copied in a second: the migrated test database and the
+Baohe demo (``seed_baohe``).
+
+Migrations (about 20 seconds of CPU) run once per run: the first xdist worker to create its test
+database migrates it and copies it to a template database named after the run; the others wait
+for it and create theirs as copies (:func:`install_migrate_once`).
 
 On PostgreSQL the first test process that needs the demo seeds it **twice** into its own test
 database, counting every model's rows after each run (:class:`DemoRuns`: the second run must
@@ -33,6 +38,10 @@ TEMPLATE_PREFIX = "test_demo_"
 
 def template_name(run_id=RUN_ID):
     return f"{TEMPLATE_PREFIX}{run_id[:16]}"
+
+
+def migrated_name(run_id=RUN_ID):
+    return f"test_migrated_{run_id[:16]}"
 
 
 @dataclass
@@ -84,8 +93,8 @@ def postgres_admin(connection, sql):
 
 
 @contextmanager
-def _run_lock():
-    path = Path(tempfile.gettempdir()) / f"baohe-{template_name()}.lock"
+def _run_lock(name=None):
+    path = Path(tempfile.gettempdir()) / f"baohe-{name or template_name()}.lock"
     with path.open("a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -147,4 +156,52 @@ def restore(connection, template):
 
 
 def drop_templates(connection, run_id=RUN_ID):
-    postgres_admin(connection, [f'DROP DATABASE IF EXISTS "{template_name(run_id)}" WITH (FORCE)'])
+    postgres_admin(
+        connection,
+        [
+            f'DROP DATABASE IF EXISTS "{template_name(run_id)}" WITH (FORCE)',
+            f'DROP DATABASE IF EXISTS "{migrated_name(run_id)}" WITH (FORCE)',
+        ],
+    )
+
+
+def install_migrate_once():
+    """Under xdist on PostgreSQL, a fresh test database is a copy of the run's migrated template
+    (see the module docstring); with ``--reuse-db`` on an existing database, or when its contents
+    must be serialized, Django's own ``create_test_db`` runs as always."""
+    from django.db.backends.postgresql.creation import DatabaseCreation
+
+    create_test_db = DatabaseCreation.create_test_db
+    if getattr(create_test_db, "migrate_once", False):
+        return
+
+    def create_once(self, verbosity=1, autoclobber=False, serialize=True, keepdb=False):
+        if keepdb or serialize:
+            return create_test_db(self, verbosity, autoclobber, serialize, keepdb)
+        from django.conf import settings
+
+        template = migrated_name()
+        with _run_lock(template) as done:
+            if not done.exists():
+                name = create_test_db(self, verbosity, autoclobber, serialize, keepdb)
+                self.connection.close()
+                postgres_admin(self.connection, [f'CREATE DATABASE "{template}" TEMPLATE "{name}" STRATEGY FILE_COPY'])
+                done.write_text(name)
+                self.connection.ensure_connection()
+                return name
+            name = self._get_test_db_name()
+            postgres_admin(
+                self.connection,
+                [
+                    f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                    f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY',
+                ],
+            )
+        self.connection.close()
+        settings.DATABASES[self.connection.alias]["NAME"] = name
+        self.connection.settings_dict["NAME"] = name
+        self.connection.ensure_connection()
+        return name
+
+    create_once.migrate_once = True
+    DatabaseCreation.create_test_db = create_once
