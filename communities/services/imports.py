@@ -15,6 +15,11 @@
   never by name; a person registered in another community becomes a 迁入 request
   (``transfers.transfer_request_from_import``), never a silent move. Applying the same file
   again changes nothing. The finished apply is one ``IMPORT`` audit line with the counts.
+
+Each kind of sheet (``ImportJob.kind``) is an :class:`ImportKind` in ``KINDS``: its header, row
+checker, template, validation and one batch's writes. The residents sheet is registered here;
+party members and central households by ``partybuilding`` (``partybuilding/imports.py``, in its
+``AppConfig.ready``: the registry never imports upward). Everything else is shared.
 """
 
 from __future__ import annotations
