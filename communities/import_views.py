@@ -40,6 +40,7 @@ class ImportUploadForm(forms.Form):
         label=gettext_lazy("导入内容"),
         choices=ImportJob.Kind.choices,
         initial=ImportJob.Kind.RESIDENTS,
+        required=False,  # not sent: the residents sheet, as before there were kinds
         widget=forms.RadioSelect,
     )
     file = forms.FileField(
@@ -71,7 +72,7 @@ def import_home(request, pk):
                     community=community,
                     upload=form.cleaned_data["file"],
                     request=request,
-                    kind=form.cleaned_data["kind"],
+                    kind=form.cleaned_data["kind"] or ImportJob.Kind.RESIDENTS,
                 )
             except ValidationError as error:
                 form.add_error("file", error.messages)

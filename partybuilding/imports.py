@@ -316,6 +316,8 @@ def resolve(community, rows: list[MemberRow]) -> list[Resolved]:
             "served_households"
         )
     }
+    leads = dict(PartyGroup.objects.filter(leader__in=members.values()).values_list("leader_id", "name"))
+    heads = dict(PartyBranch.objects.filter(secretary__in=members.values()).values_list("secretary_id", "name"))
     resolved = []
     for row in rows:
         item = Resolved(row=row)
@@ -326,6 +328,16 @@ def resolve(community, rows: list[MemberRow]) -> list[Resolved]:
             continue
         item.resident_id, item.household_id, building_id, own_unit = known
         item.member = members.get(item.resident_id)
+        if item.member is not None and item.member_outcome == "update":
+            # A group's leader or a branch's secretary stays in it: change them on their page first.
+            if item.member.pk in leads and item.member.group_id != (row.group.pk if row.group else None):
+                message = _("该党员是“%(name)s”的党小组长，请先在页面上更换组长。") % {"name": leads[item.member.pk]}
+                item.errors.append((HEADERS["group"], message))
+            if item.member.pk in heads and item.member.branch_id != row.branch.pk:
+                message = _("该党员是“%(name)s”的书记，请先在页面上更换书记。") % {"name": heads[item.member.pk]}
+                item.errors.append((HEADERS["branch"], message))
+            if item.errors:
+                continue
         central = centrals.get(item.household_id)
         if row.central and central is not None:
             if item.member is None or central.member_id != item.member.pk:

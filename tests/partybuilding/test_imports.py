@@ -59,7 +59,8 @@ def test_report_names_unknown_branch_person_and_room(party, district, staff_a):
     a1 = district.a1
     first17 = "34011119700101001"
     rows = [
-        *good_rows(district),
+        *good_rows(district)[:2],
+        member(a1.residents[2].id_number),  # row 4: the leader of 曙光1栋党小组 out of it
         member(a1.residents[10].id_number, branch="不存在党支部"),  # row 5
         member(first17 + id_check_char(first17)),  # row 6: not in the registry
         member(district.a2.residents[0].id_number),  # row 7: registered in another community
@@ -70,7 +71,8 @@ def test_report_names_unknown_branch_person_and_room(party, district, staff_a):
     job = send(staff_a, a1.community, rows)
     assert job.status == ImportJob.Status.VALIDATED and job.kind == "party"
     by_row = {number: (column, message) for number, column, message in job.errors}
-    assert sorted(by_row) == [5, 6, 7, 8, 9, 10] and job.error_rows == 6
+    assert sorted(by_row) == [4, 5, 6, 7, 8, 9, 10] and job.error_rows == 7
+    assert by_row[4] == ("党小组", "该党员是“曙光1栋党小组”的党小组长，请先在页面上更换组长。")
     assert by_row[5] == ("党支部", "本社区没有名为“不存在党支部”的党支部。")
     assert by_row[6] == ("身份证号", "本社区居民库中没有这个身份证号的在住居民，请先导入居民。")
     assert by_row[7] == by_row[6]  # someone of another community is not found here either
