@@ -216,6 +216,7 @@ class ImportJob(CommunityScopedModel):
 
     class Kind(models.TextChoices):
         RESIDENTS = "residents", _("住户与居民")
+        PARTY = "party", _("党员与中心户")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("排队校验")

@@ -1,7 +1,8 @@
 """Registry import on the API (issue 17), for the same people as the pages (staff and secretary
 of a community; 404 for anyone else, officials included):
 
-- ``POST /api/v1/communities/{community_pk}/imports/`` (multipart ``file``): upload; the same
+- ``POST /api/v1/communities/{community_pk}/imports/`` (multipart ``file``, optional ``kind``:
+  ``residents``, the default, or ``party``): upload; the same
   checks as the page (a refused file: 400 with the reason, nothing stored); 201 with the job;
 - ``GET /api/v1/imports/``, ``GET /api/v1/imports/{id}/``: status, progress, counts, the dry run,
   the result and (one job) the report ``[[row, column, message], …]``;
@@ -73,6 +74,11 @@ class ImportJobDetailSerializer(ImportJobSerializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=".xlsx，或 .csv（UTF-8 或 GB18030）")
+    kind = serializers.ChoiceField(
+        choices=ImportJob.Kind.choices,
+        default=ImportJob.Kind.RESIDENTS,
+        help_text="residents（住户与居民，默认）或 party（党员与中心户）",
+    )
 
 
 @extend_schema_view(
@@ -113,7 +119,11 @@ class ImportUploadApi(ScopedStepViewSet):
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = import_services.import_upload(
-            by=request.user, community=community, upload=data.validated_data["file"], request=request
+            by=request.user,
+            community=community,
+            upload=data.validated_data["file"],
+            request=request,
+            kind=data.validated_data["kind"],
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
 

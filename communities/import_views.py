@@ -1,7 +1,8 @@
 """Registry import pages (issue 17), for the staff and secretary of a community:
 
-- ``/registry/community/<id>/import/``: the template to download, the upload form, the
-  community's recent imports;
+- ``/registry/community/<id>/import/``: the templates to download (residents; party members and
+  central households at ``…/import/party/template.xlsx``), the upload form with the kind of
+  sheet (居民 / 党员与中心户), the community's recent imports;
 - ``/registry/import/<id>/``: one import's progress (htmx polls it while the worker works), its
   report by row and column, the dry run's counts and the apply button;
 - ``/registry/import/<id>/marked.xlsx``: the sheet with an error column (an audited export:
@@ -14,7 +15,7 @@ the user's change scope answers 404.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -24,10 +25,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baohe.exceptions import Conflict
 from baohe.exports import XLSX, export_audit, export_response
+from baohe.models import ImportJob
 from baohe.scoping import CHANGE
 from baohe.views import Crumb, staff_required
 
-from .imports import template_book
 from .models import Community
 from .services import imports as import_services
 
@@ -35,6 +36,13 @@ REPORT_ROWS_SHOWN = 200
 
 
 class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("导入内容"),
+        choices=ImportJob.Kind.choices,
+        initial=ImportJob.Kind.RESIDENTS,
+        required=False,  # not sent: the residents sheet, as before there were kinds
+        widget=forms.RadioSelect,
+    )
     file = forms.FileField(
         label=gettext_lazy("导入文件"),
         help_text=gettext_lazy("下载的模板填写后保存的 .xlsx，或 .csv（UTF-8 或 GB18030）。"),
@@ -54,13 +62,17 @@ def _crumbs(community):
 @require_http_methods(["GET", "POST"])
 def import_home(request, pk):
     community = _community(request, pk)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, initial={"kind": ImportJob.Kind.RESIDENTS})
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 job = import_services.import_upload(
-                    by=request.user, community=community, upload=form.cleaned_data["file"], request=request
+                    by=request.user,
+                    community=community,
+                    upload=form.cleaned_data["file"],
+                    request=request,
+                    kind=form.cleaned_data["kind"] or ImportJob.Kind.RESIDENTS,
                 )
             except ValidationError as error:
                 form.add_error("file", error.messages)
@@ -82,17 +94,20 @@ def import_home(request, pk):
 
 
 @staff_required
-def import_template(request, pk):
-    """The community's template: compounds and buildings, no person (still stamped and audited,
-    as every file the portal hands out)."""
+def import_template(request, pk, kind=ImportJob.Kind.RESIDENTS):
+    """The community's template of ``kind`` (a registered kind, else 404): its places or party
+    branches, no person (still stamped and audited, as every file the portal hands out)."""
     community = _community(request, pk)
+    if kind not in import_services.KINDS:
+        raise Http404
+    handler = import_services.kind_of(kind)
     return export_response(
         request=request,
-        book=template_book(community),
-        filename=_("%(community)s-居民导入模板.xlsx") % {"community": community.name},
+        book=handler.template(community),
+        filename=str(handler.template_filename) % {"community": community.name},
         table="communities.import_template",
         rows=0,
-        filters={"community": community.pk},
+        filters={"community": community.pk, "kind": kind},
         place=community,
     )
 
@@ -100,9 +115,15 @@ def import_template(request, pk):
 @staff_required
 def import_job(request, pk):
     job = import_services.access_import_by_id(request.user, pk)
+    plan = job.result if job.status == job.Status.APPLIED else job.plan
+    labels = import_services.kind_of(job.kind).plan_labels
     context = {
         "job": job,
         "community": job.community,
+        "plan_items": [
+            (key, after if job.status == job.Status.APPLIED else before, plan.get(key, 0))
+            for key, before, after in labels
+        ],
         "report": job.errors[:REPORT_ROWS_SHOWN],
         "report_more": max(0, len(job.errors) - REPORT_ROWS_SHOWN),
         "breadcrumbs": [

@@ -92,6 +92,23 @@ _DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?\Z")
 _BUILDING_SUFFIX = re.compile(r"(栋|幢|号楼|#)\Z")
 
 
+def parse_flag(text: str) -> bool | None:
+    """是/否 (and the usual other spellings) as True/False; ``None`` for blank or anything else."""
+    text = text.strip().lower()
+    return True if text in _YES else False if text in _NO else None
+
+
+def parse_sheet_date(text: str) -> dt.date | None:
+    """A date as sheets write it (1998-07-01, 1998/7/1, 1998年7月1日, 19980701); ``None`` if not one."""
+    match = _DATE.match(text.strip())
+    if not match:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
 # --- the template --------------------------------------------------------------------------------
 def template_book(community) -> Workbook:
     """The import template for ``community``: the sheet, its drop-downs, the buildings, the notes."""

@@ -29,6 +29,11 @@ urlpatterns = [
     path("my-building/", views.my_building, name="my_building"),
     path("community/<int:pk>/import/", import_views.import_home, name="import"),
     path("community/<int:pk>/import/template.xlsx", import_views.import_template, name="import_template"),
+    path(
+        "community/<int:pk>/import/<slug:kind>/template.xlsx",
+        import_views.import_template,
+        name="import_kind_template",
+    ),
     path("import/<int:pk>/", import_views.import_job, name="import_job"),
     path("import/<int:pk>/marked.xlsx", import_views.import_marked, name="import_marked"),
     path("import/<int:pk>/apply/", import_views.import_apply, name="import_apply"),

@@ -13,6 +13,8 @@ class PartybuildingConfig(AppConfig):
         # (``selectors.household_party_servers``).
         from communities.selectors import Counter, register_counter, register_server_provider
 
+        # The party members and central households sheet is a kind of the registry import.
+        from . import imports  # noqa: F401
         from .models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
         from .selectors import household_party_servers
 

@@ -15,11 +15,18 @@
   never by name; a person registered in another community becomes a 迁入 request
   (``transfers.transfer_request_from_import``), never a silent move. Applying the same file
   again changes nothing. The finished apply is one ``IMPORT`` audit line with the counts.
+
+Each kind of sheet (``ImportJob.kind``) is an :class:`ImportKind` in ``KINDS``: its header, row
+checker, template, validation and one batch's writes. The residents sheet is registered here;
+party members and central households by ``partybuilding`` (``partybuilding/imports.py``, in its
+``AppConfig.ready``: the registry never imports upward). Everything else is shared.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +36,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from baohe import imports as machinery
 from baohe.exceptions import Conflict, OutOfScope
@@ -50,6 +58,7 @@ from ..imports import (
     known_residents,
     living_heads,
     name_mismatch_message,
+    template_book,
 )
 from ..models import Community, Household, Resident
 from .retention import household_archive_if_empty
@@ -72,22 +81,63 @@ PLAN_KEYS = (
 HEADERS = {column.key: column.header for column in COLUMNS}
 
 
+# --- kinds of import -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImportKind:
+    """What one kind of sheet needs from the machinery here (upload, report, marked sheet, dry
+    run, batched resumable apply, audit are shared). ``checker(community)`` has
+    ``check(number, cells, columns) -> (row | None, [(header, message), ...])``;
+    ``validate(job, rows)`` takes the checked rows and returns ``(errors by row, rows read,
+    plan)``; ``apply_rows(job, rows, counts)`` writes one batch inside the batch's transaction;
+    ``plan_labels`` are ``(key, label before apply, label after)`` for the page."""
+
+    kind: str
+    sheet_title: str
+    template: Callable[[Community], Any]
+    template_filename: Any  # lazy, with %(community)s
+    header_map: Callable[[list[str]], tuple[dict[str, int], list[str]]]
+    checker: Callable[[Community], Any]
+    validate: Callable[[ImportJob, Iterator], tuple[dict[int, list[tuple[str, str]]], int, dict[str, int]]]
+    apply_rows: Callable[[ImportJob, list, dict[str, int]], None]
+    plan_labels: tuple[tuple[str, Any, Any], ...]
+
+
+KINDS: dict[str, ImportKind] = {}
+
+
+def register_kind(kind: ImportKind) -> None:
+    """Add a kind of import (an app above the registry registers in its ``AppConfig.ready``)."""
+    KINDS[kind.kind] = kind
+
+
+def kind_of(name: str) -> ImportKind:
+    """The registered kind ``name``; ``ValidationError`` (code ``kind``) for any other."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValidationError(_("不支持这种导入类型。"), code="kind") from None
+
+
 def access_import_by_id(user: Any, pk: Any, action: str = CHANGE) -> ImportJob:
     """The import job ``pk`` if ``user`` may change its community, whatever ``action`` asks
     (imports are for the people who keep the registry; officials too get 404)."""
     return get_object_or_404(ImportJob.objects.restrict(user, CHANGE).select_related("community", "created_by"), pk=pk)
 
 
-def import_upload(*, by: User, community: Community, upload, request=None) -> ImportJob:
-    """Check ``upload`` and keep it as a new job of ``community``; the worker validates it."""
+def import_upload(
+    *, by: User, community: Community, upload, request=None, kind: str = ImportJob.Kind.RESIDENTS
+) -> ImportJob:
+    """Check ``upload`` and keep it as a new job of ``community`` of ``kind`` (a registered
+    :class:`ImportKind`); the worker validates it."""
     if not Community.objects.restrict(by, CHANGE).filter(pk=community.pk).exists():
         raise OutOfScope(Community._meta.verbose_name)
+    kind_of(kind)
     checked = machinery.check_upload(upload)
     if checked.rows == 0:
         raise machinery.ImportRefused(_("文件里没有数据行（第 1 行是表头）。"), code="no_rows")
     with transaction.atomic():
         job = ImportJob(
-            kind=ImportJob.Kind.RESIDENTS,
+            kind=kind,
             created_by=by,
             filename=checked.name,
             file_format=checked.file_format,
@@ -107,6 +157,7 @@ def import_upload(*, by: User, community: Community, upload, request=None) -> Im
             request=request,
             detail={
                 "stage": "upload",
+                "kind": kind,
                 "file": checked.name,
                 "sha256": checked.sha256,
                 "size": len(checked.content),
@@ -119,11 +170,12 @@ def import_upload(*, by: User, community: Community, upload, request=None) -> Im
 
 # --- reading the job's rows ----------------------------------------------------------------------
 class _Sheet:
-    """The job's data rows, checked: ``(number, ResidentRow | None, errors)``."""
+    """The job's data rows, checked by its kind: ``(number, row | None, errors)``."""
 
     def __init__(self, job: ImportJob):
         self.job = job
-        self.checker = RowChecker(job.community)
+        self.kind = kind_of(job.kind)
+        self.checker = self.kind.checker(job.community)
         self.columns: dict[str, int] = {}
 
     def rows(self):
@@ -131,7 +183,7 @@ class _Sheet:
         rows = machinery.iter_rows(bytes(job.content), job.file_format, job.encoding)
         for number, cells in rows:
             if number == 1:
-                self.columns, missing = header_map(cells)
+                self.columns, missing = self.kind.header_map(cells)
                 if missing:
                     raise ValidationError(
                         _("第 1 行表头缺少这些列：%(columns)s。请使用下载的模板。") % {"columns": "、".join(missing)}
@@ -184,7 +236,44 @@ def import_validate(*, job_id: int) -> ImportJob | None:
     if not claimed:
         return None  # validated already (a redelivered task) or gone
     job = ImportJob.objects.select_related("community").get(pk=job_id)
-    sheet = _Sheet(job)
+    try:
+        sheet = _Sheet(job)
+        errors, checked, plan = sheet.kind.validate(job, _with_progress(job, sheet.rows()))
+    except (ValidationError, machinery.ImportRefused) as problem:
+        return _fail(job, " ".join(problem.messages))
+    report = [[number, column, message] for number in sorted(errors) for column, message in errors[number]]
+    job.errors = report[:MAX_REPORTED_ERRORS]
+    job.error_rows = len(errors)
+    job.total_rows = checked
+    job.checked_rows = checked
+    job.plan = plan
+    job.status = ImportJob.Status.VALIDATED
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=[
+            "errors",
+            "error_rows",
+            "total_rows",
+            "checked_rows",
+            "plan",
+            "status",
+            "finished_at",
+            "updated_at",
+        ]
+    )
+    return job
+
+
+def _with_progress(job: ImportJob, rows: Iterator) -> Iterator:
+    """``rows`` as they are, writing the job's ``checked_rows`` every few hundred."""
+    for checked, item in enumerate(rows, start=1):
+        yield item
+        if checked % PROGRESS_EVERY == 0:
+            ImportJob.objects.filter(pk=job.pk).update(checked_rows=checked)
+
+
+def _validate_residents(job: ImportJob, rows: Iterator) -> tuple[dict, int, dict[str, int]]:
+    """The residents sheet: each row, duplicates in the file, the registry, heads of households."""
     errors: dict[int, list[tuple[str, str]]] = defaultdict(list)
     first_by_index: dict[str, int] = {}
     households: dict[tuple, dict[str, Any]] = {}
@@ -203,68 +292,43 @@ def import_validate(*, job_id: int) -> ImportJob | None:
             else:
                 errors[row.number].append((HEADERS["id_number"], outcome))
 
-    try:
-        for number, row, row_errors in sheet.rows():
-            checked += 1
-            if row_errors:
-                errors[number].extend(row_errors)
-            if row is not None:
-                first = first_by_index.setdefault(row.id_index, number)
-                if first != number:
-                    errors[number].append((HEADERS["id_number"], _("与第 %(row)s 行的身份证号重复。") % {"row": first}))
-                    continue
-                house = households.setdefault(row.household_key, {"rows": [], "heads": 0, "flags": {}})
-                house["rows"].append(number)
-                house["heads"] += row.relation == Resident.Relation.HEAD
-                for key, value in row.flags.items():
-                    house["flags"][key] = house["flags"].get(key, False) or value
-                pending.append(row)
-                if len(pending) >= 1000:
-                    resolve(pending)
-                    pending.clear()
-            if checked % PROGRESS_EVERY == 0:
-                ImportJob.objects.filter(pk=job.pk).update(checked_rows=checked)
-        if pending:
-            resolve(pending)
-        existing = known_households(job.community, households)
-        with_head = living_heads(h.pk for h in existing.values())
-        for key, house in households.items():
-            home = existing.get(key)
-            if home is None:
-                counts["households_create"] += 1
-            elif _household_changes(home, house["flags"]):
-                counts["households_update"] += 1
-            if house["heads"] > 1:
-                for number in house["rows"]:
-                    errors[number].append((HEADERS["relation"], _("同一户填了多名户主。")))
-            elif house["heads"] == 0 and (home is None or home.pk not in with_head):
-                for number in house["rows"]:
-                    errors[number].append(
-                        (HEADERS["relation"], _("这一户（%(rows)s 行）没有户主。") % {"rows": _row_list(house["rows"])})
-                    )
-    except (ValidationError, machinery.ImportRefused) as problem:
-        return _fail(job, " ".join(problem.messages))
-    report = [[number, column, message] for number in sorted(errors) for column, message in errors[number]]
-    job.errors = report[:MAX_REPORTED_ERRORS]
-    job.error_rows = len(errors)
-    job.total_rows = checked
-    job.checked_rows = checked
-    job.plan = {key: counts[key] for key in PLAN_KEYS}
-    job.status = ImportJob.Status.VALIDATED
-    job.finished_at = timezone.now()
-    job.save(
-        update_fields=[
-            "errors",
-            "error_rows",
-            "total_rows",
-            "checked_rows",
-            "plan",
-            "status",
-            "finished_at",
-            "updated_at",
-        ]
-    )
-    return job
+    for number, row, row_errors in rows:
+        checked += 1
+        if row_errors:
+            errors[number].extend(row_errors)
+        if row is not None:
+            first = first_by_index.setdefault(row.id_index, number)
+            if first != number:
+                errors[number].append((HEADERS["id_number"], _("与第 %(row)s 行的身份证号重复。") % {"row": first}))
+                continue
+            house = households.setdefault(row.household_key, {"rows": [], "heads": 0, "flags": {}})
+            house["rows"].append(number)
+            house["heads"] += row.relation == Resident.Relation.HEAD
+            for key, value in row.flags.items():
+                house["flags"][key] = house["flags"].get(key, False) or value
+            pending.append(row)
+            if len(pending) >= 1000:
+                resolve(pending)
+                pending.clear()
+    if pending:
+        resolve(pending)
+    existing = known_households(job.community, households)
+    with_head = living_heads(h.pk for h in existing.values())
+    for key, house in households.items():
+        home = existing.get(key)
+        if home is None:
+            counts["households_create"] += 1
+        elif _household_changes(home, house["flags"]):
+            counts["households_update"] += 1
+        if house["heads"] > 1:
+            for number in house["rows"]:
+                errors[number].append((HEADERS["relation"], _("同一户填了多名户主。")))
+        elif house["heads"] == 0 and (home is None or home.pk not in with_head):
+            for number in house["rows"]:
+                errors[number].append(
+                    (HEADERS["relation"], _("这一户（%(rows)s 行）没有户主。") % {"rows": _row_list(house["rows"])})
+                )
+    return errors, checked, {key: counts[key] for key in PLAN_KEYS}
 
 
 def _row_list(numbers: list[int]) -> str:
@@ -295,7 +359,7 @@ def import_marked_sheet(job: ImportJob) -> bytes:
         job.file_format,
         job.encoding,
         errors_by_row(job),
-        title="居民导入",
+        title=kind_of(job.kind).sheet_title,
         error_header="错误说明",
     )
 
@@ -324,7 +388,7 @@ def import_apply(*, job_id: int, batch_rows: int | None = None) -> ImportJob | N
     if job is None or job.status != ImportJob.Status.APPLYING:
         return job
     sheet = _Sheet(job)
-    batch: list[ResidentRow] = []
+    batch: list = []
     position = 0  # data rows read so far
     try:
         for number, row, row_errors in sheet.rows():
@@ -360,7 +424,7 @@ def import_apply(*, job_id: int, batch_rows: int | None = None) -> ImportJob | N
     return job
 
 
-def _apply_batch(job: ImportJob, rows: list[ResidentRow], *, end: int) -> ImportJob:
+def _apply_batch(job: ImportJob, rows: list, *, end: int) -> ImportJob:
     """Apply ``rows`` (data rows up to ``end``) in one transaction with the job's counter."""
     counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
@@ -371,90 +435,7 @@ def _apply_batch(job: ImportJob, rows: list[ResidentRow], *, end: int) -> Import
             return locked  # another run did this batch
         skip = locked.applied_rows - (end - len(rows))
         rows = rows[max(skip, 0) :]
-        community = locked.community
-        keys = {row.household_key for row in rows}
-        homes = known_households(community, keys)
-        flags: dict[tuple, dict[str, bool]] = defaultdict(dict)
-        for row in rows:
-            for name, value in row.flags.items():
-                flags[row.household_key][name] = flags[row.household_key].get(name, False) or value
-        new_homes = []
-        for home_key in sorted(keys - homes.keys()):
-            building = next(row.building for row in rows if row.household_key == home_key)
-            home = Household(building=building, unit=home_key[1], room=home_key[2], **flags.get(home_key, {}))
-            home.sync_scope()
-            new_homes.append(home)
-        Household.objects.bulk_create(new_homes)
-        counts["households_create"] += len(new_homes)
-        changed_homes = []
-        for home_key, home in homes.items():
-            if _household_changes(home, flags.get(home_key, {})):
-                for name, value in flags[home_key].items():
-                    setattr(home, name, value)
-                changed_homes.append(home)
-        if changed_homes:
-            Household.objects.bulk_update(changed_homes, list(FLAG_HEADERS))
-        counts["households_update"] += len(changed_homes)
-        homes.update({(h.building_id, h.unit, h.room): h for h in new_homes})
-
-        known = known_residents({row.id_index for row in rows})
-        creates, updates = [], []
-        moved_from: set[int] = set()
-        for row in rows:
-            home = homes[row.household_key]
-            found = known.get(row.id_index)
-            outcome = _classify(row, found, home, community.pk)
-            if outcome == "create":
-                resident = Resident(
-                    household=home,
-                    name=row.name,
-                    relation=row.relation,
-                    gender=row.gender,
-                    birth_year=row.birth_year,
-                    mobile=row.mobile,
-                    id_number=row.id_number,
-                    street_id=home.street_id,
-                    community_id=home.community_id,
-                )
-                creates.append(resident)
-            elif outcome == "update":
-                assert found is not None  # noqa: S101 - "update" means found
-                if found.household_id != home.pk:
-                    moved_from.add(found.household_id)
-                updates.append(
-                    Resident(
-                        pk=found.pk,
-                        household=home,
-                        relation=row.relation,
-                        gender=row.gender,
-                        birth_year=row.birth_year,
-                        mobile=row.mobile,
-                        street_id=home.street_id,
-                        community_id=home.community_id,
-                    )
-                )
-            elif outcome == "transfer":
-                assert found is not None  # noqa: S101 - "transfer" means found
-                made = transfer_request_from_import(
-                    by=locked.created_by, resident_id=found.pk, to_household=home, reason=TRANSFER_REASON, job=locked
-                )
-                counts["transfers" if made else "transfers_pending"] += 1
-                continue
-            elif outcome != "unchanged":
-                raise ValidationError(_("第 %(row)s 行：%(message)s") % {"row": row.number, "message": outcome})
-            counts[f"residents_{outcome}"] += 1
-        Resident.objects.bulk_create(creates)
-        if updates:
-            Resident.objects.bulk_update(
-                updates,
-                ["household", "relation", "gender", "birth_year", "mobile", "mobile_index", "street", "community"],
-            )
-        # Someone lives there again: out of the archive; a household a person moved out of
-        # may be empty now (retention's rule, as a move through the pages would apply it).
-        lived_in = {resident.household_id for resident in (*creates, *updates)}
-        Household.objects.filter(pk__in=lived_in, archived_at__isnull=False).update(archived_at=None)
-        for household_id in sorted(moved_from - lived_in):
-            household_archive_if_empty(household=Household(pk=household_id))
+        kind_of(locked.kind).apply_rows(locked, rows, counts)
         result = dict(locked.result)
         for outcome, number in counts.items():
             result[outcome] = result.get(outcome, 0) + number
@@ -462,6 +443,94 @@ def _apply_batch(job: ImportJob, rows: list[ResidentRow], *, end: int) -> Import
         locked.applied_rows = end
         locked.save(update_fields=["result", "applied_rows", "updated_at"])
     return locked
+
+
+def _apply_residents(locked: ImportJob, rows: list[ResidentRow], counts: dict[str, int]) -> None:
+    """One batch of the residents sheet (inside the batch's transaction)."""
+    community = locked.community
+    keys = {row.household_key for row in rows}
+    homes = known_households(community, keys)
+    flags: dict[tuple, dict[str, bool]] = defaultdict(dict)
+    for row in rows:
+        for name, value in row.flags.items():
+            flags[row.household_key][name] = flags[row.household_key].get(name, False) or value
+    new_homes = []
+    for home_key in sorted(keys - homes.keys()):
+        building = next(row.building for row in rows if row.household_key == home_key)
+        home = Household(building=building, unit=home_key[1], room=home_key[2], **flags.get(home_key, {}))
+        home.sync_scope()
+        new_homes.append(home)
+    Household.objects.bulk_create(new_homes)
+    counts["households_create"] += len(new_homes)
+    changed_homes = []
+    for home_key, home in homes.items():
+        if _household_changes(home, flags.get(home_key, {})):
+            for name, value in flags[home_key].items():
+                setattr(home, name, value)
+            changed_homes.append(home)
+    if changed_homes:
+        Household.objects.bulk_update(changed_homes, list(FLAG_HEADERS))
+    counts["households_update"] += len(changed_homes)
+    homes.update({(h.building_id, h.unit, h.room): h for h in new_homes})
+
+    known = known_residents({row.id_index for row in rows})
+    creates, updates = [], []
+    moved_from: set[int] = set()
+    for row in rows:
+        home = homes[row.household_key]
+        found = known.get(row.id_index)
+        outcome = _classify(row, found, home, community.pk)
+        if outcome == "create":
+            resident = Resident(
+                household=home,
+                name=row.name,
+                relation=row.relation,
+                gender=row.gender,
+                birth_year=row.birth_year,
+                mobile=row.mobile,
+                id_number=row.id_number,
+                street_id=home.street_id,
+                community_id=home.community_id,
+            )
+            creates.append(resident)
+        elif outcome == "update":
+            assert found is not None  # noqa: S101 - "update" means found
+            if found.household_id != home.pk:
+                moved_from.add(found.household_id)
+            updates.append(
+                Resident(
+                    pk=found.pk,
+                    household=home,
+                    relation=row.relation,
+                    gender=row.gender,
+                    birth_year=row.birth_year,
+                    mobile=row.mobile,
+                    street_id=home.street_id,
+                    community_id=home.community_id,
+                )
+            )
+        elif outcome == "transfer":
+            assert found is not None  # noqa: S101 - "transfer" means found
+            made = transfer_request_from_import(
+                by=locked.created_by, resident_id=found.pk, to_household=home, reason=TRANSFER_REASON, job=locked
+            )
+            counts["transfers" if made else "transfers_pending"] += 1
+            continue
+        elif outcome != "unchanged":
+            raise ValidationError(_("第 %(row)s 行：%(message)s") % {"row": row.number, "message": outcome})
+        counts[f"residents_{outcome}"] += 1
+    Resident.objects.bulk_create(creates)
+    if updates:
+        Resident.objects.bulk_update(
+            updates,
+            ["household", "relation", "gender", "birth_year", "mobile", "mobile_index", "street", "community"],
+        )
+    # Someone lives there again: out of the archive; a household a person moved out of
+    # may be empty now (retention's rule, as a move through the pages would apply it).
+    lived_in = {resident.household_id for resident in (*creates, *updates)}
+    Household.objects.filter(pk__in=lived_in, archived_at__isnull=False).update(archived_at=None)
+    for household_id in sorted(moved_from - lived_in):
+        household_archive_if_empty(household=Household(pk=household_id))
 
 
 def import_recent(user: Any, community: Community, limit: int = 20):
@@ -474,7 +543,31 @@ def import_recent(user: Any, community: Community, limit: int = 20):
     )
 
 
+register_kind(
+    ImportKind(
+        kind=ImportJob.Kind.RESIDENTS,
+        sheet_title="居民导入",
+        template=template_book,
+        template_filename=gettext_lazy("%(community)s-居民导入模板.xlsx"),
+        header_map=header_map,
+        checker=RowChecker,
+        validate=_validate_residents,
+        apply_rows=_apply_residents,
+        plan_labels=(
+            ("residents_create", gettext_lazy("将新增居民"), gettext_lazy("新增居民")),
+            ("residents_update", gettext_lazy("将更新居民"), gettext_lazy("更新居民")),
+            ("residents_unchanged", gettext_lazy("未变化"), gettext_lazy("未变化")),
+            ("transfers", gettext_lazy("将发起迁入申请"), gettext_lazy("发起迁入申请")),
+            ("households_create", gettext_lazy("将新增住户"), gettext_lazy("新增住户")),
+            ("households_update", gettext_lazy("将更新住户"), gettext_lazy("更新住户")),
+        ),
+    )
+)
+
+
 __all__ = [
+    "KINDS",
+    "ImportKind",
     "access_import_by_id",
     "errors_by_row",
     "import_apply",
@@ -483,6 +576,8 @@ __all__ = [
     "import_recent",
     "import_upload",
     "import_validate",
+    "kind_of",
+    "register_kind",
 ]
 
 
