@@ -332,6 +332,11 @@ def pytest_configure(config):
         **settings.CACHES,
         "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle-tests"},
     }
+    # Each xdist worker keeps its own entries in a default cache on the shared Redis (a test that
+    # empties it, tests/caches.py, empties only its own worker's).
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        settings.CACHES["default"] = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{worker}"}
 
 
 # After every transactional test (live server, browser, demo) Django empties the database with one
