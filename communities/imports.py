@@ -192,10 +192,23 @@ def template_book(community) -> Workbook:
     for building in buildings:
         listing.append([building.compound.name, building.number, building.name, building.units, building.floors])
 
+    add_notes_sheet(
+        book,
+        title=_("%(community)s 住户与居民导入模板") % {"community": community.name},
+        intro=_("每行一位居民；同一小区、楼栋、单元、房号的各行是同一户。带 * 的列必填。"),
+        columns=COLUMNS,
+        widths=(14, 90),
+    )
+    return book
+
+
+def add_notes_sheet(book, *, title, intro, columns, widths):
+    """A template's 填写说明 sheet (every import kind's): its title, what one row is, the refusal
+    of formulas, macros and links, and each column with its help."""
     notes = book.create_sheet("填写说明")
-    notes.append([_("%(community)s 住户与居民导入模板") % {"community": community.name}])
+    notes.append([title])
     notes["A1"].font = Font(bold=True, size=14)
-    notes.append([_("每行一位居民；同一小区、楼栋、单元、房号的各行是同一户。带 * 的列必填。")])
+    notes.append([intro])
     notes.append(
         [_("公式、宏和外部链接会被拒绝：请“选择性粘贴为数值”后保存为 .xlsx，或另存为 CSV（UTF-8 或 GB18030）。")]
     )
@@ -203,11 +216,9 @@ def template_book(community) -> Workbook:
     notes.append([_("列"), _("说明")])
     for cell in notes[5]:
         cell.font = Font(bold=True)
-    for column in COLUMNS:
+    for column in columns:
         notes.append([f"{column.header}{'*' if column.required else ''}", str(column.help)])
-    notes.column_dimensions["A"].width = 14
-    notes.column_dimensions["B"].width = 90
-    return book
+    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = widths
 
 
 # --- one row -------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from baohe.crypto import blind_index
 from baohe.models import ImportJob
 from baohe.validators import validate_id_number, validate_text
-from communities.imports import EXAMPLE_MARK, NO, YES, Column, parse_flag, parse_sheet_date
+from communities.imports import EXAMPLE_MARK, NO, YES, Column, add_notes_sheet, parse_flag, parse_sheet_date
 from communities.models import Household, Resident
 from communities.services.imports import ImportKind, register_kind
 
@@ -135,21 +135,13 @@ def template_book(community) -> Workbook:
             if group.branch_id == branch.pk:
                 listing.append([branch.name, group.name])
 
-    notes = book.create_sheet("填写说明")
-    notes.append([_("%(community)s 党员与中心户导入模板") % {"community": community.name}])
-    notes["A1"].font = Font(bold=True, size=14)
-    notes.append([_("每行一名党员；党员须已在本社区居民库中登记（按身份证号匹配），否则请先导入居民。带 * 的列必填。")])
-    notes.append(
-        [_("公式、宏和外部链接会被拒绝：请“选择性粘贴为数值”后保存为 .xlsx，或另存为 CSV（UTF-8 或 GB18030）。")]
+    add_notes_sheet(
+        book,
+        title=_("%(community)s 党员与中心户导入模板") % {"community": community.name},
+        intro=_("每行一名党员；党员须已在本社区居民库中登记（按身份证号匹配），否则请先导入居民。带 * 的列必填。"),
+        columns=COLUMNS,
+        widths=(16, 100),
     )
-    notes.append([])
-    notes.append([_("列"), _("说明")])
-    for cell in notes[5]:
-        cell.font = Font(bold=True)
-    for column in COLUMNS:
-        notes.append([f"{column.header}{'*' if column.required else ''}", str(column.help)])
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 100
     return book
 
 
