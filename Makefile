@@ -8,6 +8,7 @@ STAMP    := $(VENV)/.installed
 PYTHON   ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 I18N_IGNORE := --ignore ".venv/*" --ignore "static/vendor/*" --ignore "tests/*" --ignore "bench/*" --ignore "var/*"
 PYTEST_ARGS ?=
+UV_VERSION := 0.13.10
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test lint typecheck fmt messages migrations-check migrations-lint bench
@@ -27,10 +28,17 @@ help:
 venv: $(STAMP)
 
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	@if command -v uv >/dev/null 2>&1; then uv venv --seed --python $(PYTHON) $(VENV); else $(PYTHON) -m venv $(VENV); fi
 
+# The packages go in with uv (parallel downloads, a shared wheel cache: seconds instead of minutes
+# on a second checkout): the one on PATH, else one installed into .venv by pip first.
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
+	@uv=$$(command -v uv || true); \
+	if [ -z "$$uv" ]; then \
+		$(PY) -m pip install --disable-pip-version-check --quiet uv==$(UV_VERSION) && uv=$(VENV)/bin/uv; \
+	fi; \
+	echo "$$uv pip install -r requirements-dev.txt"; \
+	"$$uv" pip install --python $(PY) -r requirements-dev.txt
 	touch $(STAMP)
 
 # --- run the portal: web server, worker and beat together; Ctrl-C stops all three
