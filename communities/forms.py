@@ -151,10 +151,11 @@ class TransferDecisionForm(StyledFormMixin, forms.Form):
 
 
 class TransferListQuery(query.QueryForm):
-    """The list's tab (``?tab=incoming|outgoing``) and status."""
+    """The list's tab (``?tab=incoming|outgoing``), status and page."""
 
     tab = query.ChoiceField(choices=(("incoming", _("待我处理")), ("outgoing", _("我发起的"))), initial="incoming")
     status = query.ChoiceField(choices=ResidentTransfer.Status.choices, label=_("状态"))
+    page = query.IntegerField(label=_("页码"), min_value=1)
 
 
 class TransferAddQuery(query.QueryForm):

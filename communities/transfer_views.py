@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from baohe.exceptions import Conflict, RateLimited
 from baohe.forms import add_service_errors
-from baohe.query import parse_int, read_query
+from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, restricted
 from baohe.views import Crumb, staff_required
 
@@ -34,7 +34,7 @@ def transfer_list(request):
     values = read_query(request, TransferListQuery)
     user = request.user
     rows = selectors.transfers_for(user=user, direction=values["tab"], status=values["status"] or None)
-    page = Paginator(rows, PAGE_SIZE).get_page(parse_int(request.GET.get("page", ""), min_value=1) or 1)
+    page = Paginator(rows, PAGE_SIZE).get_page(values["page"] or 1)
     visible = set(restricted(Community, user, VIEW).values_list("pk", flat=True))
     pending = ResidentTransfer.Status.PENDING
     return render(
