@@ -31,14 +31,16 @@ $(PY):
 	@if command -v uv >/dev/null 2>&1; then uv venv --seed --python $(PYTHON) $(VENV); else $(PYTHON) -m venv $(VENV); fi
 
 # The packages go in with uv (parallel downloads, a shared wheel cache: seconds instead of minutes
-# on a second checkout): the one on PATH, else one installed into .venv by pip first.
+# on a second checkout): the one on PATH, else one installed into .venv by pip first. Byte-compiled
+# at install, as pip does (a machine with PYTHONDONTWRITEBYTECODE would otherwise compile them in
+# every process).
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 	@uv=$$(command -v uv || true); \
 	if [ -z "$$uv" ]; then \
 		$(PY) -m pip install --disable-pip-version-check --quiet uv==$(UV_VERSION) && uv=$(VENV)/bin/uv; \
 	fi; \
 	echo "$$uv pip install -r requirements-dev.txt"; \
-	"$$uv" pip install --python $(PY) -r requirements-dev.txt
+	"$$uv" pip install --compile-bytecode --python $(PY) -r requirements-dev.txt
 	touch $(STAMP)
 
 # --- run the portal: web server, worker and beat together; Ctrl-C stops all three

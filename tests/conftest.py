@@ -183,6 +183,8 @@ class SmallDistrict:
 
 
 def _community_tree(street, name, code, compound_name):
+    """Households and residents go in with one INSERT each (``_insert_all``): the district is
+    built for about 2,000 tests, and a row at a time it cost about a tenth of a second each."""
     community = CommunityFactory(street=street, name=name, code=code)
     compound = CompoundFactory(community=community, name=compound_name)
     tree = CommunityTree(community=community, compound=compound)
@@ -190,11 +192,24 @@ def _community_tree(street, name, code, compound_name):
         building = BuildingFactory(compound=compound, number=number)
         tree.buildings.append(building)
         for room in ("101", "102", "201"):
-            household = HouseholdFactory(building=building, unit=1, room=room)
+            household = HouseholdFactory.build(building=building, unit=1, room=room)
             tree.households.append(household)
-            tree.residents.append(ResidentFactory(household=household, relation=Resident.Relation.HEAD))
-            tree.residents.append(ResidentFactory(household=household, relation=Resident.Relation.SPOUSE))
+            tree.residents.append(ResidentFactory.build(household=household, relation=Resident.Relation.HEAD))
+            tree.residents.append(ResidentFactory.build(household=household, relation=Resident.Relation.SPOUSE))
+    _insert_all(tree.households)
+    _insert_all(tree.residents)
     return tree
+
+
+def _insert_all(rows):
+    """``bulk_create`` with what ``save()`` does first for these models: the scope columns copied
+    from the parents (``sync_scope``) and, for a resident, the ID number in capitals. (The blind
+    indexes of encrypted numbers are derived attributes, so they go in too.)"""
+    for row in rows:
+        row.sync_scope()
+        if isinstance(row, Resident):
+            row.id_number = (row.id_number or "").upper()
+    type(rows[0])._default_manager.bulk_create(rows)
 
 
 @pytest.fixture
