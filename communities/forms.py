@@ -175,12 +175,7 @@ class ResidentLeaveForm(StyledFormMixin, forms.Form):
 class FeeRateForm(StyledFormMixin, forms.Form):
     """登记物业费缴纳率: a month (``YYYY-MM``) and a rate in percent."""
 
-    month = forms.DateField(
-        label=_("月份"),
-        input_formats=["%Y-%m", "%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
-        help_text=_("如 2026-09"),
-    )
-    rate = forms.DecimalField(
+    month = query.MonthField(label=_("月份"), help_text=_("如 2026-09"))
+    rate = query.DecimalField(
         label=_("物业费缴纳率(%)"), min_value=0, max_value=100, decimal_places=2, help_text=_("0 到 100，如 91.5")
     )

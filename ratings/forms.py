@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from baohe.forms import ScopedFormMixin, StyledFormMixin
-from baohe.query import ChoiceField, IdField, IntegerField, QueryForm, YearField
+from baohe.query import ChoiceField, DecimalField, IdField, IntegerField, QueryForm, YearField
 from baohe.uploads import MAX_PER_REQUEST
 from communities.models import Community
 
@@ -47,7 +47,7 @@ class RoundOpenForm(ScopedFormMixin, forms.Form):
     community = forms.ModelChoiceField(Community.objects.order_by("code"), label=_("社区"))
     year = YearField(label=_("年度"))
     quarter = forms.TypedChoiceField(label=_("季度"), choices=QUARTERS, coerce=int)
-    pass_score = forms.DecimalField(
+    pass_score = DecimalField(
         label=_("达标分数"), min_value=0, max_value=SCORE_MAX, decimal_places=2, initial=DEFAULT_PASS_SCORE
     )
 
@@ -71,7 +71,7 @@ class RatingForm(StyledFormMixin, forms.Form):
         self.criteria = criteria
         current = {s.criterion_id: s.score for s in rating.scores.all()} if rating else {}
         for criterion in reversed(criteria):
-            field = forms.DecimalField(
+            field = DecimalField(
                 label=f"{criterion.name}（{_('权重')} {criterion.weight.normalize()}）",
                 min_value=0,
                 max_value=SCORE_MAX,

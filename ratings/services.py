@@ -67,7 +67,10 @@ def parse_score(value: Any, label: str) -> Decimal:
     """One criterion's score: a number 0–100 with at most two decimals."""
     message = _("“%(criterion)s”请填写 0 到 100 之间的分数。") % {"criterion": label}
     try:
-        score = Decimal(str(value).strip())
+        text = str(value).strip()
+        if not text.isascii():
+            raise InvalidOperation
+        score = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationError(message, code="invalid") from None
     if not score.is_finite() or score < 0 or score > SCORE_MAX or score != score.quantize(SCORE_STEP):

@@ -33,6 +33,8 @@ def parse_rate(value: Any) -> Decimal:
     for anything else or outside 0–100."""
     text = str(value).strip().rstrip("%").strip() if value is not None else ""
     try:
+        if not text.isascii():
+            raise InvalidOperation
         rate = Decimal(text)
     except InvalidOperation:
         raise ValidationError({"rate": _("缴纳率请填写 0 到 100 之间的数字，如 91.5。")}, code="invalid") from None
