@@ -7,7 +7,8 @@
 - :func:`round_rows` — a round's page: every building of the community with its rating.
 - :func:`rankings` — approved ratings of a quarter ranked per community and per street, and the
   community summary (buildings rated and passed, mean score, mean fee rate of the quarter's last
-  month) for the rankings dashboard. Each is a fixed number of queries, whatever the rows.
+  month) and the same per street, for the rankings dashboard. Each is a fixed number of
+  queries, whatever the rows.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from baohe.scoping import VIEW
-from communities.models import Building, Community, Compound, CompoundFeeRate
+from communities.models import Building, Community, Compound, CompoundFeeRate, Street
 from communities.selectors import fee_rate_trend
 
 from .models import BuildingRating, Criterion, CriterionScore, RatingRound
@@ -102,6 +103,15 @@ class RankedRating:
 
 
 @dataclass
+class StreetSummary:
+    street: Street
+    rated: int = 0
+    passed: int = 0
+    mean_score: Decimal | None = None
+    fee_rate: Decimal | None = None
+
+
+@dataclass
 class CommunitySummary:
     community: Community
     rated: int
@@ -136,7 +146,8 @@ def visible_ratings(user: User) -> QuerySet[BuildingRating]:
 
 def rankings(user: User, *, year: int, quarter: int, street_id: int | None = None) -> dict[str, Any]:
     """The quarter's approved ratings the user may see, ranked, and the per-community summary
-    (3 queries: ratings, communities with counts, fee rates)."""
+    and the per-street totals (4 queries: ratings, communities with counts, fee rates by
+    community and by street)."""
     ratings = visible_ratings(user).filter(round__year=year, round__quarter=quarter)
     if street_id:
         ratings = ratings.filter(street_id=street_id)
@@ -163,4 +174,19 @@ def rankings(user: User, *, year: int, quarter: int, street_id: int | None = Non
     summary = [
         CommunitySummary(c, c.rated, c.passed, _quantize(c.mean_score), _quantize(fees.get(c.pk))) for c in communities
     ]
-    return {"ranked": ranked, "summary": summary, "fee_month": last_month}
+    street_fees = dict(
+        CompoundFeeRate.objects.filter(community__in=[c.pk for c in communities], month=last_month)
+        .values("street_id")
+        .annotate(mean=Avg("rate"))
+        .values_list("street_id", "mean")
+    )
+    streets: dict[int, StreetSummary] = {}
+    for row in summary:
+        street = streets.setdefault(row.community.street_id, StreetSummary(row.community.street))
+        street.rated += row.rated
+        street.passed += row.passed
+    for street_pk, street in streets.items():
+        scores = [r.score for r in rows if r.street_id == street_pk]
+        street.mean_score = _quantize(sum(scores) / len(scores)) if scores else None
+        street.fee_rate = _quantize(street_fees.get(street_pk))
+    return {"ranked": ranked, "summary": summary, "streets": list(streets.values()), "fee_month": last_month}

@@ -3,6 +3,7 @@ approves, and a building that passed carries its badge on its page, the resident
 compound board. Scope: another community's staff get 404 and change nothing; residents see only
 the public parts. Query counts of the round page, the rankings and the board are pinned."""
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.urls import reverse
 from PIL import Image
 
 from baohe.exceptions import Conflict, OutOfScope
+from communities.services.fees import fee_rate_record
 from ratings import selectors, services
 from ratings.models import BuildingRating, Criterion, CriterionScore, RatingEvent, RatingPhoto, RatingRound
 from tests.factories import BuildingFactory
@@ -242,6 +244,19 @@ def test_approve_through_the_api_and_rankings(
     ]
     summary = {row.community.name: (row.rated, row.passed, row.mean_score) for row in result["summary"]}
     assert summary == {"曙光社区": (2, 1, Decimal("86.19")), "宁国路社区": (1, 1, Decimal("94.55"))}
+    # The street: 3 rated, 2 passed, (93.75 + 78.63 + 94.55) / 3 = 88.976… → 88.98; fee rates of September.
+    fee_rate_record(compound=district.a1.compound, month=dt.date(2026, 9, 1), rate="90", by=staff_a)
+    fee_rate_record(compound=district.a2.compound, month=dt.date(2026, 9, 1), rate="81.5", by=staff_b)
+    result = selectors.rankings(street_official_a, year=2026, quarter=3)
+    [street] = result["streets"]
+    assert (street.street, street.rated, street.passed, street.mean_score, street.fee_rate) == (
+        district.street_a,
+        3,
+        2,
+        Decimal("88.98"),
+        Decimal("85.75"),
+    )
+    assert [row.fee_rate for row in result["summary"]] == [Decimal("90.00"), Decimal("81.50")]
     page = client_for(street_official_a).get(reverse("ratings:rankings"), {"year": "2026", "quarter": "3"})
     assert page.status_code == 200 and 'data-testid="ranked-row"' in page.content.decode()
     assert (
