@@ -4,7 +4,9 @@
 about 700 buildings, 12,000 households and 30,000 synthetic residents. The places the
 article names are where it puts them: 滨湖世纪社区 · 清华园小区 with building 5 "和谐5栋"
 (363 residents), 滨湖和园小区, 万年埠街道 · 万慈社区 · 揽湖苑C区, 芜湖路街道 · 太湖新村
-(a resettlement compound) and 沁心湖社区 · 月桂苑 (building 5 has a building head).
+(a resettlement compound) and 沁心湖社区 · 月桂苑 (building 5 has a building head). Every
+compound has its monthly 物业费缴纳率 of 2026 (``seed_fee_rates``): 清华园 climbs to the 91.5 %
+the article reports, above 90 % from September.
 
 Everything is planned in memory from ``ctx.rng`` first, so the random stream is the same on
 every run; then only the rows missing by natural key (code, community + name, compound +
