@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from baohe.exceptions import OutOfScope
@@ -26,6 +27,7 @@ from baohe.services import record_change, row_values
 from ..models import Compound, CompoundFeeRate
 
 RATE_STEP = Decimal("0.01")
+EARLIEST_YEAR = 2000
 
 
 def parse_rate(value: Any) -> Decimal:
@@ -66,6 +68,10 @@ def fee_rate_record(
     if month is None:
         raise ValidationError({"month": _("请填写月份。")}, code="required")
     month = month.replace(day=1)
+    if month > timezone.localdate():
+        raise ValidationError({"month": _("不能登记未来月份的缴纳率。")}, code="future")
+    if month.year < EARLIEST_YEAR:
+        raise ValidationError({"month": _("月份不能早于 2000 年。")}, code="too_early")
     value = parse_rate(rate)
     with transaction.atomic():
         row = CompoundFeeRate.objects.select_for_update().filter(compound=compound, month=month).first()

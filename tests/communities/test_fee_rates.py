@@ -46,6 +46,7 @@ def test_page_form_bad_input_and_scope(district, staff_a, staff_b, resident, cli
     assert page.post(url, {"month": "2026-13", "rate": "90"}).status_code == 400
     assert page.post(url, {"month": "２０２６-09", "rate": "９０"}).status_code == 400
     assert page.post(url, {"month": "2026-09", "rate": "NaN"}).status_code == 400
+    assert page.post(url, {"month": "2099-09", "rate": "90"}).status_code == 400  # not yet
     assert not CompoundFeeRate.objects.exists()
     response = page.post(url, {"month": "2026-09", "rate": "91.5"})
     assert response.status_code == 302
