@@ -2,7 +2,7 @@
 
 - :func:`building_badges` — the public part: the years in which each building passed an
   approved round (the badge on the building page, the resident's home and the compound board).
-- :func:`compound_merit` — the compound board's section: its badged buildings and the monthly
+- :func:`compound_merit` — the compound board's section (2 queries): its badged buildings and the monthly
   property-fee rates (``communities.selectors.fee_rate_trend``).
 - :func:`round_rows` — a round's page: every building of the community with its rating.
 - :func:`rankings` — approved ratings of a quarter ranked per community and per street, and the
@@ -58,16 +58,23 @@ class CompoundMerit:
 
 
 def compound_merit(compound: Compound, *, months: int = 12) -> CompoundMerit:
-    """What the compound board shows of ratings and fees: badged buildings, the fee trend (3 queries)."""
-    buildings = {b.pk: b for b in Building.objects.filter(compound=compound)}
-    badges = building_badges(buildings)
-    latest = (
-        RatingRound.objects.filter(community_id=compound.community_id, status=Status.APPROVED)
-        .order_by("-year", "-quarter")
-        .first()
+    """What the compound board shows of ratings and fees: its badged buildings with their years
+    and the latest round they passed, and the fee trend (2 queries)."""
+    passed = (
+        BuildingRating.objects.filter(building__compound=compound, passed=True, round__status=Status.APPROVED)
+        .select_related("building", "round")
+        .order_by("building_id", "-round__year", "-round__quarter")
     )
+    badged: dict[int, tuple[Building, list[int]]] = {}
+    latest: RatingRound | None = None
+    for rating in passed:
+        building, years = badged.setdefault(rating.building_id, (rating.building, []))
+        if rating.round.year not in years:
+            years.append(rating.round.year)
+        if latest is None or (rating.round.year, rating.round.quarter) > (latest.year, latest.quarter):
+            latest = rating.round
     return CompoundMerit(
-        badged=[(buildings[pk], years) for pk, years in sorted(badges.items(), key=lambda kv: buildings[kv[0]].pk)],
+        badged=list(badged.values()),
         latest_round=str(latest.period_label) if latest else "",
         trend=fee_rate_trend(compound, months=months),
     )

@@ -24,7 +24,7 @@ def building_merit(building):
 
 @register.inclusion_tag("ratings/_board.html")
 def compound_merit(compound):
-    """The compound board's 四美一好 and 物业费缴纳率 section (3 queries)."""
+    """The compound board's 四美一好 and 物业费缴纳率 section (2 queries)."""
     merit = selectors.compound_merit(compound)
     latest = merit.trend[-1] if merit.trend else None
     return {"compound": compound, "merit": merit, "latest": latest}
