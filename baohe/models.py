@@ -217,6 +217,7 @@ class ImportJob(CommunityScopedModel):
     class Kind(models.TextChoices):
         RESIDENTS = "residents", _("住户与居民")
         PARTY = "party", _("党员与中心户")
+        FEES = "fees", _("物业费缴纳率")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("排队校验")

@@ -128,6 +128,33 @@ class IntegerField(forms.IntegerField):
         return parsed
 
 
+class DecimalField(forms.DecimalField):
+    """A decimal number in ASCII (Django's own takes ``"９０"`` and other digits), finite."""
+
+    default_error_messages = {"invalid": _("请输入数字。")}
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not re.fullmatch(r"\s*-?[0-9]+(\.[0-9]+)?\s*", value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class MonthField(forms.DateField):
+    """A month as ``YYYY-MM`` (or a date ``YYYY-MM-DD`` in it), ASCII; the first day of that month."""
+
+    default_error_messages = {"invalid": _("请按 2026-09 的格式填写月份。")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+        super().__init__(input_formats=["%Y-%m", "%Y-%m-%d"], **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not re.fullmatch(r"\s*[0-9]{4}-[0-9]{2}(-[0-9]{2})?\s*", value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        parsed = super().to_python(value)
+        return parsed.replace(day=1) if parsed else parsed
+
+
 class IdField(IntegerField):
     """A row id: 1 … 2⁶³−1."""
 

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "notifications",
     "reach",
     "notices",
+    "ratings",
     "service_requests",
     "visits",
     "volunteers",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("open311/v2/", include("service_requests.open311_urls")),
     path("notifications/", include("notifications.urls")),
     path("notices/", include("notices.urls")),
+    path("ratings/", include("ratings.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("service_requests.api")),

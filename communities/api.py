@@ -26,13 +26,13 @@ household list leaves archived households out unless ``?archived=true``.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedStepViewSet
+from baohe.api import ScopedModelViewSet, ScopedQuerysetMixin, ScopedReadOnlyModelViewSet, ScopedStepViewSet
 from baohe.api_router import router
 from baohe.personal import RevealInput
 from baohe.scoping import CHANGE
@@ -40,7 +40,18 @@ from baohe.services import personal_reveal
 from baohe.throttling import ScopedThrottle
 
 from . import filters, personal_data, serializers, services
-from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
+from .models import (
+    Building,
+    Community,
+    Compound,
+    CompoundFeeRate,
+    District,
+    Household,
+    Resident,
+    ResidentTransfer,
+    Street,
+)
+from .services.fees import fee_rate_record
 
 RESIDENT_NOT_FOUND = OpenApiResponse(serializers.ResidentErrorSerializer, description="不存在或不在您的范围内（404）")
 RESIDENT_CONFLICT = OpenApiResponse(serializers.ResidentErrorSerializer, description="该居民已不是在住状态（409）")
@@ -293,6 +304,30 @@ router.register(r"transfers/(?P<transfer_pk>[0-9]+)/approve", TransferApproveApi
 router.register(r"transfers/(?P<transfer_pk>[0-9]+)/reject", TransferRejectApi, basename="transfer-reject")
 router.register(r"transfers/(?P<transfer_pk>[0-9]+)/cancel", TransferCancelApi, basename="transfer-cancel")
 router.register("transfers", TransferViewSet, basename="transfer")
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.FeeRateInputSerializer, responses={201: serializers.FeeRateSerializer, 400: BAD_INPUT}
+    )
+)
+class FeeRateViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """物业费缴纳率 per compound and month; ``POST`` records or corrects one month
+    (``services.fees.fee_rate_record``; the compound must be in the caller's change scope)."""
+
+    lookup_value_regex = r"[0-9]+"
+    queryset = CompoundFeeRate.objects.order_by("compound_id", "-month")
+    serializer_class = serializers.FeeRateSerializer
+    filterset_class = filters.FeeRateFilter
+
+    def create(self, request):
+        data = serializers.FeeRateInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        row = fee_rate_record(by=request.user, request=request, **data.validated_data)
+        return Response(serializers.FeeRateSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+router.register("fee-rates", FeeRateViewSet, basename="fee-rate")
 
 # The import endpoints live in their own module; importing it registers them on the router.
 from . import import_api  # noqa: E402, F401

@@ -3,9 +3,9 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from baohe.query import FilterSet, FlagFilter, IdFilter
+from baohe.query import DateFilter, FilterSet, FlagFilter, IdFilter
 
-from .models import Building, Community, Compound, Household, Resident, ResidentTransfer, Street
+from .models import Building, Community, Compound, CompoundFeeRate, Household, Resident, ResidentTransfer, Street
 from .selectors import transfers_in_direction
 
 
@@ -128,3 +128,14 @@ class TransferFilter(FilterSet):
 
     def filter_direction(self, queryset, name, value):
         return transfers_in_direction(queryset, user=self.request.user, direction=value)
+
+
+class FeeRateFilter(FilterSet):
+    community = IdFilter()
+    compound = IdFilter()
+    month_from = DateFilter(field_name="month", lookup_expr="gte")
+    month_to = DateFilter(field_name="month", lookup_expr="lte")
+
+    class Meta:
+        model = CompoundFeeRate
+        fields = ("community", "compound", "month_from", "month_to")

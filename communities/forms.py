@@ -26,7 +26,6 @@ class CompoundForm(ScopedModelForm):
             "grid",
             "address",
             "property_company",
-            "fee_collection_rate",
             "handed_over",
         )
 
@@ -172,3 +171,12 @@ class ResidentLeaveForm(StyledFormMixin, forms.Form):
         choices=[(s.value, s.label) for s in Resident.Status if s != Resident.Status.LIVING],
     )
     left_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class FeeRateForm(StyledFormMixin, forms.Form):
+    """登记物业费缴纳率: a month (``YYYY-MM``) and a rate in percent."""
+
+    month = query.MonthField(label=_("月份"), help_text=_("如 2026-09"))
+    rate = query.DecimalField(
+        label=_("物业费缴纳率(%)"), min_value=0, max_value=100, decimal_places=2, help_text=_("0 到 100，如 91.5")
+    )

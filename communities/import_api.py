@@ -77,7 +77,7 @@ class ImportUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=ImportJob.Kind.choices,
         default=ImportJob.Kind.RESIDENTS,
-        help_text="residents（住户与居民，默认）或 party（党员与中心户）",
+        help_text="residents（住户与居民，默认）、party（党员与中心户）或 fees（物业费缴纳率）",
     )
 
 

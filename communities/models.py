@@ -121,14 +121,18 @@ class Compound(CommunityScopedModel):
     grid = models.CharField(_("网格"), max_length=50, blank=True, help_text=_("网格名称或编号"))
     address = models.CharField(_("地址"), max_length=200, blank=True)
     property_company = models.CharField(_("物业公司"), max_length=100, blank=True)
+    # Derived: the latest month's rate (``CompoundFeeRate``), kept by ``services.fees.fee_rate_record``.
     fee_collection_rate = models.DecimalField(
         _("物业费缴纳率(%)"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
+        editable=False,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("最近一个月的缴纳率，由按月登记或导入的缴纳率得出。"),
     )
+    fee_rate_month = models.DateField(_("缴纳率所属月份"), null=True, blank=True, editable=False)
     handed_over = models.PositiveSmallIntegerField(_("交付年份"), null=True, blank=True)
 
     scope_parent = "community"
@@ -152,6 +156,61 @@ class Compound(CommunityScopedModel):
 
     def get_absolute_url(self):
         return reverse("communities:compound", args=[self.pk])
+
+
+class CompoundFeeRate(CommunityScopedModel):
+    """物业费缴纳率: one compound's property-fee collection rate for one month (entered by staff
+    or imported from a spreadsheet). The compound's ``fee_collection_rate`` is the latest of these."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("手工登记")
+        IMPORT = "import", _("表格导入")
+
+    compound = models.ForeignKey(Compound, verbose_name=_("小区"), on_delete=models.CASCADE, related_name="fee_rates")
+    month = models.DateField(_("月份"), help_text=_("该月第一天，如 2026-09-01"))
+    rate = models.DecimalField(
+        _("物业费缴纳率(%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices, default=Source.MANUAL, editable=False)
+    entered_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    scope_parent = "compound"
+    scope_paths = ScopePaths(street="street", community="community", compound="compound")
+    constraint_error_fields = {"communities_compoundfeerate_compound_month": "month"}
+
+    class Meta:
+        verbose_name = _("物业费缴纳率")
+        verbose_name_plural = _("物业费缴纳率")
+        ordering = ("compound_id", "-month")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("compound", "month"),
+                name="%(app_label)s_%(class)s_compound_month",
+                violation_error_message=_("这个小区该月的缴纳率已登记。"),
+            ),
+            models.CheckConstraint(name="%(app_label)s_%(class)s_rate_range", condition=Q(rate__gte=0, rate__lte=100)),
+            models.CheckConstraint(name="%(app_label)s_%(class)s_first_of_month", condition=Q(month__day=1)),
+        ]
+        indexes = [models.Index(fields=("community", "month"), name="communities_feerate_scope")]
+
+    def __str__(self):
+        return f"{self.compound} {self.month:%Y-%m} {self.rate}%"
+
+    def clean(self):
+        super().clean()
+        if self.month and self.month.day != 1:
+            self.month = self.month.replace(day=1)
 
 
 class Building(CommunityScopedModel):

@@ -9,8 +9,10 @@ district. Apps on higher floors add their own counters (party branches, groups �
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -20,7 +22,7 @@ from django.utils.functional import Promise
 
 from baohe.scoping import VIEW, restricted
 
-from .models import Building, Community, Compound, Household, Resident, ResidentTransfer
+from .models import Building, Community, Compound, CompoundFeeRate, Household, Resident, ResidentTransfer
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -225,3 +227,11 @@ def transfers_in_direction(rows: QuerySet, *, user: User, direction: str) -> Que
     visible = restricted(Community, user, VIEW).values("pk")
     field = "source_community__in" if direction == "incoming" else "community__in"
     return rows.filter(**{field: visible})
+
+
+# --- 物业费缴纳率 (property-fee collection rate) ---------------------------------------------------
+def fee_rate_trend(compound: Compound | int, *, months: int = 12) -> list[tuple[dt.date, Decimal]]:
+    """The compound's last ``months`` recorded monthly rates, oldest first (one query)."""
+    pk = compound.pk if isinstance(compound, Compound) else compound
+    rows = CompoundFeeRate.objects.filter(compound_id=pk).order_by("-month").values_list("month", "rate")[:months]
+    return list(reversed(list(rows)))

@@ -11,13 +11,23 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from baohe.api import ScopedModelSerializer, validation_error_detail
+from baohe.api import ScopedModelSerializer, ScopedRelatedField, validation_error_detail
 from baohe.personal import MaskedIdNumberField, MaskedMobileField
 from baohe.scoping import CHANGE, VIEW
 from baohe.validators import validate_id_number
 
 from . import services
-from .models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
+from .models import (
+    Building,
+    Community,
+    Compound,
+    CompoundFeeRate,
+    District,
+    Household,
+    Resident,
+    ResidentTransfer,
+    Street,
+)
 
 
 class DistrictSerializer(ScopedModelSerializer):
@@ -51,9 +61,11 @@ class CompoundSerializer(ScopedModelSerializer):
             "address",
             "property_company",
             "fee_collection_rate",
+            "fee_rate_month",
             "handed_over",
         )
-        read_only_fields = ("street",)
+        # The rate is the latest month's (``CompoundFeeRate``): written at /api/v1/fee-rates/.
+        read_only_fields = ("street", "fee_collection_rate", "fee_rate_month")
 
 
 class BuildingSerializer(ScopedModelSerializer):
@@ -275,3 +287,18 @@ class PersonalDataSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     user = serializers.CharField()
     sections = PersonalDataSectionSerializer(many=True)
+
+
+class FeeRateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CompoundFeeRate
+        fields = ("id", "street", "community", "compound", "month", "rate", "source")
+        read_only_fields = fields
+
+
+class FeeRateInputSerializer(serializers.Serializer):
+    """``{"compound": id, "month": "2026-09" or "2026-09-01", "rate": 91.5}``."""
+
+    compound = ScopedRelatedField(queryset=Compound.objects.all())
+    month = serializers.DateField(input_formats=["%Y-%m", "%Y-%m-%d"])
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, transfer_views, views
+from . import fee_views, import_views, transfer_views, views
 
 app_name = "communities"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("community/<int:pk>/residents.xlsx", views.roster_export, name="roster_export"),
     path("community/<int:community_pk>/compounds/new/", views.CompoundCreateView.as_view(), name="compound_add"),
     path("compound/<int:pk>/", views.CompoundDetailView.as_view(), name="compound"),
+    path("compound/<int:pk>/fees/", fee_views.compound_fees, name="compound_fees"),
     path("compound/<int:pk>/edit/", views.CompoundUpdateView.as_view(), name="compound_edit"),
     path("compound/<int:compound_pk>/buildings/new/", views.BuildingCreateView.as_view(), name="building_add"),
     path("building/<int:pk>/", views.BuildingDetailView.as_view(), name="building"),

@@ -1,5 +1,8 @@
 """``manage.py seed_baohe`` builds the article's district, and running it again changes nothing."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.db.models import Count, F, Q
 
@@ -7,6 +10,8 @@ from accounts.models import Role, User
 from baohe.validators import validate_id_number
 from communities.models import Building, Community, Compound, District, Household, Resident, Street
 from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from ratings.models import BuildingRating
+from ratings.selectors import building_badges
 from tests.demo_db import model_counts
 
 # One copy of the demo for the whole module, on one xdist worker.
@@ -69,6 +74,13 @@ def test_seed_matches_the_article(seeded):
     assert harmony.compound.name == "清华园小区"
     assert harmony.compound.community.street.name == "滨湖世纪社区"
     assert harmony.compound.fee_collection_rate == pytest.approx(91.5)
+    # 物业费缴纳率 month by month: 清华园 above 90 % from September 2026 (the article), its latest
+    # month the compound's rate; 和谐5栋 carries the 2026 四美一好 badge from the approved Q3 round.
+    fees = dict(harmony.compound.fee_rates.values_list("month__month", "rate"))
+    assert min(rate for month, rate in fees.items() if month >= 9) >= 90 > fees[8]
+    assert harmony.compound.fee_rate_month == dt.date(2026, 11, 1) and fees[11] == Decimal("91.50")
+    assert building_badges([harmony.pk]) == {harmony.pk: [2026]}
+    assert BuildingRating.objects.get(building=harmony, round__quarter=3).score == Decimal("93.75")
     assert Resident.objects.filter(household__building=harmony).count() == 363
     harmony_group = PartyGroup.objects.get(buildings=harmony)
     assert harmony_group.name == "和谐5栋党小组"

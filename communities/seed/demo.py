@@ -4,7 +4,9 @@
 about 700 buildings, 12,000 households and 30,000 synthetic residents. The places the
 article names are where it puts them: 滨湖世纪社区 · 清华园小区 with building 5 "和谐5栋"
 (363 residents), 滨湖和园小区, 万年埠街道 · 万慈社区 · 揽湖苑C区, 芜湖路街道 · 太湖新村
-(a resettlement compound) and 沁心湖社区 · 月桂苑 (building 5 has a building head).
+(a resettlement compound) and 沁心湖社区 · 月桂苑 (building 5 has a building head). Every
+compound has its monthly 物业费缴纳率 of 2026 (``seed_fee_rates``): 清华园 climbs to the 91.5 %
+the article reports, above 90 % from September.
 
 Everything is planned in memory from ``ctx.rng`` first, so the random stream is the same on
 every run; then only the rows missing by natural key (code, community + name, compound +
@@ -13,11 +15,22 @@ tables. Running the seed again therefore writes nothing new. People are syntheti
 come from surname and given-name lists, never the names quoted in the article.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from baohe.validators import id_check_char
 
-from ..models import Building, Community, Compound, District, Household, Resident, ResidentTransfer, Street
+from ..models import (
+    Building,
+    Community,
+    Compound,
+    CompoundFeeRate,
+    District,
+    Household,
+    Resident,
+    ResidentTransfer,
+    Street,
+)
 
 ORDER = 10
 
@@ -477,10 +490,61 @@ def seed(ctx):
             to_update.append(building)
     Building.objects.bulk_update(to_update, ["head"], batch_size=500)
 
+    fee_rows = seed_fee_rates(compounds.values())
+
     ctx.log(
-        f"  communities: {len(STREETS)} streets, {len(communities)} communities, {len(compounds)} compounds, "
+        f"  communities: {fee_rows} monthly fee rates, {len(STREETS)} streets, {len(communities)} communities, {len(compounds)} compounds, "
         f"{len(buildings)} buildings, {len(households)} households, {len(resident_ids)} residents"
     )
+
+
+#: The months of 2026 with a recorded 物业费缴纳率 (January to November: December is not over).
+FEE_MONTHS = tuple(dt.date(REF_YEAR, month, 1) for month in range(1, 12))
+#: 清华园小区 climbs from about 72 % to the 91.50 % the article reports ("今年物业费缴纳率达到90%以上"):
+#: 90 %+ from September on (the months to November; the last is its registry rate).
+QINGHUA_TREND = tuple(Decimal(v) for v in "72.40 74.80 77.50 80.10 82.60 85.30 87.90 89.40 90.60 91.20".split())
+
+
+def fee_trend_for(compound_name, final):
+    """A compound's monthly rates for ``FEE_MONTHS``, ending at its registry rate ``final``:
+    清华园 rises steadily (``QINGHUA_TREND``); every other compound wobbles a little around a
+    slow rise. Deterministic from the name (no draw from the shared generator)."""
+    months = len(FEE_MONTHS)
+    if compound_name == QINGHUA:
+        return [*QINGHUA_TREND, final]
+    wobble = sum(map(ord, compound_name)) % 5
+    rates = []
+    for i in range(months):
+        drift = Decimal(months - 1 - i) * Decimal("0.35") + Decimal((i * 7 + wobble) % 5 - 2) / 4
+        rates.append(max(Decimal(0), min(Decimal(100), final - drift)).quantize(Decimal("0.01")))
+    rates[-1] = final
+    return rates
+
+
+def seed_fee_rates(compounds):
+    """Monthly 物业费缴纳率 of 2026 for every demo compound (whose registry rate is the last
+    month's); rows that exist are kept. Returns how many rows were added."""
+    compounds = [c for c in compounds if c.fee_collection_rate is not None]
+    existing = set(
+        CompoundFeeRate.objects.filter(compound__in=compounds, month__in=FEE_MONTHS).values_list("compound_id", "month")
+    )
+    new = []
+    for compound in compounds:
+        for month, rate in zip(FEE_MONTHS, fee_trend_for(compound.name, compound.fee_collection_rate), strict=True):
+            if (compound.pk, month) not in existing:
+                new.append(
+                    CompoundFeeRate(
+                        compound_id=compound.pk,
+                        street_id=compound.street_id,
+                        community_id=compound.community_id,
+                        month=month,
+                        rate=rate,
+                    )
+                )
+    CompoundFeeRate.objects.bulk_create(new, batch_size=BATCH)
+    if new:
+        Compound.objects.filter(pk__in=[c.pk for c in compounds]).update(fee_rate_month=FEE_MONTHS[-1])
+    return len(new)
 
 
 def seed_pending_transfer(*, requested_by, to_community):

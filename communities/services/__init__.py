@@ -4,6 +4,8 @@
   (move-in) requests between communities;
 - :mod:`.imports` — the registry import from spreadsheets (upload, validate with a dry run,
   apply in resumable batches; import it as ``communities.services.imports``);
+- :mod:`.fees` — 物业费缴纳率: a compound's monthly rate (``fee_rate_record``), the one write of
+  the page, the API and the ``fees`` import kind, and the compound's derived latest rate;
 - :mod:`.retention` — 迁出 / 去世, household archive, and the nightly anonymisation of people who
   left more than ``RESIDENT_RETENTION_MONTHS`` ago (PIPL Art. 47).
 

@@ -357,8 +357,8 @@ def test_english_unit_error_keeps_the_field_key(district, staff_a, api_client_fo
 @pytest.mark.parametrize(
     ("payload", "keys"),
     [
-        ({"fee_collection_rate": "150"}, ["fee_collection_rate"]),
-        ({"fee_collection_rate": "abc"}, ["fee_collection_rate"]),
+        ({"handed_over": "abc"}, ["handed_over"]),
+        ({"handed_over": "-3"}, ["handed_over"]),
         ({"kind": "castle"}, ["kind"]),
         ({"name": ""}, ["name"]),
     ],
