@@ -24,7 +24,7 @@ PAGE_SIZE = 20
 @login_required
 def inbox(request):
     notifications = Notification.objects.restrict(request.user).only(
-        "pk", "title", "body", "link", "kind", "created_at", "read_at"
+        "pk", "title", "title_text", "body", "body_text", "link", "kind", "created_at", "read_at"
     )
     query = read_query(request, InboxQuery)
     unread_only = bool(query["unread"])

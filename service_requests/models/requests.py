@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baohe.models import CommunityScopedModel
 from baohe.scoping import ScopePaths
+from baohe.texts import render
 
 from .categories import Category
 from .clock import schedule_start
@@ -242,6 +243,9 @@ class RequestEvent(CommunityScopedModel):
         "accounts.User", verbose_name=_("操作人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     message = models.TextField(_("内容"), blank=True)
+    # A message the portal wrote (not a person): its source text and parameters, shown in the
+    # reader's language (baohe.texts); ``message`` keeps the Chinese rendering.
+    message_text = models.JSONField(_("内容模板"), default=dict, blank=True)
     public = models.BooleanField(_("居民可见"), default=True)
     from_status = models.CharField(_("原状态"), max_length=16, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, blank=True)
@@ -259,6 +263,11 @@ class RequestEvent(CommunityScopedModel):
 
     def __str__(self):
         return f"{self.request_id} {self.kind}"
+
+    @property
+    def display_message(self) -> str:
+        """The message in the reader's language (as written, for a person's words or an old row)."""
+        return render(self.message_text) or self.message
 
 
 class Attachment(CommunityScopedModel):

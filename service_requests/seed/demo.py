@@ -33,6 +33,7 @@ from notifications.models import Delivery, Notification
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from .. import calendar, personal_data, services
+from ..category_names import NAMES_EN
 from ..models import CalendarDay, Category, NumberSequence, RequestEvent, ServiceRequest
 from ..models.clock import clocks_copy_request_columns, clocks_rebuild, schedule_accept, schedule_resolve
 
@@ -822,6 +823,10 @@ def seed(ctx):
     # The residents' own 个人信息更正 / 删除 categories (used from 我的信息, not by the demo's requests).
     for kind in personal_data.CATEGORIES:
         personal_data.personal_data_category(kind)
+    # English names where none is set (an administrator's own are kept).
+    for category in Category.objects.filter(code__in=NAMES_EN, name_en=""):
+        category.name_en = NAMES_EN[category.code]
+        category.save(update_fields=["name_en"])
     if ServiceRequest.objects.exists():
         ctx.log(f"  service_requests: {days} calendar days, {len(leaves)} categories; requests already exist")
         return
