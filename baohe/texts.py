@@ -43,6 +43,8 @@ def _source(text: Any) -> dict[str, str]:
         args = getattr(text, "_args", None) or ()
         if len(args) == 1 and isinstance(args[0], str):  # gettext_lazy(msgid)
             return {"msgid": args[0]}
+        if len(args) == 2 and all(isinstance(a, str) for a in args):  # pgettext_lazy(context, msgid)
+            return {"msgid": args[1], "context": args[0]}
     return {"msgid": str(text)}
 
 
@@ -73,13 +75,19 @@ def local_datetime(value: datetime) -> str:
     return date_format(timezone.localtime(value), pgettext("datetime format", "Y-m-d H:i"))
 
 
+def _translate(text: dict[str, Any]) -> str:
+    if text.get("context"):
+        return pgettext(str(text["context"]), str(text["msgid"]))
+    return gettext(str(text["msgid"]))
+
+
 def _value(value: Any) -> Any:
     if isinstance(value, dict):
         if "at" in value:
             moment = parse_datetime(str(value["at"]))
             return local_datetime(moment) if moment is not None else ""
         if "msgid" in value:
-            return gettext(str(value["msgid"]))
+            return _translate(value)
         if "zh" in value:
             return value.get("en") or value["zh"] if in_english() else value["zh"]
     return value
@@ -100,7 +108,7 @@ def render(text: StoredText | None) -> str:
     if "plural" in text:
         template = ngettext(text["msgid"], text["plural"], int(params.get("count", 0) or 0))
     else:
-        template = gettext(text["msgid"])
+        template = _translate(text)
     if not params:
         return template
     try:

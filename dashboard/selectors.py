@@ -273,6 +273,14 @@ class Dashboard:
         out = {
             "branches": count(PartyBranch),
             "groups": count(PartyGroup),
+            # 楼栋党小组 and 功能型党小组 apart: the article counts 489 building groups, and the
+            # 2 functional groups are another thing (issue 15).
+            **self._scoped(PartyGroup)
+            .order_by()
+            .aggregate(
+                building_groups=Count("pk", distinct=True, filter=Q(kind=PartyGroup.Kind.BUILDING)),
+                functional_groups=Count("pk", distinct=True, filter=Q(kind=PartyGroup.Kind.FUNCTIONAL)),
+            ),
             "central_households": count(CentralHousehold),
             "members": count(PartyMember),
         }

@@ -75,7 +75,7 @@ def preferences(request):
     initial = {"email": current.email, "sms": current.sms, "daily_digest": current.daily_digest}
     form = PreferenceForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        preference_save(user=request.user, **form.cleaned_data)
+        preference_save(user=request.user, **form.channels())
         messages.success(request, _("通知设置已保存。"))
         return redirect("notifications:preferences")
     return render(request, "notifications/preferences.html", {"form": form, "saved": current.pk is not None})

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import community_secretaries, community_staff, is_secretary_of, street_staff
@@ -345,12 +345,12 @@ def request_submit(
                 user,
                 request,
                 event,
-                stored(_lazy("新诉求 %(number)s：%(category)s"), number=request.number, category=category.text),
+                stored(gettext_lazy("新诉求 %(number)s：%(category)s"), number=request.number, category=category.text),
             )
         for user in _party_servers(request):
-            _tell(user, request, event, stored(_lazy("您服务的楼栋有新诉求 %(number)s"), number=request.number))
+            _tell(user, request, event, stored(gettext_lazy("您服务的楼栋有新诉求 %(number)s"), number=request.number))
         _tell_resident(
-            request, event, stored(_lazy("您的诉求 %(number)s 已提交，社区将尽快签收。"), number=request.number)
+            request, event, stored(gettext_lazy("您的诉求 %(number)s 已提交，社区将尽快签收。"), number=request.number)
         )
     return request
 
@@ -402,8 +402,12 @@ def request_accept(*, request: ServiceRequest, by: User) -> ServiceRequest:
         )
         clocks_sync(request)  # accept stops, resolve starts
         event = _event(request, Event.ACCEPTED, by, from_status=previous)
-        _tell_resident(request, event, stored(_lazy("您的诉求 %(number)s 已被社区签收。"), number=request.number))
-        _tell_supporters(request, event, stored(_lazy("您附议的诉求 %(number)s 已被社区签收。"), number=request.number))
+        _tell_resident(
+            request, event, stored(gettext_lazy("您的诉求 %(number)s 已被社区签收。"), number=request.number)
+        )
+        _tell_supporters(
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 已被社区签收。"), number=request.number)
+        )
     return request
 
 
@@ -437,14 +441,14 @@ def request_assign(
             Event.ASSIGNED,
             by,
             message=stored(
-                _lazy("%(kind)s：%(assignee)s"),
+                gettext_lazy("%(kind)s：%(assignee)s"),
                 kind=ServiceRequest.AssigneeKind(kind).label,
                 assignee=request.assignee_label,
             ),
             from_status=previous,
         )
         if user is not None and user != by:
-            _tell(user, request, event, stored(_lazy("诉求 %(number)s 已分派给您办理。"), number=request.number))
+            _tell(user, request, event, stored(gettext_lazy("诉求 %(number)s 已分派给您办理。"), number=request.number))
     return request
 
 
@@ -465,10 +469,13 @@ def request_reply(*, request: ServiceRequest, by: User, message: str, public: bo
         )
         if public:
             _tell_resident(
-                request, event, stored(_lazy("您的诉求 %(number)s 有新的答复。"), number=request.number), message
+                request, event, stored(gettext_lazy("您的诉求 %(number)s 有新的答复。"), number=request.number), message
             )
             _tell_supporters(
-                request, event, stored(_lazy("您附议的诉求 %(number)s 有新的答复。"), number=request.number), message
+                request,
+                event,
+                stored(gettext_lazy("您附议的诉求 %(number)s 有新的答复。"), number=request.number),
+                message,
             )
     return request
 
@@ -490,7 +497,11 @@ def request_extension_request(*, request: ServiceRequest, by: User, until: datet
         event = _event(request, Event.EXTENSION_REQUESTED, by, message=reason, public=False)
         for user in community_secretaries(request.community_id):
             _tell(
-                user, request, event, stored(_lazy("诉求 %(number)s 申请延期，请审批。"), number=request.number), reason
+                user,
+                request,
+                event,
+                stored(gettext_lazy("诉求 %(number)s 申请延期，请审批。"), number=request.number),
+                reason,
             )
     return request
 
@@ -524,7 +535,10 @@ def request_extension_decide(*, request: ServiceRequest, by: User, approve: bool
         event = _event(request, kind, by, message=message, public=approve)
         if approve:
             _tell_resident(
-                request, event, stored(_lazy("您的诉求 %(number)s 办理期限已延长。"), number=request.number), message
+                request,
+                event,
+                stored(gettext_lazy("您的诉求 %(number)s 办理期限已延长。"), number=request.number),
+                message,
             )
     return request
 
@@ -549,7 +563,7 @@ def request_return(*, request: ServiceRequest, by: User, reason: str) -> Service
                 user,
                 request,
                 event,
-                stored(_lazy("诉求 %(number)s 被退回街道，请改派。"), number=request.number),
+                stored(gettext_lazy("诉求 %(number)s 被退回街道，请改派。"), number=request.number),
                 reason,
             )
     return request
@@ -591,7 +605,9 @@ def request_reroute(
         )
         event = _event(request, Event.REROUTED, by, message=str(compound), public=False, from_status=previous)
         for user in community_staff(request.community_id):
-            _tell(user, request, event, stored(_lazy("街道改派诉求 %(number)s 到本社区。"), number=request.number))
+            _tell(
+                user, request, event, stored(gettext_lazy("街道改派诉求 %(number)s 到本社区。"), number=request.number)
+            )
     return request
 
 
@@ -614,11 +630,11 @@ def request_resolve(*, request: ServiceRequest, by: User, message: str, photos: 
         _tell_resident(
             request,
             event,
-            stored(_lazy("您的诉求 %(number)s 已办结，请评价办理结果。"), number=request.number),
+            stored(gettext_lazy("您的诉求 %(number)s 已办结，请评价办理结果。"), number=request.number),
             message,
         )
         _tell_supporters(
-            request, event, stored(_lazy("您附议的诉求 %(number)s 已办结。"), number=request.number), message
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 已办结。"), number=request.number), message
         )
     return request
 
@@ -637,9 +653,11 @@ def request_reject(*, request: ServiceRequest, by: User, reason: str) -> Service
         request.save(update_fields=["status", "closed_at", "updated_at", *dropped])
         clocks_sync(request)
         event = _event(request, Event.REJECTED, by, message=reason, from_status=previous)
-        _tell_resident(request, event, stored(_lazy("您的诉求 %(number)s 不予受理。"), number=request.number), reason)
+        _tell_resident(
+            request, event, stored(gettext_lazy("您的诉求 %(number)s 不予受理。"), number=request.number), reason
+        )
         _tell_supporters(
-            request, event, stored(_lazy("您附议的诉求 %(number)s 不予受理。"), number=request.number), reason
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 不予受理。"), number=request.number), reason
         )
     return request
 
@@ -663,7 +681,7 @@ def request_mark_duplicate(*, request: ServiceRequest, by: User, original: Servi
             request,
             event,
             stored(
-                _lazy("您的诉求 %(number)s 与 %(original)s 相同，已合并办理。"),
+                gettext_lazy("您的诉求 %(number)s 与 %(original)s 相同，已合并办理。"),
                 number=request.number,
                 original=original.number,
             ),
@@ -672,7 +690,7 @@ def request_mark_duplicate(*, request: ServiceRequest, by: User, original: Servi
             request,
             event,
             stored(
-                _lazy("您附议的诉求 %(number)s 与 %(original)s 相同，已合并办理。"),
+                gettext_lazy("您附议的诉求 %(number)s 与 %(original)s 相同，已合并办理。"),
                 number=request.number,
                 original=original.number,
             ),
@@ -692,7 +710,7 @@ def request_close(
         request.closed_at = timezone.now()
         request.save(update_fields=["status", "closed_at", "updated_at"])
         clocks_sync(request)  # the rating reminder stops
-        message = note or (stored(_lazy("7 天内未评价，自动关闭。")) if automatic else "")
+        message = note or (stored(gettext_lazy("7 天内未评价，自动关闭。")) if automatic else "")
         _event(request, Event.CLOSED, by, message=message, from_status=previous)
     return request
 
@@ -731,7 +749,9 @@ def _apply_rating(
     request.refresh_from_db(fields=["reopen_count"])
     clocks_sync(request)
     rating = stored(
-        _lazy("%(solved)s · %(satisfaction)s。%(comment)s") if comment else _lazy("%(solved)s · %(satisfaction)s。"),
+        gettext_lazy("%(solved)s · %(satisfaction)s。%(comment)s")
+        if comment
+        else gettext_lazy("%(solved)s · %(satisfaction)s。"),
         solved=solved_label,
         satisfaction=satisfaction_label,
         comment=(comment or "").rstrip("。") + "。" if comment else "",
@@ -739,7 +759,11 @@ def _apply_rating(
     _event(request, kind, by, message=rating, from_status=previous)
     if reopen:
         event_reopen = _event(
-            request, Event.REOPENED, None, message=stored(_lazy("居民不满意或未解决，诉求重办。")), from_status=previous
+            request,
+            Event.REOPENED,
+            None,
+            message=stored(gettext_lazy("居民不满意或未解决，诉求重办。")),
+            from_status=previous,
         )
         targets = [request.assigned_to] if request.assigned_to_id else list(community_staff(request.community_id))
         for user in targets:
@@ -748,7 +772,7 @@ def _apply_rating(
                 request,
                 event_reopen,
                 stored(
-                    _lazy("诉求 %(number)s 重办：%(solved)s · %(satisfaction)s"),
+                    gettext_lazy("诉求 %(number)s 重办：%(solved)s · %(satisfaction)s"),
                     number=request.number,
                     solved=solved_label,
                     satisfaction=satisfaction_label,
@@ -798,9 +822,12 @@ def request_urge(*, request: ServiceRequest, by: User) -> ServiceRequest:
         request.save(update_fields=["urged_at", "urge_count", "updated_at"])
         request.refresh_from_db(fields=["urge_count"])
         event = _event(
-            request, Event.URGED, by, message=stored(_lazy("居民第 %(count)s 次催办。"), count=request.urge_count)
+            request,
+            Event.URGED,
+            by,
+            message=stored(gettext_lazy("居民第 %(count)s 次催办。"), count=request.urge_count),
         )
-        title = stored(_lazy("居民催办诉求 %(number)s，请尽快办理。"), number=request.number)
+        title = stored(gettext_lazy("居民催办诉求 %(number)s，请尽快办理。"), number=request.number)
         told = set()
         for user in [*_handlers(request), *community_secretaries(request.community_id)]:
             if user.pk not in told:
@@ -828,7 +855,7 @@ def request_supplement(
                 user,
                 request,
                 event,
-                stored(_lazy("居民补充了诉求 %(number)s 的说明。"), number=request.number),
+                stored(gettext_lazy("居民补充了诉求 %(number)s 的说明。"), number=request.number),
                 message,
             )
     return request
@@ -849,9 +876,11 @@ def request_withdraw(*, request: ServiceRequest, by: User, reason: str) -> Servi
         clocks_sync(request)
         event = _event(request, Event.WITHDRAWN, by, message=reason, from_status=previous)
         for user in community_staff(request.community_id):
-            _tell(user, request, event, stored(_lazy("居民撤回了诉求 %(number)s。"), number=request.number), reason)
+            _tell(
+                user, request, event, stored(gettext_lazy("居民撤回了诉求 %(number)s。"), number=request.number), reason
+            )
         _tell_supporters(
-            request, event, stored(_lazy("您附议的诉求 %(number)s 已被提交人撤回。"), number=request.number)
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 已被提交人撤回。"), number=request.number)
         )
     return request
 

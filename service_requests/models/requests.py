@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from baohe.models import CommunityScopedModel
 from baohe.scoping import ScopePaths
@@ -215,27 +216,27 @@ class RequestEvent(CommunityScopedModel):
 
     class Kind(models.TextChoices):
         SUBMITTED = "submitted", _("提交")
-        ACCEPTED = "accepted", _("签收")
-        ASSIGNED = "assigned", _("分派")
-        REPLIED = "replied", _("答复")
+        ACCEPTED = "accepted", pgettext_lazy("event", "签收")
+        ASSIGNED = "assigned", pgettext_lazy("event", "分派")
+        REPLIED = "replied", pgettext_lazy("event", "答复")
         NOTE = "note", _("内部备注")
-        EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+        EXTENSION_REQUESTED = "extension_requested", pgettext_lazy("event", "申请延期")
         EXTENSION_APPROVED = "extension_approved", _("批准延期")
         EXTENSION_DENIED = "extension_denied", _("驳回延期")
         RETURNED = "returned", _("退单")
-        REROUTED = "rerouted", _("改派")
+        REROUTED = "rerouted", pgettext_lazy("event", "改派")
         RESOLVED = "resolved", _("办结")
         REJECTED = "rejected", _("不予受理")
         DUPLICATE = "duplicate", _("重复诉求")
-        RATED = "rated", _("评价")
+        RATED = "rated", pgettext_lazy("event", "评价")
         FOLLOWED_UP = "followed_up", _("电话回访")
         REOPENED = "reopened", _("重办")
         CLOSED = "closed", _("关闭")
         OVERDUE = "overdue", _("超时")
         ESCALATED = "escalated", _("上报")
-        URGED = "urged", _("催办")
-        SUPPLEMENTED = "supplemented", _("补充说明")
-        WITHDRAWN = "withdrawn", _("撤回")
+        URGED = "urged", pgettext_lazy("event", "催办")
+        SUPPLEMENTED = "supplemented", pgettext_lazy("event", "补充说明")
+        WITHDRAWN = "withdrawn", pgettext_lazy("event", "撤回")
 
     request = models.ForeignKey(ServiceRequest, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)

@@ -18,6 +18,7 @@ Community staff who handle requests in communities without a demo login are crea
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -693,12 +694,16 @@ class Maker:
 
         unsatisfied = outcome == "reopened"
         satisfaction = Satisfaction.UNSATISFIED if unsatisfied else rng["satisfaction"]
+        # Resolution and satisfaction are rated apart, and the demo's residents do not always pair
+        # them (issue 15: otherwise 解决率 equals 满意率 everywhere): a 基本满意 often comes with
+        # 部分解决, and a reopened request is sometimes 未解决 rather than 部分解决.
         if unsatisfied:
             comment = rng["unsatisfied"]
-            solved = Solved.PARTLY
+            solved = Solved.UNSOLVED if rng["comment_index"] == 1 else Solved.PARTLY
         else:
             comment = RATING_COMMENTS[satisfaction][rng["comment_index"]]
-            solved = Solved.SOLVED
+            partly = satisfaction == Satisfaction.BASIC and rng["comment_index"] != 0
+            solved = Solved.PARTLY if partly else Solved.SOLVED
         at = later(rng["rate"])
         if resident_user is not None:
             self.step(
@@ -786,9 +791,12 @@ class Maker:
         return request
 
 
-def renumber(made, today_before):
-    """Give each demo request the number of the day it was submitted (in submission order)."""
+def renumber(made, today_before, first_notification):
+    """Give each demo request the number of the day it was submitted (in submission order), and
+    the notifications and timeline entries that quote a number the new one (issue 15: a
+    notification's number must open the request its link opens)."""
     ids = [pk for pk, _at, _plan in made]
+    before = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "number"))
     ServiceRequest.objects.filter(pk__in=ids).update(number=Concat(Value("DEMO-"), Cast("id", CharField())))
     today = calendar.local_date(timezone.now())
     if today_before is None:
@@ -798,6 +806,34 @@ def renumber(made, today_before):
     for pk, submitted, _plan in sorted(made, key=lambda row: (row[1], row[0])):
         ServiceRequest.objects.filter(pk=pk).update(number=services.number_next(submitted))
     clocks_copy_request_columns(ids)  # the deadline clocks carry the number into the reminders
+    after = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "number"))
+    requote({before[pk]: after[pk] for pk in ids if before[pk] != after[pk]}, first_notification, ids)
+
+
+def requote(numbers, first_notification, request_ids):
+    """Replace the old request numbers quoted in the demo's notifications and timeline entries."""
+    if not numbers:
+        return
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(numbers, key=len, reverse=True)))
+
+    def swap(value):
+        if isinstance(value, str):
+            return pattern.sub(lambda m: numbers[m.group(0)], value)
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [swap(item) for item in value]
+        return value
+
+    notes = list(Notification.objects.filter(pk__gt=first_notification))
+    for note in notes:
+        note.title, note.body = swap(note.title), swap(note.body)
+        note.title_text, note.body_text = swap(note.title_text), swap(note.body_text)
+    Notification.objects.bulk_update(notes, ["title", "body", "title_text", "body_text"], batch_size=500)
+    events = list(RequestEvent.objects.filter(request_id__in=request_ids).exclude(message=""))
+    for event in events:
+        event.message, event.message_text = swap(event.message), swap(event.message_text)
+    RequestEvent.objects.bulk_update(events, ["message", "message_text"], batch_size=500)
 
 
 def settle_notifications(first_id, now):
@@ -902,7 +938,7 @@ def seed(ctx):
             request = maker.make(plan, originals=originals)
         if kind == "random" and plan.outcome not in ("rejected", "returned", "duplicate"):
             originals[request.compound_id] = request
-    renumber(maker.made, today_before)
+    renumber(maker.made, today_before, first_notification)
     settle_notifications(first_notification, now)
 
     statuses = set(ServiceRequest.objects.order_by().values_list("status", flat=True).distinct())
