@@ -43,12 +43,3 @@ class PreferenceForm(forms.Form):
     def channels(self):
         """The cleaned choice for every channel (a channel not offered is off)."""
         return {name: bool(self.cleaned_data.get(name)) for name in ("email", "sms", "daily_digest")}
-
-    def clean(self):
-        data = super().clean()
-        if data.get("sms") and not self.user.mobile:
-            self.add_error("sms", _("您的账号没有手机号，无法接收短信。"))
-        if (data.get("email") or data.get("daily_digest")) and not self.user.email:
-            field = "email" if data.get("email") else "daily_digest"
-            self.add_error(field, _("您的账号没有邮箱地址，无法接收邮件。"))
-        return data

@@ -177,11 +177,24 @@ def test_saving_preferences(client_for, resident):
     assert "通知设置已保存。" in page.content.decode()
 
 
-def test_a_channel_without_an_address_is_refused(client_for, staff_a):
+def test_a_channel_the_account_cannot_receive_is_not_offered(client_for, staff_a):
+    """No mobile: no SMS switch; no email address: no email and no daily digest (issue 15)."""
     user = UserFactory(username="no_address", email="", mobile=None)
-    response = client_for(user).post(PREFERENCES, {"sms": "on", "email": "on"})
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "您的账号没有手机号，无法接收短信。" in html
-    assert "您的账号没有邮箱地址，无法接收邮件。" in html
-    assert not Preference.objects.filter(user=user).exists()
+    client = client_for(user)
+    html = client.get(PREFERENCES).content.decode()
+    for channel in ("sms", "email", "daily_digest"):
+        assert f'name="{channel}"' not in html
+    assert "您的账号没有手机号，不能接收短信通知。" in html
+    assert "您的账号没有邮箱地址，不能接收邮件和每日汇总邮件。" in html
+    # A forged POST turns nothing on.
+    response = client.post(PREFERENCES, {"sms": "on", "email": "on", "daily_digest": "on"})
+    assert response.status_code == 302
+    saved = Preference.objects.get(user=user)
+    assert (saved.email, saved.sms, saved.daily_digest) == (False, False, False)
+
+
+def test_only_the_missing_channel_is_hidden(client_for, staff_a):
+    user = UserFactory(username="mobile_only", email="", mobile="13800138000")
+    html = client_for(user).get(PREFERENCES).content.decode()
+    assert 'name="sms"' in html
+    assert 'name="email"' not in html and 'name="daily_digest"' not in html
