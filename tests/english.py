@@ -14,6 +14,8 @@ import re
 from html.parser import HTMLParser
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+# The language switcher names Chinese in Chinese (an endonym, as every language switcher does).
+LANGUAGE_NAMES = {"中文", "简体中文"}
 SHOWN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "value", "data-confirm"}
 
 
@@ -74,7 +76,7 @@ def user_data_runs():
     # People's own words in the timeline and the inbox (what the portal wrote is stored as text).
     values.extend(RequestEvent.objects.filter(message_text={}).values_list("message", flat=True))
     values.extend(Notification.objects.filter(body_text={}).values_list("body", flat=True))
-    runs = set()
+    runs = set(LANGUAGE_NAMES)
     for value in values:
         runs.update(CJK.findall(value or ""))
     return runs

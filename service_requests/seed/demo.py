@@ -338,6 +338,13 @@ def seed_calendar():
     return len(rows)
 
 
+def _name_in_english(category):
+    """The English name where none is set (an administrator's own is kept)."""
+    if not category.name_en and category.code in NAMES_EN:
+        category.name_en = NAMES_EN[category.code]
+        category.save(update_fields=["name_en"])
+
+
 def seed_categories():
     """Two levels by code; existing rows (and their admin-edited limits) are kept."""
     leaves = {}
@@ -348,6 +355,7 @@ def seed_categories():
             code=code,
             defaults={"name": name, "order": top_order * 10, "accept_within_hours": hours, "resolve_within_days": days},
         )
+        _name_in_english(top)
         for order, (child_code, child_name, child_hours, child_days, where) in enumerate(children, start=1):
             leaf, _ = Category.objects.get_or_create(
                 code=child_code,
@@ -359,6 +367,8 @@ def seed_categories():
                     "resolve_within_days": child_days,
                 },
             )
+            _name_in_english(leaf)
+            leaf.parent = top  # the instance with its English name (the requests' notifications quote both)
             leaf.where = where
             leaf.top_code = code
             leaves[child_code] = leaf
@@ -870,10 +880,6 @@ def seed(ctx):
     # The residents' own 个人信息更正 / 删除 categories (used from 我的信息, not by the demo's requests).
     for kind in personal_data.CATEGORIES:
         personal_data.personal_data_category(kind)
-    # English names where none is set (an administrator's own are kept).
-    for category in Category.objects.filter(code__in=NAMES_EN, name_en=""):
-        category.name_en = NAMES_EN[category.code]
-        category.save(update_fields=["name_en"])
     if ServiceRequest.objects.exists():
         ctx.log(f"  service_requests: {days} calendar days, {len(leaves)} categories; requests already exist")
         return
