@@ -40,7 +40,7 @@ def _source(text: Any) -> dict[str, str]:
         kw = getattr(text, "_kw", None) or {}
         if "singular" in kw:  # ngettext_lazy(singular, plural, "count")
             return {"msgid": kw["singular"], "plural": kw["plural"]}
-        args = getattr(text, "_args", None) or ()
+        args: tuple[Any, ...] = tuple(getattr(text, "_args", None) or ())
         if len(args) == 1 and isinstance(args[0], str):  # gettext_lazy(msgid)
             return {"msgid": args[0]}
         if len(args) == 2 and all(isinstance(a, str) for a in args):  # pgettext_lazy(context, msgid)

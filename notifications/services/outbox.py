@@ -95,7 +95,11 @@ def notify_many(messages: Iterable[Message]) -> int:
     if not given:
         return 0
     channels = channels_by_user(m.recipient_id for m in given)
-    batch = [_Row(m, *texts(m.title), *texts(m.body)) for m in given if m.recipient_id in channels]
+    batch = [
+        _Row(m.recipient_id, m.kind, m.dedupe_key, m.link, *texts(m.title), *texts(m.body))
+        for m in given
+        if m.recipient_id in channels
+    ]
     now = timezone.now()
     if bulk.supported():
         written = bulk.insert_rows(
@@ -127,14 +131,14 @@ def notify_many(messages: Iterable[Message]) -> int:
 class _Row:
     """A message as written: its texts in Chinese and as stored."""
 
-    message: Message
+    recipient_id: int
+    kind: str
+    dedupe_key: str
+    link: str
     title: str
     title_text: StoredText
     body: str
     body_text: StoredText
-
-    def __getattr__(self, name):  # recipient_id, kind, link, dedupe_key
-        return getattr(self.message, name)
 
 
 @dataclass(frozen=True)
