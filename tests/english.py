@@ -86,7 +86,14 @@ def chinese_of_ours(html, allowed):
     """{run: the text around it} for every Chinese run on the page that is not user data."""
     found = {}
     for part in shown_text(html):
-        for run in CJK.findall(part):
-            if run not in allowed:
-                found.setdefault(run, " ".join(part.split())[:120])
+        for match in CJK.finditer(part):
+            run = match.group(0)
+            if run in allowed or _truncated(run, part[match.end() :], allowed):
+                continue
+            found.setdefault(run, " ".join(part.split())[:120])
     return found
+
+
+def _truncated(run, after, allowed):
+    """A run cut short by ``truncatechars`` ("…请尽快维…"): the start of a run of user data."""
+    return after.startswith("…") and any(whole.startswith(run) for whole in allowed)

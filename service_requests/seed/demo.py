@@ -812,7 +812,7 @@ class Maker:
         return request
 
 
-def renumber(made, today_before, first_notification):
+def renumber(made, today_before):
     """Give each demo request the number of the day it was submitted (in submission order), and
     the notifications and timeline entries that quote a number the new one (issue 15: a
     notification's number must open the request its link opens)."""
@@ -828,11 +828,13 @@ def renumber(made, today_before, first_notification):
         ServiceRequest.objects.filter(pk=pk).update(number=services.number_next(submitted))
     clocks_copy_request_columns(ids)  # the deadline clocks carry the number into the reminders
     after = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "number"))
-    requote({before[pk]: after[pk] for pk in ids if before[pk] != after[pk]}, first_notification, ids)
+    requote({before[pk]: after[pk] for pk in ids if before[pk] != after[pk]}, ids)
 
 
-def requote(numbers, first_notification, request_ids):
-    """Replace the old request numbers quoted in the demo's notifications and timeline entries."""
+def requote(numbers, request_ids):
+    """Replace old request numbers ``{old: new}`` in what the requests ``request_ids`` caused:
+    their notifications (keyed ``request:<id>:…``) and timeline entries. For a seed that gives a
+    request made today the number of the day it is backdated to."""
     if not numbers:
         return
     pattern = re.compile("|".join(re.escape(n) for n in sorted(numbers, key=len, reverse=True)))
@@ -846,7 +848,10 @@ def requote(numbers, first_notification, request_ids):
             return [swap(item) for item in value]
         return value
 
-    notes = list(Notification.objects.filter(pk__gt=first_notification))
+    keys = Q()
+    for pk in request_ids:
+        keys |= Q(dedupe_key__startswith=f"request:{pk}:")
+    notes = list(Notification.objects.filter(keys))
     for note in notes:
         note.title, note.body = swap(note.title), swap(note.body)
         note.title_text, note.body_text = swap(note.title_text), swap(note.body_text)
@@ -955,7 +960,7 @@ def seed(ctx):
             request = maker.make(plan, originals=originals)
         if kind == "random" and plan.outcome not in ("rejected", "returned", "duplicate"):
             originals[request.compound_id] = request
-    renumber(maker.made, today_before, first_notification)
+    renumber(maker.made, today_before)
     settle_notifications(first_notification, now)
 
     statuses = set(ServiceRequest.objects.order_by().values_list("status", flat=True).distinct())
