@@ -272,12 +272,12 @@ class Dashboard:
 
         out = {
             "branches": count(PartyBranch),
-            "groups": count(PartyGroup),
-            # 楼栋党小组 and 功能型党小组 apart: the article counts 489 building groups, and the
-            # 2 functional groups are another thing (issue 15).
+            # 楼栋党小组 and 功能型党小组 apart (the article counts 489 building groups; the 2
+            # functional groups are another thing, issue 15), in the one query that counts them.
             **self._scoped(PartyGroup)
             .order_by()
             .aggregate(
+                groups=Count("pk", distinct=True),
                 building_groups=Count("pk", distinct=True, filter=Q(kind=PartyGroup.Kind.BUILDING)),
                 functional_groups=Count("pk", distinct=True, filter=Q(kind=PartyGroup.Kind.FUNCTIONAL)),
             ),

@@ -19,7 +19,7 @@ texts (or by hand) show as they are.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -55,8 +55,8 @@ class Notification(models.Model):
     kind = models.CharField(_("类型"), max_length=64)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
-    title_text = models.JSONField(_("标题模板"), default=dict, blank=True)
-    body_text = models.JSONField(_("内容模板"), default=dict, blank=True)
+    title_text = models.JSONField(_("标题模板"), default=dict, db_default=Value({}, JSONField()), blank=True)
+    body_text = models.JSONField(_("内容模板"), default=dict, db_default=Value({}, JSONField()), blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     dedupe_key = models.CharField(_("去重键"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)

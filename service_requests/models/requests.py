@@ -14,7 +14,7 @@ resolve limit in working days, giving ``accept_due_at`` and ``resolve_due_at``
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -246,7 +246,7 @@ class RequestEvent(CommunityScopedModel):
     message = models.TextField(_("内容"), blank=True)
     # A message the portal wrote (not a person): its source text and parameters, shown in the
     # reader's language (baohe.texts); ``message`` keeps the Chinese rendering.
-    message_text = models.JSONField(_("内容模板"), default=dict, blank=True)
+    message_text = models.JSONField(_("内容模板"), default=dict, db_default=Value({}, models.JSONField()), blank=True)
     public = models.BooleanField(_("居民可见"), default=True)
     from_status = models.CharField(_("原状态"), max_length=16, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, blank=True)
