@@ -21,7 +21,12 @@ class Category(BaseModel):
     )
     name = models.CharField(_("名称"), max_length=50)
     name_en = models.CharField(
-        _("英文名称"), max_length=80, blank=True, default="", db_default="", help_text=_("英文界面显示的名称；留空则显示中文名称。")
+        _("英文名称"),
+        max_length=80,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("英文界面显示的名称；留空则显示中文名称。"),
     )
     code = models.SlugField(_("服务代码"), max_length=40, unique=True, help_text=_("Open311 service_code"))
     description = models.CharField(_("说明"), max_length=200, blank=True)

@@ -556,6 +556,7 @@ class Maker:
         self.places = places
         self.last_event = RequestEvent.objects.aggregate(m=Max("id"))["m"] or 0
         self.made = []  # (request id, submitted at, plan)
+        self.partly_rated = set()  # compounds that have a 基本满意 · 部分解决 rating
 
     def step(self, at, fn, **kwargs):
         """Call a service, then date the events and notifications it wrote at ``at``."""
@@ -722,8 +723,14 @@ class Maker:
             comment = rng["unsatisfied"]
             solved = Solved.UNSOLVED if rng["comment_index"] == 1 else Solved.PARTLY
         else:
-            comment = RATING_COMMENTS[satisfaction][rng["comment_index"]]
-            partly = satisfaction == Satisfaction.BASIC and rng["comment_index"] != 0
+            # The first rating in each compound is one of those, so that no dashboard, down to a
+            # compound's, shows the two rates equal.
+            first = plan.compound.pk not in self.partly_rated
+            if first:
+                self.partly_rated.add(plan.compound.pk)
+                satisfaction = Satisfaction.BASIC
+            comment = RATING_COMMENTS[satisfaction][1 if first else rng["comment_index"]]
+            partly = satisfaction == Satisfaction.BASIC and (first or rng["comment_index"] != 0)
             solved = Solved.PARTLY if partly else Solved.SOLVED
         at = later(rng["rate"])
         if resident_user is not None:

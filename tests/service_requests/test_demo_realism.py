@@ -42,11 +42,12 @@ def test_resolution_and_satisfaction_rates_differ_at_every_level(seeded):
     assert len(streets) >= 2
     for street in streets:
         assert street["solved"] != street["satisfied"], street
-    # The compounds the article names, whose dashboards the demo walks through.
-    named = [row for row in rates("community_id") if row["rated"] >= 20]
-    assert len(named) >= 4
-    for community in named:
+    communities = rates("community_id")
+    assert len(communities) >= 4
+    for community in communities:
         assert community["solved"] != community["satisfied"], community
+    for compound in rates("compound_id"):
+        assert compound["solved"] != compound["satisfied"], compound
 
 
 def test_every_notification_names_the_request_its_link_opens(seeded):
@@ -61,7 +62,7 @@ def test_every_notification_names_the_request_its_link_opens(seeded):
             continue
         assert numbers[int(match.kwargs["pk"])] in named, (note.title, note.link)
         checked += 1
-    assert checked > 200
+    assert checked > 100
 
 
 def test_dashboards_count_building_and_functional_party_groups_apart(seeded, client):
