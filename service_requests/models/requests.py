@@ -215,7 +215,7 @@ class RequestEvent(CommunityScopedModel):
     """One step in a request's life: who did what, when, and what the resident was told."""
 
     class Kind(models.TextChoices):
-        SUBMITTED = "submitted", _("提交")
+        SUBMITTED = "submitted", pgettext_lazy("event", "提交")
         ACCEPTED = "accepted", pgettext_lazy("event", "签收")
         ASSIGNED = "assigned", pgettext_lazy("event", "分派")
         REPLIED = "replied", pgettext_lazy("event", "答复")
@@ -231,7 +231,7 @@ class RequestEvent(CommunityScopedModel):
         RATED = "rated", pgettext_lazy("event", "评价")
         FOLLOWED_UP = "followed_up", _("电话回访")
         REOPENED = "reopened", _("重办")
-        CLOSED = "closed", _("关闭")
+        CLOSED = "closed", pgettext_lazy("event", "关闭")
         OVERDUE = "overdue", _("超时")
         ESCALATED = "escalated", _("上报")
         URGED = "urged", pgettext_lazy("event", "催办")
