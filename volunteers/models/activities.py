@@ -36,7 +36,12 @@ class ServiceProject(CommunityScopedModel):
     kind = models.CharField(_("项目类别"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     name = models.CharField(_("名称"), max_length=80)
     name_en = models.CharField(
-        _("英文名称"), max_length=120, blank=True, default="", db_default="", help_text=_("英文界面显示的名称；留空则显示中文名称。")
+        _("英文名称"),
+        max_length=120,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("英文界面显示的名称；留空则显示中文名称。"),
     )
     description = models.TextField(_("项目介绍"), max_length=2000, blank=True)
     owner = models.ForeignKey(
