@@ -158,6 +158,15 @@ class User(AbstractUser):
         return self.is_superuser or bool(self.role_kinds() & {Role.Kind.STREET_OFFICIAL, Role.Kind.DISTRICT_OFFICIAL})
 
     @property
+    def is_read_only(self):
+        """An official with no working role (staff, secretary, admin): reads everything in their
+        scope and writes nothing, so pages offer them no write links (代录诉求, 修改 …)."""
+        kinds = self.role_kinds()
+        officials = {Role.Kind.STREET_OFFICIAL, Role.Kind.DISTRICT_OFFICIAL}
+        workers = {Role.Kind.STAFF, Role.Kind.SECRETARY, Role.Kind.ADMIN}
+        return not self.is_superuser and bool(kinds & officials) and not kinds & workers
+
+    @property
     def can_manage_lockouts(self):
         """Sees and lifts login locks (``accounts.lockout``): secretaries (their community) and admins."""
         return self.is_superuser or bool(self.role_kinds() & {Role.Kind.ADMIN, Role.Kind.SECRETARY})

@@ -263,6 +263,26 @@ _SPECS += [
         order=("community__code", "branch__name", "name", "pk"),
         distinct=True,
     ),
+    *(
+        _registry(
+            metric,
+            title,
+            PartyGroup,
+            (
+                _name_column(title),
+                Column(gettext_lazy("党支部"), lambda g: g.branch.name, lambda g: g.branch.get_absolute_url()),
+                COMMUNITY_COLUMN,
+            ),
+            rows=lambda d, kind=kind: Q(kind=kind),
+            related=("branch", "community"),
+            order=("community__code", "branch__name", "name", "pk"),
+            distinct=True,
+        )
+        for metric, title, kind in (
+            ("building_groups", gettext_lazy("楼栋党小组"), PartyGroup.Kind.BUILDING),
+            ("functional_groups", gettext_lazy("功能型党小组"), PartyGroup.Kind.FUNCTIONAL),
+        )
+    ),
     _registry(
         "central_households",
         gettext_lazy("党员中心户"),

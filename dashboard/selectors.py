@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from baohe.metrics import cache_lookup
 from baohe.scoping import VIEW, restricted, user_scope
+from baohe.texts import in_english
 from communities.models import Building, Community, Compound, Household, Street
 from partybuilding import selectors as party
 from partybuilding.models import (
@@ -174,7 +175,7 @@ class Dashboard:
             self._scoped(model)
             .filter(month__gte=self.period.start, month__lte=self.period.end)
             .order_by()
-            .values("category_id", "category__name", "category__order")
+            .values("category_id", "category__name", "category__name_en", "category__order")
             .annotate(**_sums())
         )
         out = []
@@ -182,7 +183,8 @@ class Dashboard:
             if not any(row[name] for name in COUNTERS):
                 continue
             counts = with_rates(row)
-            out.append({"id": row["category_id"], "name": row["category__name"], "counts": counts})
+            name = row["category__name_en"] or row["category__name"] if in_english() else row["category__name"]
+            out.append({"id": row["category_id"], "name": name, "counts": counts})
         return out
 
     @cached_property
@@ -270,7 +272,15 @@ class Dashboard:
 
         out = {
             "branches": count(PartyBranch),
-            "groups": count(PartyGroup),
+            # 楼栋党小组 and 功能型党小组 apart (the article counts 489 building groups; the 2
+            # functional groups are another thing, issue 15), in the one query that counts them.
+            **self._scoped(PartyGroup)
+            .order_by()
+            .aggregate(
+                groups=Count("pk", distinct=True),
+                building_groups=Count("pk", distinct=True, filter=Q(kind=PartyGroup.Kind.BUILDING)),
+                functional_groups=Count("pk", distinct=True, filter=Q(kind=PartyGroup.Kind.FUNCTIONAL)),
+            ),
             "central_households": count(CentralHousehold),
             "members": count(PartyMember),
         }

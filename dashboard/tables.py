@@ -99,7 +99,13 @@ def organisation_table(d):
     o = d.organisation
     rows = [
         [text(_("党支部")), Cell(o["branches"], _url(d, "branches")), Cell(None), percent(None)],
-        [text(_("党小组")), Cell(o["groups"], _url(d, "groups")), Cell(None), percent(None)],
+        [text(_("楼栋党小组")), Cell(o["building_groups"], _url(d, "building_groups")), Cell(None), percent(None)],
+        [
+            text(_("功能型党小组")),
+            Cell(o["functional_groups"], _url(d, "functional_groups")),
+            Cell(None),
+            percent(None),
+        ],
         [
             text(_("党员中心户")),
             Cell(o["central_households"], _url(d, "central_households")),

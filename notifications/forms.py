@@ -26,20 +26,20 @@ class PreferenceForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["sms"].help_text = (
-            _("发送到 %(mobile)s。") % {"mobile": mask_mobile(user.mobile)}
-            if user.mobile
-            else _("您的账号没有手机号。")
-        )
-        self.fields["email"].help_text = (
-            _("发送到 %(email)s。") % {"email": user.email} if user.email else _("您的账号没有邮箱地址。")
-        )
+        # A channel the account cannot receive is not offered (no mobile: no SMS; no email
+        # address: no email and no daily digest); ``unavailable`` says why it is missing.
+        self.unavailable = []
+        if user.mobile:
+            self.fields["sms"].help_text = _("发送到 %(mobile)s。") % {"mobile": mask_mobile(user.mobile)}
+        else:
+            del self.fields["sms"]
+            self.unavailable.append(_("您的账号没有手机号，不能接收短信通知。"))
+        if user.email:
+            self.fields["email"].help_text = _("发送到 %(email)s。") % {"email": user.email}
+        else:
+            del self.fields["email"], self.fields["daily_digest"]
+            self.unavailable.append(_("您的账号没有邮箱地址，不能接收邮件和每日汇总邮件。"))
 
-    def clean(self):
-        data = super().clean()
-        if data.get("sms") and not self.user.mobile:
-            self.add_error("sms", _("您的账号没有手机号，无法接收短信。"))
-        if (data.get("email") or data.get("daily_digest")) and not self.user.email:
-            field = "email" if data.get("email") else "daily_digest"
-            self.add_error(field, _("您的账号没有邮箱地址，无法接收邮件。"))
-        return data
+    def channels(self):
+        """The cleaned choice for every channel (a channel not offered is off)."""
+        return {name: bool(self.cleaned_data.get(name)) for name in ("email", "sms", "daily_digest")}

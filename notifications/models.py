@@ -10,15 +10,22 @@ A notification may instead go to a bare ``mobile`` number with no account behind
 household with no account told of a confirmation-required notice, ``notices``): it has no
 recipient, so no inbox shows it, and its one delivery is an SMS to that number (stored
 encrypted, shown masked).
+
+The inbox shows a notification in the reader's language: a notification written by the portal
+keeps its title (and a templated body) as source text and parameters (``title_text``,
+``body_text``: :mod:`baohe.texts`), rendered when read. ``title`` and ``body`` hold the Chinese
+rendering, which the email and SMS channels send and which rows written before the stored
+texts (or by hand) show as they are.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from baohe.fields import EncryptedCharField
 from baohe.masking import mask_mobile
+from baohe.texts import render
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -48,6 +55,8 @@ class Notification(models.Model):
     kind = models.CharField(_("类型"), max_length=64)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
+    title_text = models.JSONField(_("标题模板"), default=dict, db_default=Value({}, JSONField()), blank=True)
+    body_text = models.JSONField(_("内容模板"), default=dict, db_default=Value({}, JSONField()), blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     dedupe_key = models.CharField(_("去重键"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -77,6 +86,15 @@ class Notification(models.Model):
 
     def get_absolute_url(self):
         return reverse("notifications:open", args=[self.pk])
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (the stored Chinese one for an old row)."""
+        return render(self.title_text) or self.title
+
+    @property
+    def display_body(self) -> str:
+        return render(self.body_text) or self.body
 
     @property
     def masked_mobile(self):

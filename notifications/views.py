@@ -24,7 +24,7 @@ PAGE_SIZE = 20
 @login_required
 def inbox(request):
     notifications = Notification.objects.restrict(request.user).only(
-        "pk", "title", "body", "link", "kind", "created_at", "read_at"
+        "pk", "title", "title_text", "body", "body_text", "link", "kind", "created_at", "read_at"
     )
     query = read_query(request, InboxQuery)
     unread_only = bool(query["unread"])
@@ -75,7 +75,7 @@ def preferences(request):
     initial = {"email": current.email, "sms": current.sms, "daily_digest": current.daily_digest}
     form = PreferenceForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        preference_save(user=request.user, **form.cleaned_data)
+        preference_save(user=request.user, **form.channels())
         messages.success(request, _("通知设置已保存。"))
         return redirect("notifications:preferences")
     return render(request, "notifications/preferences.html", {"form": form, "saved": current.pk is not None})

@@ -28,6 +28,7 @@ from communities.models import Resident
 from communities.personal_data import Section, Subject
 from communities.services import ANONYMOUS_NAME, PersonTraces
 
+from .category_names import NAMES_EN
 from .models import Category, RequestEvent, RequestSupporter, ServiceRequest
 from .services import request_submit
 
@@ -49,7 +50,13 @@ def personal_data_category(kind: str) -> Category:
     """The category of a correction or deletion request (made, with its parent, when missing)."""
     parent, _created = Category.objects.get_or_create(
         code=PARENT_CODE,
-        defaults={"name": "个人信息", "order": 900, "accept_within_hours": 24, "resolve_within_days": 10},
+        defaults={
+            "name": "个人信息",
+            "name_en": NAMES_EN[PARENT_CODE],
+            "order": 900,
+            "accept_within_hours": 24,
+            "resolve_within_days": 10,
+        },
     )
     code, name, hours, days = CATEGORIES[kind]
     category, _created = Category.objects.get_or_create(
@@ -57,6 +64,7 @@ def personal_data_category(kind: str) -> Category:
         defaults={
             "parent": parent,
             "name": name,
+            "name_en": NAMES_EN.get(code, ""),
             "order": 901 + list(CATEGORIES).index(kind),
             "accept_within_hours": hours,
             "resolve_within_days": days,

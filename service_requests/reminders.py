@@ -61,6 +61,7 @@ from django.utils.translation import ngettext_lazy
 
 from accounts.selectors import community_staff_roles, secretary_roles, street_escalation_roles
 from baohe.exceptions import Conflict
+from baohe.texts import lines_of, stored
 from notifications.services import Message, notify_many
 
 from .models import RequestClock, ServiceRequest
@@ -71,6 +72,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5000
 LISTED_IN_ONE = 30  # requests named in the body of a notification that covers several
+LISTED_LINE = _("%(number)s（%(due)s）")  # a line of that body
+LISTED_MORE = _("……共 %(count)d 件")
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: hashing the lazy texts would translate them
@@ -83,6 +86,7 @@ class Reminder:
     audience: str  # "handler", "secretary", "street" or "resident"
     title: str  # for one request: %(number)s, %(due)s
     title_many: str  # for several (ngettext_lazy on "count"): %(count)d, %(numbers)s
+    late: bool = False  # a warning claimed together with the deadline: it says "已超过" and links to the overdue list
 
     @property
     def key(self):
@@ -176,6 +180,36 @@ REMINDERS = (
     ),
 )
 STEPS = {(r.clock, r.claimed): r for r in REMINDERS}
+# A clock whose warning and deadline fall due in the same claim (a scan that did not run, a
+# backdated demo) is already late: its handler reads "已超过", never "即将超过" (issue 15).
+LATE = {
+    "accept": Reminder(
+        "accept",
+        "warn",
+        "warned_at",
+        "handler",
+        _("诉求 %(number)s 已超过签收时限（%(due)s），请尽快签收。"),
+        ngettext_lazy(
+            "%(count)d 件诉求已超过签收时限，请尽快签收：%(numbers)s",
+            "%(count)d 件诉求已超过签收时限，请尽快签收：%(numbers)s",
+            "count",
+        ),
+        late=True,
+    ),
+    "resolve": Reminder(
+        "resolve",
+        "warn",
+        "warned_at",
+        "handler",
+        _("诉求 %(number)s 已超过办结时限（%(due)s），请抓紧办理。"),
+        ngettext_lazy(
+            "%(count)d 件诉求已超过办结时限，请抓紧办理：%(numbers)s",
+            "%(count)d 件诉求已超过办结时限，请抓紧办理：%(numbers)s",
+            "count",
+        ),
+        late=True,
+    ),
+}
 CLAIM_COLUMNS = ("warned_at", "overdue_at", "escalated_at")
 
 
@@ -258,7 +292,12 @@ def _reminders_claimed(clock, bits):
     """The reminders a claimed row tells about, from its clock and ``claimed`` bits."""
     if bits & STALE_RATING:
         return ()
-    return tuple(STEPS[(clock, claimed)] for i, claimed in enumerate(CLAIM_COLUMNS) if bits & (1 << i))
+    late = bits & 1 and bits & 2 and clock in LATE  # warned and overdue at once: it is late already
+    return tuple(
+        LATE[clock] if late and i == 0 else STEPS[(clock, claimed)]
+        for i, claimed in enumerate(CLAIM_COLUMNS)
+        if bits & (1 << i)
+    )
 
 
 # --- who hears it, and what they read -------------------------------------------------------------
@@ -310,34 +349,30 @@ def _audience(reminder, street, community, recipient):
 
 
 class _Texts:
-    """Links, translated templates and formatted deadlines, prepared once per batch."""
+    """Links and parsed deadlines, prepared once per batch."""
 
     def __init__(self):
         self.detail = reverse("service_requests:detail", args=[999999999])
         queue = reverse("service_requests:queue")
         self.lists = {
             "warn": f"{queue}?status=open",
+            "late": f"{queue}?due=overdue",
             "overdue": f"{queue}?due=overdue",
             "escalate": f"{queue}?due=overdue",
             "remind": reverse("service_requests:mine"),
         }
-        self.titles = {}
         self.deadlines = {}
         self.zone = timezone.get_default_timezone()  # deadlines are shown in Asia/Shanghai
 
-    def title(self, reminder):
-        if reminder not in self.titles:
-            self.titles[reminder] = str(reminder.title)
-        return self.titles[reminder]
-
     def deadline(self, row):
-        """The row's deadline as local "YYYY-MM-DD HH:MM" (the database returns it as text)."""
+        """The row's deadline as an aware datetime (the database returns it as text); a message
+        stores it as a moment, shown in each reader's date format (``baohe.texts``)."""
         raw = row.deadline
         if raw not in self.deadlines:
             when = parse_datetime(str(raw))
             if timezone.is_naive(when):  # SQLite stores UTC without an offset
                 when = when.replace(tzinfo=UTC)
-            self.deadlines[raw] = when.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+            self.deadlines[raw] = when.astimezone(self.zone)
         return self.deadlines[raw]
 
 
@@ -347,21 +382,21 @@ def _message(reminder, user_id, rows, texts):
     key = f"request:{first.request_id}:{reminder.clock}:{reminder.step}:{first.cycle}:user:{user_id}"
     kind = f"request.{reminder.clock}.{reminder.step}"
     if len(rows) == 1:
-        title = texts.title(reminder) % {"number": first.number, "due": texts.deadline(first)}
+        title = stored(reminder.title, number=first.number, due=texts.deadline(first))
         link = texts.detail.replace("999999999", str(first.request_id))
         return Message(recipient_id=user_id, kind=kind, title=title, link=link, dedupe_key=key)
     listed = heapq.nsmallest(LISTED_IN_ONE, rows, key=OLDEST_FIRST)
     numbers = "、".join(row.number for row in listed[:3]) + ("…" if len(rows) > 3 else "")
-    title = str(reminder.title_many % {"count": len(rows), "numbers": numbers})
-    lines = [f"{row.number}（{texts.deadline(row)}）" for row in listed]
+    title = stored(reminder.title_many, count=len(rows), numbers=numbers)
+    lines = [stored(LISTED_LINE, number=row.number, due=texts.deadline(row)) for row in listed]
     if len(rows) > LISTED_IN_ONE:
-        lines.append(str(_("……共 %(count)d 件") % {"count": len(rows)}))
+        lines.append(stored(LISTED_MORE, count=len(rows)))
     return Message(
         recipient_id=user_id,
         kind=kind,
         title=title,
-        body="\n".join(lines),
-        link=texts.lists[reminder.step],
+        body=lines_of(lines),
+        link=texts.lists["late" if reminder.late else reminder.step],
         dedupe_key=f"{key}:+{len(rows) - 1}",
     )
 

@@ -310,13 +310,13 @@ def category_choices():
     for category in categories:
         if category.parent_id is None:
             if category.pk not in parents_with_children:
-                loose.append((category.pk, category.name))
+                loose.append((category.pk, category.label))
             continue
         if not category.parent.is_active:
             continue
-        groups.setdefault(category.parent, []).append((category.pk, category.name))
+        groups.setdefault(category.parent, []).append((category.pk, category.label))
     choices = [
-        (parent.name, options) for parent, options in sorted(groups.items(), key=lambda g: (g[0].order, g[0].pk))
+        (parent.label, options) for parent, options in sorted(groups.items(), key=lambda g: (g[0].order, g[0].pk))
     ]
     if loose:
         choices.append((_("其他"), loose))

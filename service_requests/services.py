@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import community_secretaries, community_staff, is_secretary_of, street_staff
@@ -31,6 +32,7 @@ from baohe.masking import anonymise_text
 from baohe.models import AuditEntry
 from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
 from baohe.services import audit, record_change
+from baohe.texts import StoredText, chinese_and_stored, stored
 from baohe.uploads import CheckedImage, check_images
 from communities.models import Building, Compound, Household, Resident
 from notifications.services import notify
@@ -148,19 +150,23 @@ def _event(
     request: ServiceRequest,
     kind: str,
     by: User | None,
-    message: str = "",
+    message: str | StoredText = "",
     public: bool = True,
     from_status: str | None = None,
 ) -> RequestEvent:
     """Record a step; a step that does not change the status records it as both from and to.
     The dashboards' request summary is brought up to date in the same transaction, and the step
     written to the audit trail: one line, a submission as a creation with its fields (masked),
-    any other step as a change of status (the step's text stays in the request's timeline)."""
+    any other step as a change of status (the step's text stays in the request's timeline).
+    A ``message`` the portal writes (not a person's words) is a stored text (``baohe.texts``),
+    shown in the reader's language."""
+    message, message_text = chinese_and_stored(message)
     event = RequestEvent.objects.create(
         request=request,
         kind=kind,
         actor=by,
         message=message,
+        message_text=message_text,
         public=public,
         from_status=request.status if from_status is None else from_status,
         to_status=request.status,
@@ -189,7 +195,9 @@ def _drop_pending_extension(request: ServiceRequest) -> list[str]:
 
 
 # --- notifications ------------------------------------------------------------------------------
-def _tell(user: User | None, request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
+def _tell(
+    user: User | None, request: ServiceRequest, event: RequestEvent, title: str | StoredText, body: str = ""
+) -> None:
     if user is None or user.pk == event.actor_id:
         return  # nobody is told about their own step
     notify(
@@ -202,12 +210,12 @@ def _tell(user: User | None, request: ServiceRequest, event: RequestEvent, title
     )
 
 
-def _tell_resident(request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
+def _tell_resident(request: ServiceRequest, event: RequestEvent, title: str | StoredText, body: str = "") -> None:
     if request.submitted_by_id and request.submitted_by_id != event.actor_id:
         _tell(request.submitted_by, request, event, title, body)
 
 
-def _tell_supporters(request: ServiceRequest, event: RequestEvent, title: str, body: str = "") -> None:
+def _tell_supporters(request: ServiceRequest, event: RequestEvent, title: str | StoredText, body: str = "") -> None:
     """The neighbours who joined the request (附议) hear of its progress, with the public text
     (``public.names_of``: they read what the board shows), and follow it on the board."""
     supporters = list(request.supporters.select_related("user").order_by("id"))
@@ -324,18 +332,26 @@ def request_submit(
         clocks_sync(request, new=True)  # the accept clock starts
         if staff_entry:
             check_in_scope(request, by, CHANGE)
-        event = _event(request, Event.SUBMITTED, by, message=request.get_channel_display(), from_status="")
+        event = _event(
+            request,
+            Event.SUBMITTED,
+            by,
+            message=stored(ServiceRequest.Channel(request.channel).label),
+            from_status="",
+        )
         _attach(request, event, checked, by)
         for user in community_staff(request.community_id):
             _tell(
                 user,
                 request,
                 event,
-                _("新诉求 %(number)s：%(category)s") % {"number": request.number, "category": category},
+                stored(gettext_lazy("新诉求 %(number)s：%(category)s"), number=request.number, category=category.text),
             )
         for user in _party_servers(request):
-            _tell(user, request, event, _("您服务的楼栋有新诉求 %(number)s") % {"number": request.number})
-        _tell_resident(request, event, _("您的诉求 %(number)s 已提交，社区将尽快签收。") % {"number": request.number})
+            _tell(user, request, event, stored(gettext_lazy("您服务的楼栋有新诉求 %(number)s"), number=request.number))
+        _tell_resident(
+            request, event, stored(gettext_lazy("您的诉求 %(number)s 已提交，社区将尽快签收。"), number=request.number)
+        )
     return request
 
 
@@ -386,8 +402,12 @@ def request_accept(*, request: ServiceRequest, by: User) -> ServiceRequest:
         )
         clocks_sync(request)  # accept stops, resolve starts
         event = _event(request, Event.ACCEPTED, by, from_status=previous)
-        _tell_resident(request, event, _("您的诉求 %(number)s 已被社区签收。") % {"number": request.number})
-        _tell_supporters(request, event, _("您附议的诉求 %(number)s 已被社区签收。") % {"number": request.number})
+        _tell_resident(
+            request, event, stored(gettext_lazy("您的诉求 %(number)s 已被社区签收。"), number=request.number)
+        )
+        _tell_supporters(
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 已被社区签收。"), number=request.number)
+        )
     return request
 
 
@@ -420,11 +440,15 @@ def request_assign(
             request,
             Event.ASSIGNED,
             by,
-            message=f"{ServiceRequest.AssigneeKind(kind).label}：{request.assignee_label}",
+            message=stored(
+                gettext_lazy("%(kind)s：%(assignee)s"),
+                kind=ServiceRequest.AssigneeKind(kind).label,
+                assignee=request.assignee_label,
+            ),
             from_status=previous,
         )
         if user is not None and user != by:
-            _tell(user, request, event, _("诉求 %(number)s 已分派给您办理。") % {"number": request.number})
+            _tell(user, request, event, stored(gettext_lazy("诉求 %(number)s 已分派给您办理。"), number=request.number))
     return request
 
 
@@ -444,9 +468,14 @@ def request_reply(*, request: ServiceRequest, by: User, message: str, public: bo
             request, Event.REPLIED if public else Event.NOTE, by, message=message, public=public, from_status=previous
         )
         if public:
-            _tell_resident(request, event, _("您的诉求 %(number)s 有新的答复。") % {"number": request.number}, message)
+            _tell_resident(
+                request, event, stored(gettext_lazy("您的诉求 %(number)s 有新的答复。"), number=request.number), message
+            )
             _tell_supporters(
-                request, event, _("您附议的诉求 %(number)s 有新的答复。") % {"number": request.number}, message
+                request,
+                event,
+                stored(gettext_lazy("您附议的诉求 %(number)s 有新的答复。"), number=request.number),
+                message,
             )
     return request
 
@@ -467,7 +496,13 @@ def request_extension_request(*, request: ServiceRequest, by: User, until: datet
         request.save(update_fields=["extension_until", "extension_reason", "updated_at"])
         event = _event(request, Event.EXTENSION_REQUESTED, by, message=reason, public=False)
         for user in community_secretaries(request.community_id):
-            _tell(user, request, event, _("诉求 %(number)s 申请延期，请审批。") % {"number": request.number}, reason)
+            _tell(
+                user,
+                request,
+                event,
+                stored(gettext_lazy("诉求 %(number)s 申请延期，请审批。"), number=request.number),
+                reason,
+            )
     return request
 
 
@@ -500,7 +535,10 @@ def request_extension_decide(*, request: ServiceRequest, by: User, approve: bool
         event = _event(request, kind, by, message=message, public=approve)
         if approve:
             _tell_resident(
-                request, event, _("您的诉求 %(number)s 办理期限已延长。") % {"number": request.number}, message
+                request,
+                event,
+                stored(gettext_lazy("您的诉求 %(number)s 办理期限已延长。"), number=request.number),
+                message,
             )
     return request
 
@@ -521,7 +559,13 @@ def request_return(*, request: ServiceRequest, by: User, reason: str) -> Service
         clocks_sync(request)  # no clock runs while the street reroutes it
         event = _event(request, Event.RETURNED, by, message=reason, public=False, from_status=previous)
         for user in street_staff(request.street_id):
-            _tell(user, request, event, _("诉求 %(number)s 被退回街道，请改派。") % {"number": request.number}, reason)
+            _tell(
+                user,
+                request,
+                event,
+                stored(gettext_lazy("诉求 %(number)s 被退回街道，请改派。"), number=request.number),
+                reason,
+            )
     return request
 
 
@@ -561,7 +605,9 @@ def request_reroute(
         )
         event = _event(request, Event.REROUTED, by, message=str(compound), public=False, from_status=previous)
         for user in community_staff(request.community_id):
-            _tell(user, request, event, _("街道改派诉求 %(number)s 到本社区。") % {"number": request.number})
+            _tell(
+                user, request, event, stored(gettext_lazy("街道改派诉求 %(number)s 到本社区。"), number=request.number)
+            )
     return request
 
 
@@ -584,10 +630,12 @@ def request_resolve(*, request: ServiceRequest, by: User, message: str, photos: 
         _tell_resident(
             request,
             event,
-            _("您的诉求 %(number)s 已办结，请评价办理结果。") % {"number": request.number},
+            stored(gettext_lazy("您的诉求 %(number)s 已办结，请评价办理结果。"), number=request.number),
             message,
         )
-        _tell_supporters(request, event, _("您附议的诉求 %(number)s 已办结。") % {"number": request.number}, message)
+        _tell_supporters(
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 已办结。"), number=request.number), message
+        )
     return request
 
 
@@ -605,8 +653,12 @@ def request_reject(*, request: ServiceRequest, by: User, reason: str) -> Service
         request.save(update_fields=["status", "closed_at", "updated_at", *dropped])
         clocks_sync(request)
         event = _event(request, Event.REJECTED, by, message=reason, from_status=previous)
-        _tell_resident(request, event, _("您的诉求 %(number)s 不予受理。") % {"number": request.number}, reason)
-        _tell_supporters(request, event, _("您附议的诉求 %(number)s 不予受理。") % {"number": request.number}, reason)
+        _tell_resident(
+            request, event, stored(gettext_lazy("您的诉求 %(number)s 不予受理。"), number=request.number), reason
+        )
+        _tell_supporters(
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 不予受理。"), number=request.number), reason
+        )
     return request
 
 
@@ -628,14 +680,20 @@ def request_mark_duplicate(*, request: ServiceRequest, by: User, original: Servi
         _tell_resident(
             request,
             event,
-            _("您的诉求 %(number)s 与 %(original)s 相同，已合并办理。")
-            % {"number": request.number, "original": original.number},
+            stored(
+                gettext_lazy("您的诉求 %(number)s 与 %(original)s 相同，已合并办理。"),
+                number=request.number,
+                original=original.number,
+            ),
         )
         _tell_supporters(
             request,
             event,
-            _("您附议的诉求 %(number)s 与 %(original)s 相同，已合并办理。")
-            % {"number": request.number, "original": original.number},
+            stored(
+                gettext_lazy("您附议的诉求 %(number)s 与 %(original)s 相同，已合并办理。"),
+                number=request.number,
+                original=original.number,
+            ),
         )
     return request
 
@@ -652,7 +710,7 @@ def request_close(
         request.closed_at = timezone.now()
         request.save(update_fields=["status", "closed_at", "updated_at"])
         clocks_sync(request)  # the rating reminder stops
-        message = note or (_("7 天内未评价，自动关闭。") if automatic else "")
+        message = note or (stored(gettext_lazy("7 天内未评价，自动关闭。")) if automatic else "")
         _event(request, Event.CLOSED, by, message=message, from_status=previous)
     return request
 
@@ -673,7 +731,10 @@ def _apply_rating(
     request.rating_comment = comment or ""
     request.rated_at = now
     reopen = solved == ServiceRequest.Solved.UNSOLVED or satisfaction == ServiceRequest.Satisfaction.UNSATISFIED
-    label = f"{ServiceRequest.Solved(solved).label} · {ServiceRequest.Satisfaction(satisfaction).label}"
+    solved_label, satisfaction_label = (
+        ServiceRequest.Solved(solved).label,
+        ServiceRequest.Satisfaction(satisfaction).label,
+    )
     if reopen:
         # 重办: back to in_progress with a fresh resolve limit.
         request.status = Status.IN_PROGRESS
@@ -687,10 +748,22 @@ def _apply_rating(
     request.save()
     request.refresh_from_db(fields=["reopen_count"])
     clocks_sync(request)
-    _event(request, kind, by, message=f"{label}。{comment or ''}".rstrip("。") + "。", from_status=previous)
+    rating = stored(
+        gettext_lazy("%(solved)s · %(satisfaction)s。%(comment)s")
+        if comment
+        else gettext_lazy("%(solved)s · %(satisfaction)s。"),
+        solved=solved_label,
+        satisfaction=satisfaction_label,
+        comment=(comment or "").rstrip("。") + "。" if comment else "",
+    )
+    _event(request, kind, by, message=rating, from_status=previous)
     if reopen:
         event_reopen = _event(
-            request, Event.REOPENED, None, message=_("居民不满意或未解决，诉求重办。"), from_status=previous
+            request,
+            Event.REOPENED,
+            None,
+            message=stored(gettext_lazy("居民不满意或未解决，诉求重办。")),
+            from_status=previous,
         )
         targets = [request.assigned_to] if request.assigned_to_id else list(community_staff(request.community_id))
         for user in targets:
@@ -698,7 +771,12 @@ def _apply_rating(
                 user,
                 request,
                 event_reopen,
-                _("诉求 %(number)s 重办：%(label)s") % {"number": request.number, "label": label},
+                stored(
+                    gettext_lazy("诉求 %(number)s 重办：%(solved)s · %(satisfaction)s"),
+                    number=request.number,
+                    solved=solved_label,
+                    satisfaction=satisfaction_label,
+                ),
                 comment,
             )
     return request
@@ -743,8 +821,13 @@ def request_urge(*, request: ServiceRequest, by: User) -> ServiceRequest:
         request.urge_count = F("urge_count") + 1
         request.save(update_fields=["urged_at", "urge_count", "updated_at"])
         request.refresh_from_db(fields=["urge_count"])
-        event = _event(request, Event.URGED, by, message=_("居民第 %(count)s 次催办。") % {"count": request.urge_count})
-        title = _("居民催办诉求 %(number)s，请尽快办理。") % {"number": request.number}
+        event = _event(
+            request,
+            Event.URGED,
+            by,
+            message=stored(gettext_lazy("居民第 %(count)s 次催办。"), count=request.urge_count),
+        )
+        title = stored(gettext_lazy("居民催办诉求 %(number)s，请尽快办理。"), number=request.number)
         told = set()
         for user in [*_handlers(request), *community_secretaries(request.community_id)]:
             if user.pk not in told:
@@ -768,7 +851,13 @@ def request_supplement(
         event = _event(request, Event.SUPPLEMENTED, by, message=message)
         _attach(request, event, checked, by)
         for user in _handlers(request):
-            _tell(user, request, event, _("居民补充了诉求 %(number)s 的说明。") % {"number": request.number}, message)
+            _tell(
+                user,
+                request,
+                event,
+                stored(gettext_lazy("居民补充了诉求 %(number)s 的说明。"), number=request.number),
+                message,
+            )
     return request
 
 
@@ -787,8 +876,12 @@ def request_withdraw(*, request: ServiceRequest, by: User, reason: str) -> Servi
         clocks_sync(request)
         event = _event(request, Event.WITHDRAWN, by, message=reason, from_status=previous)
         for user in community_staff(request.community_id):
-            _tell(user, request, event, _("居民撤回了诉求 %(number)s。") % {"number": request.number}, reason)
-        _tell_supporters(request, event, _("您附议的诉求 %(number)s 已被提交人撤回。") % {"number": request.number})
+            _tell(
+                user, request, event, stored(gettext_lazy("居民撤回了诉求 %(number)s。"), number=request.number), reason
+            )
+        _tell_supporters(
+            request, event, stored(gettext_lazy("您附议的诉求 %(number)s 已被提交人撤回。"), number=request.number)
+        )
     return request
 
 

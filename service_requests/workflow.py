@@ -6,7 +6,9 @@ reason the resident reads), ``returned`` (to the street, which reroutes it back 
 ``in_progress``). Each row of :data:`STEPS` names a step, the statuses it may be taken from,
 who may take it (:class:`Actor`), the service function in ``services.py`` that does it (named
 by string: the services import this table), the label the step goes by (also in the refusal
-"不能签收") and the text of the button that confirms it.
+"不能签收"), the text of the button that confirms it, and — for a step that cannot be undone
+(办结, 不予受理, 退单, 标记为重复, 关闭, 撤回) — the question the page asks before taking it
+(``ask``: the button carries it as ``data-confirm``, ``static/js/forms.js`` asks it).
 
 Everything that needs the state machine reads this table:
 
@@ -35,6 +37,7 @@ from typing import Any
 
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import follow_up
 from .models import ServiceRequest
@@ -114,6 +117,7 @@ class Step:
     # A status with its own conflict instead of "invalid_transition" (e.g. accepted twice).
     conflicts: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
     errors_to: str | None = None  # the input field a service error without a field belongs to
+    ask: Any = None  # lazy text: the question asked before an irreversible step is taken
 
     @cached_property
     def run(self) -> Callable[..., ServiceRequest]:
@@ -150,7 +154,7 @@ ACCEPT = Step(
     statuses=(Status.SUBMITTED,),
     actors=(Actor.STAFF,),
     service="request_accept",
-    label=_("签收"),
+    label=pgettext_lazy("verb", "签收"),
     confirm=_("确认签收"),
     conflicts={Status.ACCEPTED: (_("该诉求已被签收。"), "already_accepted")},
 )
@@ -159,7 +163,7 @@ ASSIGN = Step(
     statuses=HANDLING,
     actors=(Actor.STAFF,),
     service="request_assign",
-    label=_("分派"),
+    label=pgettext_lazy("verb", "分派"),
     confirm=_("确认分派"),
 )
 REPLY = Step(
@@ -167,7 +171,7 @@ REPLY = Step(
     statuses=(*OPEN, Status.RESOLVED),
     actors=(Actor.ASSIGNEE, Actor.STAFF),
     service="request_reply",
-    label=_("答复"),
+    label=pgettext_lazy("verb", "答复"),
     confirm=_("确认答复"),
 )
 EXTENSION_REQUEST = Step(
@@ -175,7 +179,7 @@ EXTENSION_REQUEST = Step(
     statuses=HANDLING,
     actors=(Actor.STAFF,),
     service="request_extension_request",
-    label=_("申请延期"),
+    label=pgettext_lazy("verb", "申请延期"),
     confirm=_("确认申请延期"),
     requires=NO_PENDING_EXTENSION,
 )
@@ -184,7 +188,7 @@ EXTENSION_DECIDE = Step(
     statuses=HANDLING,
     actors=(Actor.SECRETARY,),
     service="request_extension_decide",
-    label=_("审批延期"),
+    label=pgettext_lazy("verb", "审批延期"),
     confirm=_("确认审批延期"),
     refused=_("只有社区书记可以审批延期。"),
     requires=PENDING_EXTENSION,
@@ -194,15 +198,16 @@ RETURN = Step(
     statuses=(Status.SUBMITTED, Status.ACCEPTED),
     actors=(Actor.STAFF,),
     service="request_return",
-    label=_("退单"),
+    label=pgettext_lazy("verb", "退单"),
     confirm=_("确认退单"),
+    ask=_("退单后诉求将退回街道改派，本社区不能再办理。确定退单吗？"),
 )
 REROUTE = Step(
     name="reroute",
     statuses=(Status.RETURNED,),
     actors=(Actor.STAFF,),
     service="request_reroute",
-    label=_("改派"),
+    label=pgettext_lazy("verb", "改派"),
     confirm=_("确认改派"),
 )
 RESOLVE = Step(
@@ -210,40 +215,44 @@ RESOLVE = Step(
     statuses=HANDLING,
     actors=(Actor.STAFF,),
     service="request_resolve",
-    label=_("办结"),
+    label=pgettext_lazy("verb", "办结"),
     confirm=_("确认办结"),
     errors_to="photos",  # the photo checks answer without a field
+    ask=_("办结后将请居民评价，办结不能撤回。确定办结吗？"),
 )
 REJECT = Step(
     name="reject",
     statuses=OPEN,
     actors=(Actor.STAFF,),
     service="request_reject",
-    label=_("不予受理"),
+    label=pgettext_lazy("verb", "不予受理"),
     confirm=_("确认不予受理"),
+    ask=_("不予受理后诉求即结束，不能撤回。确定不予受理吗？"),
 )
 DUPLICATE = Step(
     name="duplicate",
     statuses=OPEN,
     actors=(Actor.STAFF,),
     service="request_mark_duplicate",
-    label=_("标记为重复"),
+    label=pgettext_lazy("verb", "标记为重复"),
     confirm=_("确认标记为重复"),
+    ask=_("标记为重复后诉求将与原诉求合并办理，不能撤回。确定标记为重复吗？"),
 )
 CLOSE = Step(
     name="close",
     statuses=(Status.RESOLVED,),
     actors=(Actor.STAFF, Actor.SYSTEM),
     service="request_close",
-    label=_("关闭"),
+    label=pgettext_lazy("verb", "关闭"),
     confirm=_("确认关闭"),
+    ask=_("关闭后诉求不能再办理。确定关闭吗？"),
 )
 RATE = Step(
     name="rate",
     statuses=(Status.RESOLVED,),
     actors=(Actor.SUBMITTER,),
     service="request_rate",
-    label=_("评价"),
+    label=pgettext_lazy("verb", "评价"),
     confirm=_("提交评价"),
     refused=_("只有提交人可以评价该诉求。"),
     requires=WITHIN_RATING_WINDOW,
@@ -253,7 +262,7 @@ FOLLOW_UP = Step(
     statuses=(Status.RESOLVED,),
     actors=(Actor.STAFF,),
     service="request_follow_up",
-    label=_("回访"),
+    label=pgettext_lazy("verb", "回访"),
     confirm=_("确认回访"),
 )
 
@@ -263,7 +272,7 @@ URGE = Step(
     statuses=OPEN,
     actors=(Actor.SUBMITTER,),
     service="request_urge",
-    label=_("催办"),
+    label=pgettext_lazy("verb", "催办"),
     confirm=_("确认催办"),
     refused=_("只有提交人可以催办该诉求。"),
     requires=(URGE_DUE, URGE_ONCE_A_DAY),
@@ -273,7 +282,7 @@ SUPPLEMENT = Step(
     statuses=OPEN,
     actors=(Actor.SUBMITTER,),
     service="request_supplement",
-    label=_("补充说明"),
+    label=pgettext_lazy("verb", "补充说明"),
     confirm=_("提交补充说明"),
     refused=_("只有提交人可以补充说明。"),
     errors_to="photos",
@@ -283,16 +292,17 @@ WITHDRAW = Step(
     statuses=(Status.SUBMITTED,),
     actors=(Actor.SUBMITTER,),
     service="request_withdraw",
-    label=_("撤回"),
+    label=pgettext_lazy("verb", "撤回"),
     confirm=_("确认撤回"),
     refused=_("只有提交人可以撤回该诉求。"),
+    ask=_("撤回后社区将不再办理该诉求，不能恢复。确定撤回吗？"),
 )
 SUPPORT = Step(
     name="support",  # 我也遇到 (附议): a neighbour follows an open request instead of filing another
     statuses=OPEN,
     actors=(Actor.NEIGHBOUR,),
     service="request_support",
-    label=_("附议"),
+    label=pgettext_lazy("verb", "附议"),
     confirm=_("我也遇到"),
     refused=_("只有本小区的其他居民可以附议。"),
 )

@@ -18,7 +18,15 @@ from tests.demo_db import model_counts
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group(__name__)]
 
 ARTICLE_NAMES = {"孙长江", "何国先", "黄红兵", "娄辉", "束红英", "阮怀珍", "王玉珍", "陈先法"}
-DEMO_USERNAMES = {"admin", "district", "street_binhu", "staff_qinghua", "secretary_qinghua", "staff_other"}
+DEMO_USERNAMES = {
+    "admin",
+    "district",
+    "street_binhu",
+    "street_staff_binhu",
+    "staff_qinghua",
+    "secretary_qinghua",
+    "staff_other",
+}
 
 
 def counts():
@@ -159,6 +167,8 @@ def test_seed_demo_logins(seeded):
         assert user.check_password("baohe-demo-2026")
     assert users["admin"].is_superuser
     assert Role.objects.get(user=users["street_binhu"]).street.name == "滨湖世纪社区"
+    street_staff = Role.objects.get(user=users["street_staff_binhu"])  # re-routes returned requests
+    assert (street_staff.kind, street_staff.street.name, street_staff.community) == ("staff", "滨湖世纪社区", None)
     qinghua = Role.objects.get(user=users["staff_qinghua"]).community
     assert qinghua.compounds.filter(name="清华园小区").exists()
     assert Role.objects.get(user=users["secretary_qinghua"]).community == qinghua

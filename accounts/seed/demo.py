@@ -95,6 +95,12 @@ def seed(ctx):
             {"name": "刘晓燕", "kind": kinds.STREET_OFFICIAL, "street": binhu},
         ),
         (
+            # Street staff re-route the requests a community returned (退单 → 改派, issue 15).
+            f"街道工作人员（{binhu.name}） street staff",
+            "street_staff_binhu",
+            {"name": "郑洁", "kind": kinds.STAFF, "street": binhu},
+        ),
+        (
             f"社区工作者（{qinghua_community.name}） community staff",
             "staff_qinghua",
             {"name": "张倩", "kind": kinds.STAFF, "community": qinghua_community},

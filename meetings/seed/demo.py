@@ -28,6 +28,7 @@ from service_requests import calendar
 from service_requests import services as request_services
 from service_requests.models import Category, RequestEvent, ServiceRequest
 from service_requests.models.clock import clocks_rebuild, schedule_accept, schedule_resolve
+from service_requests.seed.demo import requote
 
 from .. import selectors, services
 from ..models import ActionItem, Decision, Inspection, Invitee, Meeting, SupervisionTeam
@@ -177,14 +178,16 @@ def _file_requests(compound, staff, clock, submitted):
         request.accept_due_at = submitted + timedelta(hours=category.accept_within_hours)
         request.resolve_due_at = calendar.add_working_days(submitted, category.resolve_within_days)
         fields = schedule_accept(request, submitted) + schedule_resolve(request, submitted)
+        number = request_services.number_next(submitted)
         ServiceRequest.objects.filter(pk=request.pk).update(
-            number=request_services.number_next(submitted),
+            number=number,
             created_at=submitted,
             accept_due_at=request.accept_due_at,
             resolve_due_at=request.resolve_due_at,
             **{name: getattr(request, name) for name in fields},
         )
         clocks_rebuild(ServiceRequest.objects.filter(pk=request.pk))
+        requote({request.number: number}, [request.pk])  # its notifications quote the new number
         clock.stamp(submitted)
         made.append(ServiceRequest.objects.get(pk=request.pk))
     return made

@@ -4,8 +4,13 @@
 transaction of whatever caused them; the unique ``dedupe_key`` makes repeating them harmless.
 Each sending channel the recipient gets adds a pending ``Delivery``, and a dispatch task is
 enqueued when the transaction commits (the periodic dispatch finds the row if the broker is down).
+
+A title or body is either plain text (shown as written) or a stored text
+(:func:`baohe.texts.stored`): then the inbox renders it in the reader's language, and the
+Chinese rendering is kept beside it for the email and SMS channels.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from baohe.jobs import enqueue_on_commit
+from baohe.texts import StoredText, chinese_and_stored
 
 from .. import bulk
 from ..models import Delivery, Notification
@@ -26,17 +32,32 @@ def _schedule_dispatch() -> None:
     enqueue_on_commit("notifications.tasks.dispatch_pending")  # by name: tasks.py imports this module
 
 
+Text = str | StoredText
+
+
+texts = chinese_and_stored
+
+
 def notify(
-    *, recipient: User | None, kind: str, title: str, dedupe_key: str, body: str = "", link: str = ""
+    *, recipient: User | None, kind: str, title: Text, dedupe_key: str, body: Text = "", link: str = ""
 ) -> Notification | None:
     """Write one notification for ``recipient`` and its deliveries; ``None`` if already written."""
     if recipient is None or not recipient.is_active:
         return None
+    title, title_text = texts(title)
+    body, body_text = texts(body)
     with transaction.atomic():  # the notification and its deliveries, or neither
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
-                    recipient=recipient, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+                    recipient=recipient,
+                    kind=kind,
+                    title=title,
+                    title_text=title_text,
+                    body=body,
+                    body_text=body_text,
+                    link=link,
+                    dedupe_key=dedupe_key,
                 )
         except IntegrityError:
             return None
@@ -58,9 +79,9 @@ class Message:
 
     recipient_id: int
     kind: str
-    title: str
+    title: Text
     dedupe_key: str
-    body: str = ""
+    body: Text = ""
     link: str = ""
 
 
@@ -70,11 +91,15 @@ def notify_many(messages: Iterable[Message]) -> int:
     Call inside the transaction that causes them. Keys that already exist are skipped, and so
     are their deliveries. Returns how many messages were for active users (written or already there).
     """
-    batch = list(messages)
-    if not batch:
+    given = list(messages)
+    if not given:
         return 0
-    channels = channels_by_user(m.recipient_id for m in batch)
-    batch = [m for m in batch if m.recipient_id in channels]
+    channels = channels_by_user(m.recipient_id for m in given)
+    batch = [
+        _Row(m.recipient_id, m.kind, m.dedupe_key, m.link, *texts(m.title), *texts(m.body))
+        for m in given
+        if m.recipient_id in channels
+    ]
     now = timezone.now()
     if bulk.supported():
         written = bulk.insert_rows(
@@ -83,7 +108,9 @@ def notify_many(messages: Iterable[Message]) -> int:
                 "recipient": [m.recipient_id for m in batch],
                 "kind": [m.kind for m in batch],
                 "title": [m.title for m in batch],
+                "title_text": [json.dumps(m.title_text, ensure_ascii=False) for m in batch],
                 "body": [m.body for m in batch],
+                "body_text": [json.dumps(m.body_text, ensure_ascii=False) for m in batch],
                 "link": [m.link for m in batch],
                 "dedupe_key": [m.dedupe_key for m in batch],
             },
@@ -98,6 +125,20 @@ def notify_many(messages: Iterable[Message]) -> int:
         _deliveries_create(pending, now)
         _schedule_dispatch()
     return len(batch)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A message as written: its texts in Chinese and as stored."""
+
+    recipient_id: int
+    kind: str
+    dedupe_key: str
+    link: str
+    title: str
+    title_text: StoredText
+    body: str
+    body_text: StoredText
 
 
 @dataclass(frozen=True)
@@ -135,7 +176,7 @@ def notify_numbers(messages: Iterable[NumberMessage]) -> int:
     return len(pending)
 
 
-def _notify_many_orm(messages: list[Message], channels: dict[int, list[str]]) -> list[tuple[int, str]]:
+def _notify_many_orm(messages: list[_Row], channels: dict[int, list[str]]) -> list[tuple[int, str]]:
     """The portable path of notify_many: bulk_create, then look the new rows up by key."""
     Notification.objects.bulk_create(
         [
@@ -143,7 +184,9 @@ def _notify_many_orm(messages: list[Message], channels: dict[int, list[str]]) ->
                 recipient_id=m.recipient_id,
                 kind=m.kind,
                 title=m.title,
+                title_text=m.title_text,
                 body=m.body,
+                body_text=m.body_text,
                 link=m.link,
                 dedupe_key=m.dedupe_key,
             )

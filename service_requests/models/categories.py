@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baohe.models import BaseModel
 from baohe.scoping import ScopePaths
+from baohe.texts import bilingual, in_english
 
 
 class Category(BaseModel):
@@ -19,6 +20,14 @@ class Category(BaseModel):
         "self", verbose_name=_("上级分类"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     name = models.CharField(_("名称"), max_length=50)
+    name_en = models.CharField(
+        _("英文名称"),
+        max_length=80,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("英文界面显示的名称；留空则显示中文名称。"),
+    )
     code = models.SlugField(_("服务代码"), max_length=40, unique=True, help_text=_("Open311 service_code"))
     description = models.CharField(_("说明"), max_length=200, blank=True)
     accept_within_hours = models.PositiveSmallIntegerField(_("签收时限(小时)"), default=24)
@@ -41,7 +50,21 @@ class Category(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+        return f"{self.parent.label} / {self.label}" if self.parent_id else self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: ``name_en`` in English when it is filled in."""
+        return self.name_en or self.name if in_english() else self.name
+
+    @property
+    def text(self) -> dict[str, str]:
+        """The full name as a stored-text parameter (:func:`baohe.texts.bilingual`): a
+        notification names the category in its reader's language."""
+        zh, en = self.name, self.name_en or self.name
+        if self.parent_id:
+            zh, en = f"{self.parent.name} / {zh}", f"{self.parent.name_en or self.parent.name} / {en}"
+        return bilingual(zh, en)
 
 
 class CalendarDay(models.Model):

@@ -14,12 +14,14 @@ resolve limit in working days, giving ``accept_due_at`` and ``resolve_due_at``
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from baohe.models import CommunityScopedModel
 from baohe.scoping import ScopePaths
+from baohe.texts import render
 
 from .categories import Category
 from .clock import schedule_start
@@ -213,28 +215,28 @@ class RequestEvent(CommunityScopedModel):
     """One step in a request's life: who did what, when, and what the resident was told."""
 
     class Kind(models.TextChoices):
-        SUBMITTED = "submitted", _("提交")
-        ACCEPTED = "accepted", _("签收")
-        ASSIGNED = "assigned", _("分派")
-        REPLIED = "replied", _("答复")
+        SUBMITTED = "submitted", pgettext_lazy("event", "提交")
+        ACCEPTED = "accepted", pgettext_lazy("event", "签收")
+        ASSIGNED = "assigned", pgettext_lazy("event", "分派")
+        REPLIED = "replied", pgettext_lazy("event", "答复")
         NOTE = "note", _("内部备注")
-        EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+        EXTENSION_REQUESTED = "extension_requested", pgettext_lazy("event", "申请延期")
         EXTENSION_APPROVED = "extension_approved", _("批准延期")
         EXTENSION_DENIED = "extension_denied", _("驳回延期")
         RETURNED = "returned", _("退单")
-        REROUTED = "rerouted", _("改派")
+        REROUTED = "rerouted", pgettext_lazy("event", "改派")
         RESOLVED = "resolved", _("办结")
         REJECTED = "rejected", _("不予受理")
         DUPLICATE = "duplicate", _("重复诉求")
-        RATED = "rated", _("评价")
+        RATED = "rated", pgettext_lazy("event", "评价")
         FOLLOWED_UP = "followed_up", _("电话回访")
         REOPENED = "reopened", _("重办")
-        CLOSED = "closed", _("关闭")
+        CLOSED = "closed", pgettext_lazy("event", "关闭")
         OVERDUE = "overdue", _("超时")
         ESCALATED = "escalated", _("上报")
-        URGED = "urged", _("催办")
-        SUPPLEMENTED = "supplemented", _("补充说明")
-        WITHDRAWN = "withdrawn", _("撤回")
+        URGED = "urged", pgettext_lazy("event", "催办")
+        SUPPLEMENTED = "supplemented", pgettext_lazy("event", "补充说明")
+        WITHDRAWN = "withdrawn", pgettext_lazy("event", "撤回")
 
     request = models.ForeignKey(ServiceRequest, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
@@ -242,6 +244,9 @@ class RequestEvent(CommunityScopedModel):
         "accounts.User", verbose_name=_("操作人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     message = models.TextField(_("内容"), blank=True)
+    # A message the portal wrote (not a person): its source text and parameters, shown in the
+    # reader's language (baohe.texts); ``message`` keeps the Chinese rendering.
+    message_text = models.JSONField(_("内容模板"), default=dict, db_default=Value({}, models.JSONField()), blank=True)
     public = models.BooleanField(_("居民可见"), default=True)
     from_status = models.CharField(_("原状态"), max_length=16, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, blank=True)
@@ -259,6 +264,11 @@ class RequestEvent(CommunityScopedModel):
 
     def __str__(self):
         return f"{self.request_id} {self.kind}"
+
+    @property
+    def display_message(self) -> str:
+        """The message in the reader's language (as written, for a person's words or an old row)."""
+        return render(self.message_text) or self.message
 
 
 class Attachment(CommunityScopedModel):

@@ -18,6 +18,7 @@ Community staff who handle requests in communities without a demo login are crea
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from notifications.models import Delivery, Notification
 from partybuilding.models import CentralHousehold, PartyGroup
 
 from .. import calendar, personal_data, services
+from ..category_names import NAMES_EN
 from ..models import CalendarDay, Category, NumberSequence, RequestEvent, ServiceRequest
 from ..models.clock import clocks_copy_request_columns, clocks_rebuild, schedule_accept, schedule_resolve
 
@@ -336,6 +338,13 @@ def seed_calendar():
     return len(rows)
 
 
+def _name_in_english(category):
+    """The English name where none is set (an administrator's own is kept)."""
+    if not category.name_en and category.code in NAMES_EN:
+        category.name_en = NAMES_EN[category.code]
+        category.save(update_fields=["name_en"])
+
+
 def seed_categories():
     """Two levels by code; existing rows (and their admin-edited limits) are kept."""
     leaves = {}
@@ -346,6 +355,7 @@ def seed_categories():
             code=code,
             defaults={"name": name, "order": top_order * 10, "accept_within_hours": hours, "resolve_within_days": days},
         )
+        _name_in_english(top)
         for order, (child_code, child_name, child_hours, child_days, where) in enumerate(children, start=1):
             leaf, _ = Category.objects.get_or_create(
                 code=child_code,
@@ -357,6 +367,8 @@ def seed_categories():
                     "resolve_within_days": child_days,
                 },
             )
+            _name_in_english(leaf)
+            leaf.parent = top  # the instance with its English name (the requests' notifications quote both)
             leaf.where = where
             leaf.top_code = code
             leaves[child_code] = leaf
@@ -386,6 +398,17 @@ def handler_for(community, names):
 
 
 def street_staff_for(street):
+    """The street's staff member who re-routes returned requests: the printed demo login
+    (``street_staff_binhu``, accounts/seed/demo.py) where there is one, else a login-less one."""
+    printed = (
+        Role.objects.filter(
+            kind=Role.Kind.STAFF, street=street, community=None, user__username__startswith="street_staff_"
+        )
+        .select_related("user")
+        .first()
+    )
+    if printed is not None:
+        return printed.user
     user, created = User.objects.get_or_create(
         username=f"demo_street_staff_{street.code}", defaults={"name": f"郑洁（{street.name}）"}
     )
@@ -533,6 +556,7 @@ class Maker:
         self.places = places
         self.last_event = RequestEvent.objects.aggregate(m=Max("id"))["m"] or 0
         self.made = []  # (request id, submitted at, plan)
+        self.partly_rated = set()  # compounds that have a 基本满意 · 部分解决 rating
 
     def step(self, at, fn, **kwargs):
         """Call a service, then date the events and notifications it wrote at ``at``."""
@@ -692,12 +716,22 @@ class Maker:
 
         unsatisfied = outcome == "reopened"
         satisfaction = Satisfaction.UNSATISFIED if unsatisfied else rng["satisfaction"]
+        # Resolution and satisfaction are rated apart, and the demo's residents do not always pair
+        # them (issue 15: otherwise 解决率 equals 满意率 everywhere): a 基本满意 often comes with
+        # 部分解决, and a reopened request is sometimes 未解决 rather than 部分解决.
         if unsatisfied:
             comment = rng["unsatisfied"]
-            solved = Solved.PARTLY
+            solved = Solved.UNSOLVED if rng["comment_index"] == 1 else Solved.PARTLY
         else:
-            comment = RATING_COMMENTS[satisfaction][rng["comment_index"]]
-            solved = Solved.SOLVED
+            # The first rating in each compound is one of those, so that no dashboard, down to a
+            # compound's, shows the two rates equal.
+            first = plan.compound.pk not in self.partly_rated
+            if first:
+                self.partly_rated.add(plan.compound.pk)
+                satisfaction = Satisfaction.BASIC
+            comment = RATING_COMMENTS[satisfaction][1 if first else rng["comment_index"]]
+            partly = satisfaction == Satisfaction.BASIC and (first or rng["comment_index"] != 0)
+            solved = Solved.PARTLY if partly else Solved.SOLVED
         at = later(rng["rate"])
         if resident_user is not None:
             self.step(
@@ -786,8 +820,11 @@ class Maker:
 
 
 def renumber(made, today_before):
-    """Give each demo request the number of the day it was submitted (in submission order)."""
+    """Give each demo request the number of the day it was submitted (in submission order), and
+    the notifications and timeline entries that quote a number the new one (issue 15: a
+    notification's number must open the request its link opens)."""
     ids = [pk for pk, _at, _plan in made]
+    before = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "number"))
     ServiceRequest.objects.filter(pk__in=ids).update(number=Concat(Value("DEMO-"), Cast("id", CharField())))
     today = calendar.local_date(timezone.now())
     if today_before is None:
@@ -797,6 +834,39 @@ def renumber(made, today_before):
     for pk, submitted, _plan in sorted(made, key=lambda row: (row[1], row[0])):
         ServiceRequest.objects.filter(pk=pk).update(number=services.number_next(submitted))
     clocks_copy_request_columns(ids)  # the deadline clocks carry the number into the reminders
+    after = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "number"))
+    requote({before[pk]: after[pk] for pk in ids if before[pk] != after[pk]}, ids)
+
+
+def requote(numbers, request_ids):
+    """Replace old request numbers ``{old: new}`` in what the requests ``request_ids`` caused:
+    their notifications (keyed ``request:<id>:…``) and timeline entries. For a seed that gives a
+    request made today the number of the day it is backdated to."""
+    if not numbers:
+        return
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(numbers, key=len, reverse=True)))
+
+    def swap(value):
+        if isinstance(value, str):
+            return pattern.sub(lambda m: numbers[m.group(0)], value)
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [swap(item) for item in value]
+        return value
+
+    keys = Q()
+    for pk in request_ids:
+        keys |= Q(dedupe_key__startswith=f"request:{pk}:")
+    notes = list(Notification.objects.filter(keys))
+    for note in notes:
+        note.title, note.body = swap(note.title), swap(note.body)
+        note.title_text, note.body_text = swap(note.title_text), swap(note.body_text)
+    Notification.objects.bulk_update(notes, ["title", "body", "title_text", "body_text"], batch_size=500)
+    events = list(RequestEvent.objects.filter(request_id__in=request_ids).exclude(message=""))
+    for event in events:
+        event.message, event.message_text = swap(event.message), swap(event.message_text)
+    RequestEvent.objects.bulk_update(events, ["message", "message_text"], batch_size=500)
 
 
 def settle_notifications(first_id, now):

@@ -114,8 +114,8 @@ class QueueView(StaffRequiredMixin, TemplateView):
         top = [c for c in categories if c.parent_id is None]
         options = []
         for parent in top:
-            options.append((parent.pk, parent.name, False))
-            options.extend((c.pk, c.name, True) for c in categories if c.parent_id == parent.pk)
+            options.append((parent.pk, parent.label, False))
+            options.extend((c.pk, c.label, True) for c in categories if c.parent_id == parent.pk)
         return options
 
 

@@ -15,3 +15,17 @@
   document.addEventListener("input", clearError);
   document.addEventListener("change", clearError);
 })();
+
+/* Irreversible steps (办结, 不予受理, 退单, 撤回, 取消报名 …): a submit button with data-confirm
+   asks its question first (the text comes from the workflow table, service_requests/workflow.py,
+   Step.ask); "Cancel" submits nothing. */
+(function () {
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = button && button.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+})();

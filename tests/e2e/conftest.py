@@ -49,7 +49,17 @@ def _new_page(browser, **context_options):
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
     context.set_default_timeout(15_000)
     _watch_csp(context)
-    return context, context.new_page()
+    page = context.new_page()
+    # An irreversible step asks first (data-confirm, static/js/forms.js): the person says yes,
+    # and the question is kept for the test to read (page.dialogs).
+    page.dialogs = []
+
+    def answer(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    return context, page
 
 
 # --- Content-Security-Policy violations --------------------------------------------------------

@@ -153,8 +153,9 @@ def test_the_badge_caps_at_99(client_for, staff_a):
 
 # --- preferences --------------------------------------------------------------------------------
 def checked(response, name):
+    """Whether the channel's switch is on (``None``: not offered, the account cannot receive it)."""
     match = re.search(rf'<input[^>]*name="{name}"[^>]*>', response.content.decode())
-    return "checked" in match.group(0)
+    return None if match is None else "checked" in match.group(0)
 
 
 def test_residents_see_sms_on_by_default_and_staff_the_digest(client_for, resident, staff_a):
@@ -162,8 +163,8 @@ def test_residents_see_sms_on_by_default_and_staff_the_digest(client_for, reside
     assert (checked(page, "sms"), checked(page, "email"), checked(page, "daily_digest")) == (True, False, False)
     assert "当前为居民默认设置：短信通知。" in page.content.decode()
     assert "发送到 139****" in page.content.decode()  # the resident's own number, masked
-    page = client_for(staff_a).get(PREFERENCES)
-    assert (checked(page, "sms"), checked(page, "email"), checked(page, "daily_digest")) == (False, False, True)
+    page = client_for(staff_a).get(PREFERENCES)  # staff_a has no mobile: no SMS switch
+    assert (checked(page, "sms"), checked(page, "email"), checked(page, "daily_digest")) == (None, False, True)
 
 
 def test_saving_preferences(client_for, resident):
@@ -177,11 +178,24 @@ def test_saving_preferences(client_for, resident):
     assert "通知设置已保存。" in page.content.decode()
 
 
-def test_a_channel_without_an_address_is_refused(client_for, staff_a):
+def test_a_channel_the_account_cannot_receive_is_not_offered(client_for, staff_a):
+    """No mobile: no SMS switch; no email address: no email and no daily digest (issue 15)."""
     user = UserFactory(username="no_address", email="", mobile=None)
-    response = client_for(user).post(PREFERENCES, {"sms": "on", "email": "on"})
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "您的账号没有手机号，无法接收短信。" in html
-    assert "您的账号没有邮箱地址，无法接收邮件。" in html
-    assert not Preference.objects.filter(user=user).exists()
+    client = client_for(user)
+    html = client.get(PREFERENCES).content.decode()
+    for channel in ("sms", "email", "daily_digest"):
+        assert f'name="{channel}"' not in html
+    assert "您的账号没有手机号，不能接收短信通知。" in html
+    assert "您的账号没有邮箱地址，不能接收邮件和每日汇总邮件。" in html
+    # A forged POST turns nothing on.
+    response = client.post(PREFERENCES, {"sms": "on", "email": "on", "daily_digest": "on"})
+    assert response.status_code == 302
+    saved = Preference.objects.get(user=user)
+    assert (saved.email, saved.sms, saved.daily_digest) == (False, False, False)
+
+
+def test_only_the_missing_channel_is_hidden(client_for, staff_a):
+    user = UserFactory(username="mobile_only", email="", mobile="13800138000")
+    html = client_for(user).get(PREFERENCES).content.decode()
+    assert 'name="sms"' in html
+    assert 'name="email"' not in html and 'name="daily_digest"' not in html

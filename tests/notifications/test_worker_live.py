@@ -231,13 +231,14 @@ def submit(district, resident, text="3栋楼道灯坏了一周"):
 
 
 def expected_reminders(request, people):
+    # Warned and overdue in one scan: the staff read "已超过" (late), never "即将超过" (issue 15).
     number = request.number
-    return {
-        ("staff_a@baohe.example", f"【和美社区】诉求 {number} 即将超过签收时限"),
-        ("secretary_a@baohe.example", f"【和美社区】诉求 {number} 即将超过签收时限"),
+    return [
+        ("staff_a@baohe.example", f"【和美社区】诉求 {number} 已超过签收时限"),
+        ("secretary_a@baohe.example", f"【和美社区】诉求 {number} 已超过签收时限"),
         ("secretary_a@baohe.example", f"【和美社区】诉求 {number} 已超过签收时限"),
         ("street_official_a@baohe.example", f"【和美社区】诉求 {number} 超过签收时限一倍仍未签收，请街道督办。"),
-    }
+    ]
 
 
 def summary(mailbox):

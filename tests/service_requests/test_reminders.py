@@ -13,7 +13,8 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
 
 from accounts.models import Role
 from notifications.models import Delivery, Notification
@@ -187,11 +188,18 @@ def test_accept_deadline_passing_warns_marks_overdue_and_escalates_once_each(peo
     warning = Notification.objects.get(kind="request.accept.warn", recipient=staff)
     request.refresh_from_db()
     deadline = timezone.localtime(request.accept_due_at).strftime("%Y-%m-%d %H:%M")
-    assert warning.title == f"诉求 {request.number} 即将超过签收时限（{deadline}），请尽快签收。"
+    # Warned and overdue in the same scan: the warning says it is late already (issue 15) …
+    assert warning.title == f"诉求 {request.number} 已超过签收时限（{deadline}），请尽快签收。"
+    assert warning.link == f"/requests/{request.pk}/"
+    # … and reads in the reader's language, the deadline in their date format.
+    with translation.override("en"):
+        english_deadline = date_format(timezone.localtime(request.accept_due_at), "M j, Y H:i")
+        assert warning.display_title == (
+            f"Request {request.number} is past its acceptance time limit ({english_deadline}); please accept it now."
+        )
     assert Notification.objects.get(kind="request.accept.overdue").title == (
         f"诉求 {request.number} 已超过签收时限（{deadline}），仍未签收。"
     )
-    assert warning.link == f"/requests/{request.pk}/"
     assert Notification.objects.get(kind="request.accept.escalate", recipient=people["street_official"]).title == (
         f"诉求 {request.number} 超过签收时限一倍仍未签收，请街道督办。"
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baohe.models import CommunityScopedModel
 from baohe.scoping import RestrictedQuerySet, ScopePaths
+from baohe.texts import in_english
 
 from .common import HOURS_MAX, OWNER, ResidentVisibleQuerySet, resident_community_ids
 from .teams import TeamMembership, Volunteer, VolunteerTeam
@@ -34,6 +35,14 @@ class ServiceProject(CommunityScopedModel):
     )
     kind = models.CharField(_("项目类别"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     name = models.CharField(_("名称"), max_length=80)
+    name_en = models.CharField(
+        _("英文名称"),
+        max_length=120,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("英文界面显示的名称；留空则显示中文名称。"),
+    )
     description = models.TextField(_("项目介绍"), max_length=2000, blank=True)
     owner = models.ForeignKey(
         VolunteerTeam,
@@ -62,7 +71,12 @@ class ServiceProject(CommunityScopedModel):
         ]
 
     def __str__(self):
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: ``name_en`` in English when it is filled in."""
+        return self.name_en or self.name if in_english() else self.name
 
     def clean(self):
         super().clean()

@@ -62,6 +62,14 @@ PROJECTS = (
     (Kind.HAPPY_CLASSROOM, "快乐学堂", "四点半课堂、暑期托管和兴趣课，志愿者辅导社区孩子。"),
     (Kind.FAMILY_DOCTOR, "家庭医生", "签约家庭医生上门随访，志愿者陪同并登记随访住户。"),
 )
+PROJECT_NAMES_EN = {
+    "红管家": "Red Stewards",
+    "一米阳光": "A Metre of Sunshine",
+    "四美一好": "Four Beauties, One Good",
+    "配餐上门": "Meals at Home",
+    "快乐学堂": "Happy Classroom",
+    "家庭医生": "Family Doctors",
+}
 # Compound teams the article names: compound → [(team, description)].
 NAMED_TEAMS = {
     "太湖新村": [
@@ -159,10 +167,13 @@ def ensure_projects_and_teams(rng, registry):
                         street_id=community.street_id,
                         kind=kind,
                         name=name,
+                        name_en=PROJECT_NAMES_EN[name],
                         description=description,
                     )
                 )
     ServiceProject.objects.bulk_create(new, batch_size=BATCH)
+    for name, name_en in PROJECT_NAMES_EN.items():  # English names where none is set
+        ServiceProject.objects.filter(name=name, name_en="").update(name_en=name_en)
     projects = {(p.community_id, p.kind): p for p in ServiceProject.objects.filter(name__in=[p[1] for p in PROJECTS])}
 
     plans = []  # (community, compound or None, name, description)
