@@ -76,7 +76,7 @@ ORDERINGS = {"due": ("current_due", "id"), "newest": ("-id",)}
 # --- helpers ---------------------------------------------------------------------------------
 def with_output_data(requests):
     """``requests`` with everything the serializer reads, and their current deadline."""
-    return with_current_due(requests.select_related("category__parent", "community", "compound", "building"))
+    return with_current_due(requests.select_related("building"))
 
 
 def request_queryset():
@@ -203,7 +203,14 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet)
         data.is_valid(raise_exception=True)
         with errors_under("photos"):
             created = services.request_submit(by=request.user, **data.validated_data)
-        return Response(reload(request, created.pk), status=status.HTTP_201_CREATED)
+        # The answer from the row as written (no reload): the submitter handles it when the
+        # place is in their change scope (services.may_handle_place: no query).
+        handled = (
+            {created.pk} if services.may_handle_place(request.user, created.street_id, created.community_id) else set()
+        )
+        context = {"request": request, "changeable_ids": handled}
+        answer = serializers.ServiceRequestSerializer(created, context=context).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=serializers.CountsSerializer, filters=True)
     @action(detail=False, methods=["get"], pagination_class=None)

@@ -23,6 +23,7 @@ from baohe.personal import MaskedMobileField
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Building, Compound, Household, Resident
 
+from . import reference
 from .models import Attachment, Category, RequestEvent, ServiceRequest
 
 Channel = ServiceRequest.Channel
@@ -68,9 +69,10 @@ class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSeriali
     everyone (the reveal endpoint answers it whole).
     """
 
-    category_name = serializers.CharField(source="category.__str__", read_only=True)
-    compound_name = serializers.CharField(source="compound.name", read_only=True)
-    community_name = serializers.CharField(source="community.name", read_only=True)
+    # Names from this process's copies of the reference data (reference.py), not from joins.
+    category_name = serializers.SerializerMethodField()
+    compound_name = serializers.SerializerMethodField()
+    community_name = serializers.SerializerMethodField()
     building_label = serializers.SerializerMethodField()
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     channel_display = serializers.CharField(source="get_channel_display", read_only=True)
@@ -137,6 +139,16 @@ class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSeriali
 
     def _can_handle(self, instance):
         return instance.pk in self.context.get("changeable_ids", ())
+
+    def get_category_name(self, instance) -> str:
+        ref = reference.categories().get(instance.category_id)
+        return ref.label if ref is not None else str(instance.category)
+
+    def get_compound_name(self, instance) -> str:
+        return reference.compound_names().get(instance.compound_id) or instance.compound.name
+
+    def get_community_name(self, instance) -> str:
+        return reference.community_names().get(instance.community_id) or instance.community.name
 
     def get_building_label(self, instance) -> str:
         return instance.building.label if instance.building_id else ""
