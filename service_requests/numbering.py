@@ -52,9 +52,7 @@ def number_next(now: datetime | None = None) -> str:
         NumberSequence.objects.filter(day=day).update(counted=F("counted") + 1)
         return number_format(day, NumberSequence.objects.values_list("counted", flat=True).get(day=day))
     with connection.cursor() as cursor:
-        take = (
-            f"SELECT last, seq_start, nextval('{SEQUENCE}') FROM {_TABLE} WHERE day = %s AND seq_start IS NOT NULL"  # noqa: S608
-        )
+        take = f"SELECT last, seq_start, nextval('{SEQUENCE}') FROM {_TABLE} WHERE day = %s AND seq_start IS NOT NULL"  # noqa: S608
         cursor.execute(take, [day])
         row = cursor.fetchone()
         if row is None:

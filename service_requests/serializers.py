@@ -11,6 +11,8 @@ Output tells the schema's truth: a choice the row has not made yet (``solved``,
 """
 
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -230,6 +232,12 @@ class RequestListParamsSerializer(serializers.Serializer):
         choices=[("due", "当前期限最近的在前（工作人员默认）"), ("newest", "最新的在前（居民默认）")],
         required=False,
         allow_blank=True,
+    )
+    include_closed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="工作人员默认只看未办结的诉求（待签收、已签收、办理中）；为真时也列出其余状态的。"
+        "选了状态或搜索时不受此限。",
     )
 
 
@@ -458,3 +466,117 @@ class ContactRevealSerializer(serializers.Serializer):
     """The answer of a reveal: one request's contact number, whole."""
 
     contact_mobile = serializers.CharField()
+
+
+# --- the lean list ---------------------------------------------------------------------------
+#: The columns the staff queue (API list and page) reads: no joins, no personal data.
+LIST_COLUMNS = (
+    "id",
+    "number",
+    "category_id",
+    "description",
+    "street_id",
+    "community_id",
+    "compound_id",
+    "building_id",
+    "channel",
+    "status",
+    "current_due",
+    "assignee_kind",
+    "assignee_label",
+    "assigned_to_id",
+    "urge_count",
+    "supporter_count",
+    "created_at",
+)
+
+
+class RequestListItemSerializer(serializers.Serializer):
+    """The shape of one row of ``GET requests/`` (the schema; :class:`RequestListOutput` writes
+    it). The full record, with contact and rating, is ``GET requests/{id}/``."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    url = serializers.CharField(help_text=gettext_lazy("该诉求的 API 地址"))
+    category = serializers.IntegerField()
+    category_name = serializers.CharField()
+    description = serializers.CharField()
+    community = serializers.IntegerField()
+    community_name = serializers.CharField()
+    compound = serializers.IntegerField()
+    compound_name = serializers.CharField()
+    building = serializers.IntegerField(allow_null=True)
+    building_label = serializers.CharField(allow_blank=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel_display = serializers.CharField()
+    status = serializers.ChoiceField(choices=ServiceRequest.Status.choices)
+    status_display = serializers.CharField()
+    current_due_at = serializers.DateTimeField()
+    assignee_label = serializers.CharField(allow_blank=True)
+    assigned_to = serializers.IntegerField(allow_null=True)
+    urge_count = serializers.IntegerField()
+    supporter_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    can_handle = serializers.BooleanField()
+
+
+def _iso(value):
+    """As DRF's DateTimeField writes it: local time, ISO 8601 (``Z`` for UTC)."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class RequestListOutput:
+    """Writes list rows (``values(*LIST_COLUMNS)`` dicts) for one request: the labels are
+    translated once, names come from this process's reference copies (``reference.py``), the
+    URL is one template filled per row, and "may handle" is read from the user's scope."""
+
+    def __init__(self, request, may_handle):
+        self.user = request.user
+        self.may_handle = may_handle
+        self.statuses = {value: str(label) for value, label in ServiceRequest.Status.choices}
+        self.channels = {value: str(label) for value, label in Channel.choices}
+        self.categories = reference.categories()
+        self.compounds = reference.compound_names()
+        self.communities = reference.community_names()
+        self.labels = reference.Labels()
+        self.url_prefix, self.url_suffix = reverse("request-detail", args=[0]).rsplit("0", 1)
+
+    def category_name(self, pk):
+        ref = self.categories.get(pk)
+        return ref.label if ref is not None else str(Category.objects.get(pk=pk))
+
+    def rows(self, rows):
+        buildings = reference.buildings({row["building_id"] for row in rows if row["building_id"]})
+        out = []
+        for row in rows:
+            pk = row["id"]
+            building_id = row["building_id"]
+            out.append(
+                {
+                    "id": pk,
+                    "number": row["number"],
+                    "url": f"{self.url_prefix}{pk}{self.url_suffix}",
+                    "category": row["category_id"],
+                    "category_name": self.category_name(row["category_id"]),
+                    "description": row["description"],
+                    "community": row["community_id"],
+                    "community_name": self.communities.get(row["community_id"], ""),
+                    "compound": row["compound_id"],
+                    "compound_name": self.compounds.get(row["compound_id"], ""),
+                    "building": building_id,
+                    "building_label": self.labels.building(*buildings[building_id]) if building_id else "",
+                    "channel": row["channel"],
+                    "channel_display": self.channels.get(row["channel"], row["channel"]),
+                    "status": row["status"],
+                    "status_display": self.statuses.get(row["status"], row["status"]),
+                    "current_due_at": _iso(row["current_due"]),
+                    "assignee_label": row["assignee_label"],
+                    "assigned_to": row["assigned_to_id"],
+                    "urge_count": row["urge_count"],
+                    "supporter_count": row["supporter_count"],
+                    "created_at": _iso(row["created_at"]),
+                    "can_handle": self.may_handle(self.user, row["street_id"], row["community_id"]),
+                }
+            )
+        return out
