@@ -44,6 +44,7 @@ class CategoryRef:
     parent_name: str
     is_active: bool
     has_children: bool
+    order: int = 0
 
     @property
     def label(self) -> str:
@@ -107,12 +108,12 @@ def categories() -> dict[int, CategoryRef]:
     copies = _copies.fresh()
     found = copies.categories
     if found is None:
-        rows = list(Category.objects.values_list("pk", "name", "parent_id", "is_active"))
-        names = {pk: name for pk, name, _parent, _active in rows}
-        parents = {parent for _pk, _name, parent, _active in rows if parent is not None}
+        rows = list(Category.objects.values_list("pk", "name", "parent_id", "is_active", "order"))
+        names = {row[0]: row[1] for row in rows}
+        parents = {row[2] for row in rows if row[2] is not None}
         found = {
-            pk: CategoryRef(pk, name, parent, names.get(parent, "") if parent else "", active, pk in parents)
-            for pk, name, parent, active in rows
+            pk: CategoryRef(pk, name, parent, names.get(parent, "") if parent else "", active, pk in parents, order)
+            for pk, name, parent, active, order in rows
         }
         copies.categories = found
     return found
