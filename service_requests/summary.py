@@ -216,13 +216,13 @@ def _apply(request: ServiceRequest, deltas: Mapping[tuple[Any, ...], Mapping[str
         ):
             entry = table.setdefault(key, (attrs, Counter()))
             entry[1].update(counts)
-    statements = [
+    upserts = [
         _upsert(RequestSummary, ("compound", "category", "month"), ("community", "street"), fine),
         _upsert(RequestStreetSummary, ("street", "category", "month"), (), by_street),
         _upsert(RequestCommunitySummary, ("community", "category", "month"), ("street",), by_community),
         _upsert(RequestCompoundSummary, ("compound", "month"), ("community", "street"), by_compound),
     ]
-    statements = [statement for statement in statements if statement is not None]
+    statements = [statement for statement in upserts if statement is not None]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(statements) > 1:
             # One round trip: the upserts as data-modifying WITH clauses of one statement.
