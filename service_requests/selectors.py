@@ -170,6 +170,7 @@ def queue_page_rows(rows, now):
     statuses = {value: str(label) for value, label in Status.choices}
     kinds = {value: str(label) for value, label in ServiceRequest.AssigneeKind.choices}
     prefix, suffix = reverse("service_requests:detail", args=[0]).rsplit("0", 1)
+    tz = timezone.get_current_timezone()
     out = []
     for row in rows:
         category = categories.get(row["category_id"])
@@ -189,7 +190,7 @@ def queue_page_rows(rows, now):
                 "status": row["status"],
                 "status_label": statuses.get(row["status"], row["status"]),
                 "current_due": due,
-                "due_at": "" if due is None or due >= NO_DUE else timezone.localtime(due).strftime("%m-%d %H:%M"),
+                "due_at": "" if due is None or due >= NO_DUE else due.astimezone(tz).strftime("%m-%d %H:%M"),
                 "due": time_left(due, now),
                 "assignee_label": row["assignee_label"],
                 "assignee_kind": row["assignee_kind"],

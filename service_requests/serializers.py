@@ -10,11 +10,13 @@ Output tells the schema's truth: a choice the row has not made yet (``solved``,
 ``baohe.personal.MaskedMobileField``): ``POST requests/{id}/reveal/`` answers it whole, audited.
 """
 
+import copy
+
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -138,6 +140,17 @@ class ServiceRequestSerializer(BlankChoicesAsNullMixin, serializers.ModelSeriali
             "can_handle",
         )
         read_only_fields = fields
+
+    _built_fields: dict = {}
+
+    def get_fields(self):
+        """The fields, built from the model once per language and copied for each use (building
+        fifty model fields costs about 4 ms a time; a copy a quarter of that)."""
+        key = (type(self), get_language())
+        built = ServiceRequestSerializer._built_fields.get(key)
+        if built is None:
+            built = ServiceRequestSerializer._built_fields[key] = super().get_fields()
+        return copy.deepcopy(built)
 
     def _can_handle(self, instance):
         return instance.pk in self.context.get("changeable_ids", ())
@@ -520,9 +533,9 @@ class RequestListItemSerializer(serializers.Serializer):
     can_handle = serializers.BooleanField()
 
 
-def _iso(value):
-    """As DRF's DateTimeField writes it: local time, ISO 8601 (``Z`` for UTC)."""
-    text = timezone.localtime(value).isoformat()
+def _iso(value, tz):
+    """As DRF's DateTimeField writes it: in the current time zone, ISO 8601 (``Z`` for UTC)."""
+    text = value.astimezone(tz).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -540,6 +553,7 @@ class RequestListOutput:
         self.compounds = reference.compound_names()
         self.communities = reference.community_names()
         self.labels = reference.Labels()
+        self.tz = timezone.get_current_timezone()
         self.url_prefix, self.url_suffix = reverse("request-detail", args=[0]).rsplit("0", 1)
 
     def category_name(self, pk):
@@ -570,12 +584,12 @@ class RequestListOutput:
                     "channel_display": self.channels.get(row["channel"], row["channel"]),
                     "status": row["status"],
                     "status_display": self.statuses.get(row["status"], row["status"]),
-                    "current_due_at": _iso(row["current_due"]),
+                    "current_due_at": _iso(row["current_due"], self.tz),
                     "assignee_label": row["assignee_label"],
                     "assigned_to": row["assigned_to_id"],
                     "urge_count": row["urge_count"],
                     "supporter_count": row["supporter_count"],
-                    "created_at": _iso(row["created_at"]),
+                    "created_at": _iso(row["created_at"], self.tz),
                     "can_handle": self.may_handle(self.user, row["street_id"], row["community_id"]),
                 }
             )

@@ -327,12 +327,19 @@ def _submission_recipients(request: ServiceRequest) -> list[tuple[int, str]]:
     return out
 
 
+def _category_label(category: Category) -> str:
+    """``str(category)`` ("parent / child") from the reference copy, without loading the parent."""
+    ref = reference.categories().get(category.pk)
+    return ref.label if ref is not None else str(category)
+
+
 def _tell_submitted(request: ServiceRequest, event: RequestEvent, category: Category) -> None:
     """The new request's notifications in one batch (``notify_many``): staff, party servers,
     the resident; not whoever entered it."""
     link = request.get_absolute_url()
     titles = {
-        "staff": _("新诉求 %(number)s：%(category)s") % {"number": request.number, "category": category},
+        "staff": _("新诉求 %(number)s：%(category)s")
+        % {"number": request.number, "category": _category_label(category)},
         "party": _("您服务的楼栋有新诉求 %(number)s") % {"number": request.number},
         "resident": _("您的诉求 %(number)s 已提交，社区将尽快签收。") % {"number": request.number},
     }
