@@ -63,6 +63,7 @@ from .filters import (
     ServiceRequestFilter,
     assigned_to_me_q,
     due_today_q,
+    open_q,
     overdue_q,
     with_current_due,
 )
@@ -76,7 +77,7 @@ ORDERINGS = {"due": ("current_due", "id"), "newest": ("-id",)}
 # --- helpers ---------------------------------------------------------------------------------
 def with_output_data(requests):
     """``requests`` with everything the serializer reads, and their current deadline."""
-    return with_current_due(requests.select_related("category__parent", "community", "compound", "building"))
+    return with_current_due(requests.select_related("building"))
 
 
 def request_queryset():
@@ -174,6 +175,8 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet)
     def shape_queryset(self, queryset):
         if self.action == "counts":
             return queryset  # one aggregate: no joins, no annotation
+        if self.action == "list":
+            return with_current_due(queryset)  # read as values(): no joins (names from reference.py)
         return with_output_data(queryset)
 
     def cursor_ordering(self):
@@ -181,12 +184,32 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet)
         requested = read_params(self.request, serializers.RequestListParamsSerializer).get("ordering")
         return ORDERINGS[requested or ("due" if self.request.user.is_portal_staff else "newest")]
 
-    @extend_schema(parameters=[serializers.RequestListParamsSerializer])
+    def open_only(self):
+        """The staff's default view: their open work (the index ``sr_open_queue`` serves it,
+        however long the community's history), unless they chose a status, searched, or asked
+        for ``include_closed``. Residents see all of their own."""
+        if not self.request.user.is_portal_staff:
+            return False
+        params = self.request.query_params
+        if params.get("status") or params.get("search"):
+            return False
+        return not read_params(self.request, serializers.RequestListParamsSerializer).get("include_closed")
+
+    @extend_schema(
+        parameters=[serializers.RequestListParamsSerializer],
+        responses=serializers.RequestListItemSerializer(many=True),
+    )
     def list(self, request, *args, **kwargs):
+        """The lean list: about twenty columns read with ``values()`` and written by
+        ``serializers.RequestListOutput``; staff see open requests unless they ask for a status,
+        search, or ``include_closed`` (``filters.ServiceRequestFilter``)."""
         self.cursor_ordering()  # a bad ?ordering= is 400 before anything is read
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(output(request, page, many=True))
+        if self.open_only():
+            queryset = queryset.filter(open_q())
+        page = self.paginate_queryset(queryset.values(*serializers.LIST_COLUMNS))
+        writer = serializers.RequestListOutput(request, services.may_handle_place)
+        return self.get_paginated_response(writer.rows(page))
 
     def retrieve(self, request, *args, **kwargs):
         return Response(output(request, self.get_object()))
@@ -203,7 +226,14 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet)
         data.is_valid(raise_exception=True)
         with errors_under("photos"):
             created = services.request_submit(by=request.user, **data.validated_data)
-        return Response(reload(request, created.pk), status=status.HTTP_201_CREATED)
+        # The answer from the row as written (no reload): the submitter handles it when the
+        # place is in their change scope (services.may_handle_place: no query).
+        handled = (
+            {created.pk} if services.may_handle_place(request.user, created.street_id, created.community_id) else set()
+        )
+        context = {"request": request, "changeable_ids": handled}
+        answer = serializers.ServiceRequestSerializer(created, context=context).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=serializers.CountsSerializer, filters=True)
     @action(detail=False, methods=["get"], pagination_class=None)

@@ -33,3 +33,16 @@ class ServiceRequestsConfig(AppConfig):
 
         register_personal_data(request_sections)
         register_anonymiser(forget_person)
+
+        # The in-process copies of categories, communities, compounds and buildings (reference.py) are
+        # dropped in every process when one of them is saved or deleted, whoever writes it.
+        from django.db.models.signals import post_delete, post_save
+
+        from communities.models import Building, Community, Compound
+
+        from . import reference
+        from .models import Category
+
+        for model in (Category, Community, Compound, Building):
+            post_save.connect(reference.invalidate, sender=model, dispatch_uid=f"reference:{model.__name__}:save")
+            post_delete.connect(reference.invalidate, sender=model, dispatch_uid=f"reference:{model.__name__}:delete")

@@ -395,7 +395,9 @@ class QueueQuery(query.QueryForm):
     """The work queue's filters (``selectors.QueueFilter.params`` writes them back) and its cursor."""
 
     status = query.ChoiceField(
-        label=_("状态"), choices=[("open", _("待办")), *ServiceRequest.Status.choices], error_messages=NOT_A_CHOICE
+        label=_("状态"),
+        choices=[("open", _("待办")), ("all", _("全部")), *ServiceRequest.Status.choices],
+        error_messages=NOT_A_CHOICE,
     )
     category = query.IdField(label=_("分类"))
     compound = query.IdField(label=_("小区"))

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Case, Count, DateTimeField, F, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from baohe.query import InvalidCursor, read_cursor, sign_cursor
 from baohe.scoping import VIEW
 
+from . import reference
 from .models import OPEN_STATUSES, Attachment, Category, RequestClock, RequestEvent, ServiceRequest
 
 Status = ServiceRequest.Status
@@ -54,7 +56,7 @@ def today_bounds(now=None):
 class QueueFilter:
     """The filters of the queue (its GET parameters are declared by ``forms.QueueQuery``)."""
 
-    status: str = ""  # "", "open" or a Status value
+    status: str = "open"  # "open" (the default view), "all" or a Status value
     category_id: int | None = None
     compound_id: int | None = None
     mine: bool = False
@@ -65,7 +67,8 @@ class QueueFilter:
     def from_query(cls, values):
         """From the values ``read_query(request, forms.QueueQuery)`` returns."""
         return cls(
-            status=values.get("status") or "",
+            # The default view is the open work; "assigned to me" is the person's whole list.
+            status=values.get("status") or ("all" if values.get("mine") == "1" else "open"),
             category_id=values.get("category"),
             compound_id=values.get("compound"),
             mine=values.get("mine") == "1",
@@ -76,7 +79,7 @@ class QueueFilter:
     def params(self, **changes):
         """The GET parameters of this filter with ``changes`` applied (falsy values dropped)."""
         values = {
-            "status": self.status,
+            "status": "" if self.status == "open" else self.status,
             "category": self.category_id,
             "compound": self.compound_id,
             "mine": "1" if self.mine else "",
@@ -86,7 +89,15 @@ class QueueFilter:
         return {key: value for key, value in values.items() if value}
 
 
+def open_due():
+    """The current deadline of an *open* request (``filters.current_due``; the expression the
+    index ``sr_open_queue`` holds)."""
+    return Case(When(status=Status.SUBMITTED, then=F("accept_due_at")), default=F("resolve_due_at"))
+
+
 def status_q(status):
+    if status in ("", "all"):
+        return Q()
     if status == "open":
         return Q(status__in=OPEN_STATUSES)
     return Q(status=status)
@@ -103,7 +114,7 @@ def overdue_q(now):
 
 def queue_base(user, *, category_id=None, compound_id=None):
     """The requests ``user`` may see, narrowed by the category and compound selects."""
-    queryset = with_current_due(ServiceRequest.objects.restrict(user, VIEW))
+    queryset = ServiceRequest.objects.restrict(user, VIEW)
     if category_id:
         queryset = queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
     if compound_id:
@@ -112,10 +123,19 @@ def queue_base(user, *, category_id=None, compound_id=None):
 
 
 def queue_queryset(user, filters: QueueFilter, now=None):
-    """The queue's rows for these filters, most urgent first (``current_due``, then id)."""
+    """The queue's rows for these filters, most urgent first (``current_due``, then id), as
+    ``values(*QUEUE_COLUMNS)`` dicts (no joins: :func:`queue_page_rows` names them).
+
+    The default view, the open requests, orders by the open requests' own deadline expression
+    (``filters.current_due``: the one the index ``sr_open_queue`` holds), so the page is read in
+    index order; every other view by the one with the far-future sentinel."""
     now = now or timezone.now()
     queryset = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id)
-    if filters.status:
+    if filters.status == "open":
+        queryset = queryset.annotate(current_due=open_due())
+    else:
+        queryset = with_current_due(queryset)
+    if filters.status and filters.status != "all":
         queryset = queryset.filter(status_q(filters.status))
     if filters.mine:
         queryset = queryset.filter(assigned_to=user)
@@ -123,15 +143,67 @@ def queue_queryset(user, filters: QueueFilter, now=None):
         queryset = queryset.filter(due_today_q(now))
     if filters.overdue:
         queryset = queryset.filter(overdue_q(now))
-    return queryset.select_related("category__parent", "compound", "building", "assigned_to").order_by(
-        "current_due", "id"
-    )
+    return queryset.order_by("current_due", "id").values(*QUEUE_COLUMNS)
+
+
+QUEUE_COLUMNS = (
+    "id",
+    "number",
+    "description",
+    "category_id",
+    "compound_id",
+    "building_id",
+    "status",
+    "current_due",
+    "assignee_kind",
+    "assignee_label",
+)
+
+
+def queue_page_rows(rows, now):
+    """The queue page's rows from :func:`queue_queryset`'s dicts: names from this process's
+    reference copies, labels translated once, the request URL from one template."""
+    categories = reference.categories()
+    compounds = reference.compound_names()
+    buildings = reference.buildings({row["building_id"] for row in rows if row["building_id"]})
+    labels = reference.Labels()
+    statuses = {value: str(label) for value, label in Status.choices}
+    kinds = {value: str(label) for value, label in ServiceRequest.AssigneeKind.choices}
+    prefix, suffix = reverse("service_requests:detail", args=[0]).rsplit("0", 1)
+    tz = timezone.get_current_timezone()
+    out = []
+    for row in rows:
+        category = categories.get(row["category_id"])
+        building = row["building_id"]
+        description = row["description"]
+        due = row["current_due"]
+        out.append(
+            {
+                "pk": row["id"],
+                "number": row["number"],
+                "url": f"{prefix}{row['id']}{suffix}",
+                "description": description if len(description) <= 36 else description[:35] + "…",
+                "category_parent": category.shown_parent if category is not None else "",
+                "category": category.shown_name if category is not None else "",
+                "place": compounds.get(row["compound_id"], "")
+                + (f" · {labels.building(*buildings[building])}" if building else ""),
+                "status": row["status"],
+                "status_label": statuses.get(row["status"], row["status"]),
+                "current_due": due,
+                "due_at": "" if due is None or due >= NO_DUE else due.astimezone(tz).strftime("%m-%d %H:%M"),
+                "due": time_left(due, now),
+                "assignee_label": row["assignee_label"],
+                "assignee_kind": row["assignee_kind"],
+                "assignee_kind_label": kinds.get(row["assignee_kind"], ""),
+            }
+        )
+    return out
 
 
 def queue_counts(user, filters: QueueFilter, now=None):
     """How many rows each filter pill selects (within the category/compound selects): one query."""
     now = now or timezone.now()
-    base = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id)
+    base = with_current_due(queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id))
     aggregates = {"all": Count("id"), "open": Count("id", filter=status_q("open"))}
     for value in Status.values:
         aggregates[value] = Count("id", filter=Q(status=value))
@@ -146,7 +218,10 @@ CURSOR_SALT = "service_requests.queue"
 
 
 def encode_cursor(row):
-    """A signed token for the position just after ``row`` (its ``current_due`` and id)."""
+    """A signed token for the position just after ``row`` (its ``current_due`` and id; a
+    queue row dict or a request)."""
+    if isinstance(row, dict):
+        return sign_cursor([row["current_due"].isoformat(), row["id"]], salt=CURSOR_SALT)
     return sign_cursor([row.current_due.isoformat(), row.pk], salt=CURSOR_SALT)
 
 

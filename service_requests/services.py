@@ -26,19 +26,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.selectors import community_secretaries, community_staff, is_secretary_of, street_staff
+from accounts.selectors import (
+    community_secretaries,
+    community_staff,
+    community_staff_roles,
+    is_secretary_of,
+    street_staff,
+)
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.masking import anonymise_text
 from baohe.models import AuditEntry
-from baohe.scoping import CHANGE, VIEW, check_in_scope, scope_filter, user_scope
+from baohe.scoping import CHANGE, VIEW, scope_filter, user_scope
 from baohe.services import audit, record_change
 from baohe.texts import StoredText, chinese_and_stored, stored
 from baohe.uploads import CheckedImage, check_images
 from communities.models import Building, Compound, Household, Resident
-from notifications.services import notify
+from notifications.services import Message, notify, notify_many
 
-from . import calendar, public, summary, workflow
-from .models import Attachment, Category, NumberSequence, RequestEvent, RequestSupporter, ServiceRequest
+from . import calendar, numbering, public, reference, summary, workflow
+from .models import Attachment, Category, RequestEvent, RequestSupporter, ServiceRequest
 from .models.clock import clocks_sync, schedule_accept, schedule_resolve
 
 Status = ServiceRequest.Status
@@ -254,12 +260,9 @@ def _party_servers(request: ServiceRequest) -> list[User]:
 
 # --- numbering ----------------------------------------------------------------------------------
 def number_next(now: datetime | None = None) -> str:
-    """BH-YYYYMMDD-NNNN from a per-day counter row, incremented under a row lock."""
-    day = timezone.localtime(now or timezone.now(), timezone.get_default_timezone()).date()
-    NumberSequence.objects.get_or_create(day=day)
-    NumberSequence.objects.filter(day=day).update(last=F("last") + 1)
-    last = NumberSequence.objects.values_list("last", flat=True).get(day=day)
-    return f"BH-{day:%Y%m%d}-{last:04d}"
+    """BH-YYYYMMDD-NNNN: the next number of the local day (``numbering.py``: a database
+    sequence on PostgreSQL, nothing locked; the per-day counter row on SQLite)."""
+    return numbering.number_next(now)
 
 
 def _start_clocks(request: ServiceRequest, start: datetime) -> None:
@@ -271,6 +274,95 @@ def _start_clocks(request: ServiceRequest, start: datetime) -> None:
 
 
 # --- submission ---------------------------------------------------------------------------------
+# Related rows the caller has already loaded (form or serializer choices in the user's scope);
+# full_clean() would look each one up again.
+_SUBMIT_CLEAN_EXCLUDE = [
+    "number",
+    "accept_due_at",
+    "resolve_due_at",
+    "category",
+    "compound",
+    "building",
+    "household",
+    "submitted_by",
+    "entered_by",
+    "street",
+    "community",
+    "duplicate_of",
+    "assigned_to",
+]
+
+
+def may_handle_place(user: User, street_id: int, community_id: int) -> bool:
+    """Whether ``user`` may handle (change) requests at this place: their change scope through
+    street and community (``_STAFF_PATHS``), read from the roles the user carries (no query)."""
+    scope = user_scope(user, CHANGE)
+    if scope is None or scope.everything:
+        return True
+    return street_id in scope.street_ids or community_id in scope.community_ids
+
+
+def _submission_recipients(request: ServiceRequest) -> list[tuple[int, str]]:
+    """``[(user id, group), …]`` told of a new request, each once: the community's staff
+    (``"staff"``), then the party group leaders of its building and the central household
+    serving its household (``"party"``), then the resident (``"resident"``). Active users only
+    (``notify_many`` drops the others). Two queries at most."""
+    from partybuilding.models import CentralHousehold, PartyGroup
+
+    staff = community_staff_roles([request.community_id]).values_list("user_id", flat=True)
+    party: list[int] = []
+    if request.building_id is not None or request.household_id is not None:
+        leaders = PartyGroup.objects.filter(
+            buildings=request.building_id, leader__resident__user__isnull=False
+        ).values_list("leader__resident__user_id", "pk")
+        central = (
+            CentralHousehold.objects.filter(served_households=request.household_id)
+            .order_by(*(CentralHousehold._meta.ordering or ["pk"]))
+            .values_list("member__resident__user_id", flat=True)[:1]
+        )
+        if request.building_id is not None:
+            party.extend(user_id for user_id, _pk in sorted(leaders, key=lambda row: row[1]))
+        if request.household_id is not None:
+            party.extend(user_id for user_id in central if user_id is not None)
+    seen: set[int] = set()
+    out: list[tuple[int, str]] = []
+    groups = [(sorted(staff), "staff"), (party, "party"), ([request.submitted_by_id or 0], "resident")]
+    for ids, group in groups:
+        for user_id in ids:
+            if user_id and user_id not in seen:
+                seen.add(user_id)
+                out.append((user_id, group))
+    return out
+
+
+def _category_text(category: Category) -> dict[str, str]:
+    """The category's full name in both languages from the reference copy, without loading the parent."""
+    ref = reference.categories().get(category.pk)
+    return ref.text if ref is not None else category.text
+
+
+def _tell_submitted(request: ServiceRequest, event: RequestEvent, category: Category) -> None:
+    """The new request's notifications in one batch (``notify_many``): staff, party servers,
+    the resident; not whoever entered it."""
+    link = request.get_absolute_url()
+    titles = {
+        "staff": stored(gettext_lazy("新诉求 %(number)s：%(category)s"), number=request.number, category=_category_text(category)),
+        "party": stored(gettext_lazy("您服务的楼栋有新诉求 %(number)s"), number=request.number),
+        "resident": stored(gettext_lazy("您的诉求 %(number)s 已提交，社区将尽快签收。"), number=request.number),
+    }
+    notify_many(
+        Message(
+            recipient_id=user_id,
+            kind=f"request.{event.kind}",
+            title=titles[group],
+            link=link,
+            dedupe_key=f"request:{request.pk}:event:{event.pk}:user:{user_id}",
+        )
+        for user_id, group in _submission_recipients(request)
+        if user_id != event.actor_id
+    )
+
+
 def request_submit(
     *,
     by: User | None,
@@ -291,12 +383,19 @@ def request_submit(
     open311_token: str = "",
 ) -> ServiceRequest:
     """File a request. A resident files their own; staff enter one on a resident's behalf
-    (phone, walk-in, visit) with ``resident_user`` when the resident has an account."""
+    (phone, walk-in, visit) with ``resident_user`` when the resident has an account.
+
+    The hot path of the portal (issue 14): everything is checked before the transaction from
+    what the caller loaded and the cached reference data (``reference.py``: is the category a
+    leaf; the user's scope is on the user), the number comes from ``numbering.py`` (nothing
+    locked), the notifications are one batch (``notify_many``) and the dashboards' summary is
+    brought up to date last, in one statement, so the summary rows are locked only for the
+    moment before COMMIT. The returned request carries what the answer shows (no reload)."""
     if building is not None and building.compound_id != compound.pk:
         raise ValidationError({"building": _("楼栋 %(b)s 不在小区 %(c)s。") % {"b": building, "c": compound}})
     if household is not None and building is not None and household.building_id != building.pk:
         raise ValidationError({"household": _("该住户不在所选楼栋。")})
-    if not category.is_active or category.children.exists():
+    if not category.is_active or reference.category_has_children(category.pk):
         raise ValidationError({"category": _("请选择一个具体的（二级）分类。")})
     staff_entry = by is not None and by.is_portal_staff
     if by is not None and not staff_entry:
@@ -305,6 +404,9 @@ def request_submit(
             raise ValidationError({"compound": _("只能为您居住的小区提交诉求。")})
         if household is not None and household.pk not in scope.household_ids:
             raise ValidationError({"household": _("只能以您自己的住户提交诉求。")})
+    street_id, community_id = compound.scope_ids()
+    if staff_entry and not may_handle_place(cast(User, by), street_id, community_id):
+        raise OutOfScope(ServiceRequest._meta.verbose_name)
     checked = check_images(photos)
     now = timezone.now()
     with transaction.atomic():
@@ -325,33 +427,27 @@ def request_submit(
             latitude=latitude,
             longitude=longitude,
             open311_token=open311_token,
+            street_id=street_id,
+            community_id=community_id,
         )
         _start_clocks(request, now)
-        request.full_clean(exclude=["number", "accept_due_at", "resolve_due_at"])
+        request.full_clean(exclude=_SUBMIT_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
         request.save()
         clocks_sync(request, new=True)  # the accept clock starts
-        if staff_entry:
-            check_in_scope(request, by, CHANGE)
-        event = _event(
-            request,
-            Event.SUBMITTED,
-            by,
-            message=stored(ServiceRequest.Channel(request.channel).label),
+        channel_message, channel_text = chinese_and_stored(stored(ServiceRequest.Channel(request.channel).label))
+        event = RequestEvent.objects.create(
+            request=request,
+            kind=Event.SUBMITTED,
+            actor=by,
+            message=channel_message,
+            message_text=channel_text,
             from_status="",
+            to_status=request.status,
         )
+        record_change(user=by, instance=request, detail={"step": Event.SUBMITTED})
         _attach(request, event, checked, by)
-        for user in community_staff(request.community_id):
-            _tell(
-                user,
-                request,
-                event,
-                stored(gettext_lazy("新诉求 %(number)s：%(category)s"), number=request.number, category=category.text),
-            )
-        for user in _party_servers(request):
-            _tell(user, request, event, stored(gettext_lazy("您服务的楼栋有新诉求 %(number)s"), number=request.number))
-        _tell_resident(
-            request, event, stored(gettext_lazy("您的诉求 %(number)s 已提交，社区将尽快签收。"), number=request.number)
-        )
+        _tell_submitted(request, event, category)
+        summary.record(request=request, event=event)  # last: the shared summary rows, locked until COMMIT
     return request
 
 

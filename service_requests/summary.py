@@ -41,7 +41,7 @@ Every write to a request goes through ``services.py``: ``_lock()`` passes the lo
 :func:`snapshot` (what it contributes before the step) and ``_event()`` calls :func:`record`,
 which adds the difference between what the row contributes now and the snapshot, plus the
 event's own count (a return or a reopen), with one ``INSERT … ON CONFLICT DO UPDATE`` per
-table (four statements), inside the step's transaction. A step that changes no counter writes nothing. Anything
+table, sent as one statement on PostgreSQL (``WITH`` clauses), inside the step's transaction. A step that changes no counter writes nothing. Anything
 that changes requests *without* the services (a bulk load, an admin edit, the demo's
 backdating) must be followed by :func:`summary_rebuild`; the worker also runs it over the
 whole table every night at 03:30 (``tasks.rebuild_summaries``) as a safety net.
@@ -66,7 +66,7 @@ from django.db.models import DateField, F, Func, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import kpis
+from . import kpis, reference
 from .kpis import RATES, SATISFIED, rates, ratio
 from .models import (
     Category,
@@ -185,6 +185,10 @@ def record(*, request: ServiceRequest, event: RequestEvent) -> None:
 def _category_groups(request: ServiceRequest, category_ids: Iterable[int]) -> dict[int, int]:
     """Leaf category id -> its group (top-level) id; cached on the request object."""
     cached: dict[int, int] = request.__dict__.setdefault(_GROUP, {})
+    known = reference.categories()  # this process's copy: no query in the steady state
+    for pk in category_ids:
+        if pk not in cached and pk in known:
+            cached[pk] = known[pk].parent_id or pk
     missing = [pk for pk in category_ids if pk not in cached]
     if missing:
         for pk, parent_id in Category.objects.filter(pk__in=missing).values_list("pk", "parent_id"):
@@ -212,10 +216,22 @@ def _apply(request: ServiceRequest, deltas: Mapping[tuple[Any, ...], Mapping[str
         ):
             entry = table.setdefault(key, (attrs, Counter()))
             entry[1].update(counts)
-    _upsert(RequestSummary, ("compound", "category", "month"), ("community", "street"), fine)
-    _upsert(RequestStreetSummary, ("street", "category", "month"), (), by_street)
-    _upsert(RequestCommunitySummary, ("community", "category", "month"), ("street",), by_community)
-    _upsert(RequestCompoundSummary, ("compound", "month"), ("community", "street"), by_compound)
+    upserts = [
+        _upsert(RequestSummary, ("compound", "category", "month"), ("community", "street"), fine),
+        _upsert(RequestStreetSummary, ("street", "category", "month"), (), by_street),
+        _upsert(RequestCommunitySummary, ("community", "category", "month"), ("street",), by_community),
+        _upsert(RequestCompoundSummary, ("compound", "month"), ("community", "street"), by_compound),
+    ]
+    statements = [statement for statement in upserts if statement is not None]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            # One round trip: the upserts as data-modifying WITH clauses of one statement.
+            *first, last = statements
+            sql = "WITH " + ", ".join(f"u{i} AS ({text})" for i, (text, _params) in enumerate(first)) + " " + last[0]
+            cursor.execute(sql, [param for _text, params in statements for param in params])
+        else:
+            for text, params in statements:
+                cursor.execute(text, params)
 
 
 def _column(model: type[models.Model], name: str) -> str:
@@ -223,14 +239,17 @@ def _column(model: type[models.Model], name: str) -> str:
     return connection.ops.quote_name(field.column or name)
 
 
-def _upsert(model: type[models.Model], key_fields: tuple[str, ...], attr_fields: tuple[str, ...], rows: Rollup) -> None:
-    """Add each row's counters to the row with its key (inserting it when missing): one statement.
+def _upsert(
+    model: type[models.Model], key_fields: tuple[str, ...], attr_fields: tuple[str, ...], rows: Rollup
+) -> tuple[str, list[Any]] | None:
+    """The statement that adds each row's counters to the row with its key (inserting it when
+    missing), and its parameters; ``None`` when there is nothing to add.
 
     Rows go in key order, so two steps updating the same rows lock them in the same order.
     """
     rows = {key: value for key, value in rows.items() if any(value[1].values())}
     if not rows:
-        return
+        return None
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     keys = [_column(model, name) for name in key_fields]
@@ -247,8 +266,7 @@ def _upsert(model: type[models.Model], key_fields: tuple[str, ...], attr_fields:
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(values)} "  # noqa: S608 - identifiers are ours
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
 
 
 # --- rebuild ------------------------------------------------------------------------------------

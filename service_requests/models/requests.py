@@ -14,7 +14,7 @@ resolve limit in working days, giving ``accept_due_at`` and ``resolve_due_at``
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -189,6 +189,16 @@ class ServiceRequest(CommunityScopedModel):
                 name="sr_open_place",
             ),
             models.Index(fields=("resolved_at",), condition=Q(status="resolved"), name="sr_scan_rating"),
+            # The staff queue's default view: a community's open requests, nearest current
+            # deadline first (selectors.open_due(): accept_due_at while submitted, else
+            # resolve_due_at), then id. The page is read in index order, no sort.
+            models.Index(
+                F("community"),
+                Case(When(status="submitted", then=F("accept_due_at")), default=F("resolve_due_at")),
+                F("id"),
+                condition=Q(status__in=OPEN_STATUSES),
+                name="sr_open_queue",
+            ),
         ]
 
     def __str__(self):
@@ -339,10 +349,18 @@ class RequestSupporter(CommunityScopedModel):
 
 
 class NumberSequence(models.Model):
-    """The daily counter behind request numbers (BH-20261126-0042)."""
+    """The day's numbering behind request numbers (BH-20261126-0042): see ``numbering.py``.
+
+    On PostgreSQL a day's numbers come from one database sequence shared by every day
+    (``sr_request_number``, never locked by a submission): ``number = counted + nextval −
+    seq_start``, where ``seq_start`` is the sequence's position when the day's row was made.
+    ``counted`` holds the numbers given before the sequence took over the day (the district
+    generator's, or SQLite's counter, which increments it under the row lock).
+    """
 
     day = models.DateField(_("日期"), primary_key=True)
-    last = models.PositiveIntegerField(_("最后编号"), default=0)
+    counted = models.PositiveIntegerField(_("计数器编号"), default=0, db_column="last")
+    seq_start = models.BigIntegerField(_("序列起点"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("编号序列")
@@ -350,3 +368,10 @@ class NumberSequence(models.Model):
 
     def __str__(self):
         return f"{self.day}:{self.last}"
+
+    @property
+    def last(self) -> int:
+        """The day's highest number given so far (one query on PostgreSQL)."""
+        from ..numbering import day_last
+
+        return day_last(self)

@@ -830,7 +830,7 @@ def renumber(made, today_before):
     if today_before is None:
         NumberSequence.objects.filter(day=today).delete()
     else:
-        NumberSequence.objects.filter(day=today).update(last=today_before)
+        NumberSequence.objects.filter(day=today).update(counted=today_before, seq_start=None)
     for pk, submitted, _plan in sorted(made, key=lambda row: (row[1], row[0])):
         ServiceRequest.objects.filter(pk=pk).update(number=services.number_next(submitted))
     clocks_copy_request_columns(ids)  # the deadline clocks carry the number into the reminders
@@ -951,9 +951,8 @@ def seed(ctx):
             plans.append(("resident", plan))
     plans.sort(key=lambda item: -item[1].age_hours)
 
-    today_before = (
-        NumberSequence.objects.filter(day=calendar.local_date(timezone.now())).values_list("last", flat=True).first()
-    )
+    today_row = NumberSequence.objects.filter(day=calendar.local_date(timezone.now())).first()
+    today_before = today_row.last if today_row is not None else None
     first_notification = Notification.objects.aggregate(m=Max("id"))["m"] or 0
     now = timezone.now()
     maker = Maker(now, handlers, secretaries, street_staff, places)

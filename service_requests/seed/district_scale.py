@@ -724,7 +724,7 @@ def seed(ctx):
 
     # The daily number counters, so that the next request today continues the sequence.
     NumberSequence.objects.bulk_create(
-        [NumberSequence(day=date.fromordinal(day + EPOCH_ORDINAL), last=count) for day, count, _first in plan.days()]
+        [NumberSequence(day=date.fromordinal(day + EPOCH_ORDINAL), counted=count) for day, count, _first in plan.days()]
     )
     bulk.reset_sequences(ServiceRequest, RequestEvent)
     bulk.analyze(ServiceRequest, RequestClock, RequestEvent)

@@ -37,8 +37,8 @@ from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import StaffRequiredMixin
 from communities.models import Compound
 
-from .. import forms, selectors, services, workflow
-from ..models import Attachment, Category, ServiceRequest
+from .. import forms, reference, selectors, services, workflow
+from ..models import Attachment, ServiceRequest
 
 Status = ServiceRequest.Status
 
@@ -57,15 +57,14 @@ class QueueView(StaffRequiredMixin, TemplateView):
         filters = selectors.QueueFilter.from_query(values)
         counts = selectors.queue_counts(user, filters, now)
         rows, next_cursor = selectors.cursor_page(selectors.queue_queryset(user, filters, now), values["after"])
-        for row in rows:
-            row.due = selectors.time_left(row.current_due, now)
+        rows = selectors.queue_page_rows(rows, now)
 
         def url(**changes):
             params = filters.params(**changes)
             return f"?{urlencode(params)}" if params else "?"
 
         status_pills = [
-            {"key": "", "label": _("全部"), "count": counts["all"]},
+            {"key": "all", "label": _("全部"), "count": counts["all"]},
             {"key": "open", "label": _("待办"), "count": counts["open"]},
             *({"key": value, "label": label, "count": counts[value]} for value, label in Status.choices),
         ]
@@ -96,6 +95,7 @@ class QueueView(StaffRequiredMixin, TemplateView):
         ]
         context.update(
             rows=rows,
+            unassigned=_("未分派"),
             filters=filters,
             status_pills=status_pills,
             flag_pills=flag_pills,
@@ -110,7 +110,8 @@ class QueueView(StaffRequiredMixin, TemplateView):
         return context
 
     def category_options(self):
-        categories = list(Category.objects.select_related("parent").order_by("order", "id"))
+        """Every category, children under their parent, from this process's copy (no query)."""
+        categories = sorted(reference.categories().values(), key=lambda c: (c.order, c.pk))
         top = [c for c in categories if c.parent_id is None]
         options = []
         for parent in top:
