@@ -17,7 +17,7 @@ def drop_sequence(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('service_requests', '0005_resident_follow_up_and_board'),
+        ('service_requests', '0007_category_english_names'),
     ]
 
     operations = [
