@@ -22,12 +22,13 @@ from django.views.generic import CreateView, DetailView, UpdateView
 from baohe.exceptions import Conflict
 from baohe.exports import PrivilegedExportForm, export_response
 from baohe.personal import RevealForm, RevealReason
+from baohe.query import QueryForm, TextField, read_query
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import personal_reveal
 from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin, staff_required
 
-from . import personal_data, selectors, services
+from . import personal_data, search, selectors, services
 from .exports import roster_book
 from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm, ResidentLeaveForm
 from .models import Building, Community, Compound, District, Household, Resident, Street
@@ -506,3 +507,22 @@ def my_building(request):
             }
         )
     return render(request, "communities/my_building.html", {"households": households})
+
+
+class SearchQuery(QueryForm):
+    """The top bar's search box."""
+
+    q = TextField(label=_("搜索"))
+
+
+@staff_required
+def search_page(request):
+    """Search everywhere (the top bar's box): requests, residents and households in the user's
+    scope, grouped by kind (``communities.search``)."""
+    query = read_query(request, SearchQuery)["q"] or ""
+    groups = search.search_everything(request.user, query) if query else []
+    return render(
+        request,
+        "communities/search.html",
+        {"query": query, "search_query": query, "groups": groups, "limit": search.GROUP_LIMIT},
+    )

@@ -33,3 +33,12 @@ class ServiceRequestsConfig(AppConfig):
 
         register_personal_data(request_sections)
         register_anonymiser(forget_person)
+
+        # Requests in the top bar's search results (communities.search).
+        from communities.search import Kind, register_search
+
+        from .search import request_hits
+
+        register_search(
+            Kind(key="requests", title=_("诉求"), provider=request_hits, order=10, list_url="service_requests:queue")
+        )

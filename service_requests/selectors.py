@@ -60,6 +60,8 @@ class QueueFilter:
     mine: bool = False
     due_today: bool = False
     overdue: bool = False
+    q: str = ""  # the search box (``search.search_requests``)
+    sort: str = ""  # ``search.SORTS``; "" is the most urgent first
 
     @classmethod
     def from_query(cls, values):
@@ -71,6 +73,8 @@ class QueueFilter:
             mine=values.get("mine") == "1",
             due_today=values.get("due") == "today",
             overdue=values.get("due") == "overdue",
+            q=values.get("q") or "",
+            sort=values.get("sort") or "",
         )
 
     def params(self, **changes):
@@ -81,6 +85,8 @@ class QueueFilter:
             "compound": self.compound_id,
             "mine": "1" if self.mine else "",
             "due": "today" if self.due_today else ("overdue" if self.overdue else ""),
+            "q": self.q,
+            "sort": self.sort,
         }
         values.update(changes)
         return {key: value for key, value in values.items() if value}
@@ -101,9 +107,13 @@ def overdue_q(now):
     return Q(status__in=OPEN_STATUSES, current_due__lt=now)
 
 
-def queue_base(user, *, category_id=None, compound_id=None):
-    """The requests ``user`` may see, narrowed by the category and compound selects."""
+def queue_base(user, *, category_id=None, compound_id=None, q=""):
+    """The requests ``user`` may see, narrowed by the category and compound selects and the search."""
     queryset = with_current_due(ServiceRequest.objects.restrict(user, VIEW))
+    if q:
+        from .search import search_requests
+
+        queryset = search_requests(queryset, q, user)
     if category_id:
         queryset = queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
     if compound_id:
@@ -114,7 +124,7 @@ def queue_base(user, *, category_id=None, compound_id=None):
 def queue_queryset(user, filters: QueueFilter, now=None):
     """The queue's rows for these filters, most urgent first (``current_due``, then id)."""
     now = now or timezone.now()
-    queryset = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id)
+    queryset = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id, q=filters.q)
     if filters.status:
         queryset = queryset.filter(status_q(filters.status))
     if filters.mine:
@@ -131,7 +141,7 @@ def queue_queryset(user, filters: QueueFilter, now=None):
 def queue_counts(user, filters: QueueFilter, now=None):
     """How many rows each filter pill selects (within the category/compound selects): one query."""
     now = now or timezone.now()
-    base = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id)
+    base = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id, q=filters.q)
     aggregates = {"all": Count("id"), "open": Count("id", filter=status_q("open"))}
     for value in Status.values:
         aggregates[value] = Count("id", filter=Q(status=value))

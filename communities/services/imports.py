@@ -523,7 +523,17 @@ def _apply_residents(locked: ImportJob, rows: list[ResidentRow], counts: dict[st
     if updates:
         Resident.objects.bulk_update(
             updates,
-            ["household", "relation", "gender", "birth_year", "mobile", "mobile_index", "street", "community"],
+            [
+                "household",
+                "relation",
+                "gender",
+                "birth_year",
+                "mobile",
+                "mobile_index",
+                "mobile_tail_index",
+                "street",
+                "community",
+            ],
         )
     # Someone lives there again: out of the archive; a household a person moved out of
     # may be empty now (retention's rule, as a move through the pages would apply it).

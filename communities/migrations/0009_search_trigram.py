@@ -1,0 +1,42 @@
+"""pg_trgm and a GIN trigram index on residents' names for search (``communities/search.py``).
+
+PostgreSQL only (SQLite searches with a plain scan): ``icontains`` compiles to
+``UPPER(name::text) LIKE UPPER(%s)``, so the index is on ``UPPER(name)``. Built CONCURRENTLY
+(non-atomic migration, deploy/MIGRATIONS.md), so writes go on while it is built."""
+
+from django.contrib.postgres.operations import TrigramExtension
+from django.db import migrations
+
+INDEXES = {
+    "communities_resident_name_trgm": ("communities_resident", "name"),
+    "communities_compound_name_trgm": ("communities_compound", "name"),
+}
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, (table, column) in INDEXES.items():
+        schema_editor.execute(
+            f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" USING gin (UPPER("{column}") gin_trgm_ops)'
+        )
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in INDEXES:
+        schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("communities", "0008_resident_search"),
+    ]
+
+    operations = [
+        TrigramExtension(),
+        migrations.RunPython(create, drop),
+    ]
