@@ -402,7 +402,14 @@ class BuildingUpdateView(RegistryFormView, UpdateView):
     success_message = _("已保存楼栋 %(object)s。")
 
 
-class HouseholdCreateView(RegistryFormView, CreateView):
+class HouseholdSaveMixin:
+    """A household is saved by ``services.household_save``: its visit plans follow its flags at once."""
+
+    def save_form(self, form):
+        return services.household_save(instance=form.save(commit=False), by=self.request.user, request=self.request)
+
+
+class HouseholdCreateView(HouseholdSaveMixin, RegistryFormView, CreateView):
     model = Household
     form_class = HouseholdForm
     parent_model = Building
@@ -412,7 +419,7 @@ class HouseholdCreateView(RegistryFormView, CreateView):
     success_message = _("已新增住户 %(object)s。")
 
 
-class HouseholdUpdateView(RegistryFormView, UpdateView):
+class HouseholdUpdateView(HouseholdSaveMixin, RegistryFormView, UpdateView):
     model = Household
     form_class = HouseholdForm
     title = _("编辑住户")

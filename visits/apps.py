@@ -17,3 +17,11 @@ class VisitsConfig(AppConfig):
         register_personal_data(visit_sections)
         register_anonymiser(forget_person)
         register_archive_hook(end_plans)
+
+        # A household's plans follow its flags and its central household at once: the registry's
+        # and the party organisation's services call households_changed in their transaction.
+        from communities.services import register_households_changed
+
+        from .services import visit_plans_sync
+
+        register_households_changed(visit_plans_sync)

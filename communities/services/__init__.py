@@ -4,6 +4,8 @@
   (move-in) requests between communities;
 - :mod:`.imports` — the registry import from spreadsheets (upload, validate with a dry run,
   apply in resumable batches; import it as ``communities.services.imports``);
+- :mod:`.households` — saving a household, and the hooks the apps above run when households'
+  flags or servers change (``visits``: their plans, at once);
 - :mod:`.retention` — 迁出 / 去世, household archive, and the nightly anonymisation of people who
   left more than ``RESIDENT_RETENTION_MONTHS`` ago (PIPL Art. 47).
 
@@ -12,6 +14,7 @@ The generic registry save/delete (validate, save, re-check scope, audit the chan
 ``from communities.services import transfer_request``.
 """
 
+from .households import household_save, households_changed, register_households_changed
 from .retention import (
     ANONYMOUS_NAME,
     Anonymiser,
@@ -55,6 +58,8 @@ __all__ = [
     "PersonTraces",
     "access_transfer_by_id",
     "household_archive_if_empty",
+    "household_save",
+    "households_changed",
     "households_archive_sync",
     "lookup_wait",
     "may_cancel",
@@ -62,6 +67,7 @@ __all__ = [
     "pending_incoming_count",
     "register_anonymiser",
     "register_archive_hook",
+    "register_households_changed",
     "registered_elsewhere_message",
     "resident_anonymise",
     "resident_id_number_check",
