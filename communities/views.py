@@ -28,7 +28,7 @@ from baohe.services import personal_reveal
 from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin, staff_required
 
-from . import personal_data, search, selectors, services
+from . import personal_data, search, selectors, services, timeline
 from .exports import roster_book
 from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm, ResidentLeaveForm
 from .models import Building, Community, Compound, District, Household, Resident, Street
@@ -533,3 +533,21 @@ def search_page(request):
         "communities/search.html",
         {"query": query, "search_query": query, "groups": groups, "limit": search.GROUP_LIMIT},
     )
+
+
+@staff_required
+def household_timeline(request, pk):
+    """A household's timeline (``communities.timeline``): loaded into its page by htmx, a page of
+    its own without JavaScript. 404 outside the user's scope."""
+    household = get_object_or_404(
+        Household.objects.restrict(request.user, VIEW).select_related("building__compound"), pk=pk
+    )
+    context = {
+        "household": household,
+        "entries": timeline.household_timeline(household, request.user),
+        "limit": timeline.TIMELINE_LIMIT,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "communities/_household_timeline.html", context)
+    context["breadcrumbs"] = breadcrumbs_for(household)
+    return render(request, "communities/household_timeline.html", context)

@@ -42,3 +42,10 @@ class ServiceRequestsConfig(AppConfig):
         register_search(
             Kind(key="requests", title=_("诉求"), provider=request_hits, order=10, list_url="service_requests:queue")
         )
+
+        # Its part of a household's timeline (communities.timeline).
+        from communities.timeline import register_household_timeline
+
+        from .selectors import household_timeline_entries
+
+        register_household_timeline(household_timeline_entries)

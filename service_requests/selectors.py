@@ -340,3 +340,30 @@ def leaf_categories():
         .filter(Q(parent__isnull=True) | Q(parent__is_active=True))
         .select_related("parent")
     )
+
+
+# --- the household's timeline ---------------------------------------------------------------------
+def household_timeline_entries(household, user, limit):
+    """The household's requests for its timeline (``communities.timeline``; registered in
+    ``apps.py``): one query, newest first."""
+    from communities.timeline import Entry
+
+    rows = (
+        ServiceRequest.objects.restrict(user, VIEW)
+        .filter(household=household)
+        .select_related("category")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        Entry(
+            when=row.created_at,
+            kind="request",
+            kind_label=_("诉求"),
+            icon="chat-left-text",
+            title=f"{row.number} {row.category.name}",
+            url=row.get_absolute_url(),
+            detail=row.description[:80],
+            badge=str(row.get_status_display()),
+        )
+        for row in rows
+    ]

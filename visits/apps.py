@@ -25,3 +25,10 @@ class VisitsConfig(AppConfig):
         from .services import visit_plans_sync
 
         register_households_changed(visit_plans_sync)
+
+        # Its part of a household's timeline (communities.timeline).
+        from communities.timeline import register_household_timeline
+
+        from .selectors import household_timeline_entries
+
+        register_household_timeline(household_timeline_entries)
