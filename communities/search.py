@@ -153,11 +153,13 @@ def household_name_q(word: Word, places: Places, prefix: str = "") -> Q:
     )
 
 
-def search_households(user: User, words: list[Word], places: Places | None = None) -> QuerySet[Household]:
+def search_households(
+    user: User, words: list[Word], places: Places | None = None, action: str = VIEW
+) -> QuerySet[Household]:
     """Households by address: every word a place (building, unit, room) or a compound or
     building name. A query with no such word finds none (a name is a resident's)."""
     places = places or Places(user)
-    rows = Household.objects.restrict(user, VIEW)
+    rows = Household.objects.restrict(user, action)
     matched = False
     for word in words:
         place = household_place_q(word, places)
@@ -174,10 +176,12 @@ def search_households(user: User, words: list[Word], places: Places | None = Non
     return rows.select_related("building", "compound").order_by("compound_id", "building_id", "unit", "room")
 
 
-def search_residents(user: User, words: list[Word], places: Places | None = None) -> QuerySet[Resident]:
+def search_residents(
+    user: User, words: list[Word], places: Places | None = None, action: str = VIEW
+) -> QuerySet[Resident]:
     """Residents by name, 尾号 (the last 4 digits of the mobile) or their household's address."""
     places = places or Places(user)
-    rows = Resident.objects.restrict(user, VIEW).filter(anonymised_at__isnull=True)
+    rows = Resident.objects.restrict(user, action).filter(anonymised_at__isnull=True)
     for word in words:
         q = Q(name__icontains=word.text)
         if word.tail:
@@ -189,6 +193,24 @@ def search_residents(user: User, words: list[Word], places: Places | None = None
             q |= household_name_q(word, places, prefix="household__")
         rows = rows.filter(q)
     return rows.select_related("household__building", "household__compound").order_by("status", "name", "pk")
+
+
+def building_household_q(word: Word, building: Building) -> Q:
+    """One search word on a building's page: a unit and room (``2单元``, ``301``, ``2-301``), or a
+    living resident's name or 尾号."""
+    residents = Resident.objects.filter(household__building=building, status=Resident.Status.LIVING)
+    if word.tail:
+        people = residents.filter(
+            Q(name__icontains=word.text) | Q(mobile_tail_index=blind_index("mobile_tail", word.tail))
+        )
+    else:
+        people = residents.filter(name__icontains=word.text)
+    q = Q(pk__in=people.values("household_id")) | Q(room__icontains=word.text)
+    if word.unit and not word.room:
+        q |= Q(unit=word.unit)
+    if word.room:
+        q |= Q(room__iexact=word.room, **({"unit": word.unit} if word.unit else {}))
+    return q
 
 
 # --- kinds of results ---------------------------------------------------------------------------

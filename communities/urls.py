@@ -6,6 +6,7 @@ app_name = "communities"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search_page, name="search"),
+    path("autocomplete/<slug:kind>/", views.autocomplete, name="autocomplete"),
     path("district/<int:pk>/", views.DistrictDetailView.as_view(), name="district"),
     path("street/<int:pk>/", views.StreetDetailView.as_view(), name="street"),
     path("community/<int:pk>/", views.CommunityDetailView.as_view(), name="community"),

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.views.generic import CreateView, DetailView, UpdateView
 from baohe.exceptions import Conflict
 from baohe.exports import PrivilegedExportForm, export_response
 from baohe.personal import RevealForm, RevealReason
-from baohe.query import QueryForm, TextField, read_query
+from baohe.query import ChoiceField, IdField, IntegerField, QueryForm, TextField, read_query
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import personal_reveal
 from baohe.throttling import throttle_wait, throttled_message
@@ -199,6 +199,17 @@ class CompoundDetailView(LevelView):
         return context
 
 
+class BuildingQuery(QueryForm):
+    """The building page's filters: a flag, a unit, a search (room, name, 尾号)."""
+
+    flag = ChoiceField(
+        label=_("标记"),
+        choices=[(name, Household._meta.get_field(name).verbose_name) for name in Household.FLAG_FIELDS],
+    )
+    unit = IntegerField(label=_("单元"), min_value=1, max_value=99)
+    q = TextField(label=_("搜索"))
+
+
 class BuildingDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
     model = Building
     template_name = "communities/building_detail.html"
@@ -209,8 +220,18 @@ class BuildingDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         can_change = Building.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
-        rows = list(selectors.household_rows(user=self.request.user, building=self.object))
+        values = read_query(self.request, BuildingQuery)
+        filters = {"flag": values["flag"] or "", "unit": values["unit"], "q": values["q"] or ""}
+        rows = list(selectors.household_rows(user=self.request.user, building=self.object, **filters))
+        counts = selectors.building_flag_counts(user=self.request.user, building=self.object)
         context.update(
+            filters=filters,
+            filtered=any(filters.values()),
+            flag_options=[
+                (name, Household._meta.get_field(name).verbose_name, counts[name]) for name in Household.FLAG_FIELDS
+            ],
+            unit_options=range(1, self.object.units + 1),
+            total_households=counts["all"],
             # Archived households (nobody living there) are listed apart, after the others.
             households=[row for row in rows if row.archived_at is None],
             archived_households=[row for row in rows if row.archived_at is not None],
@@ -551,3 +572,41 @@ def household_timeline(request, pk):
         return render(request, "communities/_household_timeline.html", context)
     context["breadcrumbs"] = breadcrumbs_for(household)
     return render(request, "communities/household_timeline.html", context)
+
+
+class AutocompleteQuery(QueryForm):
+    """What a staff form's resident or household box asks (``communities.widgets``)."""
+
+    q = TextField(label=_("搜索"))
+    community = IdField(label=_("社区"))
+
+
+AUTOCOMPLETE_LIMIT = 20
+
+
+@staff_required
+def autocomplete(request, kind):
+    """JSON for the resident and household boxes of staff forms: ``{"results": [{"value", "text"}]}``,
+    at most 20, among the rows the user may change (``restrict(user, CHANGE)``: an official, who
+    changes nothing, gets none); the words as in the top bar's search (``communities.search``)."""
+    if kind not in ("residents", "households"):
+        raise Http404
+    values = read_query(request, AutocompleteQuery, notify=False)
+    words = search.parse(values["q"] or "")
+    if not words:
+        return JsonResponse({"results": []})
+    if kind == "residents":
+        rows = search.search_residents(request.user, words, action=CHANGE).filter(status=Resident.Status.LIVING)
+    else:
+        rows = search.search_households(request.user, words, action=CHANGE).filter(archived_at__isnull=True)
+    if values["community"]:
+        rows = rows.filter(community_id=values["community"])
+    results = []
+    for row in rows[:AUTOCOMPLETE_LIMIT]:
+        if kind == "residents":
+            household = row.household
+            text = f"{row.name}（{household.compound.name} {household}）{row.masked_mobile}"
+        else:
+            text = f"{row.compound.name} {row}"
+        results.append({"value": row.pk, "text": text})
+    return JsonResponse({"results": results})
