@@ -208,3 +208,16 @@ def test_search_page_queries_are_flat(client_for, staff_a, district, light, djan
         response = client.get(reverse("communities:search"), {"q": "1栋 漏水"})
     assert len(group(response, "requests")) == rows
     assert len(group(response, "residents")) == rows
+
+
+def test_api_queue_takes_the_same_search(api_client_for, staff_a, five):
+    client = api_client_for(staff_a)
+    response = client.get("/api/v1/requests/", {"q": "5栋 漏水"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    rows = body["results"] if isinstance(body, dict) else body
+    assert sorted(row["number"] for row in rows) == sorted([five["a5_leak"].number, five["a1_text"].number])
+    response = client.get("/api/v1/requests/", {"q": five["b5_leak"].number})
+    body = response.json()
+    assert (body["results"] if isinstance(body, dict) else body) == []
+    assert client.get("/api/v1/requests/", {"q": "\x00"}).status_code == 400
