@@ -94,6 +94,7 @@ def rewrite_table(
                     old_indexes = list(row[position + 1 : position + 1 + len(column.indexes)])
                     position += 1 + len(column.indexes)
                     plain = _plain(stored, column)
+                    new_indexes: list[str | None]
                     if mode == "decrypt":
                         new_stored, new_indexes = plain, [None] * len(column.indexes)
                     elif not plain:
