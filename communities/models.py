@@ -426,8 +426,8 @@ class Resident(CommunityScopedModel):
             ),
             # A plain B-tree (no varchar_pattern_ops twin: an HMAC is never searched by prefix).
             models.Index(fields=("mobile_index",), name="communities_resident_mobile_ix"),
-            # 尾号 search inside one community: thousands of residents share a tail district-wide.
-            models.Index(fields=("community", "mobile_tail_index"), name="communities_resident_tail_ix"),
+            # 尾号 search: the tail first (district-wide for officials), then the community (staff).
+            models.Index(fields=("mobile_tail_index", "community"), name="communities_resident_tail_ix"),
         ]
 
     def __str__(self):

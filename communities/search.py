@@ -45,6 +45,8 @@ MAX_WORDS = 5
 GROUP_LIMIT = 20
 #: Place names matched by a word before the word is given up as a place (it still matches text).
 PLACE_LIMIT = 500
+#: Households a place word narrows a resident search to (a broader word finds the first ones).
+HOUSEHOLD_LIMIT = 5000
 
 _BUILDING = re.compile(r"([0-9A-Za-z]{1,10})(?:栋|号楼|幢|号)\Z")
 _UNIT = re.compile(r"([0-9]{1,2})单元\Z")
@@ -120,6 +122,15 @@ class Places:
             self._cache[key] = list(rows.values_list("pk", flat=True)[:PLACE_LIMIT])
         return self._cache[key]
 
+    def household_ids(self, condition: Q, action: str = VIEW) -> list[int]:
+        """The ids of the households the user may see (or change) that meet ``condition``; at most
+        :data:`HOUSEHOLD_LIMIT` (a resident search is then narrowed by id, an indexed column)."""
+        key = ("households", f"{action}:{condition}")
+        if key not in self._cache:
+            rows = Household.objects.restrict(self.user, action).filter(condition)
+            self._cache[key] = list(rows.order_by().values_list("pk", flat=True)[:HOUSEHOLD_LIMIT])
+        return self._cache[key]
+
     def building_ids_numbered(self, number: str) -> list[int]:
         """Buildings numbered ``number`` (``5`` for 5栋), and those whose name says ``5栋``."""
         key = ("building_number", number)
@@ -179,38 +190,30 @@ def search_households(
 def search_residents(
     user: User, words: list[Word], places: Places | None = None, action: str = VIEW
 ) -> QuerySet[Resident]:
-    """Residents by name, 尾号 (the last 4 digits of the mobile) or their household's address."""
+    """Residents by name, 尾号 (the last 4 digits of the mobile) or their household's address.
+
+    The place words (``5栋 2单元 301``) pick the households first — one indexed query, at most
+    :data:`HOUSEHOLD_LIMIT` ids — so the resident table is filtered by ``household_id`` and the
+    trigram index on names, never joined for an ``OR``. A 4-digit word is a 尾号 or a room."""
     places = places or Places(user)
     rows = Resident.objects.restrict(user, action).filter(anonymised_at__isnull=True)
+    pure_places = [word for word in words if word.is_place and not word.tail]
+    if pure_places:
+        homes = Household.objects.restrict(user, action)
+        for word in pure_places:
+            homes = homes.filter(household_place_q(word, places))
+        rows = rows.filter(household_id__in=list(homes.values_list("pk", flat=True)[:HOUSEHOLD_LIMIT]))
     for word in words:
+        if word in pure_places:
+            continue
         q = Q(name__icontains=word.text)
         if word.tail:
             q |= Q(mobile_tail_index=blind_index("mobile_tail", word.tail))
-        place = household_place_q(word, places, prefix="household__")
-        if place is not None:
-            q |= place
-        elif not word.tail:
-            q |= household_name_q(word, places, prefix="household__")
+            q |= Q(household_id__in=places.household_ids(Q(room__iexact=word.room), action))
+        else:
+            q |= Q(household_id__in=places.household_ids(household_name_q(word, places), action))
         rows = rows.filter(q)
     return rows.select_related("household__building", "household__compound").order_by("status", "name", "pk")
-
-
-def building_household_q(word: Word, building: Building) -> Q:
-    """One search word on a building's page: a unit and room (``2单元``, ``301``, ``2-301``), or a
-    living resident's name or 尾号."""
-    residents = Resident.objects.filter(household__building=building, status=Resident.Status.LIVING)
-    if word.tail:
-        people = residents.filter(
-            Q(name__icontains=word.text) | Q(mobile_tail_index=blind_index("mobile_tail", word.tail))
-        )
-    else:
-        people = residents.filter(name__icontains=word.text)
-    q = Q(pk__in=people.values("household_id")) | Q(room__icontains=word.text)
-    if word.unit and not word.room:
-        q |= Q(unit=word.unit)
-    if word.room:
-        q |= Q(room__iexact=word.room, **({"unit": word.unit} if word.unit else {}))
-    return q
 
 
 # --- kinds of results ---------------------------------------------------------------------------

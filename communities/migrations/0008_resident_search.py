@@ -27,6 +27,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill_tails, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name="resident",
-            index=models.Index(fields=["community", "mobile_tail_index"], name="communities_resident_tail_ix"),
+            index=models.Index(fields=["mobile_tail_index", "community"], name="communities_resident_tail_ix"),
         ),
     ]

@@ -1,4 +1,5 @@
-"""pg_trgm and a GIN trigram index on residents' names for search (``communities/search.py``).
+"""pg_trgm and GIN trigram indexes on residents' and compounds' names for search
+(``communities/search.py``), and a B-tree on ``UPPER(room)`` (a room searched district-wide).
 
 PostgreSQL only (SQLite searches with a plain scan): ``icontains`` compiles to
 ``UPPER(name::text) LIKE UPPER(%s)``, so the index is on ``UPPER(name)``. Built CONCURRENTLY
@@ -13,6 +14,9 @@ INDEXES = {
 }
 
 
+ROOM_INDEX = "communities_household_room_upper"
+
+
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -20,12 +24,15 @@ def create(apps, schema_editor):
         schema_editor.execute(
             f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" USING gin (UPPER("{column}") gin_trgm_ops)'
         )
+    schema_editor.execute(
+        f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{ROOM_INDEX}" ON "communities_household" (UPPER("room"))'
+    )
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in INDEXES:
+    for name in (*INDEXES, ROOM_INDEX):
         schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
 
 
