@@ -15,7 +15,7 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from baohe.query import FilterSet, FlagFilter, IdFilter, TextField
+from baohe.query import FilterSet, FlagFilter, IdFilter, TextFilter
 
 from .models import OPEN_STATUSES, ServiceRequest
 
@@ -69,8 +69,7 @@ class ServiceRequestFilter(FilterSet):
     assigned_to_me = FlagFilter(method="filter_assigned_to_me", help_text=_("分派给我且未办结"))
     due_today = FlagFilter(method="filter_due_today", help_text=_("今天到办结期限且未办结"))
     overdue = FlagFilter(method="filter_overdue", help_text=_("已超过当前期限且未办结"))
-    q = django_filters.Filter(
-        field_class=TextField,
+    q = TextFilter(
         method="filter_q",
         help_text=_("搜索：编号、内容、地址、分类、小区、楼栋（如 5栋 漏水），多个词须全部符合"),
     )
