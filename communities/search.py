@@ -14,7 +14,8 @@ about a leak). :func:`parse` reads what each word can mean — a building (``5�
 
 Everything is read through ``restrict(user, VIEW)``: a search never finds a row outside the
 user's scope. Text is matched with ``icontains``; on PostgreSQL the columns it reads carry GIN
-trigram indexes on ``UPPER(col)`` (pg_trgm, which indexes Chinese substrings too: migrations
+trigram indexes on ``UPPER(col)`` (pg_trgm, which indexes Chinese substrings of three characters
+or more — a two-character word is checked row by row within the scope: migrations
 ``communities.0009`` and ``service_requests.0006``), on SQLite it is a plain scan. Names of
 places (compounds, buildings) are turned into id lists first (:meth:`Places.compound_ids`, …)
 so that the big tables are filtered by indexed columns, never joined up for an ``OR``.
