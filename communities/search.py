@@ -217,6 +217,24 @@ def search_residents(
     return rows.select_related("household__building", "household__compound").order_by("status", "name", "pk")
 
 
+def building_household_q(word: Word, building: Building) -> Q:
+    """One search word on a building's page: a unit and room (``2单元``, ``301``, ``2-301``), or a
+    living resident's name or 尾号."""
+    residents = Resident.objects.filter(household__building=building, status=Resident.Status.LIVING)
+    if word.tail:
+        people = residents.filter(
+            Q(name__icontains=word.text) | Q(mobile_tail_index=blind_index("mobile_tail", word.tail))
+        )
+    else:
+        people = residents.filter(name__icontains=word.text)
+    q = Q(pk__in=people.values("household_id")) | Q(room__icontains=word.text)
+    if word.unit and not word.room:
+        q |= Q(unit=word.unit)
+    if word.room:
+        q |= Q(room__iexact=word.room, **({"unit": word.unit} if word.unit else {}))
+    return q
+
+
 # --- kinds of results ---------------------------------------------------------------------------
 @dataclass
 class Hit:

@@ -204,7 +204,9 @@ def test_search_page_queries_are_flat(client_for, staff_a, district, light, djan
         submit(district.a1, light, staff_a, building=building, description=f"漏水 {i}")
         ResidentFactory(household=district.a1.households[0], name=f"漏水{i}")
     client = client_for(staff_a)
-    with django_assert_max_num_queries(11):
+    # session, user, roles, device + places (3) + requests + the place word's households + residents
+    # + households
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("communities:search"), {"q": "1栋 漏水"})
     assert len(group(response, "requests")) == rows
     assert len(group(response, "residents")) == rows
