@@ -149,9 +149,16 @@ def decrypt(stored: str, *, context: str) -> str:
         raise DecryptionError(f"{context}: the stored value was altered or belongs to another column") from None
 
 
+#: The ``mobile_tail`` index holds the last digits of a mobile number, for search by 尾号.
+TAIL_DIGITS = 4
+
+
 def normalise(kind: str, value: str) -> str:
-    """The form a number is indexed in: stripped; an ID number upper-case (its final x/X)."""
+    """The form a number is indexed in: stripped; an ID number upper-case (its final x/X);
+    for ``mobile_tail`` the last :data:`TAIL_DIGITS` digits (empty for a shorter number)."""
     value = (value or "").strip()
+    if kind == "mobile_tail":
+        return value[-TAIL_DIGITS:] if len(value) >= TAIL_DIGITS else ""
     return value.upper() if kind == "id_number" else value
 
 
@@ -181,10 +188,12 @@ def encrypter(context: str):
 def indexer(kind: str):
     """A fast ``blind_index(kind, value)`` for one kind (bulk loading): None for an empty value."""
     template = hmac.new(keys().index_key, f"{kind}:".encode(), hashlib.sha256)
-    upper = kind == "id_number"
+    upper, tail = kind == "id_number", kind == "mobile_tail"
 
     def index_one(value: str) -> str | None:
         value = (value or "").strip()
+        if tail:
+            value = value[-TAIL_DIGITS:] if len(value) >= TAIL_DIGITS else ""
         if not value:
             return None
         digest = template.copy()

@@ -369,6 +369,13 @@ class YearFilter(NumberFilter):
     field_class = YearField
 
 
+@extend_schema_field({"type": "string", "maxLength": 100})
+class TextFilter(django_filters.Filter):
+    """Free text (a search box): trimmed, at most 100 characters, no control characters (400)."""
+
+    field_class = TextField
+
+
 @extend_schema_field(OpenApiTypes.BOOL)
 class FlagFilter(django_filters.Filter):
     """Yes/no: ``true``/``false`` (or ``1``/``0``); anything else is 400, not silently ignored."""

@@ -13,7 +13,7 @@ mobile or ID number), so a run that was interrupted can be started again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connections, transaction
 
@@ -26,10 +26,16 @@ class Column:
     context: str  # its crypto context: "<app_label>.<model_name>.<field>"
     kind: str  # blind index kind: "mobile" / "id_number"
     index: str  # the blind index column
+    # More blind indexes of the same number: (kind, column), e.g. the mobile's last 4 digits.
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def indexes(self) -> tuple[tuple[str, str], ...]:
+        return ((self.kind, self.index), *self.extra)
 
 
 RESIDENT_COLUMNS = (
-    Column("mobile", "communities.resident.mobile", "mobile", "mobile_index"),
+    Column("mobile", "communities.resident.mobile", "mobile", "mobile_index", (("mobile_tail", "mobile_tail_index"),)),
     Column("id_number", "communities.resident.id_number", "id_number", "id_number_index"),
 )
 USER_COLUMNS = (Column("mobile", "accounts.user.mobile", "mobile", "mobile_index"),)
@@ -60,7 +66,13 @@ def rewrite_table(
     columns = columns or TABLES[table]
     connection = connections[using]
     quote = connection.ops.quote_name
-    selected = ", ".join(quote(c.name) + ", " + quote(c.index) for c in columns)
+    # An extra index added by a later migration is left out while an earlier one runs this.
+    with connection.cursor() as cursor:
+        present = {info.name for info in connection.introspection.get_table_description(cursor, table)}
+    columns = tuple(
+        replace(column, extra=tuple(pair for pair in column.extra if pair[1] in present)) for column in columns
+    )
+    selected = ", ".join(", ".join([quote(c.name), *(quote(index) for _, index in c.indexes)]) for c in columns)
     current = crypto.keys().current_id
     last_id, rewritten, seen = 0, 0, 0
     while True:
@@ -76,23 +88,30 @@ def rewrite_table(
             for row in rows:
                 values: list = []
                 changed = False
-                for position, column in enumerate(columns):
-                    stored, index = row[1 + 2 * position], row[2 + 2 * position]
+                position = 1
+                for column in columns:
+                    stored = row[position]
+                    old_indexes = list(row[position + 1 : position + 1 + len(column.indexes)])
+                    position += 1 + len(column.indexes)
                     plain = _plain(stored, column)
+                    new_indexes: list[str | None]
                     if mode == "decrypt":
-                        new_stored, new_index = plain, None
+                        new_stored, new_indexes = plain, [None] * len(column.indexes)
                     elif not plain:
-                        new_stored, new_index = stored, None
+                        new_stored, new_indexes = stored, [None] * len(column.indexes)
                     else:
                         reuse = crypto.key_id_of(stored) == current and crypto.SEPARATOR in stored
                         new_stored = stored if reuse else crypto.encrypt(plain, context=column.context)
-                        new_index = crypto.blind_index(column.kind, plain)
-                    changed |= new_stored != stored or new_index != index
-                    values += [new_stored, new_index]
+                        new_indexes = [crypto.blind_index(kind, plain) for kind, _ in column.indexes]
+                    changed |= new_stored != stored or new_indexes != old_indexes
+                    values += [new_stored, *new_indexes]
                 if changed:
                     updates.append([*values, row[0]])
             if updates:
-                assignments = ", ".join(f"{quote(c.name)} = %s, {quote(c.index)} = %s" for c in columns)
+                assignments = ", ".join(
+                    ", ".join([f"{quote(c.name)} = %s", *(f"{quote(index)} = %s" for _, index in c.indexes)])
+                    for c in columns
+                )
                 cursor.executemany(f"UPDATE {quote(table)} SET {assignments} WHERE id = %s", updates)  # noqa: S608
             rewritten += len(updates)
             seen += len(rows)

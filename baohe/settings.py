@@ -380,6 +380,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),  # 02:30 Asia/Shanghai; see RESIDENT_RETENTION_MONTHS
         "options": {"expires": 3600},
     },
+    "reconcile-visit-plans": {
+        "task": "visits.tasks.reconcile_visit_plans",
+        "schedule": crontab(hour=2, minute=15),  # 02:15 Asia/Shanghai; the services keep them in step by day
+        "options": {"expires": 3600},
+    },
     "purge-import-jobs": {
         "task": "communities.tasks.purge_import_jobs",
         "schedule": crontab(hour=2, minute=45),  # 02:45 Asia/Shanghai; keeps IMPORT_KEEP_DAYS days

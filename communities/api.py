@@ -25,6 +25,7 @@ household list leaves archived households out unless ``?archived=true``.
 ``GET me/data/`` (``api_urls.py``): everything held about the signed-in person, audited.
 """
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -95,6 +96,12 @@ class HouseholdViewSet(ScopedModelViewSet):
     queryset = Household.objects.order_by("building_id", "unit", "room")
     serializer_class = serializers.HouseholdSerializer
     filterset_class = filters.HouseholdFilter
+
+    def _save(self, serializer):
+        # Its visit plans follow its flags at once (services.households_changed), as on the page.
+        with transaction.atomic():
+            super()._save(serializer)
+            services.households_changed([serializer.instance.pk])
 
 
 class ResidentViewSet(ScopedModelViewSet):

@@ -14,6 +14,7 @@ from baohe.validators import validate_id_number
 
 from . import services
 from .models import Building, Compound, Household, Resident, ResidentTransfer
+from .widgets import use_autocomplete
 
 
 class CompoundForm(ScopedModelForm):
@@ -81,6 +82,7 @@ class ResidentForm(PersonalNumbersFormMixin, ScopedModelForm):
         self.rate_limited: RateLimited | None = None
         self.fields["household"].queryset = self.fields["household"].queryset.select_related("building")
         self.fields["household"].label_from_instance = lambda h: f"{h.building.label} {h.address}"
+        use_autocomplete(self.fields["household"], "households")
 
     def clean_id_number(self):
         return (self.cleaned_data.get("id_number") or "").strip().upper()
@@ -138,6 +140,7 @@ class TransferForm(ScopedFormMixin, forms.Form):
         field = self.fields["to_household"]
         field.queryset = field.queryset.select_related("building__compound").order_by("building_id", "unit", "room")
         field.label_from_instance = lambda h: f"{h.building.compound.name} {h.building.label} {h.address}"
+        use_autocomplete(field, "households")
 
     def clean_id_number(self):
         return (self.cleaned_data.get("id_number") or "").strip().upper()

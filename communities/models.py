@@ -13,7 +13,7 @@ from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from baohe.crypto import blind_index
+from baohe.crypto import TAIL_DIGITS, blind_index
 from baohe.fields import BlindIndexField, EncryptedCharField
 from baohe.masking import mask_id_number, mask_mobile
 from baohe.models import BaseModel, CommunityScopedModel
@@ -364,6 +364,11 @@ class ResidentQuerySet(RestrictedQuerySet):
         index = blind_index("mobile", mobile)
         return self.filter(mobile_index=index) if index else self.none()
 
+    def with_mobile_tail(self, digits):
+        """Residents whose mobile number ends in these 4 digits (尾号), through its own blind index."""
+        index = blind_index("mobile_tail", digits) if len(digits or "") == TAIL_DIGITS else None
+        return self.filter(mobile_tail_index=index) if index else self.none()
+
     def with_id_number(self, id_number):
         index = blind_index("id_number", id_number)
         return self.filter(id_number_index=index) if index else self.none()
@@ -405,6 +410,9 @@ class Resident(CommunityScopedModel):
         _("手机号"), max_length=11, blank=True, validators=[mobile_validator], index_kind="mobile"
     )
     mobile_index = BlindIndexField(_("手机号索引"), source="mobile", kind="mobile")
+    # The last 4 digits (the part a masked number shows), keyed like the whole number: staff
+    # search a resident by 尾号 (``ResidentQuerySet.with_mobile_tail``) without any clear digits stored.
+    mobile_tail_index = BlindIndexField(_("手机尾号索引"), source="mobile", kind="mobile_tail")
     id_number = EncryptedCharField(
         _("身份证号"), max_length=18, blank=True, validators=[validate_id_number], index_kind="id_number"
     )
@@ -477,6 +485,8 @@ class Resident(CommunityScopedModel):
             ),
             # A plain B-tree (no varchar_pattern_ops twin: an HMAC is never searched by prefix).
             models.Index(fields=("mobile_index",), name="communities_resident_mobile_ix"),
+            # 尾号 search: the tail first (district-wide for officials), then the community (staff).
+            models.Index(fields=("mobile_tail_index", "community"), name="communities_resident_tail_ix"),
         ]
 
     def __str__(self):

@@ -116,14 +116,32 @@ def level_counts(*, user: User, level: str, parent_id: int | None = None) -> Lev
     return LevelCounts(columns=columns, by_child=by_child, totals=totals)
 
 
-def household_rows(*, user: User, building: Building) -> QuerySet[Household]:
-    """The households of a building with their resident counts, for the building page."""
-    return (
-        Household.objects.restrict(user, VIEW)
-        .filter(building=building)
-        .annotate(resident_count=Count("residents", filter=Q(residents__status=Resident.Status.LIVING)))
-        .order_by(F("archived_at").asc(nulls_first=True), "unit", Length("room"), "room")
-    )
+def household_rows(
+    *, user: User, building: Building, flag: str = "", unit: int | None = None, q: str = ""
+) -> QuerySet[Household]:
+    """The households of a building with their resident counts, for the building page; narrowed
+    to one flag (``Household.FLAG_FIELDS``), one unit, and a search (every word a room, or a
+    resident's name or 尾号: ``communities.search``)."""
+    rows = Household.objects.restrict(user, VIEW).filter(building=building)
+    if flag in Household.FLAG_FIELDS:
+        rows = rows.filter(**{flag: True})
+    if unit:
+        rows = rows.filter(unit=unit)
+    if q:
+        from .search import building_household_q, parse
+
+        for word in parse(q):
+            rows = rows.filter(building_household_q(word, building))
+    return rows.annotate(
+        resident_count=Count("residents", filter=Q(residents__status=Resident.Status.LIVING))
+    ).order_by(F("archived_at").asc(nulls_first=True), "unit", Length("room"), "room")
+
+
+def building_flag_counts(*, user: User, building: Building) -> dict[str, int]:
+    """How many of the building's households carry each flag (one query), for its filter."""
+    aggregates = {name: Count("pk", filter=Q(**{name: True})) for name in Household.FLAG_FIELDS}
+    aggregates["all"] = Count("pk")
+    return Household.objects.restrict(user, VIEW).filter(building=building).aggregate(**aggregates)
 
 
 # Functions (household) -> [{"role", "role_key", "name", "mobile", "resident"}] that apps on higher

@@ -5,6 +5,8 @@ from . import fee_views, import_views, transfer_views, views
 app_name = "communities"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search_page, name="search"),
+    path("autocomplete/<slug:kind>/", views.autocomplete, name="autocomplete"),
     path("district/<int:pk>/", views.DistrictDetailView.as_view(), name="district"),
     path("street/<int:pk>/", views.StreetDetailView.as_view(), name="street"),
     path("community/<int:pk>/", views.CommunityDetailView.as_view(), name="community"),
@@ -18,6 +20,7 @@ urlpatterns = [
     path("building/<int:pk>/edit/", views.BuildingUpdateView.as_view(), name="building_edit"),
     path("building/<int:building_pk>/households/new/", views.HouseholdCreateView.as_view(), name="household_add"),
     path("household/<int:pk>/", views.HouseholdDetailView.as_view(), name="household"),
+    path("household/<int:pk>/timeline/", views.household_timeline, name="household_timeline"),
     path("household/<int:pk>/edit/", views.HouseholdUpdateView.as_view(), name="household_edit"),
     path("household/<int:household_pk>/residents/new/", views.ResidentCreateView.as_view(), name="resident_add"),
     path("resident/<int:pk>/", views.ResidentDetailView.as_view(), name="resident"),

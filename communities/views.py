@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,12 +22,13 @@ from django.views.generic import CreateView, DetailView, UpdateView
 from baohe.exceptions import Conflict
 from baohe.exports import PrivilegedExportForm, export_response
 from baohe.personal import RevealForm, RevealReason
+from baohe.query import ChoiceField, IdField, IntegerField, QueryForm, TextField, read_query
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import personal_reveal
 from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import ScopedFormViewMixin, ScopedQuerysetMixin, StaffRequiredMixin, staff_required
 
-from . import personal_data, selectors, services
+from . import personal_data, search, selectors, services, timeline
 from .exports import roster_book
 from .forms import BuildingForm, CompoundForm, HouseholdForm, ResidentForm, ResidentLeaveForm
 from .models import Building, Community, Compound, District, Household, Resident, Street
@@ -198,6 +199,17 @@ class CompoundDetailView(LevelView):
         return context
 
 
+class BuildingQuery(QueryForm):
+    """The building page's filters: a flag, a unit, a search (room, name, 尾号)."""
+
+    flag = ChoiceField(
+        label=_("标记"),
+        choices=[(name, Household._meta.get_field(name).verbose_name) for name in Household.FLAG_FIELDS],
+    )
+    unit = IntegerField(label=_("单元"), min_value=1, max_value=99)
+    q = TextField(label=_("搜索"))
+
+
 class BuildingDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
     model = Building
     template_name = "communities/building_detail.html"
@@ -208,8 +220,18 @@ class BuildingDetailView(StaffRequiredMixin, ScopedQuerysetMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         can_change = Building.objects.restrict(self.request.user, CHANGE).filter(pk=self.object.pk).exists()
-        rows = list(selectors.household_rows(user=self.request.user, building=self.object))
+        values = read_query(self.request, BuildingQuery)
+        filters = {"flag": values["flag"] or "", "unit": values["unit"], "q": values["q"] or ""}
+        rows = list(selectors.household_rows(user=self.request.user, building=self.object, **filters))
+        counts = selectors.building_flag_counts(user=self.request.user, building=self.object)
         context.update(
+            filters=filters,
+            filtered=any(filters.values()),
+            flag_options=[
+                (name, Household._meta.get_field(name).verbose_name, counts[name]) for name in Household.FLAG_FIELDS
+            ],
+            unit_options=range(1, self.object.units + 1),
+            total_households=counts["all"],
             # Archived households (nobody living there) are listed apart, after the others.
             households=[row for row in rows if row.archived_at is None],
             archived_households=[row for row in rows if row.archived_at is not None],
@@ -401,7 +423,14 @@ class BuildingUpdateView(RegistryFormView, UpdateView):
     success_message = _("已保存楼栋 %(object)s。")
 
 
-class HouseholdCreateView(RegistryFormView, CreateView):
+class HouseholdSaveMixin:
+    """A household is saved by ``services.household_save``: its visit plans follow its flags at once."""
+
+    def save_form(self, form):
+        return services.household_save(instance=form.save(commit=False), by=self.request.user, request=self.request)
+
+
+class HouseholdCreateView(HouseholdSaveMixin, RegistryFormView, CreateView):
     model = Household
     form_class = HouseholdForm
     parent_model = Building
@@ -411,7 +440,7 @@ class HouseholdCreateView(RegistryFormView, CreateView):
     success_message = _("已新增住户 %(object)s。")
 
 
-class HouseholdUpdateView(RegistryFormView, UpdateView):
+class HouseholdUpdateView(HouseholdSaveMixin, RegistryFormView, UpdateView):
     model = Household
     form_class = HouseholdForm
     title = _("编辑住户")
@@ -506,3 +535,78 @@ def my_building(request):
             }
         )
     return render(request, "communities/my_building.html", {"households": households})
+
+
+class SearchQuery(QueryForm):
+    """The top bar's search box."""
+
+    q = TextField(label=_("搜索"))
+
+
+@staff_required
+def search_page(request):
+    """Search everywhere (the top bar's box): requests, residents and households in the user's
+    scope, grouped by kind (``communities.search``)."""
+    query = read_query(request, SearchQuery)["q"] or ""
+    groups = search.search_everything(request.user, query) if query else []
+    return render(
+        request,
+        "communities/search.html",
+        {"query": query, "search_query": query, "groups": groups, "limit": search.GROUP_LIMIT},
+    )
+
+
+@staff_required
+def household_timeline(request, pk):
+    """A household's timeline (``communities.timeline``): loaded into its page by htmx, a page of
+    its own without JavaScript. 404 outside the user's scope."""
+    household = get_object_or_404(
+        Household.objects.restrict(request.user, VIEW).select_related("building__compound"), pk=pk
+    )
+    context = {
+        "household": household,
+        "entries": timeline.household_timeline(household, request.user),
+        "limit": timeline.TIMELINE_LIMIT,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "communities/_household_timeline.html", context)
+    context["breadcrumbs"] = breadcrumbs_for(household)
+    return render(request, "communities/household_timeline.html", context)
+
+
+class AutocompleteQuery(QueryForm):
+    """What a staff form's resident or household box asks (``communities.widgets``)."""
+
+    q = TextField(label=_("搜索"))
+    community = IdField(label=_("社区"))
+
+
+AUTOCOMPLETE_LIMIT = 20
+
+
+@staff_required
+def autocomplete(request, kind):
+    """JSON for the resident and household boxes of staff forms: ``{"results": [{"value", "text"}]}``,
+    at most 20, among the rows the user may change (``restrict(user, CHANGE)``: an official, who
+    changes nothing, gets none); the words as in the top bar's search (``communities.search``)."""
+    if kind not in ("residents", "households"):
+        raise Http404
+    values = read_query(request, AutocompleteQuery, notify=False)
+    words = search.parse(values["q"] or "")
+    if not words:
+        return JsonResponse({"results": []})
+    if kind == "residents":
+        rows = search.search_residents(request.user, words, action=CHANGE).filter(status=Resident.Status.LIVING)
+    else:
+        rows = search.search_households(request.user, words, action=CHANGE).filter(archived_at__isnull=True)
+    if values["community"]:
+        rows = rows.filter(community_id=values["community"])
+    results = []
+    for row in rows[:AUTOCOMPLETE_LIMIT]:
+        if kind == "residents":
+            household = row.household
+            text = f"{row.name}（{household.compound.name} {household}）{row.masked_mobile}"
+        else:
+            text = f"{row.compound.name} {row}"
+        results.append({"value": row.pk, "text": text})
+    return JsonResponse({"results": results})

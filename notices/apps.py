@@ -13,3 +13,10 @@ class NoticesConfig(AppConfig):
         from .personal_data import forget_person
 
         register_anonymiser(forget_person)
+
+        # Its part of a household's timeline (communities.timeline).
+        from communities.timeline import register_household_timeline
+
+        from .selectors import household_timeline_entries
+
+        register_household_timeline(household_timeline_entries)

@@ -168,3 +168,33 @@ def relay_rows(notice: Notice, user: User) -> list[Receipt]:
         .annotate(head_name=_head_name(), has_account=_has_account())
         .order_by("household__building_id", "household__unit", Length("household__room"), "household__room")
     )
+
+
+# --- the household's timeline ---------------------------------------------------------------------
+def household_timeline_entries(household: Household, user: User, limit: int) -> list[Any]:
+    """The notices the household confirmed (我已知晓) or had relayed to it (已传达到户), for its
+    timeline (``communities.timeline``; registered in ``apps.py``): one query, newest first."""
+    from django.db.models.functions import Coalesce
+    from django.utils.translation import gettext as _
+
+    from communities.timeline import Entry
+
+    rows = (
+        Receipt.objects.restrict(user, VIEW)
+        .filter(Q(confirmed_at__isnull=False) | Q(relayed_at__isnull=False), household=household)
+        .select_related("notice")
+        .annotate(done_at=Coalesce("confirmed_at", "relayed_at"))
+        .order_by("-done_at", "-id")[:limit]
+    )
+    return [
+        Entry(
+            when=row.done_at,
+            kind="notice",
+            kind_label=_("通知"),
+            icon="megaphone",
+            title=row.notice.title,
+            url=row.notice.get_absolute_url(),
+            badge=_("已确认") if row.confirmed_at else _("已传达到户"),
+        )
+        for row in rows
+    ]

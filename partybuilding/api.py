@@ -7,6 +7,7 @@ central-households, backbones (plain CRUD, ``baohe.api.ScopedModelViewSet``: res
 academy's catalogue, read-only), ``training-sessions``, ``training-attendances`` and
 ``training-sessions/{session_pk}/attendance/`` (save a session's attendance sheet)."""
 
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,6 +18,7 @@ from baohe.api import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedStep
 from baohe.api_router import router
 from baohe.query import query_errors, read_params
 from communities.models import Building, Compound, Household
+from communities.services import households_changed
 
 from . import filters, selectors, serializers, services
 from .models import (
@@ -68,6 +70,13 @@ class CentralHouseholdViewSet(ScopedModelViewSet):
     ).order_by("pk")
     serializer_class = serializers.CentralHouseholdSerializer
     filterset_class = filters.CentralHouseholdFilter
+
+    def _save(self, serializer):
+        # The households it served and serves now: their visit plans follow at once.
+        with transaction.atomic():
+            before = services.central_household_reach(serializer.instance)
+            super()._save(serializer)
+            households_changed(before | services.central_household_reach(serializer.instance))
 
 
 class BackboneViewSet(ScopedModelViewSet):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from baohe.forms import ScopedModelForm
 from baohe.query import ChoiceField, IdField, QueryForm, YearField
+from communities.widgets import use_autocomplete
 
 from .models import (
     Backbone,
@@ -194,6 +195,7 @@ class PartyMemberForm(ScopedModelForm):
                 resident.queryset = resident.queryset.filter(
                     community_id=branch.community_id, party_membership__isnull=True
                 )
+                use_autocomplete(resident, "residents", community=branch.community_id)
         if self.instance.pk:
             # The membership belongs to one resident; render only that one choice.
             resident.disabled = True
@@ -206,7 +208,7 @@ class CentralHouseholdForm(ScopedModelForm):
     class Meta:
         model = CentralHousehold
         fields = ("member", "served_households", "rated_on")
-        widgets = {"rated_on": DateInput(), "served_households": forms.SelectMultiple(attrs={"size": 10})}
+        widgets = {"rated_on": DateInput()}
         help_texts = {"member": gettext_lazy("中心户即该党员所在的住户。")}
 
     def __init__(self, *args, member=None, **kwargs):
@@ -219,10 +221,12 @@ class CentralHouseholdForm(ScopedModelForm):
             "compound__name", "building__number", "unit", "room"
         )
         served.label_from_instance = _household_label
+        use_autocomplete(served, "households")
         if member is not None:
             community_id = member.community_id
             member_field.queryset = member_field.queryset.filter(community_id=community_id)
             served.queryset = served.queryset.filter(community_id=community_id).exclude(pk=member.resident.household_id)
+            use_autocomplete(served, "households", community=community_id)
             self.initial.setdefault("member", member.pk)
 
     def clean(self):

@@ -30,6 +30,7 @@ from baohe.models import ImportJob
 from baohe.validators import validate_id_number, validate_text
 from communities.imports import EXAMPLE_MARK, NO, YES, Column, add_notes_sheet, parse_flag, parse_sheet_date
 from communities.models import Household, Resident
+from communities.services import households_changed
 from communities.services.imports import ImportKind, register_kind
 
 from .models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
@@ -452,6 +453,12 @@ def apply_rows(job, rows: list[MemberRow], counts: dict[str, int]) -> None:
     for item, removed in unlinks:
         if removed and item.central is not None:
             through.objects.filter(centralhousehold_id=item.central.pk, household_id__in=removed).delete()
+    # The households served before and now: their visit plans follow at once.
+    households_changed(
+        [pk for _item, added in links for pk in added]
+        + [pk for _item, removed in unlinks for pk in removed]
+        + [item.central.household_id for item, _added in links if item.central is not None]
+    )
 
 
 register_kind(

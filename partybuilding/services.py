@@ -19,7 +19,7 @@ from baohe.query import parse_int
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import scoped_save
 
-from .models import Attendance, Backbone, BackboneTarget, TrainingSession
+from .models import Attendance, Backbone, BackboneTarget, CentralHousehold, TrainingSession
 
 
 def _require_staff(user: User) -> None:
@@ -101,3 +101,13 @@ def attendance_record(*, session_id: int, attended_ids: Iterable[object], by: Us
         Attendance.objects.bulk_create(create)
         Attendance.objects.bulk_update(update, ["attended"])
     return result
+
+
+# --- central households and the plans they decide -----------------------------------------------
+def central_household_reach(central: CentralHousehold | None) -> set[int]:
+    """The households whose visit plans a central household decides: its own and those it serves
+    (read before and after a change, and both told to ``communities.services.households_changed``)."""
+    if central is None or central.pk is None:
+        return set()
+    served = CentralHousehold.served_households.through.objects.filter(centralhousehold_id=central.pk)
+    return {central.household_id, *served.values_list("household_id", flat=True)}

@@ -46,3 +46,19 @@ class ServiceRequestsConfig(AppConfig):
         for model in (Category, Community, Compound, Building):
             post_save.connect(reference.invalidate, sender=model, dispatch_uid=f"reference:{model.__name__}:save")
             post_delete.connect(reference.invalidate, sender=model, dispatch_uid=f"reference:{model.__name__}:delete")
+
+        # Requests in the top bar's search results (communities.search).
+        from communities.search import Kind, register_search
+
+        from .search import request_hits
+
+        register_search(
+            Kind(key="requests", title=_("诉求"), provider=request_hits, order=10, list_url="service_requests:queue")
+        )
+
+        # Its part of a household's timeline (communities.timeline).
+        from communities.timeline import register_household_timeline
+
+        from .selectors import household_timeline_entries
+
+        register_household_timeline(household_timeline_entries)

@@ -15,7 +15,7 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from baohe.query import FilterSet, FlagFilter, IdFilter
+from baohe.query import FilterSet, FlagFilter, IdFilter, TextFilter
 
 from .models import OPEN_STATUSES, ServiceRequest
 
@@ -69,10 +69,19 @@ class ServiceRequestFilter(FilterSet):
     assigned_to_me = FlagFilter(method="filter_assigned_to_me", help_text=_("分派给我且未办结"))
     due_today = FlagFilter(method="filter_due_today", help_text=_("今天到办结期限且未办结"))
     overdue = FlagFilter(method="filter_overdue", help_text=_("已超过当前期限且未办结"))
+    q = TextFilter(
+        method="filter_q",
+        help_text=_("搜索：编号、内容、地址、分类、小区、楼栋（如 5栋 漏水），多个词须全部符合"),
+    )
 
     class Meta:
         model = ServiceRequest
-        fields = ("status", "category", "compound", "building", "assigned_to_me", "due_today", "overdue")
+        fields = ("status", "category", "compound", "building", "assigned_to_me", "due_today", "overdue", "q")
+
+    def filter_q(self, queryset, name, value):
+        from .search import search_requests
+
+        return search_requests(queryset, value, self.request.user) if value else queryset
 
     def filter_category(self, queryset, name, value):
         return queryset.filter(Q(category=value) | Q(category__parent=value))

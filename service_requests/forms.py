@@ -20,6 +20,7 @@ from partybuilding.models import CentralHousehold, PartyGroup
 
 from . import selectors
 from .models import ServiceRequest
+from .search import SORTS
 
 contact_phone_validator = RegexValidator(r"^[0-9+\- ]{5,20}$", _("请输入有效的联系电话。"))
 
@@ -405,6 +406,8 @@ class QueueQuery(query.QueryForm):
     due = query.ChoiceField(
         label=_("时限"), choices=[("today", _("今日到期")), ("overdue", _("已超时"))], error_messages=NOT_A_CHOICE
     )
+    q = query.TextField(label=_("搜索"))
+    sort = query.ChoiceField(label=_("排序"), choices=SORTS, error_messages=NOT_A_CHOICE)
     after = query.TextField(label=_("分页位置"), max_length=512)
 
     def clean_after(self):

@@ -62,6 +62,8 @@ class QueueFilter:
     mine: bool = False
     due_today: bool = False
     overdue: bool = False
+    q: str = ""  # the search box (``search.search_requests``)
+    sort: str = ""  # ``search.SORTS``; "" is the most urgent first
 
     @classmethod
     def from_query(cls, values):
@@ -74,6 +76,8 @@ class QueueFilter:
             mine=values.get("mine") == "1",
             due_today=values.get("due") == "today",
             overdue=values.get("due") == "overdue",
+            q=values.get("q") or "",
+            sort=values.get("sort") or "",
         )
 
     def params(self, **changes):
@@ -84,6 +88,8 @@ class QueueFilter:
             "compound": self.compound_id,
             "mine": "1" if self.mine else "",
             "due": "today" if self.due_today else ("overdue" if self.overdue else ""),
+            "q": self.q,
+            "sort": self.sort,
         }
         values.update(changes)
         return {key: value for key, value in values.items() if value}
@@ -112,9 +118,13 @@ def overdue_q(now):
     return Q(status__in=OPEN_STATUSES, current_due__lt=now)
 
 
-def queue_base(user, *, category_id=None, compound_id=None):
-    """The requests ``user`` may see, narrowed by the category and compound selects."""
+def queue_base(user, *, category_id=None, compound_id=None, q=""):
+    """The requests ``user`` may see, narrowed by the category and compound selects and the search."""
     queryset = ServiceRequest.objects.restrict(user, VIEW)
+    if q:
+        from .search import search_requests
+
+        queryset = search_requests(queryset, q, user)
     if category_id:
         queryset = queryset.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
     if compound_id:
@@ -130,7 +140,7 @@ def queue_queryset(user, filters: QueueFilter, now=None):
     (``filters.current_due``: the one the index ``sr_open_queue`` holds), so the page is read in
     index order; every other view by the one with the far-future sentinel."""
     now = now or timezone.now()
-    queryset = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id)
+    queryset = queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id, q=filters.q)
     if filters.status == "open":
         queryset = queryset.annotate(current_due=open_due())
     else:
@@ -203,7 +213,9 @@ def queue_page_rows(rows, now):
 def queue_counts(user, filters: QueueFilter, now=None):
     """How many rows each filter pill selects (within the category/compound selects): one query."""
     now = now or timezone.now()
-    base = with_current_due(queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id))
+    base = with_current_due(
+        queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id, q=filters.q)
+    )
     aggregates = {"all": Count("id"), "open": Count("id", filter=status_q("open"))}
     for value in Status.values:
         aggregates[value] = Count("id", filter=Q(status=value))
@@ -405,3 +417,30 @@ def leaf_categories():
         .filter(Q(parent__isnull=True) | Q(parent__is_active=True))
         .select_related("parent")
     )
+
+
+# --- the household's timeline ---------------------------------------------------------------------
+def household_timeline_entries(household, user, limit):
+    """The household's requests for its timeline (``communities.timeline``; registered in
+    ``apps.py``): one query, newest first."""
+    from communities.timeline import Entry
+
+    rows = (
+        ServiceRequest.objects.restrict(user, VIEW)
+        .filter(household=household)
+        .select_related("category")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        Entry(
+            when=row.created_at,
+            kind="request",
+            kind_label=_("诉求"),
+            icon="chat-left-text",
+            title=f"{row.number} {row.category.name}",
+            url=row.get_absolute_url(),
+            detail=row.description[:80],
+            badge=str(row.get_status_display()),
+        )
+        for row in rows
+    ]

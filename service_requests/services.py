@@ -346,7 +346,9 @@ def _tell_submitted(request: ServiceRequest, event: RequestEvent, category: Cate
     the resident; not whoever entered it."""
     link = request.get_absolute_url()
     titles = {
-        "staff": stored(gettext_lazy("新诉求 %(number)s：%(category)s"), number=request.number, category=_category_text(category)),
+        "staff": stored(
+            gettext_lazy("新诉求 %(number)s：%(category)s"), number=request.number, category=_category_text(category)
+        ),
         "party": stored(gettext_lazy("您服务的楼栋有新诉求 %(number)s"), number=request.number),
         "resident": stored(gettext_lazy("您的诉求 %(number)s 已提交，社区将尽快签收。"), number=request.number),
     }

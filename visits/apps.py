@@ -17,3 +17,18 @@ class VisitsConfig(AppConfig):
         register_personal_data(visit_sections)
         register_anonymiser(forget_person)
         register_archive_hook(end_plans)
+
+        # A household's plans follow its flags and its central household at once: the registry's
+        # and the party organisation's services call households_changed in their transaction.
+        from communities.services import register_households_changed
+
+        from .services import visit_plans_sync
+
+        register_households_changed(visit_plans_sync)
+
+        # Its part of a household's timeline (communities.timeline).
+        from communities.timeline import register_household_timeline
+
+        from .selectors import household_timeline_entries
+
+        register_household_timeline(household_timeline_entries)

@@ -149,3 +149,26 @@ def overdue_plans(
     return plans.select_related("household__building", "household__compound", "visitor_user").order_by(
         "next_due_on", "id"
     )
+
+
+# --- the household's timeline ---------------------------------------------------------------------
+def household_timeline_entries(household: Household, user: User, limit: int) -> list[Any]:
+    """The household's visits for its timeline (``communities.timeline``; registered in
+    ``apps.py``): one query, newest first."""
+    from django.utils.translation import gettext as _
+
+    from communities.timeline import Entry
+
+    rows = Visit.objects.restrict(user, VIEW).filter(household=household).order_by("-visited_at", "-id")[:limit]
+    return [
+        Entry(
+            when=row.visited_at,
+            kind="visit",
+            kind_label=_("走访"),
+            icon="door-open",
+            title=str(row.get_purpose_display()),
+            url=row.get_absolute_url(),
+            detail=" · ".join(part for part in (row.visitor_label, row.notes[:60]) if part),
+        )
+        for row in rows
+    ]

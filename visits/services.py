@@ -62,7 +62,9 @@ def _person_label(name: str, role: str) -> str:
     return _("%(name)s（%(role)s）") % {"name": name, "role": role}
 
 
-def visit_plans_generate(*, community: Community | None = None, today: date | None = None) -> dict[str, int]:
+def visit_plans_generate(
+    *, community: Community | None = None, household_ids: list[int] | None = None, today: date | None = None
+) -> dict[str, int]:
     """Create, update and retire plans so that they match the rules; idempotent.
 
     * every 独居老人 household: weekly, visited by the central household serving it (the
@@ -73,7 +75,9 @@ def visit_plans_generate(*, community: Community | None = None, today: date | No
 
     A household has at most one plan per rule. A new (or re-activated) plan is first due one
     interval from ``today``; a plan whose household no longer qualifies is made inactive (its
-    visits keep pointing at it). Returns ``{"created", "updated", "retired"}``.
+    visits keep pointing at it). With ``household_ids``, only those households' plans (what
+    :func:`visit_plans_sync` runs when a household's flags or servers change).
+    Returns ``{"created", "updated", "retired"}``.
     """
     today = today or timezone.localdate()
     households = Household.objects.filter(archived_at__isnull=True)  # nobody lives in an archived one
@@ -81,6 +85,8 @@ def visit_plans_generate(*, community: Community | None = None, today: date | No
     if community is not None:
         households = households.filter(community=community)
         rounds = rounds.filter(community=community)
+    if household_ids is not None:
+        households = households.filter(pk__in=household_ids)
 
     # Who serves whom: the first central household (by id) per household, the first building group leader per building.
     served = CentralHousehold.served_households.through.objects.filter(household__in=households.values("pk"))
@@ -192,6 +198,13 @@ def visit_plans_generate(*, community: Community | None = None, today: date | No
         )
         VisitPlan.objects.filter(pk__in=retire).update(active=False, updated_at=now)
     return {"created": len(to_create), "updated": len(to_update), "retired": len(retire)}
+
+
+def visit_plans_sync(household_ids: list[int]) -> dict[str, int]:
+    """These households' plans, in step with their flags and servers now: run in the caller's
+    transaction by ``communities.services.households_changed`` (registered in ``apps.py``)
+    whenever a household's flags or its central household change."""
+    return visit_plans_generate(household_ids=list(household_ids))
 
 
 def visit_round_save(*, instance: VisitRound, by: User) -> tuple[VisitRound, dict[str, int]]:

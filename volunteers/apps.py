@@ -22,3 +22,10 @@ class VolunteersConfig(AppConfig):
 
         register_personal_data(volunteer_sections)
         register_anonymiser(forget_person)
+
+        # Its part of a household's timeline (communities.timeline).
+        from communities.timeline import register_household_timeline
+
+        from .selectors import household_timeline_entries
+
+        register_household_timeline(household_timeline_entries)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from baohe.forms import ScopedFormMixin, ScopedModelForm, StyledFormMixin
 from baohe.query import ChoiceField, IdField, QueryForm, TextField, YearField, parse_int
 from communities.models import Household, Resident
+from communities.widgets import use_autocomplete
 from partybuilding.forms import CommunityQuery, this_year
 
 from .models import Activity, ServiceHours, ServiceProject, Volunteer, VolunteerTeam
@@ -156,6 +157,7 @@ class VolunteerRegisterForm(ScopedFormMixin, StyledFormMixin, forms.Form):
             .order_by("household__compound__name", "name", "pk")
         )
         resident.label_from_instance = _resident_label
+        use_autocomplete(resident, "residents")
 
 
 class AddMemberForm(ScopedFormMixin, StyledFormMixin, forms.Form):

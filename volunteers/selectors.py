@@ -300,3 +300,25 @@ def household_services(household: Household, user: User) -> dict[str, Any]:
         ],
         "total": sum(totals.values()),
     }
+
+
+def household_timeline_entries(household: Household, user: User, limit: int) -> list[Any]:
+    """The services the household received, for its timeline (``communities.timeline``;
+    registered in ``apps.py``): the ledger's one query."""
+    from django.utils.translation import gettext as _
+
+    from communities.timeline import Entry, day_start
+
+    return [
+        Entry(
+            when=day_start(row.served_on),
+            kind="service",
+            kind_label=_("服务"),
+            icon="heart-pulse",
+            title=row.project.name,
+            detail=" · ".join(part for part in (row.volunteer.resident.name, row.note) if part),
+            badge="" if row.status == ServiceHours.Status.APPROVED else str(row.get_status_display()),
+            all_day=True,
+        )
+        for row in household_ledger(household, user, limit)
+    ]

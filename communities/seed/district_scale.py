@@ -361,6 +361,7 @@ def resident_lines(seed, buildings, first_household, first_resident, stamp, head
     seal_mobile = crypto.encrypter(f"{Resident._meta.label_lower}.mobile")
     seal_id = crypto.encrypter(f"{Resident._meta.label_lower}.id_number")
     index_mobile, index_id = crypto.indexer("mobile"), crypto.indexer("id_number")
+    index_tail = crypto.indexer("mobile_tail")
     hid, rid = first_household, first_resident
     for b in buildings:
         rng, households = building_households(seed, b)
@@ -369,9 +370,10 @@ def resident_lines(seed, buildings, first_household, first_resident, stamp, head
         for _unit, _room, flags, size in households:
             for name, mobile, id_number, gender, year, relation in household_people(people, rng, flags, size):
                 numbers = (
-                    f"{seal_mobile(mobile)}\t{index_mobile(mobile) or NULL}\t{seal_id(id_number)}\t{index_id(id_number)}"
+                    f"{seal_mobile(mobile)}\t{index_mobile(mobile) or NULL}\t{index_tail(mobile) or NULL}\t"
+                    f"{seal_id(id_number)}\t{index_id(id_number)}"
                     if mobile
-                    else f"\t{NULL}\t{seal_id(id_number)}\t{index_id(id_number)}"
+                    else f"\t{NULL}\t{NULL}\t{seal_id(id_number)}\t{index_id(id_number)}"
                 )
                 yield f"{rid}\t{prefix}\t{hid}\t{name}\t{numbers}\t{gender}\t{year}\t{relation}\t{NULL}"
                 if relation == "head" and not flags[4] and 35 <= REF_YEAR - year <= 75:
@@ -472,12 +474,14 @@ def seed(ctx):
     after_households = time.monotonic()
     heads = {}
     # The blind indexes are random (HMAC): built once after the COPY, not row by row into it.
-    with bulk.indexes_rebuilt_after(Resident._meta.db_table, ("mobile_index", "id_number_index")):
+    with bulk.indexes_rebuilt_after(
+        Resident._meta.db_table, ("mobile_index", "mobile_tail_index", "id_number_index", "name")
+    ):
         residents = bulk.copy_rows(
             Resident._meta.db_table,
             (
                 "id created_at updated_at street_id community_id household_id name mobile mobile_index "
-                "id_number id_number_index gender birth_year relation user_id"
+                "mobile_tail_index id_number id_number_index gender birth_year relation user_id"
             ).split(),
             resident_lines(seed_value, buildings, first_household, bulk.next_id(Resident), stamp, heads),
         )

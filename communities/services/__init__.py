@@ -6,6 +6,8 @@
   apply in resumable batches; import it as ``communities.services.imports``);
 - :mod:`.fees` — 物业费缴纳率: a compound's monthly rate (``fee_rate_record``), the one write of
   the page, the API and the ``fees`` import kind, and the compound's derived latest rate;
+- :mod:`.households` — saving a household, and the hooks the apps above run when households'
+  flags or servers change (``visits``: their plans, at once);
 - :mod:`.retention` — 迁出 / 去世, household archive, and the nightly anonymisation of people who
   left more than ``RESIDENT_RETENTION_MONTHS`` ago (PIPL Art. 47).
 
@@ -14,6 +16,7 @@ The generic registry save/delete (validate, save, re-check scope, audit the chan
 ``from communities.services import transfer_request``.
 """
 
+from .households import household_save, households_changed, register_households_changed
 from .retention import (
     ANONYMOUS_NAME,
     Anonymiser,
@@ -57,6 +60,8 @@ __all__ = [
     "PersonTraces",
     "access_transfer_by_id",
     "household_archive_if_empty",
+    "household_save",
+    "households_changed",
     "households_archive_sync",
     "lookup_wait",
     "may_cancel",
@@ -64,6 +69,7 @@ __all__ = [
     "pending_incoming_count",
     "register_anonymiser",
     "register_archive_hook",
+    "register_households_changed",
     "registered_elsewhere_message",
     "resident_anonymise",
     "resident_id_number_check",

@@ -61,6 +61,7 @@ from ..imports import (
     template_book,
 )
 from ..models import Community, Household, Resident
+from .households import households_changed
 from .retention import household_archive_if_empty
 from .transfers import transfer_request_from_import
 
@@ -472,6 +473,10 @@ def _apply_residents(locked: ImportJob, rows: list[ResidentRow], counts: dict[st
         Household.objects.bulk_update(changed_homes, list(FLAG_HEADERS))
     counts["households_update"] += len(changed_homes)
     homes.update({(h.building_id, h.unit, h.room): h for h in new_homes})
+    # Their visit plans follow the imported flags at once, as after an edit on the page.
+    households_changed(
+        [h.pk for h in new_homes if any(getattr(h, name) for name in FLAG_HEADERS)] + [h.pk for h in changed_homes]
+    )
 
     known = known_residents({row.id_index for row in rows})
     creates, updates = [], []
@@ -523,7 +528,17 @@ def _apply_residents(locked: ImportJob, rows: list[ResidentRow], counts: dict[st
     if updates:
         Resident.objects.bulk_update(
             updates,
-            ["household", "relation", "gender", "birth_year", "mobile", "mobile_index", "street", "community"],
+            [
+                "household",
+                "relation",
+                "gender",
+                "birth_year",
+                "mobile",
+                "mobile_index",
+                "mobile_tail_index",
+                "street",
+                "community",
+            ],
         )
     # Someone lives there again: out of the archive; a household a person moved out of
     # may be empty now (retention's rule, as a move through the pages would apply it).

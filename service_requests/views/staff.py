@@ -37,7 +37,7 @@ from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import StaffRequiredMixin
 from communities.models import Compound
 
-from .. import forms, reference, selectors, services, workflow
+from .. import forms, reference, search, selectors, services, workflow
 from ..models import Attachment, ServiceRequest
 
 Status = ServiceRequest.Status
@@ -56,7 +56,7 @@ class QueueView(StaffRequiredMixin, TemplateView):
         values = read_query(self.request, forms.QueueQuery)
         filters = selectors.QueueFilter.from_query(values)
         counts = selectors.queue_counts(user, filters, now)
-        rows, next_cursor = selectors.cursor_page(selectors.queue_queryset(user, filters, now), values["after"])
+        rows, next_cursor = search.page(selectors.queue_queryset(user, filters, now), filters.sort, values["after"])
         rows = selectors.queue_page_rows(rows, now)
 
         def url(**changes):
@@ -103,7 +103,8 @@ class QueueView(StaffRequiredMixin, TemplateView):
             compounds=Compound.objects.restrict(user, VIEW)
             .select_related("community")
             .order_by("community__code", "name"),
-            hidden_params={k: v for k, v in filters.params().items() if k not in ("category", "compound")},
+            hidden_params={k: v for k, v in filters.params().items() if k not in ("category", "compound", "q", "sort")},
+            sorts=search.SORTS,
             next_url=f"?{urlencode({**filters.params(), 'after': next_cursor})}" if next_cursor else None,
             first_url=url() if values["after"] is not None else None,
         )
@@ -115,8 +116,8 @@ class QueueView(StaffRequiredMixin, TemplateView):
         top = [c for c in categories if c.parent_id is None]
         options = []
         for parent in top:
-            options.append((parent.pk, parent.label, False))
-            options.extend((c.pk, c.label, True) for c in categories if c.parent_id == parent.pk)
+            options.append((parent.pk, parent.shown_name, False))
+            options.extend((c.pk, c.shown_name, True) for c in categories if c.parent_id == parent.pk)
         return options
 
 

@@ -165,7 +165,7 @@ SCENARIOS = {
     "page-street": (page_street, 23),  # 5 + row + 2 × 8 counters + children
     "page-community": (page_community, 23),  # 5 + row + 2 × 7 counters + children + "may add?" + 迁入 to decide
     "page-compound": (page_compound, 18),  # 5 + row + 2 × 5 counters + children + "may add?"
-    "page-building": (page_building, 9),  # 5 + row + "may change?" + households + 四美一好 badges
+    "page-building": (page_building, 10),  # 5 + row + "may change?" + households + 四美一好 badges + flag counts
     "page-household": (page_household, 8),  # 5 + row + residents + "may change?"
     "api-streets": (api_streets, 3),
     "api-communities": (api_communities, 3),

@@ -2,6 +2,7 @@
 under a parent the user may change; the save is ``scoped_save`` (re-checked in its transaction)."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -12,9 +13,11 @@ from baohe.query import read_query
 from baohe.scoping import CHANGE
 from baohe.views import ScopedFormViewMixin, StaffRequiredMixin
 from communities.models import Community
+from communities.services import households_changed
 
 from ...forms import CentralHouseholdForm, CommunityQuery, PartyBranchForm, PartyGroupForm, PartyMemberForm
 from ...models import CentralHousehold, PartyBranch, PartyGroup, PartyMember
+from ...services import central_household_reach
 from ..common import branch_crumbs, party_home_crumb
 
 
@@ -191,6 +194,14 @@ class CentralHouseholdFormMixin:
         kwargs = super().get_form_kwargs()
         kwargs["member"] = self.get_parent() if self.parent_kwarg else self.object.member
         return kwargs
+
+    def save_form(self, form):
+        # The households it served and serves now: their visit plans follow at once.
+        with transaction.atomic():
+            before = central_household_reach(getattr(self, "object", None))
+            instance = super().save_form(form)
+            households_changed(before | central_household_reach(instance))
+        return instance
 
 
 class CentralHouseholdCreateView(CentralHouseholdFormMixin, PartyFormView, CreateView):
