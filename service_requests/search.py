@@ -6,7 +6,7 @@ A request matches a word (``communities.search.parse``; every word must match) b
 address, its category, its compound, or its building (``5栋``: building number 5, or the text
 ``5栋`` in the description or address). Names of places and categories become id lists first,
 so the request table is filtered by indexed columns only: the GIN trigram indexes on
-``UPPER(number|description|address)`` (migration ``0006_search_trigram``; PostgreSQL) and the
+``UPPER(number|description|address)`` (migration ``0009_search_trigram``; PostgreSQL) and the
 foreign keys. The queryset passed in is already restricted to the user's scope.
 
 Sort choices (:data:`SORTS`): the most urgent deadline first (the queue's default), newest

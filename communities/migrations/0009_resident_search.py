@@ -15,7 +15,7 @@ def fill_tails(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("communities", "0007_resident_status"),
+        ("communities", "0008_compound_fee_rates"),
     ]
 
     operations = [

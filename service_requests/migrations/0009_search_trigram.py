@@ -34,8 +34,8 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("communities", "0009_search_trigram"),
-        ("service_requests", "0005_resident_follow_up_and_board"),
+        ("communities", "0010_search_trigram"),
+        ("service_requests", "0008_lean_queue_and_lockless_numbers"),
     ]
 
     operations = [

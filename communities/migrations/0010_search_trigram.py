@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("communities", "0008_resident_search"),
+        ("communities", "0009_resident_search"),
     ]
 
     operations = [
