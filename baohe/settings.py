@@ -445,6 +445,17 @@ else:
         "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
     }
 
+# Whole pages served from the cache (baohe/pagecache.py: the dashboard and its chart data), per
+# place, period, sort, language and scope. A short expiry rather than a version the summary bumps:
+# at district scale requests arrive every second, so a version would empty the cache all the time,
+# and the page also shows live counts (overdue, visits) the summary does not track. An official
+# therefore sees numbers at most this many seconds old (capped at 60; 0 turns it off).
+PAGE_CACHE_SECONDS = max(0, min(60, env_int("PAGE_CACHE_SECONDS", 60)))
+
+# Sessions are read from the cache (Redis in production) and written through to the database,
+# so a restart of Redis signs nobody out and a page costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: its "WWW-Authenticate: Token" makes a missing, revoked or expired token a 401.

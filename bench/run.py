@@ -22,6 +22,8 @@ bench databases afterwards.
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import re
@@ -624,6 +626,11 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a quarter of the requests per run")
     parser.add_argument("--drop", action="store_true", help="drop the bench databases at the end")
     parser.add_argument("--no-readme", action="store_true", help="do not write bench/README.md")
+    parser.add_argument(
+        "--db-prefix",
+        default=os.environ.get("BENCH_DB_PREFIX", "bench"),
+        help="databases are <prefix>_100k and <prefix>_1m (default bench; another name lets two runs share a server)",
+    )
     parser.add_argument("--report", metavar="JSON", help="write the table of a saved run (bench/results/) and stop")
     args = parser.parse_args()
     if args.report:
@@ -641,6 +648,9 @@ def main():
     base_env.update(
         DEBUG="false",
         SECRET_KEY="bench-only-" + "x" * 40,
+        # Bench-only keys (fixed, so a reused database still decrypts): DEBUG off refuses derived ones.
+        PERSONAL_DATA_KEYS="bench:" + base64.urlsafe_b64encode(hashlib.sha256(b"bench-personal-data").digest()).decode(),
+        BLIND_INDEX_KEY=base64.urlsafe_b64encode(hashlib.sha256(b"bench-blind-index").digest()).decode(),
         ALLOWED_HOSTS=HOST,
         SECURE_COOKIES="false",
         STATIC_ROOT=str(Path(var_dir) / "static"),
@@ -649,7 +659,7 @@ def main():
     base_env.pop("REDIS_URL", None)
     base_env.pop("CELERY_BROKER_URL", None)
     labels = [("100k", args.small), ("1m", args.large)]
-    names = {label: f"bench_{label}" for label, _n in labels}
+    names = {label: f"{args.db_prefix}_{label}" for label, _n in labels}
     started = datetime.now(UTC)
     log(f"bench: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; PostgreSQL at {args.postgres}")
     try:
