@@ -419,7 +419,7 @@ REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 5000)
 REMINDER_SCAN_WORKERS = env_int("REMINDER_SCAN_WORKERS", 2)
 
 # --- Cache ----------------------------------------------------------------------------------
-# "heartbeat" holds the worker's last heartbeat for /healthz (see baohe/celery.py): it must be
+# "heartbeat" holds the worker's last heartbeat for /readyz (see baohe/celery.py): it must be
 # shared by the web and worker processes, so without Redis it is a file cache under VAR_DIR.
 if REDIS_URL:
     CACHES = {
@@ -503,10 +503,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # HTTPS only, by default whenever DEBUG is off: http:// is redirected and browsers are told (HSTS)
 # for a year, subdomains included. Behind a TLS-terminating proxy that does both itself, set
 # SECURE_SSL_REDIRECT=false and SECURE_HSTS_SECONDS=0 (and silence security.W004/W008, which
-# cannot see the proxy). /healthz answers over plain http for load balancers' probes.
+# cannot see the proxy). /healthz and /readyz answer over plain http for load balancers' probes.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # (/metrics too: a Prometheus on the same host may scrape gunicorn's loopback port directly.)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
