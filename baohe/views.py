@@ -192,7 +192,9 @@ def healthz(request):
     are :func:`readyz`'s."""
     database = _check_database()
     ok = database == "ok"
-    return JsonResponse({"status": "ok" if ok else "error", "checks": {"database": database}}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": {"database": database}}, status=200 if ok else 503
+    )
 
 
 @never_cache

@@ -6,13 +6,13 @@ opens /dashboard/ lands on their street. Numbers come from one :class:`Dashboard
 request, so each page and endpoint costs a fixed number of queries whatever the data.
 """
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 import json
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -132,7 +132,9 @@ def _page_context(request, dashboard, error, sort):
     if place.level in ("district", "street"):
         last_month = add_months(dashboard.period.end, -1) if dashboard.period.end == _this_month() else None
         month = f"{(last_month or dashboard.period.end):%Y-%m}"
-        context["report_card_url"] = f"{reverse('dashboard:report_card')}?{urlencode({'month': month, 'place': place.key})}"
+        context["report_card_url"] = (
+            f"{reverse('dashboard:report_card')}?{urlencode({'month': month, 'place': place.key})}"
+        )
     return context
 
 
@@ -225,7 +227,6 @@ def _chart_data(dashboard):
         "categories": categories,
         "children": children,
     }
-
 
 
 @login_required
