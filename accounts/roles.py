@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from redis.exceptions import RedisError
 
 if TYPE_CHECKING:
@@ -43,5 +44,8 @@ def roles_of(user: User) -> list[Role]:
 
 
 def roles_changed(user_id: int) -> None:
-    """Forget ``user_id``'s cached roles: the next request reads them from the database."""
+    """Forget ``user_id``'s cached roles: the next request reads them from the database. Again
+    after the transaction commits, so that a request reading the old rows meanwhile cannot keep
+    them in the cache."""
     cache.delete(_key(user_id))
+    transaction.on_commit(lambda: cache.delete(_key(user_id)))
