@@ -702,6 +702,7 @@ def main():
         BLIND_INDEX_KEY=base64.urlsafe_b64encode(hashlib.sha256(b"bench-blind-index").digest()).decode(),
         ALLOWED_HOSTS=HOST,
         SECURE_COOKIES="false",
+        SECURE_SSL_REDIRECT="false",  # plain http on loopback (DEBUG off would redirect to https)
         STATIC_ROOT=str(Path(var_dir) / "static"),
         VAR_DIR=var_dir,
     )
