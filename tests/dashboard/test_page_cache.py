@@ -55,17 +55,17 @@ def test_cold_and_warm_query_counts_and_this_requests_tokens(
     street = f"/dashboard/street/{district.street_a.pk}/?from=2025-03&to=2025-04"
     # Cold: the whole page is built (as with the cache off: tests/dashboard/test_queries.py).
     cold, cold_count = measured(client, PAGE)
-    assert cold_count == 23
-    assert measured(client, "/dashboard/chart-data/")[1] == 8
-    # Warm: the user, their second-factor device, their roles (for the scope in the key) and the
-    # place (404 outside the scope).
+    assert cold_count == 22
+    assert measured(client, "/dashboard/chart-data/")[1] == 7
+    # Warm: the user, their second-factor device and the place (404 outside the scope); the
+    # session and the roles (for the scope in the key) come from the cache.
     with CaptureQueriesContext(connection) as captured:
         warm = client.get(PAGE)
     warm_count = len(captured.captured_queries)
-    assert warm_count == 4, [q["sql"][:60] + " … " + q["sql"][-80:] for q in captured.captured_queries]
-    assert measured(client, "/dashboard/chart-data/")[1] == 4
-    assert measured(client, street)[1] == 23
-    assert measured(client, street)[1] == 4
+    assert warm_count == 3, [q["sql"][:60] + " … " + q["sql"][-80:] for q in captured.captured_queries]
+    assert measured(client, "/dashboard/chart-data/")[1] == 3
+    assert measured(client, street)[1] == 22
+    assert measured(client, street)[1] == 3
     assert warm.content.count(b"<script") == cold.content.count(b"<script")
 
     for response in (cold, warm):
@@ -135,7 +135,7 @@ def test_the_users_own_parts_come_as_fragments(district, district_official, stre
     card_url = re.search(r'hx-get="(/dashboard/report-card/[^"]+)"', html).group(1).replace("&amp;", "&")
 
     response, count = measured(client, "/accounts/chrome/", HTTP_HX_CURRENT_URL="http://testserver/dashboard/")
-    assert count == 4  # user, device, roles, the unread COUNT
+    assert count == 3  # user, device, the unread COUNT (roles from the cache)
     chrome = response.content.decode()
     assert str(district_official) in chrome
     assert '<span data-testid="unread-count">1</span>' in chrome
@@ -147,7 +147,7 @@ def test_the_users_own_parts_come_as_fragments(district, district_official, stre
     assert 'name="next" value="/"' in evil
 
     card, count = measured(client, card_url)
-    assert count == 5  # user, device, roles, the streets of the form, the user's last jobs
+    assert count == 4  # user, device, the streets of the form, the user's last jobs
     card_html = card.content.decode()
     assert 'name="csrfmiddlewaretoken"' in card_html
     assert card_html.count("<li>") == 1
