@@ -25,6 +25,7 @@ from baohe.models import AuditEntry
 from baohe.services import audit
 
 from .models import Role, User
+from .roles import roles_changed
 from .selectors import place_of
 
 Action = AuditEntry.Action
@@ -98,7 +99,9 @@ def role_changed(
     request: HttpRequest | None = None,
 ) -> AuditEntry | None:
     """One ROLE_CHANGE line for ``role`` of its user: created (``before`` is ``None``), changed
-    (``before`` = :func:`role_values` of the role as it was) or deleted; nothing when unchanged."""
+    (``before`` = :func:`role_values` of the role as it was) or deleted; nothing when unchanged.
+    Also forgets the user's cached roles (``accounts.roles``), so the change applies at once."""
+    roles_changed(role.user_id)
     after = {} if deleted else role_values(role)
     old = role_values(role) if deleted else (before or {})
     changes = {

@@ -136,7 +136,9 @@ class User(AbstractUser):
     def _roles(self):
         cached = self.__dict__.get("_roles_cache")
         if cached is None:
-            cached = list(self.roles.select_related("community", "street"))
+            from .roles import roles_of  # the roles cache (accounts/roles.py) imports this module
+
+            cached = roles_of(self)
             self.__dict__["_roles_cache"] = cached
         return cached
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("devices/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("devices/sign-out-others/", views.sign_out_others, name="sign_out_others"),
     path("session/keepalive/", views.session_keepalive, name="session_keepalive"),
+    path("chrome/", views.chrome, name="chrome"),
 ]

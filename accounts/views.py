@@ -1,6 +1,8 @@
 """Sign-in pages: login (password, then the second factor for staff), logout, password change,
 resident self-registration, "my devices" and the second-factor reset for secretaries and admins."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -9,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import Resolver404, resolve, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -291,3 +293,23 @@ def two_factor_reset(request, pk):
         )
         return redirect("accounts:two_factor_reset_list")
     return render(request, "accounts/two_factor_reset.html", {"person": person})
+
+
+@login_required
+def chrome(request):
+    """The user's part of the navigation bar (inbox with its unread count, the menu) and the
+    staff sidebar, as an htmx fragment for a page served from the cache (``baohe.pagecache``).
+
+    The page's own address comes in htmx's ``HX-Current-URL`` header: the menu's forms return
+    there and the sidebar marks its section; anything not on this site counts as the home page.
+    """
+    current = request.headers.get("HX-Current-URL", "")
+    parts = urlsplit(current)
+    path = "/"
+    if current and url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        match = resolve(parts.path or "/")
+    except Resolver404:
+        match = None
+    return render(request, "includes/user_chrome_fragment.html", {"next_path": path, "nav_match": match})

@@ -425,7 +425,7 @@ REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 5000)
 REMINDER_SCAN_WORKERS = env_int("REMINDER_SCAN_WORKERS", 2)
 
 # --- Cache ----------------------------------------------------------------------------------
-# "heartbeat" holds the worker's last heartbeat for /healthz (see baohe/celery.py): it must be
+# "heartbeat" holds the worker's last heartbeat for /readyz (see baohe/celery.py): it must be
 # shared by the web and worker processes, so without Redis it is a file cache under VAR_DIR.
 if REDIS_URL:
     CACHES = {
@@ -450,6 +450,17 @@ else:
         "heartbeat": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"},
         "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
     }
+
+# Whole pages served from the cache (baohe/pagecache.py: the dashboard and its chart data), per
+# place, period, sort, language and scope. A short expiry rather than a version the summary bumps:
+# at district scale requests arrive every second, so a version would empty the cache all the time,
+# and the page also shows live counts (overdue, visits) the summary does not track. An official
+# therefore sees numbers at most this many seconds old (capped at 60; 0 turns it off).
+PAGE_CACHE_SECONDS = max(0, min(60, env_int("PAGE_CACHE_SECONDS", 60)))
+
+# Sessions are read from the cache (Redis in production) and written through to the database,
+# so a restart of Redis signs nobody out and a page costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -498,10 +509,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # HTTPS only, by default whenever DEBUG is off: http:// is redirected and browsers are told (HSTS)
 # for a year, subdomains included. Behind a TLS-terminating proxy that does both itself, set
 # SECURE_SSL_REDIRECT=false and SECURE_HSTS_SECONDS=0 (and silence security.W004/W008, which
-# cannot see the proxy). /healthz answers over plain http for load balancers' probes.
+# cannot see the proxy). /healthz and /readyz answer over plain http for load balancers' probes.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # (/metrics too: a Prometheus on the same host may scrape gunicorn's loopback port directly.)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)

@@ -8,7 +8,8 @@ from .api_router import router
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),  # liveness: the process and its database
+    path("readyz", views.readyz, name="readyz"),  # readiness: database, broker, worker heartbeat
     path("metrics", metrics.metrics, name="metrics"),  # METRICS_ALLOWED_IPS only
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),

@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from baohe.query import ChoiceField, IdField, IntegerField, QueryForm
+from baohe.query import ChoiceField, IdField, IntegerField, QueryForm, parse_int
 from baohe.scoping import VIEW
 from communities.models import Street
 
@@ -62,6 +62,20 @@ class ListQuery(QueryForm):
     category = IdField(label=_("分类"))
     format = ChoiceField(label=_("格式"), choices=FORMAT_CHOICES)
     page = IntegerField(label=_("页码"), min_value=1)
+
+
+class ReportCardQuery(QueryForm):
+    """What the page's report card starts with (``?month=YYYY-MM&place=district|street:<id>``):
+    initial values only; the form checks the place against the user's choices when it is sent."""
+
+    month = MonthField(label=_("月份"))
+    place = ChoiceField(label=_("范围"), choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        value = self.data.get("place", "")
+        valid = value == "district" or (value.startswith("street:") and parse_int(value[7:]) is not None)
+        self.fields["place"].choices = [(value, value)] if valid else []
 
 
 class ReportForm(forms.Form):

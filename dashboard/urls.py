@@ -28,6 +28,7 @@ urlpatterns = [
     path("<level:level>/<int:pk>/chart-data/", views.chart_data, name="chart_data_at"),
     path("<level:level>/<int:pk>/table/<slug:name>/", views.table, name="table_at"),
     path("<level:level>/<int:pk>/list/<slug:metric>/", views.list_view, name="list_at"),
+    path("report-card/", views.report_card, name="report_card"),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/", views.report, name="report"),
     path("reports/<int:pk>/download/", views.report_download, name="report_download"),

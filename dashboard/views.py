@@ -6,21 +6,28 @@ opens /dashboard/ lands on their street. Numbers come from one :class:`Dashboard
 request, so each page and endpoint costs a fixed number of queries whatever the data.
 """
 
+import json
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from baohe import pagecache
 from baohe.exports import export_audit, export_response
+from baohe.metrics import cache_lookup
 from baohe.query import read_query
 
 from . import exports, tables
-from .forms import ListQuery, PageQuery, PeriodQuery, ReportForm, TableQuery
+from .forms import ListQuery, PageQuery, PeriodQuery, ReportCardQuery, ReportForm, TableQuery
 from .lists import spec_for
 from .models import ReportJob
 from .places import (
@@ -34,7 +41,7 @@ from .places import (
     sees_whole_district,
 )
 from .reports import SECTIONS, report_request
-from .selectors import Dashboard
+from .selectors import Dashboard, scope_key
 
 LIST_PAGE_SIZE = 50
 LIST_EXPORT_MAX = 10_000
@@ -62,6 +69,9 @@ def _export(request, dashboard, book, *, filename, table, rows, **filters):
 
 
 # --- the dashboard page -----------------------------------------------------------------------------
+# Served from the cache (baohe.pagecache), per place, period, sort, language and scope, for
+# PAGE_CACHE_SECONDS (at most 60): an official may see numbers up to that much behind the
+# summary. The user's menu, unread count and report form load as fragments.
 @login_required
 def page(request, level="district", pk=None):
     require_dashboard_user(request.user)
@@ -73,6 +83,25 @@ def page(request, level="district", pk=None):
         return redirect(reverse("dashboard:page_at", args=("street", street.pk)) + query)
     dashboard, error = _dashboard(request, level, pk)
     sort = read_query(request, PageQuery)["sort"] or ""
+    key = pagecache.page_key(
+        request,
+        "dashboard",
+        dashboard.place.key,
+        urlencode(dashboard.period.params()),
+        bool(error),
+        sort,
+        scope_key(request.user),
+    )
+    html = pagecache.cached_html(
+        request,
+        key,
+        lambda: pagecache.render_shared(request, "dashboard/page.html", _page_context(request, dashboard, error, sort)),
+    )
+    return pagecache.respond(request, html)
+
+
+def _page_context(request, dashboard, error, sort):
+    """What the page shows: the same for everyone with this scope (nothing of the user's own)."""
     built = {name: tables.build(name, dashboard, sort) for name in PAGE_TABLES}
     built["backbones"] = tables.build("backbones", dashboard)
     place = dashboard.place
@@ -101,16 +130,24 @@ def page(request, level="district", pk=None):
         "trend_end": month_label(dashboard.period.end),
     }
     if place.level in ("district", "street"):
-        jobs = ReportJob.objects.filter(requested_by=request.user).select_related("street")[:5]
         last_month = add_months(dashboard.period.end, -1) if dashboard.period.end == _this_month() else None
-        context.update(
-            report_form=ReportForm(
-                user=request.user,
-                initial={"month": f"{(last_month or dashboard.period.end):%Y-%m}", "place": place.key},
-            ),
-            report_jobs=jobs,
+        month = f"{(last_month or dashboard.period.end):%Y-%m}"
+        context["report_card_url"] = (
+            f"{reverse('dashboard:report_card')}?{urlencode({'month': month, 'place': place.key})}"
         )
-    return render(request, "dashboard/page.html", context)
+    return context
+
+
+@login_required
+def report_card(request):
+    """The page's 月度报表 card (a form with the user's CSRF token and their last five report
+    jobs): an htmx fragment, since the page around it is shared (served from the cache)."""
+    require_dashboard_user(request.user)
+    query = read_query(request, ReportCardQuery, notify=False)
+    month = query["month"]
+    form = ReportForm(user=request.user, initial={"month": f"{month:%Y-%m}" if month else "", "place": query["place"]})
+    jobs = ReportJob.objects.filter(requested_by=request.user).select_related("street")[:5]
+    return render(request, "dashboard/_report_card.html", {"report_form": form, "report_jobs": jobs})
 
 
 def _this_month():
@@ -125,8 +162,24 @@ def _ancestor_url(user, ancestor):
 
 @login_required
 def chart_data(request, level="district", pk=None):
-    """The charts' data as JSON (trend, categories, the level below): a fixed number of queries."""
+    """The charts' data as JSON (trend, categories, the level below): a fixed number of queries,
+    kept in the cache like the page (per place, period, language and scope)."""
     dashboard, _error = _dashboard(request, level, pk)
+    key = pagecache.page_key(
+        request, "chart-data", dashboard.place.key, urlencode(dashboard.period.params()), scope_key(request.user)
+    )
+    seconds = settings.PAGE_CACHE_SECONDS
+    body = cache.get(key) if seconds else None
+    if seconds:
+        cache_lookup("page", hit=body is not None)
+    if body is None:
+        body = json.dumps(_chart_data(dashboard), cls=DjangoJSONEncoder)
+        if seconds:
+            cache.set(key, body, seconds)
+    return HttpResponse(body, content_type="application/json")
+
+
+def _chart_data(dashboard):
     place, period = dashboard.place, dashboard.period
     from .lists import list_url
 
@@ -166,16 +219,14 @@ def chart_data(request, level="district", pk=None):
         "count": _("件"),
         "rate": "%",
     }
-    return JsonResponse(
-        {
-            "place": {"level": place.level, "name": place.name},
-            "period": period.params(),
-            "series": series,
-            "trend": trend,
-            "categories": categories,
-            "children": children,
-        }
-    )
+    return {
+        "place": {"level": place.level, "name": place.name},
+        "period": period.params(),
+        "series": series,
+        "trend": trend,
+        "categories": categories,
+        "children": children,
+    }
 
 
 @login_required

@@ -416,6 +416,15 @@ def _quick_flush_on_postgres():
 
 
 @pytest.fixture(autouse=True)
+def _no_cached_roles():
+    """Every test starts with no user's roles in the cache (``accounts.roles``): ids are reused
+    between tests on SQLite, and a test may change roles without the services."""
+    from tests.caches import clear_default_cache
+
+    clear_default_cache()
+
+
+@pytest.fixture(autouse=True)
 def _throttle_counters():
     """Every test starts with no request counted against a throttle."""
     from django.core.cache import caches

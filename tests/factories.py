@@ -13,6 +13,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, User
+from accounts.roles import roles_changed
 from baohe.validators import id_check_char
 from communities.models import Building, Community, Compound, District, Household, Resident, Street
 from partybuilding.models import Backbone, CentralHousehold, PartyBranch, PartyGroup, PartyMember
@@ -141,6 +142,12 @@ class RoleFactory(DjangoModelFactory):
     kind = Role.Kind.STAFF
     street = None
     community = factory.SubFactory(CommunityFactory)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        """Like the services (``accounts.audit.role_changed``): the user's cached roles are forgotten."""
+        if create:
+            roles_changed(instance.user_id)
 
     class Params:
         street_staff = factory.Trait(street=factory.SubFactory(StreetFactory), community=None)

@@ -10,14 +10,14 @@ from django.conf import settings
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_ok(client):
-    response = client.get("/healthz")
+def test_readyz_reports_database_ok(client):
+    response = client.get("/readyz")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["checks"]["database"] == "ok"
-    # Broker and worker heartbeat are reported too (tests/notifications/test_healthz.py).
+    # Broker and worker heartbeat are reported too (tests/notifications/test_healthz.py); /healthz is the database only.
     assert set(body) == {"status", "checks", "worker_heartbeat"}
 
 

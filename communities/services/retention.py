@@ -262,6 +262,7 @@ def _account_close(*, account: User) -> bool:
     """Deactivate and empty a resident's login account, unless it still has a living record or
     works in the portal (then it is only detached from this record); True when closed."""
     from accounts.models import Role
+    from accounts.roles import roles_changed
     from accounts.tokens import user_sign_out_everywhere
 
     if account.is_portal_staff or account.is_staff or account.is_superuser:
@@ -281,4 +282,5 @@ def _account_close(*, account: User) -> bool:
         update_fields=["username", "name", "first_name", "last_name", "email", "mobile", "is_active", "password"]
     )
     Role.objects.filter(user=account, kind=Role.Kind.RESIDENT).delete()
+    roles_changed(account.pk)
     return True

@@ -337,6 +337,7 @@ def transfer_approve(
     audit line with the old and new household, placed under the deciding (source) community.
     """
     from accounts.models import Role
+    from accounts.roles import roles_changed
 
     note = _check_note(note, required=False)
     with transaction.atomic():
@@ -361,6 +362,7 @@ def transfer_approve(
             Role.objects.filter(
                 user_id=resident.user_id, kind=Role.Kind.RESIDENT, community_id=transfer.source_community_id
             ).update(community_id=community_id)
+            roles_changed(resident.user_id)
         transfer.status = ResidentTransfer.Status.APPROVED
         transfer.decided_by = by
         transfer.decided_at = timezone.now()

@@ -57,8 +57,10 @@ def clock(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _no_dashboard_cache(settings):
-    """Pages count live in these tests (``test_queries`` checks the cache on its own)."""
+    """Pages count live in these tests (``test_queries`` and ``test_page_cache`` check the caches
+    on their own): neither the organisation section nor whole pages are kept."""
     settings.DASHBOARD_CACHE_SECONDS = 0
+    settings.PAGE_CACHE_SECONDS = 0
     clear_default_cache()
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Role
+from accounts.roles import roles_changed
 from baohe.celery import app as celery_app
 from dashboard.models import ReportJob
 from dashboard.reports import SECTIONS, report_generate, reports_clean
@@ -135,6 +136,7 @@ def test_the_page_polls_until_the_worker_is_done(story, district, district_offic
 def test_a_requester_who_lost_access_gets_a_failed_job(district, street_official_a, media):
     job = ReportJob.objects.create(requested_by=street_official_a, street=district.street_a, month=date(2025, 3, 1))
     Role.objects.filter(user=street_official_a).delete()
+    roles_changed(street_official_a.pk)
     street_official_a.__dict__.pop("_roles_cache", None)
     report_generate(job_id=job.pk)
     job.refresh_from_db()

@@ -6,6 +6,7 @@ step and rates it 不满意, which reopens it with a new deadline.
 """
 
 import io
+import os
 
 import pytest
 from PIL import Image
@@ -14,6 +15,7 @@ from accounts.seed.demo import PASSWORD
 from communities.models import Resident
 from communities.seed.demo import HARMONY_NAME, QINGHUA
 from service_requests.models import RequestEvent, ServiceRequest
+from tests.e2e.conftest import _new_page
 
 
 @pytest.fixture
@@ -35,8 +37,26 @@ def open_step(page, name):
     return panel
 
 
+def cold_load_ms(browser, signed_in, url):
+    """Milliseconds until the load event of ``url`` in a new phone-sized browser context with an
+    empty cache but ``signed_in``'s cookies (every stylesheet, script and font fetched afresh)."""
+    context, page = _new_page(
+        browser,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+        storage_state=signed_in.context.storage_state(),
+    )
+    try:
+        page.goto(url, wait_until="load")
+        return page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+    finally:
+        context.close()
+
+
 def test_resident_files_staff_handle_resident_reopens(
-    seeded, phone_page, desktop_page, live_server, login, shot, tmp_path
+    seeded, browser, phone_page, desktop_page, live_server, login, shot, tmp_path, record_property
 ):
     resident = Resident.objects.select_related("user").get(
         user__isnull=False, household__building__name=HARMONY_NAME, household__compound__name=QINGHUA
@@ -45,6 +65,17 @@ def test_resident_files_staff_handle_resident_reopens(
     # --- the resident files a request with two photos, on a phone ---------------------------------
     phone = phone_page
     login(phone, live_server, resident.user.username, PASSWORD)
+    # The home page on a phone with a cold browser cache loads in under a second on loopback
+    # (issue 14; reported in bench/README.md).
+    # The goal holds the machine to account only when it is not oversubscribed (a load average
+    # above twice the cores measures the queue for the CPU, not the page); the figure is always
+    # recorded (junit property, printed).
+    home_ms = cold_load_ms(browser, phone, f"{live_server.url}/")
+    load = os.getloadavg()[0]
+    record_property("resident_home_cold_load_ms", round(home_ms))
+    print(f"resident home page, phone, cold cache: {home_ms:.0f} ms (load average {load:.1f})")  # noqa: T201
+    if load <= 2 * (os.cpu_count() or 1):
+        assert home_ms < 1000, home_ms
     phone.goto(f"{live_server.url}/requests/submit/")
     form = phone.locator("[data-testid=submit-form]")
     category = form.locator("select[name=category]")

@@ -1,4 +1,5 @@
-"""/healthz: database (decides 200/503), broker and the worker's heartbeat ("degraded" when stale)."""
+"""/readyz: database (decides 200/503), broker and the worker's heartbeat ("degraded" when stale);
+/healthz: the database only, no broker connection."""
 
 from datetime import timedelta
 
@@ -40,7 +41,7 @@ def broker(monkeypatch):
 def test_all_ok_with_a_fresh_heartbeat(client, broker):
     broker("memory://")
     heartbeat.run()  # what the worker does when beat sends "baohe.heartbeat"
-    body = client.get("/healthz").json()
+    body = client.get("/readyz").json()
     assert body["status"] == "ok"
     assert body["checks"] == {"database": "ok", "broker": "ok"}
     worker = body["worker_heartbeat"]
@@ -51,7 +52,7 @@ def test_all_ok_with_a_fresh_heartbeat(client, broker):
 
 def test_no_heartbeat_yet_is_degraded_but_200(client, broker):
     broker("memory://")
-    response = client.get("/healthz")
+    response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert response.json()["worker_heartbeat"] == {"status": "unknown", "last_heartbeat": None, "age_seconds": None}
@@ -60,7 +61,7 @@ def test_no_heartbeat_yet_is_degraded_but_200(client, broker):
 def test_a_stale_heartbeat_is_degraded(client, broker):
     broker("memory://")
     heartbeat_write(timezone.now() - timedelta(seconds=views.HEARTBEAT_STALE_SECONDS + 5))
-    body = client.get("/healthz").json()
+    body = client.get("/readyz").json()
     assert body["status"] == "degraded"
     assert body["worker_heartbeat"]["status"] == "stale"
     assert body["worker_heartbeat"]["age_seconds"] == views.HEARTBEAT_STALE_SECONDS + 5
@@ -70,7 +71,7 @@ def test_broker_down_is_degraded_and_quick(client, broker):
     broker(f"redis://127.0.0.1:{free_port()}/0")
     heartbeat_write()
     started = timezone.now()
-    response = client.get("/healthz")
+    response = client.get("/readyz")
     assert (timezone.now() - started).total_seconds() < 3
     assert response.status_code == 200
     body = response.json()
@@ -82,3 +83,29 @@ def test_heartbeat_round_trip():
     moment = timezone.now().replace(microsecond=0)
     heartbeat_write(moment)
     assert heartbeat_read() == moment
+
+
+def test_healthz_is_cheap_no_broker_and_readyz_reuses_a_pooled_connection(client, broker, monkeypatch):
+    """/healthz never talks to the broker (a dead one does not slow it); /readyz PINGs it through
+    kombu's pool, so two probes open one connection, not two."""
+    broker(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    started = timezone.now()
+    response = client.get("/healthz")
+    assert (timezone.now() - started).total_seconds() < 0.5
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+    from kombu import Connection
+
+    opened = []
+    connect = Connection._connection_factory
+
+    def counting(self):
+        opened.append(self.as_uri())
+        return connect(self)
+
+    monkeypatch.setattr(Connection, "_connection_factory", counting)
+    broker("memory://")
+    assert client.get("/readyz").json()["checks"]["broker"] == "ok"
+    assert client.get("/readyz").json()["checks"]["broker"] == "ok"
+    assert len(opened) <= 1

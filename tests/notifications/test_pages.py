@@ -136,8 +136,9 @@ def test_the_counter_is_one_count_query_on_every_page(client_for, staff_a, djang
     tell(staff_a, 1)
     client = client_for(staff_a)
     client.get(PREFERENCES)  # warm up the session
-    # session, user, second-factor device, preference, roles (is_portal_staff, sidebar), the unread COUNT
-    with django_assert_num_queries(6) as captured:
+    # user, second-factor device, preference, the unread COUNT (the session and the roles come
+    # from the cache: SESSION_ENGINE cached_db, accounts/roles.py)
+    with django_assert_num_queries(4) as captured:
         response = client.get(PREFERENCES)
     assert unread_badge(response) == "1"
     counts = [q["sql"] for q in captured.captured_queries if "notifications_notification" in q["sql"]]

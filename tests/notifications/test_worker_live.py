@@ -278,8 +278,8 @@ def test_a_passed_accept_deadline_is_told_once_by_email_and_inbox(district, peop
     assert summary(smtp) == Counter(expected)
     assert Notification.objects.filter(kind__startswith="request.accept").count() == 4
 
-    # The worker's heartbeat (written when it started) and the broker show in /healthz.
-    body = client.get("/healthz").json()
+    # The worker's heartbeat (written when it started) and the broker show in /readyz.
+    body = client.get("/readyz").json()
     assert body["checks"] == {"database": "ok", "broker": "ok"}
     assert body["worker_heartbeat"]["status"] == "ok"
 
