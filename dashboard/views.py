@@ -38,7 +38,18 @@ from .selectors import Dashboard
 
 LIST_PAGE_SIZE = 50
 LIST_EXPORT_MAX = 10_000
-PAGE_TABLES = ("requests", "trend", "categories", "top_compounds", "children", "organisation", "visits", "volunteers")
+PAGE_TABLES = (
+    "requests",
+    "trend",
+    "categories",
+    "top_compounds",
+    "children",
+    "organisation",
+    "visits",
+    "volunteers",
+    "funds",
+    "fund_purposes",
+)
 
 
 def _dashboard(request, level, pk):
