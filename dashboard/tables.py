@@ -429,8 +429,8 @@ def funds_table(d):
             _money(execution.committed),
             _money(execution.paid),
             _money(execution.available),
-            percent(execution.rate),
-            percent(execution.elapsed),
+            percent(None if execution.rate is None else float(execution.rate)),
+            percent(float(execution.elapsed)),
             text(execution.alert_label if execution.alert else ""),
         ]
 

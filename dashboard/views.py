@@ -226,7 +226,7 @@ def table(request, name, level="district", pk=None):
 
 
 def _json_value(cell):
-    if cell.kind == "hours" and cell.value is not None:
+    if cell.kind in ("hours", "money") and cell.value is not None:
         return str(cell.value)
     return cell.value
 

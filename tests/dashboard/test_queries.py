@@ -26,10 +26,11 @@ from .conftest import at
 # their roles (4) and the inbox count of the navigation bar (1). (A place with no requests at all skips one: the names of
 # its top ten compounds.)
 PINNED = [
-    ("district page", "/dashboard/?from=2025-03&to=2025-04", 27),
-    ("street page", "/dashboard/street/{street}/?from=2025-03&to=2025-04", 27),
-    ("community page", "/dashboard/community/{community}/?from=2025-03&to=2025-04", 24),
-    ("compound page", "/dashboard/compound/{compound}/?from=2025-03&to=2025-04", 24),
+    # The pages include the funds section: 3 queries over the ledger (total, rows, purposes).
+    ("district page", "/dashboard/?from=2025-03&to=2025-04", 30),
+    ("street page", "/dashboard/street/{street}/?from=2025-03&to=2025-04", 30),
+    ("community page", "/dashboard/community/{community}/?from=2025-03&to=2025-04", 27),
+    ("compound page", "/dashboard/compound/{compound}/?from=2025-03&to=2025-04", 27),
     ("district chart data", "/dashboard/chart-data/", 9),
     ("street chart data", "/dashboard/street/{street}/chart-data/", 9),
     ("community chart data", "/dashboard/community/{community}/chart-data/", 9),
@@ -43,6 +44,8 @@ PINNED = [
     ("compound uncovered households", "/dashboard/compound/{compound}/list/households_uncovered/", 8),
     ("district list (Excel)", "/dashboard/list/resolved/?format=xlsx&from=2025-03&to=2025-04", 7),
     ("reports", "/dashboard/reports/", 7),
+    ("street funds (Excel)", "/dashboard/street/{street}/table/funds/?format=xlsx", 9),
+    ("district fund purposes", "/dashboard/table/fund_purposes/", 7),
 ]
 
 

@@ -62,3 +62,46 @@ def assert_ledger_balances(fund: Fund) -> None:
         sums["paid"],
     )
     assert Decimal(0) <= fund.paid <= fund.committed <= fund.budget
+
+
+@pytest.fixture
+def decision_a1(district, staff_a):
+    """A held meeting of 曙光小区 with minutes and one decision (the meetings services)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from meetings import services as meetings
+    from meetings.models import Invitee
+
+    tree = district.a1
+    meeting = meetings.meeting_create(
+        by=staff_a,
+        community=tree.community,
+        compound=tree.compound,
+        topic="曙光小区路灯更换协商议事会",
+        kind="council",
+        scheduled_at=timezone.now() - timedelta(hours=3),
+        place="曙光社区党群服务中心",
+        agenda="一、通报情况；二、协商表决",
+        requests=[],
+        invitees=[{"role": Invitee.Role.RESIDENT, "resident": tree.residents[0], "name": ""}],
+    )
+    meetings.meeting_record_minutes(
+        meeting=meeting,
+        by=staff_a,
+        minutes="到会居民一致同意更换小区东门至 2 栋的损坏路灯，费用从服务群众专项经费列支。",
+        decisions=[
+            {
+                "text": "更换东门至 2 栋损坏路灯 12 盏",
+                "action_items": [
+                    {
+                        "task": "联系施工单位更换路灯",
+                        "owner": staff_a,
+                        "due_on": timezone.localdate() + timedelta(days=14),
+                    }
+                ],
+            }
+        ],
+    )
+    return meeting.decisions.get()
