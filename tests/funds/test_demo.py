@@ -43,17 +43,3 @@ def test_binhu_heyuan_spends_what_its_meetings_decided(demo_module):
     assert heyuan.budget == Decimal("500000.00")
     raised = LedgerEntry.objects.filter(fund=heyuan, kind="budget").order_by("pk").values_list("amount", "reason")
     assert [amount for amount, _reason in raised] == [Decimal("300000.00"), Decimal("200000.00")]
-
-
-def test_binhu_heyuan_spends_what_its_meetings_decided(demo_module):
-    decided = Proposal.objects.filter(decision__meeting__compound__name="滨湖和园小区").order_by("decision__order")
-    assert [(p.title[:8], p.status) for p in decided] == [
-        ("地下车库杂物清运", "paid"),
-        ("公共设施改造：路", "approved"),
-    ]
-    garage = decided[0]
-    assert garage.paid_amount == Decimal("12600.00") and garage.files.filter(kind="receipt").count() == 1
-    heyuan = Fund.objects.get(community__name="和园社区", year=2026, kind="service")
-    assert heyuan.budget == Decimal("500000.00")
-    raised = LedgerEntry.objects.filter(fund=heyuan, kind="budget").order_by("pk").values_list("amount", "reason")
-    assert [amount for amount, _reason in raised] == [Decimal("300000.00"), Decimal("200000.00")]
