@@ -1,5 +1,8 @@
 """Photo (and PDF) uploads, checked by what they are rather than what they claim to be: a request's
-photos, a visit's photo and a supervision inspection's photo all pass through here.
+photos, a visit's photo and a supervision inspection's photo all pass through here; a fund
+proposal's quotes and receipts may also be PDF (:func:`check_document`, :func:`check_pdf`: told
+apart by their first bytes, the PDF refused when it is incomplete or carries script or auto-run
+actions, and kept byte for byte under a generated name).
 
 A file is accepted only if Pillow decodes it fully as JPEG, PNG or WebP, it is at most
 ``MAX_BYTES``, it decodes to at most ``MAX_PIXELS`` (decompression bombs are refused), and a

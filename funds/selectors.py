@@ -265,7 +265,7 @@ def board_funds(community_id: int, today: date) -> dict[str, Any]:
     )
     items = []
     for proposal in spending:
-        meeting = proposal.decision.meeting if proposal.decision_id else None
+        meeting = proposal.decision.meeting if proposal.decision is not None else None
         items.append(
             PublicSpending(
                 pk=proposal.pk,

@@ -25,6 +25,7 @@ payment, the released part committed again), never by an edit.
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -337,7 +338,7 @@ def proposal_submit(
     """Submit a spending proposal with its quotes; the community's secretaries are told."""
     _require_change(by, fund)
     errors: dict[str, list[str]] = {}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name, check in (
         ("title", lambda: _text(title, "title", 100, required=True)),
         ("description", lambda: _text(description, "description", 2000)),
@@ -377,7 +378,7 @@ def proposal_submit(
         )
         proposal.full_clean(exclude=["street", "community"])
         proposal.save()
-        _save_files(proposal, values["quotes"], ProposalFile.Kind.QUOTE, by)  # type: ignore[arg-type]
+        _save_files(proposal, values["quotes"], ProposalFile.Kind.QUOTE, by)
         _event(proposal, ProposalEvent.Kind.SUBMITTED, by)
         _tell(
             community_secretaries(fund.community_id).exclude(pk=by.pk),
