@@ -204,7 +204,6 @@ def _proposal_context(request, proposal: Proposal, **forms):
         else ReasonForm(auto_id="w_%s"),
         "pay_form": forms.get("pay_form") or PayForm(initial={"amount": proposal.amount, "payee": proposal.payee}),
         "files_form": forms.get("files_form") or FilesForm(),
-        "above": proposal.amount,
     }
 
 
