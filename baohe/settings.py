@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "visits",
     "volunteers",
     "meetings",
+    "funds",
     "dashboard",
     # The admin site requires a verified second factor (accounts.admin_site.VerifiedAdminSite).
     "accounts.apps.PortalAdminConfig",
@@ -502,6 +503,18 @@ API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", default=False)
 # 小区公示: true = each compound's board of anonymised requests is readable without signing in;
 # default: its residents and the staff who serve it only (service_requests/public.py).
 PUBLIC_COMPOUND_BOARD = env_bool("PUBLIC_COMPOUND_BOARD", default=False)
+
+# 社区经费 (funds/): the district's yearly base per community, in yuan (服务群众专项经费 at least
+# 300,000 and 党组织活动经费 100,000 a year); a proposal above FUNDS_STREET_REVIEW_ABOVE yuan goes to
+# the street for review after the community secretary approves it.
+FUNDS_DEFAULT_BUDGETS = {
+    "service": env_int("FUNDS_SERVICE_BUDGET", 300_000),
+    "party": env_int("FUNDS_PARTY_BUDGET", 100_000),
+}
+FUNDS_STREET_REVIEW_ABOVE = env_int("FUNDS_STREET_REVIEW_ABOVE", 50_000)
+# A community whose share paid is this many points behind (or ahead of) the share of the year elapsed
+# is flagged on the funds dashboard.
+FUNDS_ALERT_POINTS = env_int("FUNDS_ALERT_POINTS", 25)
 
 # --- Security (production) ------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)

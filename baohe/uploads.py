@@ -1,5 +1,8 @@
-"""Photo uploads, checked by what they are rather than what they claim to be: a request's
-photos, a visit's photo and a supervision inspection's photo all pass through here.
+"""Photo (and PDF) uploads, checked by what they are rather than what they claim to be: a request's
+photos, a visit's photo and a supervision inspection's photo all pass through here; a fund
+proposal's quotes and receipts may also be PDF (:func:`check_document`, :func:`check_pdf`: told
+apart by their first bytes, the PDF refused when it is incomplete or carries script or auto-run
+actions, and kept byte for byte under a generated name).
 
 A file is accepted only if Pillow decodes it fully as JPEG, PNG or WebP, it is at most
 ``MAX_BYTES``, it decodes to at most ``MAX_PIXELS`` (decompression bombs are refused), and a
@@ -109,3 +112,59 @@ def check_images(uploads, existing=0):
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+# --- documents: a photo or a PDF (quotes and receipts) ---------------------------------------------
+PDF_CONTENT_TYPE = "application/pdf"
+
+
+@dataclass
+class CheckedFile:
+    content: ContentFile
+    content_type: str
+    size: int
+
+
+def check_pdf(upload) -> CheckedFile:
+    """A PDF checked by what it is: it starts with the ``%PDF-1.x`` header, ends with ``%%EOF``,
+    is at most ``MAX_BYTES`` and holds no script or auto-run action (``/JavaScript``, ``/JS``,
+    ``/OpenAction``, ``/Launch``, ``/EmbeddedFile``). Kept byte for byte under a generated name."""
+    name = getattr(upload, "name", "") or "?"
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValidationError(_("文件 %(name)s 超过 10 MB，请压缩后再上传。") % {"name": name}, code="too_large")
+    if not (data[:8].startswith(b"%PDF-1.") or data[:8].startswith(b"%PDF-2.")) or b"%%EOF" not in data[-1024:]:
+        raise ValidationError(_("%(name)s 不是完整的 PDF 文件。") % {"name": name}, code="not_a_pdf")
+    for marker in (b"/JavaScript", b"/JS", b"/OpenAction", b"/Launch", b"/EmbeddedFile", b"/AA"):
+        if marker in data:
+            raise ValidationError(
+                _("PDF 文件 %(name)s 含有脚本或自动执行的内容，已拒绝。") % {"name": name}, code="active_pdf"
+            )
+    return CheckedFile(
+        content=ContentFile(data, name=f"{uuid.uuid4().hex}.pdf"), content_type=PDF_CONTENT_TYPE, size=len(data)
+    )
+
+
+def check_document(upload) -> CheckedFile:
+    """A photo (checked and re-encoded by :func:`check_image`) or a PDF (:func:`check_pdf`),
+    told apart by the file's first bytes, never by its name or claimed type."""
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    head = upload.read(8)
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    if head.startswith(b"%PDF-"):
+        return check_pdf(upload)
+    try:
+        image = check_image(upload)
+    except ValidationError as error:
+        if error.code == "not_an_image":
+            name = getattr(upload, "name", "") or "?"
+            raise ValidationError(
+                _("%(name)s 不是可识别的照片或 PDF，只接受 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name},
+                code="not_a_document",
+            ) from error
+        raise
+    return CheckedFile(content=image.content, content_type=image.content_type, size=image.size)

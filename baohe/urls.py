@@ -20,6 +20,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("volunteers/", include("volunteers.urls")),
     path("meetings/", include("meetings.urls")),
+    path("funds/", include("funds.urls")),
     path("open311/v2/", include("service_requests.open311_urls")),
     path("notifications/", include("notifications.urls")),
     path("notices/", include("notices.urls")),

@@ -23,7 +23,7 @@ TITLE_FONT = Font(bold=True, size=14)
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 THIN = Side(style="thin", color="D0D0D0")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-FORMATS = {"int": "#,##0", "percent": "0.0%", "hours": "#,##0.00", "text": "@"}
+FORMATS = {"int": "#,##0", "percent": "0.0%", "hours": "#,##0.00", "money": "#,##0.00", "text": "@"}
 
 
 def write_sheet(sheet, table, *, subtitle=""):
@@ -51,7 +51,7 @@ def write_sheet(sheet, table, *, subtitle=""):
         values = []
         for cell in row:
             value = cell.value
-            if cell.kind == "hours" and value is not None:
+            if cell.kind in ("hours", "money") and value is not None:
                 value = Decimal(value)
             values.append(value)
         sheet.append(values)

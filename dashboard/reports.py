@@ -55,6 +55,8 @@ SECTIONS = (
     ("visits", gettext_lazy("走访")),
     ("volunteers", gettext_lazy("志愿服务")),
     ("backbones", gettext_lazy("骨干培养")),
+    ("funds", gettext_lazy("社区经费")),
+    ("fund_purposes", gettext_lazy("经费用途")),
 )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cached_property
 from typing import Any
 
@@ -30,6 +30,8 @@ from baohe.metrics import cache_lookup
 from baohe.scoping import VIEW, restricted, user_scope
 from baohe.texts import in_english
 from communities.models import Building, Community, Compound, Household, Street
+from funds import selectors as funds_selectors
+from funds.models import LedgerEntry
 from partybuilding import selectors as party
 from partybuilding.models import (
     Attendance,
@@ -379,3 +381,32 @@ class Dashboard:
             if not target.pop("n"):
                 target = {"party_quota": None, "mass_quota": None}
         return {"year": year, **counts, **target}
+
+    # --- community funds (from the ledger, as of the period's end) ------------------------------------
+    @cached_property
+    def funds(self) -> dict[str, Any]:
+        """Execution of the funds of the period's last year as it stood at the end of the period
+        (now, for a period ending this month): per street (district), community (street) or fund
+        (community, compound: the compound's community), the total, and spending by purpose.
+        Three queries over the ledger (``funds.selectors.ledger_execution``)."""
+        year = self.period.end.year
+        month_after = add_months(self.period.end, 1)
+        as_of = min(self.now, timezone.make_aware(datetime.combine(month_after, time.min)))
+        entries = restricted(LedgerEntry, self.user, VIEW)
+        level = self.place.level
+        by = {"district": "street", "street": "community"}.get(level, "fund")
+        if level == "street":
+            entries = entries.filter(street_id=self.place.pk)
+        elif level == "community":
+            entries = entries.filter(community_id=self.place.pk)
+        elif level == "compound":
+            entries = entries.filter(community_id=self.place.obj.community_id)
+        execution = funds_selectors.ledger_execution
+        return {
+            "year": year,
+            "as_of": as_of,
+            "by": by,
+            "rows": execution(entries, by=by, year=year, as_of=as_of),
+            "total": execution(entries, by=None, year=year, as_of=as_of)[0],
+            "purposes": execution(entries, by="purpose", year=year, as_of=as_of),
+        }

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -22,7 +24,7 @@ from .places import LEVEL_LABELS, Period, month_label
 class Cell:
     value: object
     url: str | None = None
-    kind: str = "int"  # int, percent, hours, text
+    kind: str = "int"  # int, percent, hours, money (yuan to the fen), text
 
     @property
     def display(self):
@@ -32,7 +34,7 @@ class Cell:
             return f"{self.value * 100:.1f}%"
         if self.kind == "int":
             return f"{self.value:,}"
-        if self.kind == "hours":
+        if self.kind in ("hours", "money"):
             return f"{Decimal(self.value):,.2f}"
         return str(self.value)
 
@@ -405,6 +407,69 @@ def backbones_table(d):
     )
 
 
+def _money(value):
+    return Cell(value, kind="money")
+
+
+def funds_table(d):
+    """Fund execution (社区经费): budget, committed, paid, execution and the share of the year
+    elapsed, per street (district), community (street) or fund (community, compound), and a
+    total; a row whose execution lags or leads the year is flagged (``funds.selectors``)."""
+    f = d.funds
+    child = {"street": _("街道"), "community": _("社区"), "fund": _("经费")}[f["by"]]
+    columns = [
+        Column(child, numeric=False),
+        Column(_("预算（元）")),
+        Column(_("已批准（元）")),
+        Column(_("已支付（元）")),
+        Column(_("可用（元）")),
+        Column(_("执行率")),
+        Column(_("时间进度")),
+        Column(_("提示"), numeric=False),
+    ]
+
+    def row(execution, name):
+        return [
+            text(name),
+            _money(execution.budget),
+            _money(execution.committed),
+            _money(execution.paid),
+            _money(execution.available),
+            percent(None if execution.rate is None else float(execution.rate)),
+            percent(float(execution.elapsed)),
+            text(execution.alert_label if execution.alert else ""),
+        ]
+
+    rows = [row(execution, execution.name) for execution in f["rows"]]
+    keys = [execution.key for execution in f["rows"]]
+    if rows:
+        rows.append(row(f["total"], _("合计")))
+        keys.append("total")
+    as_of = timezone.localtime(f["as_of"]).strftime("%Y-%m-%d %H:%M")
+    return Table(
+        "funds",
+        _("社区经费执行（%(year)s年）") % {"year": f["year"]},
+        columns,
+        rows,
+        keys=keys,
+        note=_("执行率 = 已支付 ÷ 预算；截至 %(as_of)s。执行率落后或超前时间进度 %(points)s 个百分点以上时提示。")
+        % {"as_of": as_of, "points": settings.FUNDS_ALERT_POINTS},
+    )
+
+
+def fund_purposes_table(d):
+    """Spending by purpose: committed (approved, net of releases) and paid, from the ledger."""
+    f = d.funds
+    rows = [[text(execution.name), _money(execution.committed), _money(execution.paid)] for execution in f["purposes"]]
+    return Table(
+        "fund_purposes",
+        _("经费用途（%(year)s年）") % {"year": f["year"]},
+        [Column(_("用途"), numeric=False), Column(_("已批准（元）")), Column(_("已支付（元）"))],
+        rows,
+        keys=[execution.key for execution in f["purposes"]],
+    )
+
+
 BUILDERS = {
     "organisation": organisation_table,
     "requests": requests_table,
@@ -415,6 +480,8 @@ BUILDERS = {
     "visits": visits_table,
     "volunteers": volunteers_table,
     "backbones": backbones_table,
+    "funds": funds_table,
+    "fund_purposes": fund_purposes_table,
 }
 
 

@@ -45,7 +45,18 @@ from .selectors import Dashboard, scope_key
 
 LIST_PAGE_SIZE = 50
 LIST_EXPORT_MAX = 10_000
-PAGE_TABLES = ("requests", "trend", "categories", "top_compounds", "children", "organisation", "visits", "volunteers")
+PAGE_TABLES = (
+    "requests",
+    "trend",
+    "categories",
+    "top_compounds",
+    "children",
+    "organisation",
+    "visits",
+    "volunteers",
+    "funds",
+    "fund_purposes",
+)
 
 
 def _dashboard(request, level, pk):
@@ -266,7 +277,7 @@ def table(request, name, level="district", pk=None):
 
 
 def _json_value(cell):
-    if cell.kind == "hours" and cell.value is not None:
+    if cell.kind in ("hours", "money") and cell.value is not None:
         return str(cell.value)
     return cell.value
 

@@ -32,6 +32,8 @@ SHEETS = [
     "走访",
     "志愿服务",
     "骨干培养",
+    "社区经费",
+    "经费用途",
 ]
 
 
@@ -67,8 +69,8 @@ def page_rows(client, url):
         values = []
         for cell in row:
             value = cell["value"]
-            if cell["kind"] == "hours":
-                value = float(Decimal(value))  # hours come as exact decimal strings
+            if cell["kind"] in ("hours", "money"):
+                value = float(Decimal(value))  # hours and yuan come as exact decimal strings
             values.append(value)
         rows.append(values)
     return table, rows
