@@ -3,11 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import metrics, views
+from . import api, metrics, views
 from .api_router import router
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("todo/", views.todo, name="todo"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),  # METRICS_ALLOWED_IPS only
     path("i18n/", include("django.conf.urls.i18n")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("notices/", include("notices.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("api/v1/todo/", api.TodoApi.as_view(), name="api-todo"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("service_requests.api")),
     path("api/v1/", include("accounts.api_urls")),

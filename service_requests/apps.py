@@ -33,3 +33,10 @@ class ServiceRequestsConfig(AppConfig):
 
         register_personal_data(request_sections)
         register_anonymiser(forget_person)
+
+        # Requests to accept, assigned to me, approvals and 督办 on 我的待办.
+        from baohe.todo import register_todo
+
+        from .todo import todo
+
+        register_todo(todo)

@@ -60,6 +60,7 @@ class QueueFilter:
     mine: bool = False
     due_today: bool = False
     overdue: bool = False
+    supervised: str = ""  # "", "1" (under 督办) or "late" (past the date the 督办 set)
 
     @classmethod
     def from_query(cls, values):
@@ -71,6 +72,7 @@ class QueueFilter:
             mine=values.get("mine") == "1",
             due_today=values.get("due") == "today",
             overdue=values.get("due") == "overdue",
+            supervised=values.get("supervised") or "",
         )
 
     def params(self, **changes):
@@ -81,6 +83,7 @@ class QueueFilter:
             "compound": self.compound_id,
             "mine": "1" if self.mine else "",
             "due": "today" if self.due_today else ("overdue" if self.overdue else ""),
+            "supervised": self.supervised,
         }
         values.update(changes)
         return {key: value for key, value in values.items() if value}
@@ -123,6 +126,10 @@ def queue_queryset(user, filters: QueueFilter, now=None):
         queryset = queryset.filter(due_today_q(now))
     if filters.overdue:
         queryset = queryset.filter(overdue_q(now))
+    if filters.supervised:
+        queryset = queryset.filter(status__in=OPEN_STATUSES, supervise_due_at__isnull=False)
+        if filters.supervised == "late":
+            queryset = queryset.filter(supervise_due_at__lt=now)
     return queryset.select_related("category__parent", "compound", "building", "assigned_to").order_by(
         "current_due", "id"
     )
@@ -138,6 +145,7 @@ def queue_counts(user, filters: QueueFilter, now=None):
     aggregates["mine"] = Count("id", filter=Q(assigned_to=user))
     aggregates["due_today"] = Count("id", filter=due_today_q(now))
     aggregates["overdue"] = Count("id", filter=overdue_q(now))
+    aggregates["supervised"] = Count("id", filter=Q(status__in=OPEN_STATUSES, supervise_due_at__isnull=False))
     return base.aggregate(**aggregates)
 
 

@@ -17,3 +17,10 @@ class VisitsConfig(AppConfig):
         register_personal_data(visit_sections)
         register_anonymiser(forget_person)
         register_archive_hook(end_plans)
+
+        # My visits due this week on 我的待办.
+        from baohe.todo import register_todo
+
+        from .todo import todo
+
+        register_todo(todo)
