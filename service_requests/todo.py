@@ -41,7 +41,7 @@ def _queue(**params: str) -> str:
 
 def _rows(queryset: QuerySet[ServiceRequest], now: datetime) -> tuple[TodoRow, ...]:
     rows = []
-    for request in queryset.select_related("category", "compound")[:ROWS]:
+    for request in queryset.select_related("category__parent", "compound")[:ROWS]:
         left = selectors.time_left(request.current_due, now)
         rows.append(
             TodoRow(

@@ -113,8 +113,8 @@ def test_supervise_from_the_page_shows_in_the_timeline_and_on_the_dashboard(
     clock.set("2026-12-16 09:00")
     official = client_for(district_official)
     page = official.get(handled.get_absolute_url()).content.decode()
-    assert 'action="/requests/%d/supervise/"' % handled.pk in page  # the only step an official has
-    assert 'action="/requests/%d/resolve/"' % handled.pk not in page
+    assert f'action="/requests/{handled.pk}/supervise/"' in page  # the only step an official has
+    assert f'action="/requests/{handled.pk}/resolve/"' not in page
     overdue = official.get(f"/dashboard/community/{handled.community_id}/list/overdue/").content.decode()
     assert "承办方" in overdue and "超时天数" in overdue
     assert f"<td>{staff_a}</td>" in overdue and "<td>1</td>" in overdue  # 1 day past 12-14 23:59
