@@ -262,7 +262,7 @@ class TodoRowSerializer(serializers.Serializer):
 class TodoItemSerializer(serializers.Serializer):
     key = serializers.CharField()
     section = serializers.CharField()
-    label = serializers.CharField()
+    title = serializers.CharField(source="label")
     count = serializers.IntegerField()
     url = serializers.CharField()
     urgent = serializers.BooleanField()

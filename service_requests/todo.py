@@ -42,7 +42,7 @@ def _queue(**params: str) -> str:
 def _rows(queryset: QuerySet[ServiceRequest], now: datetime) -> tuple[TodoRow, ...]:
     rows = []
     for request in queryset.select_related("category__parent", "compound")[:ROWS]:
-        left = selectors.time_left(request.current_due, now)
+        left = selectors.time_left(selectors.current_due_of(request), now)
         rows.append(
             TodoRow(
                 text=f"{request.number} · {request.category} · {request.compound.name}",
