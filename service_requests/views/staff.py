@@ -493,11 +493,13 @@ def _approvals_context(request):
     user = request.user
     now = timezone.now()
     extensions = list(
-        todo.pending_extensions(user).select_related("category", "compound", "assigned_to").order_by("updated_at", "id")
+        todo.pending_extensions(user)
+        .select_related("category__parent", "compound", "assigned_to")
+        .order_by("updated_at", "id")
     )
     for row in extensions:
         row.due = selectors.time_left(row.resolve_due_at, now)
-    returned = list(todo.returned_requests(user).select_related("category", "compound")[:50])
+    returned = list(todo.returned_requests(user).select_related("category__parent", "compound")[:50])
     return {"extensions": extensions, "returned": returned}
 
 

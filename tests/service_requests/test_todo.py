@@ -80,7 +80,7 @@ def test_staff_land_on_todo_with_the_newest_request_first(
 
 
 def test_secretary_approves_an_extension_from_the_approvals_list(
-    clock, district, resident, staff_a, secretary_a, category, client_for
+    clock, district, resident, staff_a, secretary_a, category, client_for, django_assert_num_queries
 ):
     clock.set("2026-12-07 10:00")
     request = services.request_accept(request=submit(resident, district.a1, category), by=staff_a)
@@ -90,7 +90,9 @@ def test_secretary_approves_an_extension_from_the_approvals_list(
 
     todo = client_for(secretary_a).get("/todo/").content.decode()
     assert 'data-count="requests.extensions">1<' in todo and 'href="/requests/approvals/"' in todo
-    page = client_for(secretary_a).get("/requests/approvals/").content.decode()
+    client = client_for(secretary_a)
+    with django_assert_num_queries(7):  # session, user, device, roles; extensions, returned; unread messages
+        page = client.get("/requests/approvals/").content.decode()
     assert f'data-testid="decide-{request.number}"' in page and "等配件" in page
     assert request.number not in client_for(other_secretary).get("/requests/approvals/").content.decode()
     assert client_for(staff_a).get("/requests/approvals/").status_code == 403
