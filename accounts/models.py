@@ -28,7 +28,7 @@ from baohe.crypto import blind_index
 from baohe.fields import BlindIndexField, EncryptedCharField, validated_exclude, with_index_fields
 from baohe.masking import redact_numbers
 from baohe.models import BaseModel
-from baohe.scoping import VIEW, Scope, ScopePaths
+from baohe.scoping import VIEW, Scope, ScopePaths, may_change_anything
 from baohe.validators import mobile_validator
 
 
@@ -167,6 +167,17 @@ class User(AbstractUser):
         officials = {Role.Kind.STREET_OFFICIAL, Role.Kind.DISTRICT_OFFICIAL}
         workers = {Role.Kind.STAFF, Role.Kind.SECRETARY, Role.Kind.ADMIN}
         return not self.is_superuser and bool(kinds & officials) and not kinds & workers
+
+    @property
+    def may_change_anything(self):
+        """Changes something somewhere (staff of a street or community, administrators): pages
+        offer "add" links such as 代录诉求 only then; read-only officials do not (no query)."""
+        return may_change_anything(self)
+
+    @property
+    def is_secretary(self):
+        """A community secretary (or a superuser): decides extensions (审批). No query."""
+        return self.is_superuser or Role.Kind.SECRETARY in self.role_kinds()
 
     @property
     def can_manage_lockouts(self):

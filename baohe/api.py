@@ -34,13 +34,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.validators import UniqueTogetherValidator
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import error_detail
@@ -48,6 +51,7 @@ from .exceptions import Conflict, RateLimited
 from .scoping import CHANGE, VIEW, RestrictedQuerySet, restricted
 from .services import scoped_delete, scoped_save
 from .throttling import throttled_message
+from .todo import todo_items
 
 
 def validation_error_detail(error):
@@ -245,3 +249,31 @@ class ScopedModelViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         scoped_delete(instance=instance, by=self.request.user, request=self.request)
+
+
+# --- 我的待办 (baohe.todo) ------------------------------------------------------------------------
+class TodoRowSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    url = serializers.CharField()
+    note = serializers.CharField()
+    state = serializers.CharField()
+
+
+class TodoItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    section = serializers.CharField()
+    title = serializers.CharField(source="label")
+    count = serializers.IntegerField()
+    url = serializers.CharField()
+    urgent = serializers.BooleanField()
+    rows = TodoRowSerializer(many=True)
+
+
+class TodoApi(APIView):
+    """``GET /api/v1/todo/``: the signed-in user's 我的待办 — each item's count and the list behind
+    it, from every app's provider (``baohe.todo``), within the user's scope; empty for residents."""
+
+    @extend_schema(responses=TodoItemSerializer(many=True), tags=["todo"], summary="我的待办（各项数量和链接）")
+    def get(self, request):
+        items = todo_items(request.user, timezone.now())
+        return Response(TodoItemSerializer(items, many=True).data)

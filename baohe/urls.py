@@ -3,11 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import metrics, views
+from . import api, metrics, views
 from .api_router import router
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("todo/", views.todo, name="todo"),
     path("healthz", views.healthz, name="healthz"),  # liveness: the process and its database
     path("readyz", views.readyz, name="readyz"),  # readiness: database, broker, worker heartbeat
     path("metrics", metrics.metrics, name="metrics"),  # METRICS_ALLOWED_IPS only
@@ -26,6 +27,7 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("ratings/", include("ratings.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("api/v1/todo/", api.TodoApi.as_view(), name="api-todo"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("service_requests.api")),
     path("api/v1/", include("accounts.api_urls")),

@@ -18,7 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
@@ -34,6 +34,7 @@ from .celery import heartbeat_read
 from .query import parse_int
 from .scoping import CHANGE, VIEW
 from .services import scoped_save
+from .todo import todo_items, todo_sections
 
 
 class StaffRequiredMixin(LoginRequiredMixin):
@@ -135,10 +136,19 @@ class ScopedFormViewMixin(ScopedQuerysetMixin):
 
 @login_required
 def home(request):
-    """Staff land on the registry, residents on their building."""
+    """Staff (and officials) land on 我的待办, residents on their building."""
     if request.user.is_portal_staff:
-        return redirect("communities:home")
+        return redirect("todo")
     return redirect("communities:my_building")
+
+
+@staff_required
+def todo(request):
+    """我的待办: every app's items for the user (``baohe.todo``), by section, each a count and the
+    link to its filtered list; a few rows under the items that show them (the newest requests to
+    accept first)."""
+    items = todo_items(request.user, timezone.now())
+    return render(request, "todo.html", {"sections": todo_sections(items), "items": items})
 
 
 HEARTBEAT_STALE_SECONDS = 120  # beat sends one every 30 s: four missed in a row is "stale"

@@ -111,6 +111,15 @@ class DistrictDetailView(LevelView):
     child_model = Street
     child_filter = "district"
 
+    def get_context_data(self, **kwargs):
+        """A user who sees part of the district (a street official) reads the page titled with
+        their street(s), and told the totals are theirs only."""
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if not (user.is_superuser or user.get_scope(VIEW).everything):
+            context["partial_label"] = "、".join(child.name for child, _row in context["rows"])
+        return context
+
 
 class StreetDetailView(LevelView):
     model = Street

@@ -123,7 +123,7 @@ REQUEST_COLUMNS = (
     Column(gettext_lazy("状态"), lambda r: r.get_status_display()),
     Column(gettext_lazy("提交时间"), lambda r: local(r.created_at)),
 )
-REQUEST_RELATED = ("category__parent", "compound")
+REQUEST_RELATED = ("category__parent", "compound__community")
 
 
 def _request_spec(metric, title, rows, *extra_columns, period=True):
@@ -152,6 +152,24 @@ RATED_COLUMNS = (
     Column(gettext_lazy("是否满意"), lambda r: r.get_satisfaction_display()),
     Column(gettext_lazy("评价时间"), lambda r: local(r.rated_at)),
 )
+
+SUPERVISED_COLUMNS = (
+    Column(gettext_lazy("督办次数"), lambda r: r.supervise_count),
+    Column(gettext_lazy("督办期限"), lambda r: local(r.supervise_due_at)),
+    Column(gettext_lazy("办结时间"), lambda r: local(r.resolved_at)),
+)
+
+
+def _handler(request: ServiceRequest) -> str:
+    """承办方: who handles it (the assignee), else the community that must accept it."""
+    return request.assignee_label or request.compound.community.name
+
+
+def days_overdue(request: ServiceRequest, now) -> int:
+    """Whole days past the deadline in force (accept while submitted, resolve after); 0 if not late."""
+    due = request.accept_due_at if request.status == ServiceRequest.Status.SUBMITTED else request.resolve_due_at
+    return max(0, (now - due).days)
+
 
 EVENT_COLUMNS = (
     Column(gettext_lazy("时间"), lambda e: local(e.created_at)),
@@ -191,11 +209,27 @@ _SPECS: list[ListSpec] = [
         lambda d: Q(status__in=OPEN_STATUSES) & overdue_q(d.now),
         Column(gettext_lazy("签收期限"), lambda r: local(r.accept_due_at)),
         Column(gettext_lazy("办结期限"), lambda r: local(r.resolve_due_at)),
+        Column(gettext_lazy("承办方"), lambda r: _handler(r)),
+        Column(gettext_lazy("超时天数"), lambda r: days_overdue(r, timezone.now())),
+        Column(gettext_lazy("督办"), lambda r: local(r.supervise_due_at) if r.supervise_due_at else ""),
         period=False,
+    ),
+    _request_spec(
+        "supervised_resolved",
+        gettext_lazy("督办后办结的诉求"),
+        kpi_rows("supervised_resolved"),
+        *SUPERVISED_COLUMNS,
+    ),
+    _request_spec(
+        "supervised_on_time",
+        gettext_lazy("督办期限内办结的诉求"),
+        kpi_rows("supervised_on_time"),
+        *SUPERVISED_COLUMNS,
     ),
     _event_spec("returned", gettext_lazy("退单记录")),
     _event_spec("reopened", gettext_lazy("重办记录")),
     _event_spec("urged", gettext_lazy("催办记录")),
+    _event_spec("supervised", gettext_lazy("督办记录")),
 ]
 
 

@@ -85,7 +85,7 @@ def summed(rows: Iterable[Mapping[str, Any]], keys: Iterable[str] = COUNTERS) ->
 
 
 def with_rates(counts: Mapping[str, Any]) -> dict[str, Any]:
-    """The counters (0 where missing) and the four rates computed from them, as a dict."""
+    """The counters (0 where missing) and the rates (``kpis.RATES``) computed from them, as a dict."""
     out: dict[str, Any] = {name: counts.get(name) or 0 for name in COUNTERS}
     out.update(rates(out))
     return out
@@ -138,7 +138,7 @@ class Dashboard:
 
     @cached_property
     def request_totals(self) -> dict[str, Any]:
-        """Counters over the period, the four rates and the live overdue count."""
+        """Counters over the period, the rates and the live overdue count."""
         totals = with_rates(summed(r for r in self._request_rows if self._in_period(r)))
         totals["overdue"] = sum(self.overdue_by_child.values())
         return totals

@@ -145,6 +145,7 @@ RATE_ROWS = (
     (gettext_lazy("解决率"), "resolution_rate", "solved", "rated"),
     (gettext_lazy("按期办结率"), "on_time_rate", "resolved_on_time", "resolved"),
     (gettext_lazy("满意率"), "satisfaction_rate", "satisfied", "rated"),
+    (gettext_lazy("督办后按期办结率"), "supervised_on_time_rate", "supervised_on_time", "supervised_resolved"),
 )
 
 
@@ -166,6 +167,7 @@ def requests_table(d):
         (_("退单"), "returned"),
         (_("重办"), "reopened"),
         (_("催办"), "urged"),
+        (_("督办件数"), "supervised"),
     ):
         rows.append([text(label), Cell(t[key], _url(d, key)), Cell(None), Cell(None)])
     return Table(
@@ -181,9 +183,10 @@ def requests_table(d):
             "returned",
             "reopened",
             "urged",
+            "supervised",
         ],
         note=_(
-            "响应率＝按时签收÷受理；解决率＝评价为解决÷评价；按期办结率＝按期办结÷办结；满意率＝满意和基本满意÷评价。"
+            "响应率＝按时签收÷受理；解决率＝评价为解决÷评价；按期办结率＝按期办结÷办结；满意率＝满意和基本满意÷评价；督办后按期办结率＝督办期限内办结÷督办后办结。"
         ),
     )
 

@@ -435,6 +435,9 @@ ENDPOINTS = (
     StepEndpoint("close", workflow.CLOSE, serializers.CloseInputSerializer, "关闭（已办结的诉求）"),
     StepEndpoint("rate", workflow.RATE, serializers.RatingInputSerializer, "居民评价（不满意或未解决则重办）"),
     StepEndpoint("follow-up", workflow.FOLLOW_UP, serializers.RatingInputSerializer, "电话回访（工作人员代居民评价）"),
+    StepEndpoint(
+        "supervise", workflow.SUPERVISE, serializers.SuperviseInputSerializer, "督办（区、街道领导；超时的诉求）"
+    ),
     StepEndpoint("urge", workflow.URGE, None, "催办（提交人；超过期限或 3 个工作日无进展，每个工作日一次）"),
     StepEndpoint(
         "supplement",

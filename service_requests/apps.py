@@ -62,3 +62,10 @@ class ServiceRequestsConfig(AppConfig):
         from .selectors import household_timeline_entries
 
         register_household_timeline(household_timeline_entries)
+
+        # Requests to accept, assigned to me, approvals and 督办 on 我的待办.
+        from baohe.todo import register_todo
+
+        from .todo import todo
+
+        register_todo(todo)

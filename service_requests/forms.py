@@ -298,6 +298,15 @@ class ExtensionDecideForm(BaseForm):
     note = forms.CharField(label=_("审批意见"), max_length=200, required=False)
 
 
+class SuperviseForm(BaseForm):
+    """督办 (workflow.SUPERVISE): the official's note and the date the community must now finish by."""
+
+    due_at = forms.DateTimeField(
+        label=_("督办期限"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    )
+    note = forms.CharField(label=_("督办意见"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ResolveForm(MessageForm):
     photos = PhotosField(label=_("办结照片"))
 
@@ -408,6 +417,9 @@ class QueueQuery(query.QueryForm):
     )
     q = query.TextField(label=_("搜索"))
     sort = query.ChoiceField(label=_("排序"), choices=SORTS, error_messages=NOT_A_CHOICE)
+    supervised = query.ChoiceField(
+        label=_("督办"), choices=[("1", _("督办中")), ("late", _("督办后仍逾期"))], error_messages=NOT_A_CHOICE
+    )
     after = query.TextField(label=_("分页位置"), max_length=512)
 
     def clean_after(self):

@@ -33,6 +33,12 @@ counter              month of          counts a request when
 ``returned``         event time        once per 退单 (``RequestEvent`` of kind ``returned``)
 ``reopened``         event time        once per 重办 (``RequestEvent`` of kind ``reopened``)
 ``urged``            event time        once per 催办 by a resident (``RequestEvent`` of kind ``urged``)
+``supervised``       event time        once per 督办 by an official (``RequestEvent`` of kind ``supervised``):
+                                       督办件数
+``supervised_        ``resolved_at``   it was supervised (``supervise_due_at`` set) and is resolved
+resolved``
+``supervised_        ``resolved_at``   ``resolved_at <= supervise_due_at`` (by the date the last 督办 set)
+on_time``
 ==================== ================= ====================================================================
 
 The rates (:data:`RATES`, computed by :func:`rates` over a range of months)
@@ -46,6 +52,9 @@ The rates (:data:`RATES`, computed by :func:`rates` over a range of months)
 * 按期办结率 (on-time rate) = ``resolved_on_time / resolved``: of the requests resolved in the
   range (and not since reopened), the share resolved by their deadline.
 * 满意率 (satisfaction rate) = ``satisfied / rated``: 满意 + 基本满意 over all ratings.
+* 督办后按期办结率 (on time after supervision) = ``supervised_on_time / supervised_resolved``: of
+  the supervised requests resolved in the range, the share resolved by the date the (last) 督办
+  set.
 * A rate with nothing to divide by is ``None`` (shown as "—"), never 0% or 100%.
 
 Overdue requests are not a KPI of the summary: they are a live count of open requests past their
@@ -196,6 +205,9 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("returned", "created_at", Q(kind=EventKind.RETURNED), source="event"),
     Kpi("reopened", "created_at", Q(kind=EventKind.REOPENED), source="event"),
     Kpi("urged", "created_at", Q(kind=EventKind.URGED), source="event"),
+    Kpi("supervised", "created_at", Q(kind=EventKind.SUPERVISED), source="event"),
+    Kpi("supervised_resolved", "resolved_at", Q(supervise_due_at__isnull=False)),
+    Kpi("supervised_on_time", "resolved_at", Q(resolved_at__lte=F("supervise_due_at"))),
 )
 
 #: name: (numerator, denominator) — see the module docstring.
@@ -204,6 +216,7 @@ RATES: dict[str, tuple[str, str]] = {
     "resolution_rate": ("solved", "rated"),
     "on_time_rate": ("resolved_on_time", "resolved"),
     "satisfaction_rate": ("satisfied", "rated"),
+    "supervised_on_time_rate": ("supervised_on_time", "supervised_resolved"),
 }
 
 
@@ -246,5 +259,5 @@ def ratio(numerator: float, denominator: float) -> float | None:
 
 
 def rates(counts: Mapping[str, Any]) -> dict[str, float | None]:
-    """The four rates of a mapping of counters (see the module docstring)."""
+    """The rates of a mapping of counters (see the module docstring)."""
     return {name: ratio(counts.get(num, 0), counts.get(den, 0)) for name, (num, den) in RATES.items()}

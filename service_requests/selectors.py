@@ -64,6 +64,7 @@ class QueueFilter:
     overdue: bool = False
     q: str = ""  # the search box (``search.search_requests``)
     sort: str = ""  # ``search.SORTS``; "" is the most urgent first
+    supervised: str = ""  # "", "1" (under 督办) or "late" (past the date the 督办 set)
 
     @classmethod
     def from_query(cls, values):
@@ -78,6 +79,7 @@ class QueueFilter:
             overdue=values.get("due") == "overdue",
             q=values.get("q") or "",
             sort=values.get("sort") or "",
+            supervised=values.get("supervised") or "",
         )
 
     def params(self, **changes):
@@ -90,6 +92,7 @@ class QueueFilter:
             "due": "today" if self.due_today else ("overdue" if self.overdue else ""),
             "q": self.q,
             "sort": self.sort,
+            "supervised": self.supervised,
         }
         values.update(changes)
         return {key: value for key, value in values.items() if value}
@@ -153,6 +156,10 @@ def queue_queryset(user, filters: QueueFilter, now=None):
         queryset = queryset.filter(due_today_q(now))
     if filters.overdue:
         queryset = queryset.filter(overdue_q(now))
+    if filters.supervised:
+        queryset = queryset.filter(status__in=OPEN_STATUSES, supervise_due_at__isnull=False)
+        if filters.supervised == "late":
+            queryset = queryset.filter(supervise_due_at__lt=now)
     return queryset.order_by("current_due", "id").values(*QUEUE_COLUMNS)
 
 
@@ -222,6 +229,7 @@ def queue_counts(user, filters: QueueFilter, now=None):
     aggregates["mine"] = Count("id", filter=Q(assigned_to=user))
     aggregates["due_today"] = Count("id", filter=due_today_q(now))
     aggregates["overdue"] = Count("id", filter=overdue_q(now))
+    aggregates["supervised"] = Count("id", filter=Q(status__in=OPEN_STATUSES, supervise_due_at__isnull=False))
     return base.aggregate(**aggregates)
 
 

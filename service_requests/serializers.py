@@ -407,6 +407,13 @@ class ExtensionDecideInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+class SuperviseInputSerializer(serializers.Serializer):
+    """督办: the note and the date the community must now resolve the request by."""
+
+    note = serializers.CharField(max_length=500)
+    due_at = serializers.DateTimeField()
+
+
 class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 

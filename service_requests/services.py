@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.selectors import (
     community_secretaries,
     community_staff,
@@ -82,6 +82,19 @@ def _is_secretary_of(user: User, request: ServiceRequest) -> bool:
     return user.is_superuser or is_secretary_of(user, request.community_id)
 
 
+def _is_official_for(user: User, request: ServiceRequest) -> bool:
+    """A district official (or superuser), or a street official of the request's street (from the
+    user's cached roles: no query)."""
+    if user.is_superuser:
+        return True
+    for role in user._roles():
+        if role.kind == Role.Kind.DISTRICT_OFFICIAL:
+            return True
+        if role.kind == Role.Kind.STREET_OFFICIAL and role.street_id == request.street_id:
+            return True
+    return False
+
+
 def acts_as(actor: workflow.Actor, user: User | None, request: ServiceRequest, *, automatic: bool = False) -> bool:
     """Whether ``user`` is ``actor`` for ``request`` (``automatic``: the step is the system's own)."""
     if actor == Actor.SYSTEM:
@@ -98,6 +111,8 @@ def acts_as(actor: workflow.Actor, user: User | None, request: ServiceRequest, *
         return _is_secretary_of(user, request)
     if actor == Actor.NEIGHBOUR:
         return _is_neighbour(user, request)
+    if actor == Actor.OFFICIAL:
+        return user.is_active and _is_official_for(user, request)
     raise ValueError(actor)
 
 
@@ -114,6 +129,8 @@ def actors_of(user: User, request: ServiceRequest) -> frozenset[workflow.Actor]:
     actors = {actor for actor in (Actor.ASSIGNEE, Actor.SUBMITTER) if acts_as(actor, user, request)}
     if Actor.SUBMITTER not in actors and not user.is_portal_staff and acts_as(Actor.NEIGHBOUR, user, request):
         actors.add(Actor.NEIGHBOUR)
+    if user.is_official and acts_as(Actor.OFFICIAL, user, request):
+        actors.add(Actor.OFFICIAL)  # from the cached roles: no query
     if acts_as(Actor.STAFF, user, request):
         actors.add(Actor.STAFF)
         if acts_as(Actor.SECRETARY, user, request):
@@ -931,6 +948,43 @@ def request_urge(*, request: ServiceRequest, by: User) -> ServiceRequest:
             if user.pk not in told:
                 told.add(user.pk)
                 _tell(user, request, event, title)
+    return request
+
+
+def request_supervise(*, request: ServiceRequest, by: User, note: str, due_at: datetime) -> ServiceRequest:
+    """督办: a street or district official urges the community on an overdue request, on the record,
+    with a note and the date it must now be resolved by (``supervise_due_at``: the 督办后按期办结率
+    counts against it; the request's own deadline, and so its overdue record, stays). A step of the
+    timeline (internal); the community secretaries and the handler are told; counted (``kpis``:
+    ``supervised``, ``supervised_resolved``, ``supervised_on_time``)."""
+    if not (note or "").strip():
+        raise ValidationError({"note": _("请填写督办意见。")})
+    if len(note) > 500:
+        raise ValidationError({"note": _("督办意见不能超过 500 个字。")})
+    now = timezone.now()
+    if due_at <= now:
+        raise ValidationError({"due_at": _("督办期限必须晚于现在。")})
+    with transaction.atomic():
+        request = _lock(request)
+        require_step(request, workflow.SUPERVISE, by)
+        request.supervised_at = now
+        request.supervise_due_at = due_at
+        request.supervise_count = F("supervise_count") + 1
+        request.save(update_fields=["supervised_at", "supervise_due_at", "supervise_count", "updated_at"])
+        request.refresh_from_db(fields=["supervise_count"])
+        due_text = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
+        message = _("第 %(count)s 次督办，限 %(due)s 前办结。%(note)s") % {
+            "count": request.supervise_count,
+            "due": due_text,
+            "note": note.strip(),
+        }
+        event = _event(request, Event.SUPERVISED, by, message=message, public=False)
+        title = _("诉求 %(number)s 被督办，请于 %(due)s 前办结。") % {"number": request.number, "due": due_text}
+        told = set()
+        for user in [*community_secretaries(request.community_id), *_handlers(request)]:
+            if user.pk not in told:
+                told.add(user.pk)
+                _tell(user, request, event, title, note.strip())
     return request
 
 

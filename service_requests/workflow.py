@@ -21,7 +21,9 @@ Everything that needs the state machine reads this table:
   served by one view class that calls the step's service;
 - the resident's request page offers the rating when :data:`RATE` allows it, and the
   follow-up steps (:data:`URGE`, :data:`SUPPLEMENT`, :data:`WITHDRAW`) when they allow them;
-  the compound board and the similar-requests box offer :data:`SUPPORT` (我也遇到).
+  the compound board and the similar-requests box offer :data:`SUPPORT` (我也遇到);
+- a street or district official's request page offers :data:`SUPERVISE` (督办) on an overdue
+  request.
 
 ``tests/service_requests/test_workflow_table.py`` walks the table through the page and the API.
 """
@@ -57,6 +59,7 @@ class Actor(enum.StrEnum):
     SUBMITTER = "submitter"  # the resident who filed it
     NEIGHBOUR = "neighbour"  # another resident of the request's compound (我也遇到)
     SYSTEM = "system"  # the deadline scan (closing unrated requests)
+    OFFICIAL = "official"  # a district official, or a street official of the request's street (督办)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ def _within_rating_window(request: ServiceRequest, now: datetime) -> bool:
     return request.resolved_at is None or now - request.resolved_at <= RATING_WINDOW
 
 
+def _overdue(request: ServiceRequest, now: datetime) -> bool:
+    due = request.accept_due_at if request.status == Status.SUBMITTED else request.resolve_due_at
+    return due < now
+
+
 def _urge_due(request: ServiceRequest, now: datetime) -> bool:
     return follow_up.urge_due(request, now)
 
@@ -96,6 +104,7 @@ URGE_DUE = Requirement(
     _("诉求尚未超过办理期限，且 3 个工作日内已有进展，暂不能催办。"),
     "urge_too_early",
 )
+OVERDUE = Requirement(_overdue, _("诉求尚未超过办理期限，不能督办。"), "not_overdue")
 URGE_ONCE_A_DAY = Requirement(_urge_not_today, _("每个工作日只能催办一次，请下一个工作日再催办。"), "urged_today")
 
 STAFF_ONLY = _("只有本社区工作人员可以办理该诉求。")
@@ -266,6 +275,17 @@ FOLLOW_UP = Step(
     confirm=_("确认回访"),
 )
 
+SUPERVISE = Step(
+    name="supervise",  # 督办: an official urges the community on the record, with a note and a new date
+    statuses=OPEN,
+    actors=(Actor.OFFICIAL,),
+    service="request_supervise",
+    label=_("督办"),
+    confirm=_("确认督办"),
+    refused=_("只有区、街道领导可以督办。"),
+    requires=OVERDUE,
+)
+
 # --- the resident's follow-up (follow_up.py has the rules of time) --------------------------------
 URGE = Step(
     name="urge",  # 催办: after the deadline, or 3 working days without progress; once a working day
@@ -323,6 +343,7 @@ STEPS: dict[str, Step] = {
         CLOSE,
         RATE,
         FOLLOW_UP,
+        SUPERVISE,
         URGE,
         SUPPLEMENT,
         WITHDRAW,

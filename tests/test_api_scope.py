@@ -43,6 +43,9 @@ NOT_MODEL_ROWS = {
     # Counts, not rows: computed by selectors that restrict() every table they read.
     "partybuilding.api.PartyCoverageViewSet",
     "partybuilding.api.BackboneProgressViewSet",
+    # 我的待办: counts (and a few rows) of the signed-in user's own work, from providers that read
+    # requests_handled_by / restrict() (tests/service_requests/test_todo.py tests its scope).
+    "baohe.api.TodoApi",
     # Writes whose rows come in the body, not the URL: the service reaches each one in the
     # user's scope (volunteers.services.staff_rows, visits.services.access_household_for_visit)
     # and answers 404 for any outside it.

@@ -32,3 +32,10 @@ class VisitsConfig(AppConfig):
         from .selectors import household_timeline_entries
 
         register_household_timeline(household_timeline_entries)
+
+        # My visits due this week on 我的待办.
+        from baohe.todo import register_todo
+
+        from .todo import todo
+
+        register_todo(todo)

@@ -154,6 +154,11 @@ class ServiceRequest(CommunityScopedModel):
     supporter_count = models.PositiveIntegerField(_("附议人数"), default=0, db_default=0, editable=False)
     urge_count = models.PositiveSmallIntegerField(_("催办次数"), default=0, db_default=0, editable=False)
     urged_at = models.DateTimeField(_("最近催办时间"), null=True, blank=True, editable=False)
+    # 督办 by a street or district official (services.request_supervise): when last, how often,
+    # and the date the community was told to finish by (the 督办后按期办结率 counts against it).
+    supervise_count = models.PositiveSmallIntegerField(_("督办次数"), default=0, db_default=0, editable=False)
+    supervised_at = models.DateTimeField(_("最近督办时间"), null=True, blank=True, editable=False)
+    supervise_due_at = models.DateTimeField(_("督办办结期限"), null=True, blank=True, editable=False)
 
     # Open311: the token a client gets back before the request has its id (here: at once).
     open311_token = models.CharField(_("Open311 令牌"), max_length=40, blank=True, db_index=True, editable=False)
@@ -247,6 +252,7 @@ class RequestEvent(CommunityScopedModel):
         URGED = "urged", pgettext_lazy("event", "催办")
         SUPPLEMENTED = "supplemented", pgettext_lazy("event", "补充说明")
         WITHDRAWN = "withdrawn", pgettext_lazy("event", "撤回")
+        SUPERVISED = "supervised", pgettext_lazy("event", "督办")
 
     request = models.ForeignKey(ServiceRequest, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)

@@ -29,6 +29,9 @@ class RequestCounters(models.Model):
     returned = models.IntegerField(_("退单"), default=0)
     reopened = models.IntegerField(_("重办"), default=0)
     urged = models.IntegerField(_("催办"), default=0, db_default=0)
+    supervised = models.IntegerField(_("督办"), default=0, db_default=0)
+    supervised_resolved = models.IntegerField(_("督办后办结"), default=0, db_default=0)
+    supervised_on_time = models.IntegerField(_("督办后按期办结"), default=0, db_default=0)
 
     objects = RestrictedManager()
 

@@ -15,12 +15,23 @@ from .. import selectors, services
 from ..models import Attachment, ServiceRequest
 from .board import board, board_home, board_photo, support
 from .resident import follow_up, mine, personal_data_request, rate, render_resident_detail, similar, submit
-from .staff import OnBehalfView, QueueView, action, photo_public, render_staff_detail, reveal
+from .staff import (
+    OnBehalfView,
+    QueueView,
+    action,
+    approval_decide,
+    approvals,
+    photo_public,
+    render_staff_detail,
+    reveal,
+)
 
 __all__ = [
     "OnBehalfView",
     "QueueView",
     "action",
+    "approval_decide",
+    "approvals",
     "reveal",
     "attachment",
     "board",

@@ -31,13 +31,13 @@ from baohe.forms import add_service_errors
 from baohe.masking import mask_mobile
 from baohe.personal import RevealForm, RevealReason
 from baohe.query import read_query
-from baohe.scoping import CHANGE, VIEW
+from baohe.scoping import CHANGE, VIEW, may_change_anything
 from baohe.services import personal_reveal
 from baohe.throttling import throttle_wait, throttled_message
-from baohe.views import StaffRequiredMixin
+from baohe.views import StaffRequiredMixin, staff_required
 from communities.models import Compound
 
-from .. import forms, reference, search, selectors, services, workflow
+from .. import forms, reference, search, selectors, services, todo, workflow
 from ..models import Attachment, ServiceRequest
 
 Status = ServiceRequest.Status
@@ -92,6 +92,13 @@ class QueueView(StaffRequiredMixin, TemplateView):
                 "active": filters.overdue,
                 "url": url(due="" if filters.overdue else "overdue"),
             },
+            {
+                "key": "supervised",
+                "label": _("督办中"),
+                "count": counts["supervised"],
+                "active": bool(filters.supervised),
+                "url": url(supervised="" if filters.supervised else "1"),
+            },
         ]
         context.update(
             rows=rows,
@@ -107,6 +114,7 @@ class QueueView(StaffRequiredMixin, TemplateView):
             sorts=search.SORTS,
             next_url=f"?{urlencode({**filters.params(), 'after': next_cursor})}" if next_cursor else None,
             first_url=url() if values["after"] is not None else None,
+            may_enter=may_change_anything(user),  # 代录诉求: only who may file in some compound
         )
         return context
 
@@ -281,6 +289,14 @@ BUTTONS = {
             done=lambda result, data: _("已不予受理。"),
         ),
         Button(
+            "supervise",
+            workflow.SUPERVISE,
+            "megaphone",
+            forms.SuperviseForm,
+            "btn-danger",
+            done=lambda result, data: _("已督办诉求 %(number)s，社区书记已收到通知。") % {"number": result.number},
+        ),
+        Button(
             "reroute",
             workflow.REROUTE,
             "signpost-split",
@@ -300,7 +316,7 @@ def staff_detail_context(request, service_request, bound=None, revealed=None, re
     actors = services.actors_of(user, service_request) if user.is_portal_staff else frozenset()
     may_handle = workflow.Actor.STAFF in actors
     actions = []
-    if may_handle:
+    if may_handle or workflow.Actor.OFFICIAL in actors:  # officials: 督办 only
         for button in BUTTONS.values():
             if not button.step.allows(service_request, actors, now):
                 continue
@@ -424,6 +440,12 @@ class OnBehalfView(StaffRequiredMixin, FormView):
     template_name = "service_requests/on_behalf.html"
     form_class = forms.OnBehalfForm
 
+    def dispatch(self, request, *args, **kwargs):
+        # Read-only officials file nothing: no compound would be offered (the sidebar hides the link).
+        if request.user.is_authenticated and request.user.is_portal_staff and not may_change_anything(request.user):
+            raise PermissionDenied(_("您的账号只能查看，不能代录诉求。"))
+        return super().dispatch(request, *args, **kwargs)
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
@@ -466,3 +488,52 @@ class OnBehalfView(StaffRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("已代录诉求，编号 %(number)s。") % {"number": service_request.number})
         return redirect(service_request)
+
+
+# --- 审批: what waits for the secretary's decision -------------------------------------------------
+def _approvals_context(request):
+    user = request.user
+    now = timezone.now()
+    extensions = list(
+        todo.pending_extensions(user)
+        .select_related("category__parent", "compound", "assigned_to")
+        .order_by("updated_at", "id")
+    )
+    for row in extensions:
+        row.due = selectors.time_left(row.resolve_due_at, now)
+    returned = list(todo.returned_requests(user).select_related("category__parent", "compound")[:50])
+    return {"extensions": extensions, "returned": returned}
+
+
+@staff_required
+def approvals(request):
+    """审批: the secretary's list of extension requests (approve or deny each from the list, through
+    the step's service: ``workflow.EXTENSION_DECIDE``) and of returned requests waiting for the
+    street. Other staff get 403; a secretary sees only their communities' rows."""
+    if not request.user.is_secretary:
+        raise PermissionDenied
+    return render(request, "service_requests/approvals.html", _approvals_context(request))
+
+
+@require_POST
+@staff_required
+def approval_decide(request, pk):
+    """POST /requests/approvals/<pk>/extension/: approve or deny one extension from the list (404
+    outside scope, 403 for who is not the community's secretary, a message on a conflict)."""
+    service_request = services.access_request_by_id(request.user, pk)
+    button = BUTTONS["extension"]
+    form = button.make_form(request=request, service_request=service_request, data=request.POST)
+    if form.is_valid():
+        try:
+            message = button.perform(service_request=service_request, by=request.user, data=form.cleaned_data)
+        except Conflict as conflict:
+            messages.error(request, conflict.message)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{service_request.number}：{message}")
+        return redirect("service_requests:approvals")
+    context = _approvals_context(request)
+    context["error_pk"] = service_request.pk
+    context["error_form"] = form
+    return render(request, "service_requests/approvals.html", context, status=400)

@@ -58,12 +58,20 @@ def test_district_page_shows_the_district_totals(district, district_official, cl
         "resident": 36,
     }
     html = response.content.decode()
-    assert "下辖街道（2）" in html
+    assert "下辖街道（2）" in html and "partial-label" not in html
     rows = child_rows(response, "/registry/street/")
     assert {name: counts[:5] for name, counts in rows.items()} == {
         "芜湖路街道": [2, 2, 4, 12, 24],
         "望湖城街道": [1, 1, 2, 6, 12],
     }
+
+
+def test_district_page_of_a_street_official_is_titled_with_their_street(district, street_official_a, client_for):
+    html = client_for(street_official_a).get(f"/registry/district/{district.district.pk}/").content.decode()
+    assert '<span data-testid="partial-label">芜湖路街道</span>' in html
+    assert "仅统计您辖区（芜湖路街道）的数据" in html
+    whole = client_for(street_official_a)
+    assert "partial-label" not in whole.get(f"/registry/street/{district.street_a.pk}/").content.decode()
 
 
 def test_street_page_for_the_street_official(district, street_official_a, client_for):
@@ -115,13 +123,11 @@ def test_official_sees_no_add_or_edit_buttons(district, district_official, clien
 
 
 # --- where each persona lands ------------------------------------------------------------------
-def test_staff_a_home_redirects_to_their_community(district, staff_a, client_for):
-    response = client_for(staff_a).get("/", follow=True)
+def test_staff_a_registry_home_redirects_to_their_community(district, staff_a, client_for):
+    assert client_for(staff_a).get("/").url == "/todo/"  # the landing after login: 我的待办
+    response = client_for(staff_a).get("/registry/", follow=True)
 
-    assert response.redirect_chain == [
-        ("/registry/", 302),
-        (f"/registry/community/{district.a1.community.pk}/", 302),
-    ]
+    assert response.redirect_chain == [(f"/registry/community/{district.a1.community.pk}/", 302)]
     assert response.status_code == 200
     assert response.context["object"] == district.a1.community
 
@@ -136,8 +142,10 @@ def test_staff_a_home_redirects_to_their_community(district, staff_a, client_for
 )
 def test_each_persona_lands_on_their_level(persona, landing, district, request, client_for):
     user = request.getfixturevalue(persona)
+    if persona != "resident":
+        assert client_for(user).get("/").url == "/todo/"  # the landing after login: 我的待办
 
-    response = client_for(user).get("/", follow=True)
+    response = client_for(user).get("/registry/", follow=True)
 
     assert response.status_code == 200
     assert response.redirect_chain[-1] == (landing(district), 302)

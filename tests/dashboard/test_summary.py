@@ -82,6 +82,9 @@ def test_counters_add_up_to_the_story(story, district, groups):
         "returned": 2,  # r4 r10
         "reopened": 2,  # r3 r11
         "urged": 0,  # nobody urged in the story (tests/service_requests/test_follow_up.py counts urges)
+        "supervised": 0,  # nor supervised (tests/service_requests/test_supervision.py counts 督办)
+        "supervised_resolved": 0,
+        "supervised_on_time": 0,
     }
     assert counters(RequestCommunitySummary, month=march)["received"] == 8
     assert counters(RequestCommunitySummary, month=april)["received"] == 3

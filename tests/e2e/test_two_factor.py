@@ -87,7 +87,7 @@ def test_new_staff_enrol_then_sign_in_with_password_and_code(new_staff, live_ser
     shot(page, "two_factor_backup_codes_desktop")
     with page.expect_navigation():
         page.get_by_role("link", name="我已保存，继续").click()
-    assert "/registry/" in page.url
+    assert "/todo/" in page.url
     sign_out(page)
 
     # Next time: password, then a code.
@@ -99,13 +99,13 @@ def test_new_staff_enrol_then_sign_in_with_password_and_code(new_staff, live_ser
     wait_out_throttle()
     # The code used at enrolment is spent: the app's next one (accepted a step early).
     submit_code(page, app.at(time.time() + app.interval))
-    assert "/registry/" in page.url
+    assert "/todo/" in page.url
     sign_out(page)
 
     # A backup code works once.
     password_step(page, live_server, "new_worker")
     submit_code(page, codes[0])
-    assert "/registry/" in page.url
+    assert "/todo/" in page.url
     assert page.get_by_text("您用了一个备用码，还剩 9 个。").is_visible()
     sign_out(page)
 

@@ -64,6 +64,8 @@ MACHINE = {
     "urge": {S.SUBMITTED: S.SUBMITTED, S.ACCEPTED: S.ACCEPTED, S.IN_PROGRESS: S.IN_PROGRESS},
     "supplement": {S.SUBMITTED: S.SUBMITTED, S.ACCEPTED: S.ACCEPTED, S.IN_PROGRESS: S.IN_PROGRESS},
     "withdraw": {S.SUBMITTED: S.CLOSED},
+    # 督办 by an official, here past the deadline (tests/service_requests/test_supervision.py: its rules).
+    "supervise": {S.SUBMITTED: S.SUBMITTED, S.ACCEPTED: S.ACCEPTED, S.IN_PROGRESS: S.IN_PROGRESS},
     "support": {S.SUBMITTED: S.SUBMITTED, S.ACCEPTED: S.ACCEPTED, S.IN_PROGRESS: S.IN_PROGRESS},
 }
 # An internal note is a reply that leaves the status as it is.
@@ -87,6 +89,7 @@ VERBS = {
     "urge": "催办",
     "supplement": "补充说明",
     "withdraw": "撤回",
+    "supervise": "督办",
     "support": "附议",
 }
 
@@ -106,12 +109,13 @@ def fast_passwords(settings):
 
 
 @pytest.fixture
-def world(district, resident, staff_a, secretary_a, client_for, api_client_for):
+def world(district, resident, staff_a, secretary_a, district_official, client_for, api_client_for):
     street_staff = UserFactory(username="street_staff_a", name="芜湖路街道工作人员")
     RoleFactory(user=street_staff, kind=Role.Kind.STAFF, street=district.street_a, community=None)
     category = CategoryFactory(name="电梯故障", code="t-lift", accept_within_hours=4, resolve_within_days=3)
     world = World(district, resident, staff_a, secretary_a, street_staff, category, client_for, api_client_for)
     world.neighbour = neighbour_of(district)
+    world.official = district_official
     return world
 
 
@@ -165,7 +169,7 @@ class World:
                 solved=ServiceRequest.Solved.SOLVED,
                 satisfaction=ServiceRequest.Satisfaction.SATISFIED,
             )
-        if step_name == "urge":  # past its deadline, so the urge is due
+        if step_name in ("urge", "supervise"):  # past its deadline, so the urge (or 督办) is due
             past = timezone.now() - timedelta(hours=1)
             ServiceRequest.objects.filter(pk=request.pk).update(accept_due_at=past, resolve_due_at=past)
         if step_name == "extension_decide" and status in (S.ACCEPTED, S.IN_PROGRESS):
@@ -184,6 +188,7 @@ class World:
             "supplement": self.resident,
             "withdraw": self.resident,
             "support": self.neighbour,
+            "supervise": self.official,
         }.get(step_name, self.staff)
 
 
@@ -192,6 +197,7 @@ def page_input(name, world, request):
     """The form data of the page button ``name`` (its fields carry the button's prefix)."""
     until = timezone.localtime(request.resolve_due_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     rating = {"solved": "solved", "satisfaction": "satisfied", "comment": ""}
+    soon = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     data = {
         "accept": {},
         "assign": {"assignee": "volunteer_team", "team_label": "红管家志愿服务队"},
@@ -210,6 +216,7 @@ def page_input(name, world, request):
         "urge": {},
         "supplement": {"message": "电梯今天又停了两次。"},
         "withdraw": {"reason": "物业已经修好了"},
+        "supervise": {"due_at": soon, "note": "请两天内修好。"},
         "support": {},
     }[name]
     return {f"{name}-{key}": value for key, value in data.items()}
@@ -234,6 +241,7 @@ def api_input(path, world, request):
         "urge": {},
         "supplement": {"message": "电梯今天又停了两次。"},
         "withdraw": {"reason": "物业已经修好了"},
+        "supervise": {"due_at": (timezone.now() + timedelta(days=2)).isoformat(), "note": "请两天内修好。"},
         "support": {},
     }[path]
 
