@@ -46,4 +46,10 @@ REVIEWED: dict[str, str] = {
         "would miss duplicates: stop web and workers before migrate (deploy/MIGRATIONS.md); 0005 "
         "encrypts the existing rows in batches."
     ),
+    "service_requests.0008_lean_queue_and_lockless_numbers": (
+        "Renames the field NumberSequence.last to counted and back to the column 'last' "
+        "(db_column): the two RENAME COLUMN statements cancel out in one transaction, so the old "
+        "release still reads and writes 'last'. The new seq_start column is nullable, "
+        "the sequence and the partial queue index are additions."
+    ),
 }

@@ -495,6 +495,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportJobKindEnum": "baohe.models.ImportJob.Kind",
         "ImportJobStatusEnum": "baohe.models.ImportJob.Status",
+        # Names the same-named choice sets of several models apart (drf-spectacular W001).
+        "RequestChannelEnum": "service_requests.models.ServiceRequest.Channel",
+        "RequestStatusEnum": "service_requests.models.ServiceRequest.Status",
+        "ProposalFileKindEnum": "funds.models.ProposalFile.Kind",
+        "ProposalPurposeEnum": "funds.models.Proposal.Purpose",
+        "VisitPurposeEnum": "visits.models.Purpose",
     },
     # The schema and its docs: signed-in staff only, unless API_DOCS_PUBLIC (baohe.permissions).
     "SERVE_PERMISSIONS": ["baohe.permissions.ApiDocsAccess"],

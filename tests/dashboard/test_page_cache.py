@@ -55,7 +55,7 @@ def test_cold_and_warm_query_counts_and_this_requests_tokens(
     street = f"/dashboard/street/{district.street_a.pk}/?from=2025-03&to=2025-04"
     # Cold: the whole page is built (as with the cache off: tests/dashboard/test_queries.py).
     cold, cold_count = measured(client, PAGE)
-    assert cold_count == 22
+    assert cold_count == 25  # + the funds section (3 ledger sums)
     assert measured(client, "/dashboard/chart-data/")[1] == 7
     # Warm: the user, their second-factor device and the place (404 outside the scope); the
     # session and the roles (for the scope in the key) come from the cache.
@@ -64,7 +64,7 @@ def test_cold_and_warm_query_counts_and_this_requests_tokens(
     warm_count = len(captured.captured_queries)
     assert warm_count == 3, [q["sql"][:60] + " … " + q["sql"][-80:] for q in captured.captured_queries]
     assert measured(client, "/dashboard/chart-data/")[1] == 3
-    assert measured(client, street)[1] == 22
+    assert measured(client, street)[1] == 25
     assert measured(client, street)[1] == 3
     assert warm.content.count(b"<script") == cold.content.count(b"<script")
 

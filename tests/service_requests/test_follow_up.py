@@ -292,6 +292,6 @@ def test_the_board_reads_and_public_photos(
 
     for _n in range(19):
         submit(resident, district, category, text="楼下路灯不亮")
-    with django_assert_max_num_queries(14):  # 12 + the 四美一好 badges and the fee trend (ratings_tags)
+    with django_assert_max_num_queries(15):  # 12 + the 四美一好 badges and the fee trend (ratings_tags) + 经费公示
         page = reader.get(board_url)
     assert page.content.decode().count('class="list-group-item board-item"') == 20

@@ -67,8 +67,8 @@ def test_staff_land_on_todo_with_the_newest_request_first(
 
     client = client_for(staff_a)
     assert client.get("/").url == "/todo/"
-    # session, user, device, roles; requests (counts, to accept, mine), visits, action items; unread messages
-    with django_assert_num_queries(10):
+    # user, device (session and roles cached); requests (counts, to accept, mine), visits, action items; unread
+    with django_assert_num_queries(8):
         page = client.get("/todo/").content.decode()
     rows = page.split('data-rows="requests.to_accept"')[1].split("</ul>")[0]
     shown = re.findall(r"BH-\d{8}-\d{4}", rows)
@@ -91,7 +91,7 @@ def test_secretary_approves_an_extension_from_the_approvals_list(
     todo = client_for(secretary_a).get("/todo/").content.decode()
     assert 'data-count="requests.extensions">1<' in todo and 'href="/requests/approvals/"' in todo
     client = client_for(secretary_a)
-    with django_assert_num_queries(7):  # session, user, device, roles; extensions, returned; unread messages
+    with django_assert_num_queries(5):  # user, device (session and roles from the cache); extensions, returned; unread messages
         page = client.get("/requests/approvals/").content.decode()
     assert f'data-testid="decide-{request.number}"' in page and "等配件" in page
     assert request.number not in client_for(other_secretary).get("/requests/approvals/").content.decode()
