@@ -107,6 +107,14 @@ def _staff(community: Community, kind: str) -> User:
     return _user(f"demo_{prefix}_{community.code}", f"{community.name}{label}", kind, community=community)
 
 
+def _first_staff(community: Community) -> User | None:
+    return (
+        User.objects.filter(roles__kind=Role.Kind.STAFF, roles__community=community, is_active=True)
+        .order_by("id")
+        .first()
+    )
+
+
 def _street_staff(community: Community) -> User:
     existing = (
         User.objects.filter(roles__kind=Role.Kind.STAFF, roles__street_id=community.street_id, is_active=True)
@@ -182,8 +190,11 @@ def seed(ctx):
         if Fund.objects.filter(community=community, year=YEAR).exists():
             continue
         street = _street_staff(community)
-        staff = _staff(community, Role.Kind.STAFF)
         secretary = _staff(community, Role.Kind.SECRETARY)
+        # The community's first staff account, else its secretary: no staff account is made here,
+        # since an earlier seed (visits: a round per community with staff) would see it only on a
+        # second run, and seed_baohe must change nothing the second time.
+        staff = _first_staff(community) or secretary
         funds = {fund.kind: fund for fund in services.fund_ensure_base(community=community, year=YEAR, by=street)}
         Fund.objects.filter(pk__in=[f.pk for f in funds.values()]).update(created_at=_at(1, 5, now))
         LedgerEntry.objects.filter(fund__in=funds.values(), proposal__isnull=True).update(created_at=_at(1, 5, now))

@@ -145,6 +145,7 @@ def test_latency_by_view_and_answers_by_status_class(db):
 
 def test_dashboard_cache_lookups_are_counted(district_official, client_for, settings):
     settings.DASHBOARD_CACHE_SECONDS = 600
+    settings.PAGE_CACHE_SECONDS = 60
     settings.CACHES = {  # an empty cache of its own: the first page misses, the second hits
         **settings.CACHES,
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dashboard-metrics"},
@@ -155,10 +156,16 @@ def test_dashboard_cache_lookups_are_counted(district_official, client_for, sett
     middle = scrape()
     assert client.get("/dashboard/").status_code == 200
     after = scrape()
-    hits = [value(s, "baohe_cache_lookups_total", cache="dashboard", result="hit") for s in (before, middle, after)]
-    misses = [value(s, "baohe_cache_lookups_total", cache="dashboard", result="miss") for s in (before, middle, after)]
-    assert (hits[1] - hits[0]) + (misses[1] - misses[0]) == 1  # one lookup per page
-    assert (hits[2] - hits[1], misses[2] - misses[1]) == (1, 0)  # the second page is served from the cache
+    def lookups(cache, result):
+        return [value(s, "baohe_cache_lookups_total", cache=cache, result=result) for s in (before, middle, after)]
+
+    hits, misses = lookups("dashboard", "hit"), lookups("dashboard", "miss")
+    page_hits, page_misses = lookups("page", "hit"), lookups("page", "miss")
+    assert (hits[1] - hits[0]) + (misses[1] - misses[0]) == 1  # building the page looks its data up once
+    assert (page_hits[1] - page_hits[0], page_misses[1] - page_misses[0]) == (0, 1)
+    # The second page is served whole from the page cache (baohe/pagecache.py): no data lookup at all.
+    assert (page_hits[2] - page_hits[1], page_misses[2] - page_misses[1]) == (1, 0)
+    assert (hits[2] - hits[1], misses[2] - misses[1]) == (0, 0)
 
 
 def test_a_lockout_is_counted(db, client):
