@@ -43,6 +43,7 @@ from .models import StagedUpload
 from .uploads import MAX_PER_REQUEST, check_image
 
 THUMBNAIL_SALT = "baohe.staging.thumbnail"
+STAGED_PER_USER = 4 * MAX_PER_REQUEST
 
 
 def _salt(purpose: str) -> str:
@@ -101,10 +102,24 @@ def thumbnail_row(user: Any, token: str) -> StagedUpload | None:
 
 # --- staging, consuming, purging ------------------------------------------------------------------
 def stage(user: Any, upload: Any) -> StagedUpload:
-    """Check one chosen file (``check_image``; raises ``ValidationError``) and keep its cleaned copy."""
+    """Check one chosen file (``check_image``; raises ``ValidationError``) and keep its cleaned copy.
+    A user holds at most ``STAGED_PER_USER`` staged photos: the oldest beyond go at once, so
+    failing a form over and over cannot fill the disk."""
     checked = check_image(upload)
     name = os.path.basename(getattr(upload, "name", "") or "")[:200]
-    return StagedUpload.objects.create(user=user, file=checked.content, name=name, content_type=checked.content_type)
+    staged = StagedUpload.objects.create(user=user, file=checked.content, name=name, content_type=checked.content_type)
+    beyond = list(StagedUpload.objects.filter(user=user).order_by("-pk")[STAGED_PER_USER:])
+    if beyond:
+        _delete(beyond)
+    return staged
+
+
+def _delete(rows: Sequence[StagedUpload]) -> None:
+    storage = StagedUpload._meta.get_field("file").storage
+    for row in rows:
+        if row.file.name:
+            storage.delete(row.file.name)
+    StagedUpload.objects.filter(pk__in=[row.pk for row in rows]).delete()
 
 
 class StagedFile(ContentFile):
@@ -135,16 +150,12 @@ def consume(uploads: Sequence[Any]) -> int:
 def purge(*, now: dt.datetime | None = None) -> int:
     """Delete staged photos older than ``STAGED_UPLOAD_HOURS`` with their files; the number deleted."""
     cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.STAGED_UPLOAD_HOURS)
-    storage = StagedUpload._meta.get_field("file").storage
     total = 0
     while True:
         rows = list(StagedUpload.objects.filter(created_at__lt=cutoff).order_by("pk")[:500])
         if not rows:
             return total
-        for row in rows:
-            if row.file.name:
-                storage.delete(row.file.name)
-        StagedUpload.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        _delete(rows)
         total += len(rows)
 
 

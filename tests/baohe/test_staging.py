@@ -190,3 +190,11 @@ def test_the_nightly_purge_deletes_staged_photos_older_than_a_day(resident, medi
     assert [p.name for p in staged_files(media)] == [fresh.file.name.rsplit("/", 1)[-1]]
     entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "baohe.tasks.purge_staged_uploads"]
     assert len(entries) == 1 and entries[0]["schedule"] == crontab(hour=4, minute=30)
+
+
+def test_a_user_holds_a_bounded_number_of_staged_photos(resident, staff_a, media, monkeypatch):
+    monkeypatch.setattr(staging, "STAGED_PER_USER", 2)
+    others = staging.stage(staff_a, png("staff.png"))
+    first, second, third = (staging.stage(resident, png(f"{i}.png")) for i in range(3))
+    assert set(StagedUpload.objects.all()) == {others, second, third}
+    assert len(staged_files(media)) == 3
