@@ -24,7 +24,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -76,6 +76,8 @@ def _unsign(token: str, user_id: int | None, salt: str) -> int | None:
 def resolve(user: Any, tokens: Iterable[str], purpose: str = "photos") -> list[StagedUpload]:
     """The user's staged rows the tokens name, in the tokens' order; anything else is ignored."""
     user_id = getattr(user, "pk", None)
+    if user_id is None:
+        return []
     ids: list[int] = []
     for token in tokens:
         pk = _unsign(token, user_id, _salt(purpose))
@@ -129,7 +131,7 @@ class StagedFile(ContentFile):
     def __init__(self, staged: StagedUpload):
         with staged.file.open("rb") as handle:
             data = handle.read()
-        super().__init__(data, name=staged.name or os.path.basename(staged.file.name))
+        super().__init__(data, name=staged.name or os.path.basename(staged.file.name or ""))
         self.staged_id = staged.pk
 
 
@@ -140,10 +142,15 @@ def consume(uploads: Sequence[Any]) -> int:
     if not ids:
         return 0
     rows = list(StagedUpload.objects.filter(pk__in=ids))
-    names = [row.file.name for row in rows]
+    names = [row.file.name for row in rows if row.file.name]
     StagedUpload.objects.filter(pk__in=[row.pk for row in rows]).delete()
     storage = StagedUpload._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+    def remove_files() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(remove_files)
     return len(rows)
 
 
@@ -187,7 +194,7 @@ class PhotosInput(forms.ClearableFileInput):
     allow_multiple_selected = True
     template_name = "baohe/widgets/photos.html"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs={"accept": "image/*", **(attrs or {})})
         self.thumbnails: list[Thumbnail] = []
 
@@ -264,7 +271,8 @@ def keep_photos(form: forms.BaseForm, user: Any, name: str = "photos") -> list[T
     photos = form.fields.get(name)
     if not isinstance(photos, PhotosField) or not form.is_bound or not getattr(user, "is_authenticated", False):
         return []
-    value = photos.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+    widget = cast(PhotosInput, photos.widget)
+    value = widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
     rows = resolve(user, value.kept_tokens, photos.purpose)
     problems: list[str] = []
     for upload in value.files:
@@ -276,7 +284,7 @@ def keep_photos(form: forms.BaseForm, user: Any, name: str = "photos") -> list[T
             problems.extend(error.messages)
     if problems and not form.errors.get(name):
         form.add_error(name, problems)
-    photos.widget.thumbnails = [
+    widget.thumbnails = [
         Thumbnail(token=sign(row, photos.purpose), url=thumbnail_url(row), name=row.name) for row in rows
     ]
-    return photos.widget.thumbnails
+    return widget.thumbnails
