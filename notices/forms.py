@@ -5,10 +5,32 @@ from django.utils.translation import gettext_lazy as _
 
 from baohe.forms import ScopedFormMixin
 from baohe.query import DateTimeField, IntegerField, QueryForm
-from baohe.staging import PhotosField
 from communities.models import Building, Community, Compound
 
 from .models import Notice
+from .services import MAX_IMAGES
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ImagesField(forms.FileField):
+    """Up to ``MAX_IMAGES`` images from one ``<input type=file multiple>``; the content check
+    (Pillow, size, pixels, re-encoding) is the upload pipeline's, in the service."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": "image/*"}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if len(files) > MAX_IMAGES:
+            raise forms.ValidationError(
+                _("每条通知最多 %(max)s 张图片（本次 %(count)s 张）。") % {"max": MAX_IMAGES, "count": len(files)}
+            )
+        return [super(ImagesField, self).clean(item, initial) for item in files]
 
 
 class BuildingChoiceField(forms.ModelChoiceField):
@@ -37,9 +59,7 @@ class NoticeForm(ScopedFormMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("留空表示长期有效"),
     )
-    images = PhotosField(
-        label=_("图片"), help_text=_("最多 6 张，JPEG、PNG 或 WebP，每张不超过 10 MB")
-    )  # baohe.staging
+    images = ImagesField(label=_("图片"), help_text=_("最多 6 张，JPEG、PNG 或 WebP，每张不超过 10 MB"))
     pinned = forms.BooleanField(label=_("置顶"), required=False)
     requires_confirmation = forms.BooleanField(label=_("需确认"), required=False)
 

@@ -32,7 +32,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from baohe import staging
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.models import AuditEntry
 from baohe.scoping import CHANGE, VIEW, check_in_scope
@@ -162,7 +161,6 @@ def notice_publish(
                 width=image.width,
                 height=image.height,
             )
-        staging.consume(images)  # images kept across a form error: attached now
         households, residents = _target(notice)
         rows = list(households.order_by("pk").values_list("pk", "building_id"))
         Receipt.objects.bulk_create(

@@ -23,7 +23,6 @@ from baohe.exceptions import Conflict
 from baohe.forms import add_service_errors
 from baohe.query import read_query
 from baohe.scoping import may_change_anything
-from baohe.staging import keep_photos
 from baohe.views import query_without_page, staff_required
 
 from . import selectors, services
@@ -138,8 +137,6 @@ def notice_new(request):
         else:
             messages.success(request, _("通知已发布，送达 %(count)s 户。") % {"count": notice.households_total})
             return redirect("notices:coverage", pk=notice.pk)
-    if request.method == "POST":
-        keep_photos(form, request.user, "images")  # the chosen images come back as thumbnails
     return render(request, "notices/form.html", {"form": form})
 
 
