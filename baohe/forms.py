@@ -1,10 +1,12 @@
 """Base form machinery: every model choice limited to the user's scope, and a service's
-``ValidationError`` shown on the form that sent the input (:func:`add_service_errors`)."""
+``ValidationError`` shown on the form that sent the input (:func:`add_service_errors`). A form's
+``PhotosField`` (``baohe.staging``) resolves its staged photos for the form's ``user``."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from .scoping import CHANGE
+from .staging import PhotosField
 
 
 class StyledFormMixin:
@@ -23,6 +25,10 @@ class StyledFormMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
     def full_clean(self):
+        # Staged photos (baohe.staging) are resolved for the form's user: another user's token is none.
+        for field in self.fields.values():
+            if isinstance(field, PhotosField):
+                field.user = getattr(self, "user", None)
         super().full_clean()
         for name in self.errors:
             if name in self.fields:

@@ -290,3 +290,24 @@ def max_length(model: type[models.Model], name: str) -> int:
     if not isinstance(length, int):
         raise TypeError(f"{model.__name__}.{name} has no max_length")
     return length
+
+
+class StagedUpload(models.Model):
+    """A checked photo held for a form that came back with an error (``baohe.staging``): it is
+    shown again as a thumbnail and used on resubmit, referenced only by a signed token naming its
+    owner. Deleted when the form succeeds, or by the nightly purge after a day."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
+    )
+    file = models.FileField(_("文件"), upload_to="staged/%Y/%m/", max_length=200)
+    name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=50)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("暂存的照片")
+        verbose_name_plural = _("暂存的照片")
+
+    def __str__(self):
+        return self.name or self.file.name

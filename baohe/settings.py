@@ -315,6 +315,9 @@ IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 1000)
 # sheet and a resumed apply; it is deleted this many days after it was last touched
 # (communities.tasks.purge_import_jobs, nightly at 02:45). The audit lines stay.
 IMPORT_KEEP_DAYS = env_int("IMPORT_KEEP_DAYS", 30)
+# Photos held for a form that came back with an error (baohe.staging, MEDIA_ROOT/staged/): their
+# tokens expire and the nightly purge deletes them after this many hours.
+STAGED_UPLOAD_HOURS = env_int("STAGED_UPLOAD_HOURS", 24)
 
 # --- Redis, Celery --------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -399,6 +402,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-audit-trail": {
         "task": "baohe.tasks.purge_audit_trail",
         "schedule": crontab(hour=4, minute=15),  # 04:15 Asia/Shanghai; keeps AUDIT_RETENTION_DAYS days
+        "options": {"expires": 3600},
+    },
+    "purge-staged-uploads": {
+        "task": "baohe.tasks.purge_staged_uploads",
+        "schedule": crontab(hour=4, minute=30),  # 04:30 Asia/Shanghai; keeps STAGED_UPLOAD_HOURS hours
         "options": {"expires": 3600},
     },
 }

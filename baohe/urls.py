@@ -13,6 +13,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),  # readiness: database, broker, worker heartbeat
     path("metrics", metrics.metrics, name="metrics"),  # METRICS_ALLOWED_IPS only
     path("i18n/", include("django.conf.urls.i18n")),
+    path("uploads/staged/<str:token>/", views.staged_upload, name="staged_upload"),  # baohe.staging
     path("accounts/", include("accounts.urls")),
     path("registry/", include("communities.urls")),
     path("party/", include("partybuilding.urls")),

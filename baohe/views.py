@@ -7,6 +7,7 @@ missing one does. Staff pages add :class:`StaffRequiredMixin` (function views:
 :func:`staff_required`; residents get 403).
 Create/update pages use :class:`ScopedFormViewMixin`: the form's choices are restricted and
 the save goes through ``scoped_save``, which re-checks the row inside the transaction.
+:func:`staged_upload` shows a photo kept for a form with an error (``baohe.staging``) to its owner.
 """
 
 from functools import wraps
@@ -17,9 +18,10 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -34,6 +36,7 @@ from .celery import heartbeat_read
 from .query import parse_int
 from .scoping import CHANGE, VIEW
 from .services import scoped_save
+from .staging import thumbnail_row
 from .todo import todo_items, todo_sections
 
 
@@ -149,6 +152,20 @@ def todo(request):
     accept first)."""
     items = todo_items(request.user, timezone.now())
     return render(request, "todo.html", {"sections": todo_sections(items), "items": items})
+
+
+@login_required
+def staged_upload(request, token):
+    """GET /uploads/staged/<token>/: the thumbnail of a photo staged for a form with an error, only
+    for the user who chose it (404 for anyone else, a tampered or an expired token); never sniffed
+    or cached."""
+    row = thumbnail_row(request.user, token)
+    if row is None:
+        raise Http404
+    response = FileResponse(row.file.open("rb"), content_type=row.content_type, as_attachment=False)
+    response["X-Content-Type-Options"] = "nosniff"
+    add_never_cache_headers(response)
+    return response
 
 
 HEARTBEAT_STALE_SECONDS = 120  # beat sends one every 30 s: four missed in a row is "stale"

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baohe.forms import ScopedFormMixin, StyledFormMixin
 from baohe.query import ChoiceField, DecimalField, IdField, IntegerField, QueryForm, YearField
-from baohe.uploads import MAX_PER_REQUEST
+from baohe.staging import PhotosField
 from communities.models import Community
 
 from .models import DEFAULT_PASS_SCORE, SCORE_MAX, Criterion
@@ -17,28 +17,6 @@ QUARTERS = [(q, _("第%(quarter)s季度") % {"quarter": q}) for q in (1, 2, 3, 4
 def current_quarter():
     today = timezone.localdate()
     return today.year, (today.month - 1) // 3 + 1
-
-
-class MultipleImageInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class ImagesField(forms.FileField):
-    """Up to ``MAX_PER_REQUEST`` photos from one ``<input type=file multiple>``; the content check
-    is the upload pipeline's (``baohe.uploads``), in the service."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": "image/*"}))
-        super().__init__(**kwargs)
-
-    def clean(self, data, initial=None):
-        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
-        if len(files) > MAX_PER_REQUEST:
-            raise forms.ValidationError(
-                _("最多 %(max)s 张照片（本次 %(count)s 张）。") % {"max": MAX_PER_REQUEST, "count": len(files)}
-            )
-        return [super(ImagesField, self).clean(item, initial) for item in files]
 
 
 class RoundOpenForm(ScopedFormMixin, forms.Form):
@@ -64,10 +42,11 @@ class RatingForm(StyledFormMixin, forms.Form):
 
     representatives = IntegerField(label=_("参评居民代表人数"), min_value=0, max_value=200, initial=0)
     note = forms.CharField(label=_("评语"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    photos = ImagesField(label=_("照片"), help_text=_("楼道、活动等照片，最多 6 张"))
+    photos = PhotosField(label=_("照片"), help_text=_("楼道、活动等照片，最多 6 张"))  # baohe.staging
 
-    def __init__(self, *args, criteria: list[Criterion], rating=None, **kwargs):
+    def __init__(self, *args, criteria: list[Criterion], rating=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user  # staged photos are this user's (baohe.staging)
         self.criteria = criteria
         current = {s.criterion_id: s.score for s in rating.scores.all()} if rating else {}
         for criterion in reversed(criteria):

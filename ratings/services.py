@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import is_administrator, is_secretary_of
+from baohe import staging
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.models import AuditEntry
 from baohe.scoping import CHANGE, VIEW, check_in_scope
@@ -215,6 +216,7 @@ def rating_score(
                 width=image.width,
                 height=image.height,
             )
+        staging.consume(list(photos))  # photos kept across a form error: attached now
         _event(locked, RatingEvent.Kind.SCORED, by, rating, message=f"{building.label} {total}")
         audit(
             user=by,

@@ -19,6 +19,7 @@ from baohe.exceptions import Conflict
 from baohe.forms import add_service_errors
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW
+from baohe.staging import keep_photos
 from baohe.views import staff_required
 from communities.models import Building, Street
 
@@ -83,7 +84,9 @@ def rating_edit(request, pk, building_pk):
     )
     rating = BuildingRating.objects.filter(round=round, building=building).prefetch_related("scores").first()
     criteria = selectors.criteria()
-    form = forms.RatingForm(request.POST or None, request.FILES or None, criteria=criteria, rating=rating)
+    form = forms.RatingForm(
+        request.POST or None, request.FILES or None, criteria=criteria, rating=rating, user=request.user
+    )
     status = 200
     if request.method == "POST":
         if round.status != RatingRound.Status.OPEN:
@@ -109,6 +112,7 @@ def rating_edit(request, pk, building_pk):
             else:
                 messages.success(request, _("已保存 %(building)s 的评分。") % {"building": building.label})
                 return redirect(round)
+        keep_photos(form, request.user)  # the chosen photos come back as thumbnails
         status = 400
     context = {"round": round, "building": building, "form": form, "rating": rating}
     return render(request, "ratings/rating_form.html", context, status=status)

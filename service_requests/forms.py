@@ -6,15 +6,12 @@ read are declared here too (``baohe.query.QueryForm``s, read with ``read_query``
 
 from django import forms
 from django.core.validators import RegexValidator
-from django.utils.functional import lazy
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import community_staff
-from baohe import query
+from baohe import query, staging
 from baohe.forms import StyledFormMixin
 from baohe.scoping import CHANGE, VIEW
-from baohe.uploads import MAX_PER_REQUEST
 from communities.models import Building, Compound, Household, Resident
 from partybuilding.models import CentralHousehold, PartyGroup
 
@@ -26,36 +23,8 @@ contact_phone_validator = RegexValidator(r"^[0-9+\- ]{5,20}$", _("请输入有�
 
 
 # --- building blocks ----------------------------------------------------------------------------
-def _photos_help_text():
-    return gettext("最多 %(max)s 张，JPEG、PNG 或 WebP，每张不超过 10 MB。") % {"max": MAX_PER_REQUEST}
-
-
-# Translated when shown, not when this module is imported.
-photos_help = lazy(_photos_help_text, str)
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class PhotosField(forms.FileField):
-    """Up to ``MAX_PER_REQUEST`` photos from one ``<input type=file multiple>``; the content
-    check (Pillow, size, pixels) happens in the service, which re-encodes what it keeps."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _("照片"))
-        kwargs.setdefault("help_text", photos_help())
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
-        super().__init__(**kwargs)
-
-    def clean(self, data, initial=None):
-        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
-        if len(files) > MAX_PER_REQUEST:
-            raise forms.ValidationError(
-                _("最多上传 %(max)s 张照片（本次 %(count)s 张）。") % {"max": MAX_PER_REQUEST, "count": len(files)}
-            )
-        return [super(PhotosField, self).clean(item, initial) for item in files]
+# The photo field is the platform's (baohe.staging): 拍照/相册, photos kept across a form error.
+PhotosField = staging.PhotosField
 
 
 class CategoryChoiceField(forms.TypedChoiceField):
@@ -84,7 +53,11 @@ def building_label(building):
 
 
 class BaseForm(StyledFormMixin, forms.Form):
-    """A plain form with Bootstrap classes."""
+    """A plain form with Bootstrap classes; ``user`` (optional here) resolves staged photos."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
 
 
 # --- submission ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from accounts.selectors import (
     is_secretary_of,
     street_staff,
 )
+from baohe import staging
 from baohe.exceptions import Conflict, OutOfScope
 from baohe.masking import anonymise_text
 from baohe.models import AuditEntry
@@ -465,6 +466,7 @@ def request_submit(
         )
         record_change(user=by, instance=request, detail={"step": Event.SUBMITTED})
         _attach(request, event, checked, by)
+        staging.consume(photos)  # photos kept across a form error: attached now
         _tell_submitted(request, event, category)
         summary.record(request=request, event=event)  # last: the shared summary rows, locked until COMMIT
     return request
@@ -742,6 +744,7 @@ def request_resolve(*, request: ServiceRequest, by: User, message: str, photos: 
         clocks_sync(request)  # resolve stops, the rating reminder starts
         event = _event(request, Event.RESOLVED, by, message=message, from_status=previous)
         _attach(request, event, checked, by)
+        staging.consume(photos)  # photos kept across a form error: attached now
         _tell_resident(
             request,
             event,
@@ -1002,6 +1005,7 @@ def request_supplement(
         request.save(update_fields=["updated_at"])
         event = _event(request, Event.SUPPLEMENTED, by, message=message)
         _attach(request, event, checked, by)
+        staging.consume(photos)  # photos kept across a form error: attached now
         for user in _handlers(request):
             _tell(
                 user,

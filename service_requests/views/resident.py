@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from baohe.exceptions import Conflict
 from baohe.forms import add_service_errors
 from baohe.query import read_query
+from baohe.staging import keep_photos
 from communities.models import Building, Resident
 
 from .. import forms, personal_data, public, selectors, services, workflow
@@ -77,6 +78,8 @@ def submit(request):
                 % {"number": service_request.number},
             )
             return redirect(service_request)
+    if request.method == "POST":
+        keep_photos(form, request.user)  # the chosen photos come back as thumbnails
     return render(request, "service_requests/submit.html", {"records": records, "form": form})
 
 
@@ -248,7 +251,7 @@ def follow_up(request, pk, name):
     if item is None:
         raise Http404
     service_request = services.access_request_by_id(request.user, pk)
-    form = item.form_class(request.POST, request.FILES, prefix=item.name)
+    form = item.form_class(request.POST, request.FILES, prefix=item.name, user=request.user)
     if form.is_valid():
         try:
             result = item.step.run(request=service_request, by=request.user, **item.arguments(form.cleaned_data))
@@ -260,6 +263,7 @@ def follow_up(request, pk, name):
         else:
             messages.success(request, item.done(result))
             return redirect(service_request)
+    keep_photos(form, request.user)  # 补充照片 stay chosen across the error
     page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=service_request.pk)
     return render_resident_detail(request, page_request, bound=form)
 

@@ -33,6 +33,7 @@ from baohe.personal import RevealForm, RevealReason
 from baohe.query import read_query
 from baohe.scoping import CHANGE, VIEW, may_change_anything
 from baohe.services import personal_reveal
+from baohe.staging import keep_photos
 from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import StaffRequiredMixin, staff_required
 from communities.models import Compound
@@ -161,8 +162,8 @@ class Button:
 
     def make_form(self, *, request, service_request, data=None, files=None):
         kwargs = {"prefix": self.name}
-        if self.form_class in (forms.DuplicateForm, forms.RerouteForm):
-            kwargs["user"] = request.user
+        if self.form_class in (forms.DuplicateForm, forms.RerouteForm) or "photos" in self.form_class.base_fields:
+            kwargs["user"] = request.user  # scoped choices; staged photos (baohe.staging) are the user's
         if self.form_class is forms.AssignForm:
             kwargs["service_request"] = service_request
         return self.form_class(data, files, **kwargs)
@@ -408,6 +409,7 @@ def action(request, pk, name):
         else:
             messages.success(request, message)
             return redirect(service_request)
+    keep_photos(form, request.user)  # 办结照片 stay chosen across the error
     page_request = selectors.request_for_page(ServiceRequest.objects).get(pk=service_request.pk)
     return render_staff_detail(request, page_request, bound=form)
 
@@ -464,6 +466,10 @@ class OnBehalfView(StaffRequiredMixin, FormView):
             if len(compounds) == 1:
                 initial["compound"] = compounds[0]
         return initial
+
+    def form_invalid(self, form):
+        keep_photos(form, self.request.user)  # the chosen photos come back as thumbnails
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         data = form.cleaned_data

@@ -29,3 +29,34 @@
     }
   }, true);
 })();
+
+/* Photo pickers (baohe/widgets/photos.html): 拍照 and 相册 become buttons, and the chosen photos
+   show as thumbnails before sending. Without JavaScript both stay plain file inputs. */
+(function () {
+  function preview(picker) {
+    var box = picker.querySelector("[data-photo-preview]");
+    if (!box) return;
+    box.textContent = "";
+    var count = 0;
+    picker.querySelectorAll("input[type=file]").forEach(function (input) {
+      Array.prototype.forEach.call(input.files || [], function (file) {
+        if (!/^image\//.test(file.type)) return;
+        var img = document.createElement("img");
+        img.alt = file.name;
+        var frame = document.createElement("span");
+        frame.className = "photo-thumb";
+        frame.appendChild(img);
+        box.appendChild(frame);
+        count += 1;
+        var reader = new FileReader();
+        reader.onload = function () { img.src = reader.result; };
+        reader.readAsDataURL(file);
+      });
+    });
+    box.hidden = count === 0;
+  }
+  document.querySelectorAll("[data-photo-picker]").forEach(function (picker) {
+    picker.classList.add("is-enhanced");
+    picker.addEventListener("change", function () { preview(picker); });
+  });
+})();

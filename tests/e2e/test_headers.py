@@ -81,8 +81,10 @@ def test_a_resident_on_a_phone(seeded, phone_page, live_server, login, shot):
     assert_headers(page, home)
     submit = goto(page, f"{live_server.url}{reverse('service_requests:submit')}")
     first_nonce = assert_headers(page, submit)
-    # A photo is chosen with a plain file input: the camera permission stays off.
-    assert page.locator("input[type=file][name=photos]").count() == 1
+    # Photos are chosen with plain file inputs (拍照 hands over to the phone's camera app through
+    # ``capture``, 相册 to its gallery): the camera permission stays off.
+    assert page.locator("input[type=file][name=photos]").count() == 2
+    assert page.locator("input[type=file][name=photos][capture=environment]").count() == 1
     shot(page, "headers-01-resident-submit")
     mine = goto(page, f"{live_server.url}{reverse('service_requests:mine')}")
     assert assert_headers(page, mine) != first_nonce  # a fresh nonce per page

@@ -55,7 +55,7 @@ def test_badge_from_scoring_to_the_compound_board(seeded, desktop_page, phone_pa
         form.locator(f"input[name=score_{codes[code]}]").fill(value)
     form.locator("input[name=representatives]").fill("8")
     form.locator("textarea[name=note]").fill("楼道堆物已全部清理，党员中心户每周入户。")
-    form.locator("input[name=photos]").set_input_files(photo_file())
+    form.get_by_test_id("photo-album").set_input_files(photo_file())
     shot(page, "ratings-01-score-form")
     with page.expect_navigation():
         form.get_by_test_id("save-rating").click()

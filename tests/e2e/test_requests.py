@@ -10,6 +10,7 @@ import os
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from accounts.seed.demo import PASSWORD
 from communities.models import Resident
@@ -80,11 +81,18 @@ def test_resident_files_staff_handle_resident_reopens(
     form = phone.locator("[data-testid=submit-form]")
     category = form.locator("select[name=category]")
     category.select_option(index=1)
-    form.locator("textarea[name=description]").fill("5栋2单元楼道灯坏了一周，晚上看不见台阶。")
-    form.locator("input[name=photos]").set_input_files(
+    # 相册: two photos, shown as thumbnails before sending; sent without a description, the form
+    # comes back with the error and keeps both photos (staged, baohe.staging) as thumbnails.
+    form.get_by_test_id("photo-album").set_input_files(
         [png_file(tmp_path, "a.png", "red"), png_file(tmp_path, "b.png", "blue")]
     )
+    expect(form.locator("[data-photo-preview] img")).to_have_count(2)
     shot(phone, "requests-01-resident-submit")
+    form.locator("[data-testid=submit]").click()
+    phone.wait_for_load_state()
+    expect(form.locator("[data-testid=staged-photos] img")).to_have_count(2)
+    form.locator("textarea[name=description]").fill("5栋2单元楼道灯坏了一周，晚上看不见台阶。")
+    shot(phone, "requests-01b-resident-photos-kept")
     form.locator("[data-testid=submit]").click()
     phone.wait_for_load_state()
     request = ServiceRequest.objects.get(submitted_by=resident.user, description__startswith="5栋2单元楼道灯")
