@@ -156,6 +156,7 @@ def test_dashboard_cache_lookups_are_counted(district_official, client_for, sett
     middle = scrape()
     assert client.get("/dashboard/").status_code == 200
     after = scrape()
+
     def lookups(cache, result):
         return [value(s, "baohe_cache_lookups_total", cache=cache, result=result) for s in (before, middle, after)]
 

@@ -91,7 +91,9 @@ def test_secretary_approves_an_extension_from_the_approvals_list(
     todo = client_for(secretary_a).get("/todo/").content.decode()
     assert 'data-count="requests.extensions">1<' in todo and 'href="/requests/approvals/"' in todo
     client = client_for(secretary_a)
-    with django_assert_num_queries(5):  # user, device (session and roles from the cache); extensions, returned; unread messages
+    with django_assert_num_queries(
+        5
+    ):  # user, device (session and roles from the cache); extensions, returned; unread messages
         page = client.get("/requests/approvals/").content.decode()
     assert f'data-testid="decide-{request.number}"' in page and "等配件" in page
     assert request.number not in client_for(other_secretary).get("/requests/approvals/").content.decode()
