@@ -89,7 +89,10 @@ def page(queryset: QuerySet[ServiceRequest], sort: str, position: Any, size: int
     rows = list(queryset[: size + 1])
     if len(rows) > size:
         last = rows[size - 1]  # a row of values() (the queue page) or a model instance
-        key, pk = (last["sort_key"], last["id"]) if isinstance(last, dict) else (last.sort_key, last.pk)
+        if isinstance(last, dict):
+            key, pk = last["sort_key"], last["id"]
+        else:
+            key, pk = getattr(last, "sort_key"), last.pk  # noqa: B009 - an annotation
         return rows[:size], sign_cursor([key.isoformat(), pk], salt=selectors.CURSOR_SALT)
     return rows, None
 
