@@ -104,7 +104,12 @@ def test_staff_import_300_residents_with_a_report_a_fix_a_dry_run_and_apply(
     buildings = list(Building.objects.filter(compound__name=QINGHUA).order_by("pk"))
     residents_before = Resident.objects.filter(community=community).count()
 
+    # Staff land on 我的待办; 辖区浏览 in the sidebar opens their community, with 批量导入.
     login(page, live_server, "staff_qinghua", PASSWORD)
+    assert page.url == f"{live_server.url}/todo/"
+    with page.expect_navigation():
+        page.locator("#sidebar").get_by_role("link", name="辖区浏览").click()
+    assert page.url == f"{live_server.url}{community.get_absolute_url()}"
     with page.expect_navigation():
         page.get_by_test_id("import-link").click()
     assert page.url == f"{live_server.url}/registry/community/{community.pk}/import/"

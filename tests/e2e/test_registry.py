@@ -54,6 +54,14 @@ def open_link(page, name, *, within=None):
         scope.get_by_role("link", name=name, exact=True).first.click()
 
 
+def land_on_todo_and_open_registry(page, live_server):
+    """Staff land on 我的待办 after signing in; the sidebar's 辖区浏览 opens the widest level they see."""
+    assert page.url == f"{live_server.url}{reverse('todo')}"
+    assert heading(page).inner_text().strip() == "我的待办"
+    with page.expect_navigation():
+        page.locator("#sidebar").get_by_role("link", name="辖区浏览").click()
+
+
 def assert_no_horizontal_scroll(page):
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"page scrolls sideways: scrollWidth {widths[0]} > innerWidth {widths[1]}"
@@ -69,8 +77,9 @@ def test_staff_walk_edit_and_scope(seeded, desktop_page, live_server, login, sho
     street = community.street
     district = street.district
 
-    # 清华社区's staff sees only their community, so they land on it.
+    # 清华社区's staff land on 我的待办; they see only their community, so 辖区浏览 opens it.
     login(page, live_server, "staff_qinghua", PASSWORD)
+    land_on_todo_and_open_registry(page, live_server)
     assert page.url == f"{live_server.url}{community.get_absolute_url()}"
     assert heading(page).inner_text() == "清华社区"
     shot(page, "00-staff-landing")
@@ -78,6 +87,7 @@ def test_staff_walk_edit_and_scope(seeded, desktop_page, live_server, login, sho
 
     # --- the district official walks down the tree -----------------------------------------
     login(page, live_server, "district", PASSWORD)
+    land_on_todo_and_open_registry(page, live_server)
     assert page.url == f"{live_server.url}{district.get_absolute_url()}"
     assert heading(page).inner_text() == "包河区"
     totals = page.get_by_test_id("totals")
@@ -193,6 +203,7 @@ def test_staff_walk_edit_and_scope(seeded, desktop_page, live_server, login, sho
 
     # --- another community's staff: 清华园小区 is outside their scope -------------------------
     login(page, live_server, "staff_other", PASSWORD)
+    land_on_todo_and_open_registry(page, live_server)
     assert "万慈社区" in heading(page).inner_text()
     response = page.goto(f"{live_server.url}{compound.get_absolute_url()}")
     assert response.status == 404
@@ -290,9 +301,13 @@ def test_phone_resident_my_building_language_and_staff_menu(seeded, phone_page, 
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     logout(page)
 
-    # Staff on a phone: the sidebar is an off-canvas menu behind the top bar's button, and the
-    # wide count table does not widen the page.
+    # Staff on a phone land on 我的待办; on their community's page the sidebar is an off-canvas
+    # menu behind the top bar's button, and the wide count table does not widen the page.
     login(page, live_server, "staff_qinghua", PASSWORD)
+    assert page.url == f"{live_server.url}{reverse('todo')}"
+    assert heading(page).inner_text().strip() == "我的待办"
+    community = Community.objects.get(name="清华社区")
+    page.goto(f"{live_server.url}{community.get_absolute_url()}")
     assert heading(page).inner_text() == "清华社区"
     sidebar = page.locator("#sidebar")
     assert not sidebar.is_visible()
