@@ -34,6 +34,7 @@ from django.db.models import Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import (
@@ -47,6 +48,7 @@ from baohe.exceptions import Conflict, OutOfScope
 from baohe.models import AuditEntry
 from baohe.scoping import CHANGE, VIEW
 from baohe.services import audit
+from baohe.texts import StoredText, stored
 from baohe.uploads import MAX_PER_REQUEST, check_document
 from baohe.validators import validate_text
 from communities.models import Community
@@ -225,7 +227,7 @@ def _event(proposal: Proposal, kind: str, by: User, note: str = "") -> ProposalE
     return ProposalEvent.objects.create(proposal=proposal, kind=kind, by=by, note=note[:300])
 
 
-def _tell(users, proposal: Proposal, title: str, key: str) -> None:
+def _tell(users, proposal: Proposal, title: StoredText, key: str) -> None:
     notify_many(
         Message(
             recipient_id=user.pk,
@@ -383,7 +385,11 @@ def proposal_submit(
         _tell(
             community_secretaries(fund.community_id).exclude(pk=by.pk),
             proposal,
-            _("【经费】%(title)s 待您审批（%(amount)s 元）") % {"title": proposal.title, "amount": proposal.amount},
+            stored(
+                gettext_lazy("【经费】%(title)s 待您审批（%(amount)s 元）"),
+                title=proposal.title,
+                amount=str(proposal.amount),
+            ),
             "submitted",
         )
     return proposal
@@ -444,12 +450,21 @@ def proposal_approve(*, proposal: Proposal, by: User, note: str = "") -> Proposa
             _tell(
                 street_staff(locked.street_id),
                 locked,
-                _("【经费】%(community)s「%(title)s」待街道审核（%(amount)s 元）")
-                % {"community": locked.community.name, "title": locked.title, "amount": locked.amount},
+                stored(
+                    gettext_lazy("【经费】%(community)s「%(title)s」待街道审核（%(amount)s 元）"),
+                    community=locked.community.name,
+                    title=locked.title,
+                    amount=str(locked.amount),
+                ),
                 "street",
             )
         else:
-            _tell([locked.submitted_by], locked, _("【经费】%(title)s 已批准") % {"title": locked.title}, "approved")
+            _tell(
+                [locked.submitted_by],
+                locked,
+                stored(gettext_lazy("【经费】%(title)s 已批准"), title=locked.title),
+                "approved",
+            )
     return locked
 
 
@@ -467,7 +482,12 @@ def proposal_street_approve(*, proposal: Proposal, by: User, note: str = "") -> 
         locked.reviewed_at = timezone.now()
         locked.save(update_fields=["status", "reviewed_at", "updated_at"])
         _event(locked, ProposalEvent.Kind.STREET_APPROVED, by, note)
-        _tell([locked.submitted_by], locked, _("【经费】%(title)s 已批准") % {"title": locked.title}, "approved")
+        _tell(
+            [locked.submitted_by],
+            locked,
+            stored(gettext_lazy("【经费】%(title)s 已批准"), title=locked.title),
+            "approved",
+        )
     return locked
 
 
@@ -492,7 +512,12 @@ def proposal_reject(*, proposal: Proposal, by: User, reason: str) -> Proposal:
         locked.closed_reason = reason
         locked.save(update_fields=["status", "closed_reason", "updated_at"])
         _event(locked, ProposalEvent.Kind.REJECTED, by, reason)
-        _tell([locked.submitted_by], locked, _("【经费】%(title)s 未通过") % {"title": locked.title}, "rejected")
+        _tell(
+            [locked.submitted_by],
+            locked,
+            stored(gettext_lazy("【经费】%(title)s 未通过"), title=locked.title),
+            "rejected",
+        )
     return locked
 
 

@@ -50,6 +50,7 @@ def user_data_runs():
     in the portal's reference data (categories are translated) nor in texts the portal wrote."""
     from accounts.models import User
     from communities.models import Building, Community, Compound, District, Household, Resident, Street
+    from funds.models import Proposal
     from notifications.models import Notification
     from partybuilding.models import PartyBranch, PartyGroup
     from service_requests.models import RequestEvent, ServiceRequest
@@ -68,6 +69,7 @@ def user_data_runs():
         (PartyBranch, ("name",)),
         (PartyGroup, ("name",)),
         (VolunteerTeam, ("name",)),
+        (Proposal, ("title",)),
         (ServiceRequest, ("description", "address", "contact_name", "assignee_label", "rating_comment")),
     ):
         present = [f for f in fields if any(field.name == f for field in model._meta.get_fields())]

@@ -4,7 +4,8 @@
   deadline warning) and one read one: the bell in the navigation bar shows 3; the inbox lists
   them newest first, unread in bold; opening one goes to its request and the bell shows 2;
   "mark all read" empties the counter; the preferences page shows the staff defaults (inbox
-  and the daily digest), email is switched on and saved.
+  and the daily digest) and, as the account has no mobile number, no SMS switch but the reason;
+  email is switched on and saved.
 * phone: the resident sees the bell with 1 (their request was accepted), reads it in the
   inbox, and finds SMS switched on by default on the preferences page.
 * after an outage: five requests passed their accept deadline while the worker was down; the
@@ -112,12 +113,15 @@ def test_staff_inbox_counter_mark_all_read_and_preferences(inbox_world, desktop_
     assert page.get_by_test_id("mark-all-read").count() == 0
     shot(page, "notifications-03-all-read")
 
-    # Preferences: staff default to the inbox and the daily digest.
+    # Preferences: staff default to the inbox and the daily digest. staff_a has an email address
+    # but no mobile number, so SMS is not offered at all, and the page says why.
     with page.expect_navigation():
         page.get_by_role("link", name="通知设置").click()
     assert page.locator("input[name=daily_digest]").is_checked()
     assert not page.locator("input[name=email]").is_checked()
-    assert not page.locator("input[name=sms]").is_checked()
+    assert page.locator("input[name=sms]").count() == 0
+    reasons = [t.strip() for t in page.get_by_test_id("channel-unavailable").all_inner_texts()]
+    assert reasons == ["您的账号没有手机号，不能接收短信通知。"]
     assert page.get_by_test_id("defaults-note").inner_text() == "当前为工作人员默认设置：站内消息加每日汇总邮件。"
     page.locator("input[name=email]").check()
     with page.expect_navigation():
