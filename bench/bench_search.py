@@ -56,7 +56,6 @@ def main():
     from accounts.models import User
     from communities.models import Resident
     from communities.search import search_everything
-    from service_requests import search as request_search
     from service_requests import selectors
     from service_requests.models import ServiceRequest
 
@@ -134,7 +133,7 @@ def main():
             now = timezone.now()
             filters = selectors.QueueFilter(q=text)
             selectors.queue_counts(staff, filters, now)
-            page, _next = request_search.page(selectors.queue_queryset(staff, filters, now), "", None)
+            page, _next = selectors.cursor_page(selectors.queue_queryset(staff, filters, now), "", None)
             return {"rows": len(page)}
 
         rows.append({"who": "staff_qinghua", "what": "queue ?q=", "query": label, **timed(queue)})

@@ -17,7 +17,7 @@ from partybuilding.models import CentralHousehold, PartyGroup
 
 from . import selectors
 from .models import ServiceRequest
-from .search import SORTS
+from .selectors import SORTS
 
 contact_phone_validator = RegexValidator(r"^[0-9+\- ]{5,20}$", _("请输入有效的联系电话。"))
 

@@ -1,4 +1,4 @@
-"""Searching and sorting requests: the queue's ``q`` and ``sort``, and the requests in the top
+"""Searching requests: the queue's ``q``, and the requests in the top
 bar's results (registered with ``communities.search.register_search`` in ``apps.py``).
 
 A request matches a word (``communities.search.parse``; every word must match) by its number
@@ -9,32 +9,18 @@ so the request table is filtered by indexed columns only: the GIN trigram indexe
 ``UPPER(number|description|address)`` (migration ``0009_search_trigram``; PostgreSQL) and the
 foreign keys. The queryset passed in is already restricted to the user's scope.
 
-Sort choices (:data:`SORTS`): the most urgent deadline first (the queue's default), newest
-first, oldest first. Each is keyset-paginated on ``(sort_key, id)`` with the queue's signed
-cursor (``selectors.encode_cursor`` format), so a page never shifts when rows change.
+The queue's sort choices and their keyset pages are in ``selectors`` (``SORTS``, ``cursor_page``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
-from django.utils.translation import gettext_lazy as _
+from django.db.models import Q, QuerySet
 
-from baohe.query import sign_cursor
 from communities.search import Hit, Places, Word, parse
 
-from . import selectors
 from .models import Category, ServiceRequest
-
-SORT_DUE, SORT_NEWEST, SORT_OLDEST = "due", "newest", "oldest"
-SORTS = [
-    (SORT_DUE, _("最紧急")),
-    (SORT_NEWEST, _("最新提交")),
-    (SORT_OLDEST, _("最早提交")),
-]
-# sort -> (the annotated key, descending?)
-_KEYS = {SORT_DUE: ("current_due", False), SORT_NEWEST: ("created_at", True), SORT_OLDEST: ("created_at", False)}
 
 
 def word_q(word: Word, places: Places) -> Q:
@@ -64,37 +50,6 @@ def search_requests(
     for word in parse(query):
         queryset = queryset.filter(word_q(word, places))
     return queryset
-
-
-def sorted_rows(queryset: QuerySet[ServiceRequest], sort: str) -> QuerySet[ServiceRequest]:
-    """``queryset`` (with ``current_due`` annotated) in the order of ``sort``, as ``sort_key, id``."""
-    key, descending = _KEYS.get(sort, _KEYS[SORT_DUE])
-    queryset = queryset.annotate(sort_key=F(key))
-    return queryset.order_by("-sort_key", "-id") if descending else queryset.order_by("sort_key", "id")
-
-
-def page(queryset: QuerySet[ServiceRequest], sort: str, position: Any, size: int | None = None):
-    """One page of :func:`sorted_rows` after ``position`` (a decoded cursor) and the next cursor:
-    ``(rows, next_cursor)``, ``next_cursor`` ``None`` on the last page (keyset, like
-    ``selectors.cursor_page``)."""
-    size = size or selectors.QUEUE_PAGE_SIZE
-    _key, descending = _KEYS.get(sort, _KEYS[SORT_DUE])
-    queryset = sorted_rows(queryset, sort)
-    if position is not None:
-        value, pk = position
-        if descending:
-            queryset = queryset.filter(Q(sort_key__lt=value) | Q(sort_key=value, id__lt=pk))
-        else:
-            queryset = queryset.filter(Q(sort_key__gt=value) | Q(sort_key=value, id__gt=pk))
-    rows = list(queryset[: size + 1])
-    if len(rows) > size:
-        last = rows[size - 1]  # a row of values() (the queue page) or a model instance
-        if isinstance(last, dict):
-            key, pk = last["sort_key"], last["id"]
-        else:
-            key, pk = getattr(last, "sort_key"), last.pk  # noqa: B009 - an annotation
-        return rows[:size], sign_cursor([key.isoformat(), pk], salt=selectors.CURSOR_SALT)
-    return rows, None
 
 
 # --- the top bar's results ----------------------------------------------------------------------

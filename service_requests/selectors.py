@@ -16,6 +16,7 @@ from django.db.models import Case, Count, DateTimeField, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from baohe.query import InvalidCursor, read_cursor, sign_cursor
 from baohe.scoping import VIEW
@@ -63,7 +64,7 @@ class QueueFilter:
     due_today: bool = False
     overdue: bool = False
     q: str = ""  # the search box (``search.search_requests``)
-    sort: str = ""  # ``search.SORTS``; "" is the most urgent first
+    sort: str = ""  # ``SORTS``; "" is the most urgent first
     supervised: str = ""  # "", "1" (under 督办) or "late" (past the date the 督办 set)
 
     @classmethod
@@ -237,14 +238,6 @@ def queue_counts(user, filters: QueueFilter, now=None):
 CURSOR_SALT = "service_requests.queue"
 
 
-def encode_cursor(row):
-    """A signed token for the position just after ``row`` (its ``current_due`` and id; a
-    queue row dict or a request)."""
-    if isinstance(row, dict):
-        return sign_cursor([row["current_due"].isoformat(), row["id"]], salt=CURSOR_SALT)
-    return sign_cursor([row.current_due.isoformat(), row.pk], salt=CURSOR_SALT)
-
-
 def decode_cursor(token):
     """``(current_due, id)`` from a token :func:`encode_cursor` made, or :class:`InvalidCursor`."""
     due_text, pk = read_cursor(token, salt=CURSOR_SALT, length=2)
@@ -259,22 +252,43 @@ def decode_cursor(token):
     return due, pk
 
 
-def cursor_page(queryset, position, size=None):
-    """One page of a queryset ordered by ``(current_due, id)`` after ``position`` (a decoded
-    cursor, or ``None`` for the first page).
+SORT_DUE, SORT_NEWEST, SORT_OLDEST = "due", "newest", "oldest"
+SORTS = [
+    (SORT_DUE, gettext_lazy("最紧急")),
+    (SORT_NEWEST, gettext_lazy("最新提交")),
+    (SORT_OLDEST, gettext_lazy("最早提交")),
+]
+# sort -> (the key, descending?)
+_KEYS = {SORT_DUE: ("current_due", False), SORT_NEWEST: ("created_at", True), SORT_OLDEST: ("created_at", False)}
 
-    Keyset pagination: the next page starts strictly after the last row shown, so rows added
-    or changed meanwhile never shift a page (no duplicates, nothing skipped, no OFFSET scan).
-    Returns ``(rows, next_cursor)``; ``next_cursor`` is ``None`` on the last page.
+
+def cursor_page(queryset, sort, position, size=None):
+    """One page of ``queryset`` (with ``current_due`` annotated) in the order of ``sort``
+    (:data:`SORTS`; the most urgent first by default) after ``position`` (a decoded cursor, or
+    ``None`` for the first page): ``(rows, next_cursor)``, ``next_cursor`` ``None`` on the last page.
+
+    Keyset pagination on ``(sort_key, id)``: the next page starts strictly after the last row
+    shown, so rows added or changed meanwhile never shift a page (no duplicates, nothing skipped,
+    no OFFSET scan). Rows are ``values()`` dicts (the queue page) or requests.
     """
     size = size or QUEUE_PAGE_SIZE
+    key, descending = _KEYS.get(sort, _KEYS[SORT_DUE])
+    queryset = queryset.annotate(sort_key=F(key))
+    queryset = queryset.order_by("-sort_key", "-id") if descending else queryset.order_by("sort_key", "id")
     if position is not None:
-        due, pk = position
-        queryset = queryset.filter(Q(current_due__gt=due) | Q(current_due=due, id__gt=pk))
+        value, pk = position
+        after = Q(sort_key__lt=value) | Q(sort_key=value, id__lt=pk)
+        before = Q(sort_key__gt=value) | Q(sort_key=value, id__gt=pk)
+        queryset = queryset.filter(after if descending else before)
     rows = list(queryset[: size + 1])
-    if len(rows) > size:
-        return rows[:size], encode_cursor(rows[size - 1])
-    return rows, None
+    if len(rows) <= size:
+        return rows, None
+    last = rows[size - 1]
+    if isinstance(last, dict):
+        value, pk = last["sort_key"], last["id"]
+    else:
+        value, pk = getattr(last, "sort_key"), last.pk  # noqa: B009 - an annotation
+    return rows[:size], sign_cursor([value.isoformat(), pk], salt=CURSOR_SALT)
 
 
 # --- time left ----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from baohe.throttling import throttle_wait, throttled_message
 from baohe.views import StaffRequiredMixin, staff_required
 from communities.models import Compound
 
-from .. import forms, reference, search, selectors, services, todo, workflow
+from .. import forms, reference, selectors, services, todo, workflow
 from ..models import Attachment, ServiceRequest
 
 Status = ServiceRequest.Status
@@ -57,7 +57,9 @@ class QueueView(StaffRequiredMixin, TemplateView):
         values = read_query(self.request, forms.QueueQuery)
         filters = selectors.QueueFilter.from_query(values)
         counts = selectors.queue_counts(user, filters, now)
-        rows, next_cursor = search.page(selectors.queue_queryset(user, filters, now), filters.sort, values["after"])
+        rows, next_cursor = selectors.cursor_page(
+            selectors.queue_queryset(user, filters, now), filters.sort, values["after"]
+        )
         rows = selectors.queue_page_rows(rows, now)
 
         def url(**changes):
@@ -112,7 +114,7 @@ class QueueView(StaffRequiredMixin, TemplateView):
             .select_related("community")
             .order_by("community__code", "name"),
             hidden_params={k: v for k, v in filters.params().items() if k not in ("category", "compound", "q", "sort")},
-            sorts=search.SORTS,
+            sorts=selectors.SORTS,
             next_url=f"?{urlencode({**filters.params(), 'after': next_cursor})}" if next_cursor else None,
             first_url=url() if values["after"] is not None else None,
             may_enter=may_change_anything(user),  # 代录诉求: only who may file in some compound
