@@ -35,6 +35,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from communities.models import Resident
+from service_requests import reference
 from tests import demo_db
 from tests.factories import (
     BuildingFactory,
@@ -100,32 +101,57 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_stack)
 
 
-# Run first, longest first, so that both xdist workers end together instead of one finishing a
-# long test alone (CI runs with --no-loadscope-reorder, which keeps this order). Those without the
-# demo come before those with it: one worker seeds the run's demo template while the other works.
-HEAVY_FIRST = (
+# The order the run takes (CI runs with --no-loadscope-reorder, which keeps it), so that neither
+# xdist worker waits and both end together:
+# 1. the tests that need no database, while the first worker migrates;
+# 2. the long tests that need no demo, longest first (they wait on workers, nginx and gunicorn while
+#    the background seeding of the demo, tests/demo_db.py, and the lint checks use the cores);
+# 3. every other test that needs no demo;
+# 4. the tests that need the demo (ready by then), longest first, so that the run ends on short ones.
+HEAVY_WITHOUT_DEMO = (
     "tests/notifications/test_worker_live.py",
     "tests/test_personal_walk.py",
     "tests/ops/",
     "tests/test_deploy_check.py",
+)
+HEAVY_WITH_DEMO = (
     "tests/fuzz/test_api_schema.py",
     "tests/fuzz/test_hostile_get.py",
-    "tests/test_headers.py::test_the_pages_each_role_reaches_run_under_the_policy",
+    "tests/ops/test_restore_drill.py",
     "tests/e2e/test_accessibility.py",
+    "tests/test_headers.py::test_the_pages_each_role_reaches_run_under_the_policy",
     "tests/e2e/",
 )
+DEMO_FIXTURES = {"demo", "demo_module", "demo_template"}
+DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def _needs_demo(item):
+    return bool(DEMO_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def _run_rank(item):
+    def first(prefixes):
+        return next((i for i, p in enumerate(prefixes) if item.nodeid.startswith(p)), len(prefixes))
+
+    if _needs_demo(item):
+        return (3, first(HEAVY_WITH_DEMO))
+    if not (DB_FIXTURES & set(getattr(item, "fixturenames", ()))) and not item.get_closest_marker("django_db"):
+        return (0, 0)
+    heavy = first(HEAVY_WITHOUT_DEMO)
+    return (1, heavy) if heavy < len(HEAVY_WITHOUT_DEMO) else (2, 0)
 
 
 class HeavyFirst:
     """Registered in ``pytest_configure``: a second ``pytest_collection_modifyitems``, after
-    pytest-django's sort (this module's own runs before it, to mark the tests)."""
+    pytest-django's sort (this module's own runs before it, to mark the tests). Also tells
+    tests/demo_db.py whether the run needs the demo at all (then the worker that migrates starts
+    seeding it at once)."""
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
-        def rank(item):
-            return next((i for i, p in enumerate(HEAVY_FIRST) if item.nodeid.startswith(p)), len(HEAVY_FIRST))
-
-        items.sort(key=rank)
+        items.sort(key=_run_rank)  # stable: the order within each rank is pytest-django's
+        demo_db.wanted = any(_needs_demo(item) for item in items)
 
 
 @pytest.fixture(scope="session")
@@ -182,23 +208,34 @@ class SmallDistrict:
         return [self.a1.community, self.a2.community, self.b1.community]
 
 
-def _community_tree(street, name, code, compound_name):
-    """Households and residents go in with one INSERT each (``_insert_all``): the district is
-    built for about 2,000 tests, and a row at a time it cost about a tenth of a second each."""
-    community = CommunityFactory(street=street, name=name, code=code)
-    compound = CompoundFactory(community=community, name=compound_name)
-    tree = CommunityTree(community=community, compound=compound)
-    for number in ("1", "2"):
-        building = BuildingFactory(compound=compound, number=number)
-        tree.buildings.append(building)
-        for room in ("101", "102", "201"):
-            household = HouseholdFactory.build(building=building, unit=1, room=room)
-            tree.households.append(household)
-            tree.residents.append(ResidentFactory.build(household=household, relation=Resident.Relation.HEAD))
-            tree.residents.append(ResidentFactory.build(household=household, relation=Resident.Relation.SPOUSE))
-    _insert_all(tree.households)
-    _insert_all(tree.residents)
-    return tree
+def _community_trees(specs):
+    """One tree per ``(street, name, code, compound name)``, built level by level with one INSERT
+    per model (``_insert_all``): the district is built for about 2,000 tests, and a row at a time
+    (with the reference copies dropped after each community, compound and building saved,
+    service_requests/reference.py) it cost about 50 ms each. Rows keep the order they had then:
+    tree by tree, so A1's come first."""
+    trees = []
+    for street, name, code, _compound in specs:
+        community = CommunityFactory.build(street=street, name=name, code=code)
+        trees.append(CommunityTree(community=community, compound=None))
+    _insert_all([tree.community for tree in trees])
+    for tree, (_street, _name, _code, compound_name) in zip(trees, specs, strict=True):
+        tree.compound = CompoundFactory.build(community=tree.community, name=compound_name)
+    _insert_all([tree.compound for tree in trees])
+    for tree in trees:
+        tree.buildings = [BuildingFactory.build(compound=tree.compound, number=number) for number in ("1", "2")]
+    _insert_all([building for tree in trees for building in tree.buildings])
+    for tree in trees:
+        for building in tree.buildings:
+            for room in ("101", "102", "201"):
+                household = HouseholdFactory.build(building=building, unit=1, room=room)
+                tree.households.append(household)
+                tree.residents.append(ResidentFactory.build(household=household, relation=Resident.Relation.HEAD))
+                tree.residents.append(ResidentFactory.build(household=household, relation=Resident.Relation.SPOUSE))
+    _insert_all([household for tree in trees for household in tree.households])
+    _insert_all([resident for tree in trees for resident in tree.residents])
+    reference.invalidate()  # what saving them one by one would have done
+    return trees
 
 
 def _insert_all(rows):
@@ -206,7 +243,8 @@ def _insert_all(rows):
     from the parents (``sync_scope``) and, for a resident, the ID number in capitals. (The blind
     indexes of encrypted numbers are derived attributes, so they go in too.)"""
     for row in rows:
-        row.sync_scope()
+        if hasattr(row, "sync_scope"):
+            row.sync_scope()
         if isinstance(row, Resident):
             row.id_number = (row.id_number or "").upper()
     type(rows[0])._default_manager.bulk_create(rows)
@@ -218,14 +256,14 @@ def district(db):
     baohe = DistrictFactory()
     street_a = StreetFactory(district=baohe, name="芜湖路街道", code="340111001")
     street_b = StreetFactory(district=baohe, name="望湖城街道", code="340111002")
-    return SmallDistrict(
-        district=baohe,
-        street_a=street_a,
-        street_b=street_b,
-        a1=_community_tree(street_a, "曙光社区", "340111001001", "曙光小区"),
-        a2=_community_tree(street_a, "宁国路社区", "340111001002", "宁国小区"),
-        b1=_community_tree(street_b, "望湖社区", "340111002001", "望湖小区"),
+    a1, a2, b1 = _community_trees(
+        [
+            (street_a, "曙光社区", "340111001001", "曙光小区"),
+            (street_a, "宁国路社区", "340111001002", "宁国小区"),
+            (street_b, "望湖社区", "340111002001", "望湖小区"),
+        ]
     )
+    return SmallDistrict(district=baohe, street_a=street_a, street_b=street_b, a1=a1, a2=a2, b1=b1)
 
 
 # --- personas ---------------------------------------------------------------------------------
@@ -541,7 +579,8 @@ def demo_module(demo_template, django_db_blocker):
         try:
             yield runs
         finally:
-            call_command("flush", "--no-input")
+            # As after a transactional test: only the tables with rows, sequences left alone.
+            call_command("flush", "--no-input", reset_sequences=False)
 
 
 def pytest_sessionfinish(session):
