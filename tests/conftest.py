@@ -151,7 +151,21 @@ class HeavyFirst:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
-        items.sort(key=_run_rank)  # stable: the order within each rank is pytest-django's
+        # A module kept on one worker (an xdist group) is scheduled whole, where its first test
+        # stands: it takes the latest rank of its tests (the earliest long-test place within it).
+        ranks = {item: _run_rank(item) for item in items}
+        grouped = {}
+        for item in items:
+            group = item.get_closest_marker("xdist_group")
+            if group is not None:
+                name = group.args[0] if group.args else group.kwargs.get("name")
+                grouped.setdefault(name, []).append(item)
+        for members in grouped.values():
+            latest = max(ranks[item][0] for item in members)
+            place = min(ranks[item][1] for item in members if ranks[item][0] == latest)
+            for item in members:
+                ranks[item] = (latest, place)
+        items.sort(key=ranks.__getitem__)  # stable: the order within each rank is pytest-django's
         demo_db.wanted = any(_needs_demo(item) for item in items)
 
 
