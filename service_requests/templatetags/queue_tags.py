@@ -11,7 +11,9 @@ the tests and the e2e suite read.
   :func:`service_requests.selectors.queue_page_rows`'s dicts (names and labels already in the
   reader's language);
 * ``{% category_options categories selected %}``: the category select's options (the view's
-  ``category_options()``: ``(pk, name, child)``).
+  ``category_options()``: ``(pk, name, child)``);
+* ``{% queue_pills pills %}``: the status and flag filter pills with their counts (the view's
+  ``status_pills`` and ``flag_pills``).
 """
 
 from html import escape
@@ -77,3 +79,29 @@ def category_options(categories, selected):
             for pk, name, child in categories
         )
     )
+
+
+FLAG_ICONS = {"mine": "person-check", "due_today": "calendar-event", "supervised": "megaphone"}  # else "alarm"
+
+
+def _pill(pill, flag):
+    key = escape(str(pill["key"] or "all"))
+    active = pill["active"]
+    if flag:
+        icon = f'<i class="bi bi-{FLAG_ICONS.get(pill["key"], "alarm")}"></i> '
+        extra, name = f" flag-{key}", key
+        alert = " badge-alert" if pill["key"] == "overdue" and pill["count"] else ""
+    else:
+        icon, extra, name, alert = "", "", f"status-{key}", ""
+    current = ' aria-current="page"' if active else ""
+    return (
+        f'<li class="nav-item"><a class="nav-link{" active" if active else ""}{extra}" href="{escape(pill["url"])}"'
+        f'{current} data-filter="{name}">{icon}{escape(str(pill["label"]))} '
+        f'<span class="badge rounded-pill{alert}" data-count="{name}">{int(pill["count"])}</span></a></li>\n'
+    )
+
+
+@register.simple_tag
+def queue_pills(pills, flags=False):
+    """The ``<li>`` of each filter pill; ``flags``: the flag pills (分派给我, 今日到期 …) with icons."""
+    return mark_safe("".join(_pill(pill, flags) for pill in pills))  # noqa: S308 - every value escaped
