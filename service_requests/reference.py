@@ -8,7 +8,9 @@ instead of joining them into every list query:
 * **categories**: every category (about sixty): name, parent, whether it has children;
 * **compounds** and **communities**: name by id, loaded whole (1,000 and 200 at district scale);
 * **buildings**: number and name by id, loaded on demand for the ids a page shows (10,000
-  at district scale: only those asked for, one query per page at most).
+  at district scale: only those asked for, one query per page at most);
+* **compound options**: the compounds one scope sees, for the queue's compound select (per
+  scope, loaded on first use).
 
 Kept current by a version number in the shared cache (``default``: Redis in production): a
 save or delete of a ``Category``, ``Community``, ``Compound`` or ``Building`` bumps it (the ``post_save`` /
@@ -85,6 +87,7 @@ class _Copies:
         self.compounds: dict[int, str] | None = None
         self.communities: dict[int, str] | None = None
         self.buildings: dict[int, tuple[str, str]] = {}
+        self.compound_options: dict[Any, list[tuple[int, str]]] = {}
 
     def fresh(self) -> _Copies:
         """Drop the copies when the shared version moved (read at most every RECHECK seconds)
@@ -102,6 +105,7 @@ class _Copies:
                 self.compounds = None
                 self.communities = None
                 self.buildings = {}
+                self.compound_options = {}
         return self
 
 
@@ -121,6 +125,7 @@ def invalidate(**_kwargs: Any) -> None:
         _copies.compounds = None
         _copies.communities = None
         _copies.buildings = {}
+        _copies.compound_options = {}
 
 
 def categories() -> dict[int, CategoryRef]:
@@ -194,6 +199,24 @@ def buildings(ids: set[int]) -> dict[int, tuple[str, str]]:
             for pk, number, name in Building.objects.filter(pk__in=missing).values_list("pk", "number", "name")
         )
     return held
+
+
+def compound_options(user: Any) -> list[tuple[int, str]]:
+    """``[(pk, name)]`` of the compounds ``user`` may see (``Compound.objects.restrict``), by
+    community code, then name: the staff queue's compound select. Kept per scope (a role
+    change is another scope; a compound or community saved anywhere drops every copy)."""
+    from baohe.scoping import VIEW, user_scope
+    from communities.models import Compound
+
+    copies = _copies.fresh()
+    key = user_scope(user, VIEW)
+    found = copies.compound_options.get(key)
+    if found is None:
+        found = list(
+            Compound.objects.restrict(user, VIEW).order_by("community__code", "name").values_list("pk", "name")
+        )
+        copies.compound_options[key] = found
+    return found
 
 
 class Labels:

@@ -12,7 +12,8 @@ puts the most urgent first and finished ones last, and that pair is a stable cur
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Case, Count, DateTimeField, F, Q, Value, When
+from django.db import connections
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,6 +190,7 @@ def queue_page_rows(rows, now):
     kinds = {value: str(label) for value, label in ServiceRequest.AssigneeKind.choices}
     prefix, suffix = reverse("service_requests:detail", args=[0]).rsplit("0", 1)
     tz = timezone.get_current_timezone()
+    words = TimeLeftWords()
     out = []
     for row in rows:
         category = categories.get(row["category_id"])
@@ -209,7 +211,7 @@ def queue_page_rows(rows, now):
                 "status_label": statuses.get(row["status"], row["status"]),
                 "current_due": due,
                 "due_at": "" if due is None or due >= NO_DUE else due.astimezone(tz).strftime("%m-%d %H:%M"),
-                "due": time_left(due, now),
+                "due": time_left(due, now, words),
                 "assignee_label": row["assignee_label"],
                 "assignee_kind": row["assignee_kind"],
                 "assignee_kind_label": kinds.get(row["assignee_kind"], ""),
@@ -218,20 +220,49 @@ def queue_page_rows(rows, now):
     return out
 
 
+# The pills' counts over the queue's rows (the inner query, compiled by the ORM: scope,
+# selects, search and the open deadline ``open_due()``), grouped by status.
+_COUNTS_SQL = (
+    "SELECT status, COUNT(*), COUNT(*) FILTER (WHERE assigned_to_id = %s),"
+    " COUNT(*) FILTER (WHERE due >= %s AND due < %s), COUNT(*) FILTER (WHERE due < %s),"
+    " COUNT(*) FILTER (WHERE supervise_due_at IS NOT NULL)"
+    " FROM ({rows}) AS queue_rows GROUP BY status"
+)
+
+
 def queue_counts(user, filters: QueueFilter, now=None):
-    """How many rows each filter pill selects (within the category/compound selects): one query."""
-    now = now or timezone.now()
-    base = with_current_due(
+    """How many rows each filter pill selects (within the category/compound selects and the
+    search): one query, grouped by status.
+
+    Each status pill is a group; 全部 and 待办 are sums of groups; the flags are counted inside
+    each group and summed (the deadline flags and 督办中 over the open groups only, 分派给我 over
+    all). The rows are the ORM's (``queue_base`` with ``open_due()``), the grouping a fixed
+    statement around them: thirteen filtered counts built and compiled by the ORM were a
+    quarter of the queue page's CPU (issue 14); this is a tenth of that."""
+    now, tomorrow = today_bounds(now)
+    rows = (
         queue_base(user, category_id=filters.category_id, compound_id=filters.compound_id, q=filters.q)
+        .annotate(due=open_due())  # the current deadline of an open request (the flags read no other)
+        .order_by()
+        .values_list("status", "assigned_to_id", "supervise_due_at", "due")
     )
-    aggregates = {"all": Count("id"), "open": Count("id", filter=status_q("open"))}
-    for value in Status.values:
-        aggregates[value] = Count("id", filter=Q(status=value))
-    aggregates["mine"] = Count("id", filter=Q(assigned_to=user))
-    aggregates["due_today"] = Count("id", filter=due_today_q(now))
-    aggregates["overdue"] = Count("id", filter=overdue_q(now))
-    aggregates["supervised"] = Count("id", filter=Q(status__in=OPEN_STATUSES, supervise_due_at__isnull=False))
-    return base.aggregate(**aggregates)
+    sql, params = rows.query.sql_with_params()
+    counts = dict.fromkeys(("all", "open", *Status.values, "mine", "due_today", "overdue", "supervised"), 0)
+    connection = connections[rows.db]
+    at = connection.ops.adapt_datetimefield_value  # as the ORM passes them (UTC text on SQLite)
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS_SQL.format(rows=sql), [user.pk, at(now), at(tomorrow), at(now), *params])
+        groups = cursor.fetchall()
+    for status, found, mine, due_today, overdue, supervised in groups:
+        counts[status] = found
+        counts["all"] += found
+        counts["mine"] += mine
+        if status in OPEN_STATUSES:
+            counts["open"] += found
+            counts["due_today"] += due_today
+            counts["overdue"] += overdue
+            counts["supervised"] += supervised
+    return counts
 
 
 # --- cursor pagination ----------------------------------------------------------------------------
@@ -298,26 +329,39 @@ class TimeLeft:
     state: str  # "overdue", "soon", "ok" or "" (no running clock)
 
 
-def _span(delta):
-    minutes = int(delta.total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return _("%(days)s天%(hours)s小时") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)s小时%(minutes)s分") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)s分钟") % {"minutes": max(minutes, 1)}
+class TimeLeftWords:
+    """The wordings of :func:`time_left` in the current language, translated once (a page of 25
+    rows asked gettext for them 75 times)."""
+
+    def __init__(self):
+        self.days = _("%(days)s天%(hours)s小时")
+        self.hours = _("%(hours)s小时%(minutes)s分")
+        self.minutes = _("%(minutes)s分钟")
+        self.overdue = _("超时 %(span)s")
+        self.left = _("剩余 %(span)s")
+
+    def span(self, delta):
+        minutes = int(delta.total_seconds() // 60)
+        days, minutes = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(minutes, 60)
+        if days:
+            return self.days % {"days": days, "hours": hours}
+        if hours:
+            return self.hours % {"hours": hours, "minutes": minutes}
+        return self.minutes % {"minutes": max(minutes, 1)}
 
 
-def time_left(due, now=None):
-    """ "剩余 2天3小时" or "超时 5小时10分" for a deadline; empty for no running clock."""
+def time_left(due, now=None, words=None):
+    """ "剩余 2天3小时" or "超时 5小时10分" for a deadline; empty for no running clock. A list
+    passes one :class:`TimeLeftWords` for all its rows."""
     if due is None or due >= NO_DUE:
         return TimeLeft("", "")
     now = now or timezone.now()
+    words = words or TimeLeftWords()
     if due < now:
-        return TimeLeft(_("超时 %(span)s") % {"span": _span(now - due)}, "overdue")
+        return TimeLeft(words.overdue % {"span": words.span(now - due)}, "overdue")
     left = due - now
-    return TimeLeft(_("剩余 %(span)s") % {"span": _span(left)}, "soon" if left <= DUE_SOON else "ok")
+    return TimeLeft(words.left % {"span": words.span(left)}, "soon" if left <= DUE_SOON else "ok")
 
 
 def current_due_of(request):

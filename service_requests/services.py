@@ -42,7 +42,7 @@ from baohe.services import audit, record_change
 from baohe.texts import StoredText, chinese_and_stored, stored
 from baohe.uploads import CheckedImage, check_images
 from communities.models import Building, Compound, Household, Resident
-from notifications.services import Message, notify, notify_many
+from notifications.services import Message, channels_of_users, notify, notify_many
 
 from . import calendar, numbering, public, reference, summary, workflow
 from .models import Attachment, Category, RequestEvent, RequestSupporter, ServiceRequest
@@ -320,14 +320,17 @@ def may_handle_place(user: User, street_id: int, community_id: int) -> bool:
     return street_id in scope.street_ids or community_id in scope.community_ids
 
 
-def _submission_recipients(request: ServiceRequest) -> list[tuple[int, str]]:
+def _submission_recipients(request: ServiceRequest) -> tuple[list[tuple[int, str]], dict[int, list[str]]]:
     """``[(user id, group), …]`` told of a new request, each once: the community's staff
     (``"staff"``), then the party group leaders of its building and the central household
-    serving its household (``"party"``), then the resident (``"resident"``). Active users only
-    (``notify_many`` drops the others). Two queries at most."""
+    serving its household (``"party"``), then the resident (``"resident"``); and the staff's
+    channels (``notify_many`` looks up the others'). Active users only. The staff and their
+    channels are one query; the party servers one or two more when a building or household is given."""
     from partybuilding.models import CentralHousehold, PartyGroup
 
-    staff = community_staff_roles([request.community_id]).values_list("user_id", flat=True)
+    staff_channels = channels_of_users(
+        User.objects.filter(pk__in=community_staff_roles([request.community_id]).values("user_id"))
+    )
     party: list[int] = []
     if request.building_id is not None or request.household_id is not None:
         leaders = PartyGroup.objects.filter(
@@ -344,13 +347,13 @@ def _submission_recipients(request: ServiceRequest) -> list[tuple[int, str]]:
             party.extend(user_id for user_id in central if user_id is not None)
     seen: set[int] = set()
     out: list[tuple[int, str]] = []
-    groups = [(sorted(staff), "staff"), (party, "party"), ([request.submitted_by_id or 0], "resident")]
+    groups = [(sorted(staff_channels), "staff"), (party, "party"), ([request.submitted_by_id or 0], "resident")]
     for ids, group in groups:
         for user_id in ids:
             if user_id and user_id not in seen:
                 seen.add(user_id)
                 out.append((user_id, group))
-    return out
+    return out, staff_channels
 
 
 def _category_text(category: Category) -> dict[str, str]:
@@ -370,16 +373,20 @@ def _tell_submitted(request: ServiceRequest, event: RequestEvent, category: Cate
         "party": stored(gettext_lazy("您服务的楼栋有新诉求 %(number)s"), number=request.number),
         "resident": stored(gettext_lazy("您的诉求 %(number)s 已提交，社区将尽快签收。"), number=request.number),
     }
+    recipients, channels = _submission_recipients(request)
     notify_many(
-        Message(
-            recipient_id=user_id,
-            kind=f"request.{event.kind}",
-            title=titles[group],
-            link=link,
-            dedupe_key=f"request:{request.pk}:event:{event.pk}:user:{user_id}",
-        )
-        for user_id, group in _submission_recipients(request)
-        if user_id != event.actor_id
+        (
+            Message(
+                recipient_id=user_id,
+                kind=f"request.{event.kind}",
+                title=titles[group],
+                link=link,
+                dedupe_key=f"request:{request.pk}:event:{event.pk}:user:{user_id}",
+            )
+            for user_id, group in recipients
+            if user_id != event.actor_id
+        ),
+        channels,
     )
 
 

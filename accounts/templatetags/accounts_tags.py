@@ -1,10 +1,11 @@
 """``{% session_timer %}``: the idle-sign-out warning for staff pages (static/js/session.js reads
-its data- attributes; no inline script)."""
+its data- attributes; no inline script). ``{% staff_sidebar %}``: the staff navigation
+(``accounts.navigation``)."""
 
 from django import template
 from django.conf import settings
 
-from accounts import sessions, two_factor
+from accounts import navigation, sessions, two_factor
 
 register = template.Library()
 
@@ -31,3 +32,15 @@ def session_timer(context):
 def may_reset_second_factor(user):
     """The user has the "lost my phone" reset page (a secretary or an administrator)."""
     return two_factor.may_reset(user)
+
+
+@register.simple_tag(takes_context=True)
+def staff_sidebar(context):
+    """The staff sidebar, kept per kind of user and section (``accounts.navigation``)."""
+    return navigation.sidebar(context)
+
+
+@register.simple_tag(takes_context=True)
+def user_chrome(context):
+    """The user's inbox link and menu, kept per user (``accounts.navigation``)."""
+    return navigation.user_chrome(context)

@@ -24,7 +24,14 @@ daily digest). Import from the package: ``from notifications.services import not
 
 from .digest import DIGEST_KIND, DIGEST_MAX_ITEMS, digest_send, digests_send
 from .outbox import Message, NumberMessage, notification_mark_read, notify, notify_many, notify_numbers
-from .preferences import channels_by_user, channels_for, default_preference, preference_for, preference_save
+from .preferences import (
+    channels_by_user,
+    channels_for,
+    channels_of_users,
+    default_preference,
+    preference_for,
+    preference_save,
+)
 from .sending import DispatchResult, Undeliverable, deliveries_dispatch, delivery_send, message_id
 
 __all__ = [
@@ -36,6 +43,7 @@ __all__ = [
     "Undeliverable",
     "channels_by_user",
     "channels_for",
+    "channels_of_users",
     "default_preference",
     "deliveries_dispatch",
     "delivery_send",

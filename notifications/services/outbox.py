@@ -85,16 +85,21 @@ class Message:
     link: str = ""
 
 
-def notify_many(messages: Iterable[Message]) -> int:
+def notify_many(messages: Iterable[Message], channels: dict[int, list[str]] | None = None) -> int:
     """Write many notifications and their deliveries in a few statements (the scans' path).
 
     Call inside the transaction that causes them. Keys that already exist are skipped, and so
-    are their deliveries. Returns how many messages were for active users (written or already there).
+    are their deliveries. ``channels``: the channels of recipients the caller has already read
+    (``preferences.channels_of_users``; a recipient missing from it is looked up, an inactive one
+    left out). Returns how many messages were for active users (written or already there).
     """
     given = list(messages)
     if not given:
         return 0
-    channels = channels_by_user(m.recipient_id for m in given)
+    channels = dict(channels or {})
+    unknown = {m.recipient_id for m in given} - channels.keys()
+    if unknown:
+        channels.update(channels_by_user(unknown))
     batch = [
         _Row(m.recipient_id, m.kind, m.dedupe_key, m.link, *texts(m.title), *texts(m.body))
         for m in given

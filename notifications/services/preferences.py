@@ -3,6 +3,8 @@ defaults: residents by SMS, staff by the inbox and a daily digest email)."""
 
 from collections.abc import Iterable
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from accounts.models import Role, User
 
 from ..models import Delivery, Preference
@@ -37,28 +39,40 @@ def channels_for(user: User) -> list[str]:
     return _channels(email_on=preference.email, sms_on=preference.sms, email=user.email, mobile=user.mobile)
 
 
-def channels_by_user(user_ids: Iterable[int]) -> dict[int, list[str]]:
-    """``{user_id: [channel, …]}`` for the *active* users among ``user_ids``, in two queries."""
-    ids = list(set(user_ids))
-    result: dict[int, list[str]] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start : start + LOOKUP_CHUNK]
-        staff = set(
-            Role.objects.filter(user_id__in=chunk, kind__in=Role.Kind.staff_kinds()).values_list("user_id", flat=True)
-        )
-        rows = User.objects.filter(pk__in=chunk, is_active=True).values_list(
+def channels_of_users(users: QuerySet[User]) -> dict[int, list[str]]:
+    """``{user_id: [channel, …]}`` for the *active* users of ``users`` (any queryset of users: a
+    list of ids, or "the staff of this community" as a subquery), in one query: the staff flag
+    of the default preference is read with an ``EXISTS`` on their roles."""
+    staff_role = Role.objects.filter(user_id=OuterRef("pk"), kind__in=Role.Kind.staff_kinds())
+    rows = (
+        users.filter(is_active=True)
+        .annotate(is_staff_member=Exists(staff_role))
+        .values_list(
             "pk",
             "email",
             "mobile",
             "is_superuser",
+            "is_staff_member",
             "notification_preference__pk",
             "notification_preference__email",
             "notification_preference__sms",
         )
-        for pk, email, mobile, superuser, pref_pk, pref_email, pref_sms in rows:
-            if pref_pk is None:  # the defaults of default_preference()
-                pref_email, pref_sms = False, not (superuser or pk in staff)
-            result[pk] = _channels(email_on=pref_email, sms_on=pref_sms, email=email, mobile=mobile)
+    )
+    result: dict[int, list[str]] = {}
+    for pk, email, mobile, superuser, staff, pref_pk, pref_email, pref_sms in rows:
+        if pref_pk is None:  # the defaults of default_preference()
+            pref_email, pref_sms = False, not (superuser or staff)
+        result[pk] = _channels(email_on=pref_email, sms_on=pref_sms, email=email, mobile=mobile)
+    return result
+
+
+def channels_by_user(user_ids: Iterable[int]) -> dict[int, list[str]]:
+    """``{user_id: [channel, …]}`` for the *active* users among ``user_ids`` (one query per
+    :data:`LOOKUP_CHUNK` ids)."""
+    ids = list(set(user_ids))
+    result: dict[int, list[str]] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        result.update(channels_of_users(User.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK])))
     return result
 
 

@@ -110,9 +110,7 @@ class QueueView(StaffRequiredMixin, TemplateView):
             status_pills=status_pills,
             flag_pills=flag_pills,
             categories=self.category_options(),
-            compounds=Compound.objects.restrict(user, VIEW)
-            .select_related("community")
-            .order_by("community__code", "name"),
+            compounds=reference.compound_options(user),  # (pk, name), kept per scope: no query
             hidden_params={k: v for k, v in filters.params().items() if k not in ("category", "compound", "q", "sort")},
             sorts=selectors.SORTS,
             next_url=f"?{urlencode({**filters.params(), 'after': next_cursor})}" if next_cursor else None,
