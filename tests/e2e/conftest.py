@@ -62,6 +62,21 @@ def _new_page(browser, **context_options):
     return context, page
 
 
+# --- a page whose fragments are in --------------------------------------------------------------
+# Every request htmx makes by itself when a page loads (``hx-trigger="load"``: the user's menu on a
+# cached page, a household's sections, the similar requests on the form) starts while the page is
+# parsed; after the load event, these marks are gone once each answer is swapped in and settled.
+HTMX_SETTLED = """() => !document.querySelector(
+  '[hx-trigger="load"], .htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"""
+
+
+def settled(page):
+    """Wait for the page's load event and for the fragments htmx loads by itself. (Playwright's
+    ``networkidle`` waits for half a second with no request at all, on every page.)"""
+    page.wait_for_load_state("load")
+    page.wait_for_function(HTMX_SETTLED)
+
+
 # --- Content-Security-Policy violations --------------------------------------------------------
 CSP_LISTENER = """
 (() => {

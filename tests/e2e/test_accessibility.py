@@ -23,6 +23,7 @@ from communities.seed.demo import HARMONY_NAME, QINGHUA
 from notices.models import Notice
 from reach import services as reach_services
 from service_requests.models import ServiceRequest
+from tests.e2e.conftest import settled
 from volunteers import selectors as volunteer_selectors
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +125,7 @@ def _walk(page, live_server, login, record, objects, *, elder, shot):
     sizes = []
 
     def check(label):
-        page.wait_for_load_state("networkidle")
+        settled(page)
         _axe(page, failures, label)
         if elder:
             measured = page.evaluate(ELDER_SIZES)

@@ -28,7 +28,7 @@ from accounts.seed.demo import PASSWORD
 from communities.models import Community, Resident
 from communities.seed.demo import HARMONY_NAME, QINGHUA
 from meetings import services as meeting_services
-from tests.e2e.conftest import _CSP_VIOLATIONS, csp_violations
+from tests.e2e.conftest import _CSP_VIOLATIONS, csp_violations, settled
 from tests.factories import PASSWORD as PERSONA_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +66,7 @@ def assert_headers(page, response, *, signed_in=True):
 
 def goto(page, url):
     response = page.goto(url)
-    page.wait_for_load_state("networkidle")
+    settled(page)
     return response
 
 
