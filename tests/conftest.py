@@ -72,13 +72,18 @@ def _env_flag(name):
 
 
 def _shares_fixture_state(item):
-    """True when ``item`` uses a module-, class- or package-scoped fixture (e.g. a demo seeded
-    once for a module): its module's tests must then run on one xdist worker."""
+    """True when ``item`` uses a module-, class- or package-scoped fixture of ours (e.g. a demo
+    copied once for a module): its module's tests must then run on one xdist worker. Plugins'
+    fixtures do not count: pytest-django's autouse ``_django_setup_unittest`` is class-scoped and
+    in every test's closure, so counting it kept every module on one worker (the six hostile-query
+    tests ran one after another, 157 s, while the other worker had run out of work)."""
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return False
     return any(
-        fixture.scope in ("module", "class", "package") for defs in info.name2fixturedefs.values() for fixture in defs
+        fixture.scope in ("module", "class", "package") and getattr(fixture.func, "__module__", "").startswith("tests.")
+        for defs in info.name2fixturedefs.values()
+        for fixture in defs
     )
 
 
