@@ -5,8 +5,26 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .query import parse_int
 from .scoping import CHANGE
 from .staging import PhotosField
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    """Django's ``ModelChoiceField`` keyed by the row id in ASCII digits only, as every id the
+    portal reads (``baohe.query.IdField``): Django's own takes ``"١٢"`` for 12 (``int()`` reads
+    any script's digits), so a hostile value could name a real row. Anything else is "not one of
+    the choices"."""
+
+    def to_python(self, value):
+        if (
+            self.to_field_name is None
+            and value not in self.empty_values
+            and not isinstance(value, self.queryset.model)
+            and parse_int(value, min_value=1) is None
+        ):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return super().to_python(value)
 
 
 class StyledFormMixin:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baohe import query
 from baohe.exceptions import RateLimited
-from baohe.forms import ScopedFormMixin, ScopedModelForm, StyledFormMixin
+from baohe.forms import RowChoiceField, ScopedFormMixin, ScopedModelForm, StyledFormMixin
 from baohe.personal import PersonalNumbersFormMixin
 from baohe.validators import validate_id_number
 
@@ -132,7 +132,7 @@ class TransferForm(ScopedFormMixin, forms.Form):
         validators=[validate_id_number],
         help_text=_("此次查询将记入审计日志，并计入每日跨社区查询次数。"),
     )
-    to_household = forms.ModelChoiceField(label=_("迁入住户"), queryset=Household.objects.all())
+    to_household = RowChoiceField(label=_("迁入住户"), queryset=Household.objects.all())
     reason = forms.CharField(label=_("申请事由"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from baohe.forms import ScopedFormMixin, StyledFormMixin
+from baohe.forms import RowChoiceField, ScopedFormMixin, StyledFormMixin
 from baohe.query import ChoiceField, IdField, IntegerField, QueryForm, YearField
 from meetings.models import Decision
 
@@ -46,7 +46,7 @@ def amount_field(label, **kwargs):
     )
 
 
-class FundChoiceField(forms.ModelChoiceField):
+class FundChoiceField(RowChoiceField):
     def label_from_instance(self, obj):
         return _("%(community)s · %(fund)s（可用 %(available)s 元）") % {
             "community": obj.community.name,
@@ -55,7 +55,7 @@ class FundChoiceField(forms.ModelChoiceField):
         }
 
 
-class DecisionChoiceField(forms.ModelChoiceField):
+class DecisionChoiceField(RowChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.meeting.topic} · {obj.text[:40]}"
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from baohe.forms import ScopedFormMixin, ScopedModelForm, StyledFormMixin
+from baohe.forms import RowChoiceField, ScopedFormMixin, ScopedModelForm, StyledFormMixin
 from baohe.query import (
     ChoiceField,
     FlagField,
@@ -72,17 +72,17 @@ class RequestChoiceField(forms.ModelMultipleChoiceField):
         return f"{request.number} · {request.category.name} · {request.compound.name} · {description}"
 
 
-class CompoundChoiceField(forms.ModelChoiceField):
+class CompoundChoiceField(RowChoiceField):
     def label_from_instance(self, compound):
         return f"{compound.community.name} · {compound.name}"
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(RowChoiceField):
     def label_from_instance(self, user):
         return str(user)
 
 
-class ResidentChoiceField(forms.ModelChoiceField):
+class ResidentChoiceField(RowChoiceField):
     def label_from_instance(self, resident):
         return f"{resident.name}（{resident.household.building.label}）"
 
@@ -159,7 +159,7 @@ class TeamCommunityForm(forms.Form):
 class MeetingForm(ScopedFormMixin, forms.Form):
     """计划一次会议: for a community or one compound, optionally from residents' open requests."""
 
-    community = forms.ModelChoiceField(label=_("社区"), queryset=Community.objects.order_by("code"))
+    community = RowChoiceField(label=_("社区"), queryset=Community.objects.order_by("code"))
     compound = CompoundChoiceField(
         label=_("小区"),
         queryset=Compound.objects.select_related("community").order_by("community__code", "name"),
@@ -309,9 +309,7 @@ class DecisionForm(StyledFormMixin, forms.Form):
     requests = forms.ModelMultipleChoiceField(
         label=_("回应的诉求"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
-    supervision_team = forms.ModelChoiceField(
-        label=_("义务监督队"), queryset=None, required=False, empty_label=_("（不指定）")
-    )
+    supervision_team = RowChoiceField(label=_("义务监督队"), queryset=None, required=False, empty_label=_("（不指定）"))
 
     def __init__(self, *args, meeting, owners, teams, **kwargs):
         super().__init__(*args, **kwargs)
@@ -375,7 +373,7 @@ class CompleteForm(StyledFormMixin, forms.Form):
 
 
 class AttachTeamForm(StyledFormMixin, forms.Form):
-    supervision_team = forms.ModelChoiceField(label=_("义务监督队"), queryset=None, required=False)
+    supervision_team = RowChoiceField(label=_("义务监督队"), queryset=None, required=False)
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from baohe.forms import ScopedFormMixin
+from baohe.forms import RowChoiceField, ScopedFormMixin
 from baohe.query import DateTimeField, IntegerField, QueryForm
 from communities.models import Building, Community, Compound
 
@@ -33,7 +33,7 @@ class ImagesField(forms.FileField):
         return [super(ImagesField, self).clean(item, initial) for item in files]
 
 
-class BuildingChoiceField(forms.ModelChoiceField):
+class BuildingChoiceField(RowChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.compound.name} · {obj.label}"
 
@@ -41,9 +41,9 @@ class BuildingChoiceField(forms.ModelChoiceField):
 class NoticeForm(ScopedFormMixin, forms.Form):
     """发布通知: every place choice is limited to what the user may change."""
 
-    community = forms.ModelChoiceField(Community.objects.order_by("code"), label=_("社区"))
+    community = RowChoiceField(Community.objects.order_by("code"), label=_("社区"))
     audience = forms.ChoiceField(label=_("发布范围"), choices=Notice.Audience.choices)
-    compound = forms.ModelChoiceField(
+    compound = RowChoiceField(
         Compound.objects.order_by("name"), label=_("小区"), required=False, help_text=_("发布到小区时选择")
     )
     building = BuildingChoiceField(

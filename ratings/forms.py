@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from baohe.forms import ScopedFormMixin, StyledFormMixin
+from baohe.forms import RowChoiceField, ScopedFormMixin, StyledFormMixin
 from baohe.query import ChoiceField, DecimalField, IdField, IntegerField, QueryForm, YearField
 from baohe.staging import PhotosField
 from communities.models import Community
@@ -22,7 +22,7 @@ def current_quarter():
 class RoundOpenForm(ScopedFormMixin, forms.Form):
     """发起评定: a community the user may change, a year and quarter, the pass score."""
 
-    community = forms.ModelChoiceField(Community.objects.order_by("code"), label=_("社区"))
+    community = RowChoiceField(Community.objects.order_by("code"), label=_("社区"))
     year = YearField(label=_("年度"))
     quarter = forms.TypedChoiceField(label=_("季度"), choices=QUARTERS, coerce=int)
     pass_score = DecimalField(

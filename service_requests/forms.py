@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import community_staff
 from baohe import query, staging
-from baohe.forms import StyledFormMixin
+from baohe.forms import RowChoiceField, StyledFormMixin
 from baohe.scoping import CHANGE, VIEW
 from communities.models import Building, Compound, Household, Resident
 from partybuilding.models import CentralHousehold, PartyGroup
@@ -65,7 +65,7 @@ class ResidentSubmitForm(BaseForm):
     """A resident files a request about their building (or another building of their compound)."""
 
     category = CategoryChoiceField()
-    building = forms.ModelChoiceField(label=_("发生地点"), queryset=Building.objects.none(), empty_label=None)
+    building = RowChoiceField(label=_("发生地点"), queryset=Building.objects.none(), empty_label=None)
     address = forms.CharField(
         label=_("具体位置"),
         max_length=200,
@@ -107,11 +107,11 @@ class OnBehalfForm(BaseForm):
 
     channel = forms.ChoiceField(label=_("来源渠道"), choices=STAFF_CHANNELS)
     category = CategoryChoiceField()
-    compound = forms.ModelChoiceField(label=_("小区"), queryset=Compound.objects.none(), empty_label=_("请选择小区"))
-    building = forms.ModelChoiceField(
+    compound = RowChoiceField(label=_("小区"), queryset=Compound.objects.none(), empty_label=_("请选择小区"))
+    building = RowChoiceField(
         label=_("楼栋"), queryset=Building.objects.none(), required=False, empty_label=_("（不限楼栋）")
     )
-    household = forms.ModelChoiceField(
+    household = RowChoiceField(
         label=_("住户"), queryset=Household.objects.none(), required=False, empty_label=_("（不限住户）")
     )
     address = forms.CharField(label=_("具体位置"), max_length=200, required=False)
@@ -359,7 +359,7 @@ class FollowUpForm(RatingForm):
 
 
 class RerouteForm(BaseForm):
-    compound = forms.ModelChoiceField(label=_("改派到小区"), queryset=Compound.objects.none())
+    compound = RowChoiceField(label=_("改派到小区"), queryset=Compound.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

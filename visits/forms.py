@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import community_staff
-from baohe.forms import StyledFormMixin
+from baohe.forms import RowChoiceField, StyledFormMixin
 from baohe.query import FlagField, IdField, IntegerField, QueryForm, validate_datetime
 from baohe.uploads import MAX_BYTES
 from service_requests.forms import CategoryChoiceField
@@ -47,7 +47,7 @@ class VisitRecordForm(StyledFormMixin, forms.Form):
     """记录走访: purpose, notes, an optional photo, and optionally a need that becomes a request."""
 
     purpose = forms.ChoiceField(label=_("走访事由"), choices=Purpose.choices, widget=forms.RadioSelect)
-    plan = forms.ModelChoiceField(
+    plan = RowChoiceField(
         label=_("走访计划"),
         queryset=VisitPlan.objects.none(),
         required=False,

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from baohe.forms import ScopedFormMixin, ScopedModelForm, StyledFormMixin
+from baohe.forms import RowChoiceField, ScopedFormMixin, ScopedModelForm, StyledFormMixin
 from baohe.query import ChoiceField, IdField, QueryForm, TextField, YearField, parse_int
 from communities.models import Household, Resident
 from communities.widgets import use_autocomplete
@@ -145,7 +145,7 @@ class ActivityForm(ScopedModelForm):
 class VolunteerRegisterForm(ScopedFormMixin, StyledFormMixin, forms.Form):
     """Staff register a resident of their community as a volunteer."""
 
-    resident = forms.ModelChoiceField(label=_("居民"), queryset=Resident.objects.all())
+    resident = RowChoiceField(label=_("居民"), queryset=Resident.objects.all())
     skills = forms.CharField(label=_("特长技能"), max_length=200, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -161,7 +161,7 @@ class VolunteerRegisterForm(ScopedFormMixin, StyledFormMixin, forms.Form):
 
 
 class AddMemberForm(ScopedFormMixin, StyledFormMixin, forms.Form):
-    volunteer = forms.ModelChoiceField(label=_("志愿者"), queryset=Volunteer.objects.all())
+    volunteer = RowChoiceField(label=_("志愿者"), queryset=Volunteer.objects.all())
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,7 +172,7 @@ class AddMemberForm(ScopedFormMixin, StyledFormMixin, forms.Form):
 class StaffSignupForm(ScopedFormMixin, StyledFormMixin, forms.Form):
     """Staff sign a volunteer up (e.g. an elderly volunteer without a phone)."""
 
-    volunteer = forms.ModelChoiceField(label=_("志愿者"), queryset=Volunteer.objects.all())
+    volunteer = RowChoiceField(label=_("志愿者"), queryset=Volunteer.objects.all())
 
     def __init__(self, *args, activity, **kwargs):
         super().__init__(*args, **kwargs)
