@@ -97,7 +97,9 @@ def test_confirmation_notice_reaches_every_home_of_harmony_5(seeded, phone_page,
     with page.expect_navigation():
         item.click()
     assert page.get_by_test_id("notice").locator("h1").inner_text().strip() == TITLE
-    assert page.get_by_test_id("notice").locator("img").evaluate("img => img.naturalWidth") == 800
+    image = page.get_by_test_id("notice").locator("img")
+    image.evaluate("img => img.decode()")  # once the image has arrived (the page is shown before it)
+    assert image.evaluate("img => img.naturalWidth") == 800
     with page.expect_navigation():
         page.get_by_test_id("confirm").click()
     assert page.get_by_test_id("confirmed").is_visible()

@@ -171,7 +171,9 @@ def test_central_household_records_a_visit_with_a_need_on_a_phone(seeded, phone_
     assert f"发现的需求已提交为诉求 {request.number}" in success.inner_text()
     assert request.number in page.get_by_test_id("visit-request").inner_text()
     assert page.get_by_test_id("next-due").inner_text() == weekly.next_due_on.isoformat()
-    assert page.locator("img.visit-photo").evaluate("img => img.naturalWidth") == 640
+    photo = page.locator("img.visit-photo")
+    photo.evaluate("img => img.decode()")  # once the photo has arrived (the page is shown before it)
+    assert photo.evaluate("img => img.naturalWidth") == 640
     assert_no_horizontal_scroll(page)
     shot(page, "visits-04-visit-saved")
 
