@@ -44,35 +44,11 @@ def main():
     pg = run.Postgres(args.postgres)
     name = args.database
     var_dir = tempfile.mkdtemp(prefix="baohe-bench-")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     # The seed (DEBUG on) wrote personal numbers with the development keys; serve with the same.
-    keys = run.subprocess.run(
-        [
-            run.PY,
-            "manage.py",
-            "shell",
-            "-v0",
-            "-c",
-            "from django.conf import settings; print(settings.PERSONAL_DATA_KEYS); print(settings.BLIND_INDEX_KEY)",
-        ],
-        cwd=run.ROOT,
-        env={**env, "DATABASE_URL": pg.db_url(name)},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    env.update(
-        PERSONAL_DATA_KEYS=keys[0],
-        BLIND_INDEX_KEY=keys[1],
-        DEBUG="false",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_HSTS_SECONDS="0",
-        SECRET_KEY="bench-only-" + "x" * 40,
-        ALLOWED_HOSTS=run.HOST,
-        SECURE_COOKIES="false",
-        STATIC_ROOT=str(run.ROOT / "bench" / "results" / "static"),
-        VAR_DIR=var_dir,
-    )
+    static_root = run.ROOT / "bench" / "results" / "static"
+    env = run.served_with_seed_keys(env, pg.db_url(name), host=run.HOST, static_root=static_root)
+    env["VAR_DIR"] = var_dir
     run.manage(["migrate", "--no-input", "-v0"], {**env, "DATABASE_URL": pg.db_url(name)})
     if not (run.ROOT / "bench" / "results" / "static" / "staticfiles.json").exists():
         run.manage(["collectstatic", "--no-input", "-v0"], {**env, "DATABASE_URL": pg.db_url(name)})

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import run  # bench/run.py (this script's folder is first on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -47,38 +49,11 @@ def main():
     args = parser.parse_args()
 
     url = f"{args.postgres}/{args.database}"
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
-    keys = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "-v0",
-            "-c",
-            "from django.conf import settings; print(settings.PERSONAL_DATA_KEYS); print(settings.BLIND_INDEX_KEY)",
-        ],
-        cwd=ROOT,
-        env={**env, "DATABASE_URL": url},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    static_root = ROOT / "bench" / "results" / "static"
+    served = run.served_with_seed_keys(dict(os.environ), url, host="testserver", static_root=static_root)
     os.environ.pop("REDIS_URL", None)
     os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.update(
-        DATABASE_URL=url,
-        PERSONAL_DATA_KEYS=keys[0],
-        BLIND_INDEX_KEY=keys[1],
-        DEBUG="false",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_HSTS_SECONDS="0",
-        SECRET_KEY="bench-only-" + "x" * 40,
-        ALLOWED_HOSTS="testserver",
-        SECURE_COOKIES="false",
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        STATIC_ROOT=str(ROOT / "bench" / "results" / "static"),
-    )
+    os.environ.update(served, DATABASE_URL=url, LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="bench.settings")
     if not (ROOT / "bench" / "results" / "static" / "staticfiles.json").exists():
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, check=True)
     import django

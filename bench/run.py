@@ -159,6 +159,41 @@ def manage(args, env, **kwargs):
 BENCH_SUBMISSION = "压测诉求"  # how the submissions benchmark's requests begin
 
 
+def served_with_seed_keys(env, url, *, host, static_root):
+    """``env`` for serving database ``url`` as a bench server (DEBUG off, plain http, no Redis)
+    with the personal-data keys the seed wrote it with (``seed_baohe`` ran with DEBUG on: the
+    development keys): for the scripts that serve a database they did not seed themselves
+    (bench_queue_intake.py, profile_paths.py)."""
+    keys = subprocess.run(
+        [
+            PY,
+            "manage.py",
+            "shell",
+            "-v0",
+            "-c",
+            "from django.conf import settings; print(settings.PERSONAL_DATA_KEYS); print(settings.BLIND_INDEX_KEY)",
+        ],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    served = {k: v for k, v in env.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
+    served.update(
+        PERSONAL_DATA_KEYS=keys[0],
+        BLIND_INDEX_KEY=keys[1],
+        DEBUG="false",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_HSTS_SECONDS="0",
+        SECRET_KEY="bench-only-" + "x" * 40,
+        ALLOWED_HOSTS=host,
+        SECURE_COOKIES="false",
+        STATIC_ROOT=str(static_root),
+    )
+    return served
+
+
 def seeded_requests(pg, name):
     """How many requests the generator put in ``name`` (not counting earlier benchmark submissions)."""
     try:
